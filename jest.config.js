@@ -1,0 +1,19 @@
+// Four jest projects, all run by `npm test` (scripts/test.ts):
+//   unit   - domain logic and handlers in-process, against DynamoDB Local where they store data
+//   infra  - CDK assertions and cdk-nag on the synthesized template
+//   e2e    - HTTP against a running KAIRR (the local runtime by default, or KAIRR_API_URL)
+//   slurm  - connector suite against the real local Slurm clusters (scripts/slurm/start.sh)
+const tsJest = ['ts-jest', { isolatedModules: true, diagnostics: false }];
+const base = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': tsJest },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], globalSetup: '<rootDir>/test/support/dynamo-global-setup.ts', globalTeardown: '<rootDir>/test/support/dynamo-global-teardown.ts' },
+    { ...base, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], globalSetup: '<rootDir>/test/e2e/support/global-setup.ts', globalTeardown: '<rootDir>/test/e2e/support/global-teardown.ts' },
+    { ...base, displayName: 'slurm', testMatch: ['<rootDir>/test/slurm/**/*.test.ts'], globalSetup: '<rootDir>/test/slurm/support/global-setup.ts' },
+  ],
+};
