@@ -1,0 +1,101 @@
+// Stage configuration: one JSON file per stage in config/, chosen with `-c stage=NAME`.
+// Validated strictly; a bad file stops synth with the path of each bad field (see load.ts).
+import { z } from 'zod/mini';
+import { SiteSchema } from '../../lambdas/domain/catalogue';
+
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export const StageConfigSchema = z
+  .strictObject({
+    $schema: z.optional(z.string()),
+    stage: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,20}$/)),
+    /** AWS account and region; omitted for env-agnostic synth (local, LocalStack). */
+    env: z.optional(z.strictObject({ account: z.optional(z.string().check(z.regex(/^\d{12}$/))), region: z.string().check(z.minLength(1)) })),
+    sites: z.array(SiteSchema).check(z.minLength(1)),
+    identity: z.strictObject({
+      issuerUrl: z.url(),
+      audience: z.string().check(z.minLength(1)),
+      groupsClaim: z._default(z.string().check(z.minLength(1)), 'groups'),
+      /** Defaults to the issuer's discovery document's jwks_uri, then to ISSUER/.well-known/jwks.json. */
+      jwksUri: z.optional(z.url()),
+      /** Creates a Cognito user pool whose issuer the authorizer then trusts (not in LocalStack community). */
+      cognitoUserPool: z.optional(z.strictObject({ enabled: z.boolean(), domainPrefix: z.optional(z.string().check(z.regex(/^[a-z0-9-]{3,63}$/))) })),
+    }),
+    retention: z.strictObject({
+      logRetentionDays: z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d)) as unknown as [z.ZodMiniLiteral<1>, z.ZodMiniLiteral<3>]),
+      /** Keep data stores when the stack is deleted. */
+      retainData: z.boolean(),
+      deletionProtection: z.boolean(),
+      /** Years the audit anchors stay locked (S3 Object Lock, compliance mode). */
+      auditAnchorRetentionDays: z._default(z.int().check(z.positive()), 2557),
+    }),
+    alarmEmail: z.email(),
+    api: z._default(
+      z.strictObject({
+        corsAllowOrigins: z._default(z.array(z.string().check(z.minLength(1))), []),
+        throttleRateLimit: z._default(z.number().check(z.positive()), 100),
+        throttleBurstLimit: z._default(z.int().check(z.positive()), 200),
+      }),
+      { corsAllowOrigins: [], throttleRateLimit: 100, throttleBurstLimit: 200 },
+    ),
+    /** Run the connector Lambdas in a VPC with private subnets, to reach on-premises schedulers. */
+    connectorsVpc: z.optional(
+      z.strictObject({
+        vpcId: z.optional(z.string().check(z.regex(/^vpc-[0-9a-f]+$/))),
+        /** CIDRs of the schedulers' networks, reached over VPN or Direct Connect. */
+        schedulerCidrs: z.array(z.string().check(z.regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/))).check(z.minLength(1)),
+      }),
+    ),
+    policy: z._default(
+      z.strictObject({
+        overdraftCredits: z._default(z.number().check(z.nonnegative()), 0),
+        exchangeAutoApproveCredits: z._default(z.number().check(z.nonnegative()), 1000),
+        supplementAutoApproveCredits: z._default(z.number().check(z.nonnegative()), 500),
+        extensionAutoApproveDays: z._default(z.int().check(z.nonnegative()), 30),
+        usageCollectionIntervalMinutes: z._default(z.int().check(z.positive()), 2),
+        maxJobScriptBytes: z._default(z.int().check(z.positive()), 65536),
+      }),
+      {
+        overdraftCredits: 0,
+        exchangeAutoApproveCredits: 1000,
+        supplementAutoApproveCredits: 500,
+        extensionAutoApproveDays: 30,
+        usageCollectionIntervalMinutes: 2,
+        maxJobScriptBytes: 65536,
+      },
+    ),
+  })
+  .check(
+    z.superRefine((cfg, ctx) => {
+      const seen = new Set<string>();
+      cfg.sites.forEach((site, i) => {
+        if (seen.has(site.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'id'], message: `duplicates site id "${site.id}"` });
+        seen.add(site.id);
+        const rs = new Set<string>();
+        site.resources.forEach((r, j) => {
+          if (rs.has(r.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'resources', j, 'id'], message: `duplicates resource id "${r.id}" in site "${site.id}"` });
+          rs.add(r.id);
+          const dates = new Set<string>();
+          r.creditRates.forEach((rate, k) => {
+            if (dates.has(rate.effectiveFrom))
+              ctx.addIssue({ code: 'custom', path: ['sites', i, 'resources', j, 'creditRates', k, 'effectiveFrom'], message: `has two rates effective on ${rate.effectiveFrom}` });
+            dates.add(rate.effectiveFrom);
+          });
+        });
+      });
+    }),
+  );
+
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+
+/** What the Lambdas need of the stage config at run time: public, no secrets. Compiled into each bundle. */
+export interface RuntimeConfig {
+  stage: string;
+  sites: StageConfig['sites'];
+  groupsClaim: string;
+  policy: StageConfig['policy'];
+}
+
+export function runtimeConfigOf(cfg: StageConfig): RuntimeConfig {
+  return { stage: cfg.stage, sites: cfg.sites, groupsClaim: cfg.identity.groupsClaim, policy: cfg.policy };
+}
