@@ -1,6 +1,6 @@
 // The catalogue of sites and their requestable resources, as the stage configuration states it.
 // Plain TypeScript and zod: no AWS imports, so synth (lib/) and every handler share one definition.
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const SITE_ID = /^[a-z][a-z0-9-]{1,30}$/;
 export const RESOURCE_ID = /^[a-z][a-z0-9-]{1,30}$/;

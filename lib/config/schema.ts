@@ -1,6 +1,6 @@
 // Stage configuration: one JSON file per stage in config/, chosen with `-c stage=NAME`.
 // Validated strictly; a bad file stops synth with the path of each bad field (see load.ts).
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { SiteSchema } from '../../lambdas/domain/catalogue';
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -35,8 +35,10 @@ export const StageConfigSchema = z
         corsAllowOrigins: z._default(z.array(z.string().check(z.minLength(1))), []),
         throttleRateLimit: z._default(z.number().check(z.positive()), 100),
         throttleBurstLimit: z._default(z.int().check(z.positive()), 200),
+        /** Attach a WAFv2 web ACL (AWS managed common + known-bad-inputs rules, rate limit) to the API stage. */
+        webAcl: z._default(z.boolean(), true),
       }),
-      { corsAllowOrigins: [], throttleRateLimit: 100, throttleBurstLimit: 200 },
+      { corsAllowOrigins: [], throttleRateLimit: 100, throttleBurstLimit: 200, webAcl: true },
     ),
     /** Run the connector Lambdas in a VPC with private subnets, to reach on-premises schedulers. */
     connectorsVpc: z.optional(

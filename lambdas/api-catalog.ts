@@ -1,0 +1,6 @@
+// Every capability's route spec, in one list: the CDK API construct, the OpenAPI document and the
+// infra tests all read this, so a route exists in exactly one place.
+import type { ApiSpec } from './shared/http/spec';
+import { platformApi } from './platform/api';
+
+export const API_CATALOG: { capability: string; api: ApiSpec }[] = [{ capability: 'platform', api: platformApi }];

@@ -1,0 +1,77 @@
+import * as z from 'zod/mini';
+import { defineApi } from '../shared/http/spec';
+import { ErrorSchema, ERROR_RESPONSES } from '../shared/http/schemas';
+
+const CreditRate = z.object({ creditsPerGpuHour: z.number(), effectiveFrom: z.string() });
+
+export const ResourceView = z.object({
+  id: z.string(),
+  key: z.string(),
+  name: z.string(),
+  gpuModel: z.string(),
+  gpusPerNode: z.number(),
+  gpuMemoryGB: z.number(),
+  coherentCpuMemoryGB: z.number(),
+  nodes: z.number(),
+  totalGpus: z.number(),
+  interconnect: z.string(),
+  partition: z.string(),
+  maxTimeLimitMinutes: z.number(),
+  peakTflops: z.object({ fp64: z.number(), tf32: z.number(), bf16: z.number(), fp8: z.number() }),
+  creditRate: z.nullable(CreditRate),
+  creditRates: z.array(CreditRate),
+});
+
+export const SiteView = z.object({
+  id: z.string(),
+  name: z.string(),
+  scheduler: z.object({ driver: z.string(), cluster: z.string() }),
+  resources: z.array(ResourceView),
+});
+
+export const platformApi = defineApi({
+  health: {
+    method: 'GET',
+    path: '/v1/health',
+    tag: 'platform',
+    summary: 'Liveness of the API',
+    auth: 'public',
+    responses: { 200: { description: 'The API is up', schema: z.object({ status: z.literal('ok'), stage: z.string(), time: z.string() }) } },
+  },
+  openapi: {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    tag: 'platform',
+    summary: 'This API, described as OpenAPI 3.1',
+    auth: 'public',
+    responses: { 200: { description: 'The OpenAPI document' } },
+  },
+  me: {
+    method: 'GET',
+    path: '/v1/me',
+    tag: 'platform',
+    summary: "The caller's identity and roles",
+    auth: 'any',
+    responses: {
+      200: { description: 'The caller', schema: z.object({ sub: z.string(), roles: z.array(z.string()), siteIds: z.array(z.string()), username: z.optional(z.string()), email: z.optional(z.string()), name: z.optional(z.string()) }) },
+      401: ERROR_RESPONSES[401],
+    },
+  },
+  listSites: {
+    method: 'GET',
+    path: '/v1/sites',
+    tag: 'platform',
+    summary: 'The catalogue of sites and their resources',
+    auth: 'any',
+    responses: { 200: { description: 'All sites', schema: z.object({ items: z.array(SiteView) }) }, 401: ERROR_RESPONSES[401] },
+  },
+  getSite: {
+    method: 'GET',
+    path: '/v1/sites/{siteId}',
+    tag: 'platform',
+    summary: 'One site and its resources',
+    auth: 'any',
+    params: z.strictObject({ siteId: z.string().check(z.minLength(1), z.maxLength(64)) }),
+    responses: { 200: { description: 'The site', schema: SiteView }, 401: ERROR_RESPONSES[401], 404: { description: 'No such site', schema: ErrorSchema } },
+  },
+});

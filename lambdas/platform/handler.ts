@@ -1,0 +1,62 @@
+// Platform endpoints: health, the caller, the sites catalogue, and the OpenAPI document.
+import { createHandler } from '../shared/http/router';
+import { runtimeConfig } from '../shared/config';
+import { NotFoundError } from '../domain/errors';
+import { currentRate, resourceKey, type Site } from '../domain/catalogue';
+import { buildOpenApiDocument } from '../shared/http/openapi';
+import { API_CATALOG } from '../api-catalog';
+import { platformApi } from './api';
+
+function siteView(site: Site, now: Date) {
+  return {
+    id: site.id,
+    name: site.name,
+    scheduler: { driver: site.scheduler.driver, cluster: site.scheduler.cluster },
+    resources: site.resources.map((r) => ({
+      id: r.id,
+      key: resourceKey(site.id, r.id),
+      name: r.name,
+      gpuModel: r.gpuModel,
+      gpusPerNode: r.gpusPerNode,
+      gpuMemoryGB: r.gpuMemoryGB,
+      coherentCpuMemoryGB: r.coherentCpuMemoryGB,
+      nodes: r.nodes,
+      totalGpus: r.nodes * r.gpusPerNode,
+      interconnect: r.interconnect,
+      partition: r.partition,
+      maxTimeLimitMinutes: r.maxTimeLimitMinutes,
+      peakTflops: r.peakTflops,
+      creditRate: currentRate(r, now) ?? null,
+      creditRates: [...r.creditRates].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom)),
+    })),
+  };
+}
+
+let openapiCache: string | undefined;
+
+export const handler = createHandler(platformApi, {
+  async health() {
+    return { body: { status: 'ok', stage: runtimeConfig().stage, time: new Date().toISOString() } };
+  },
+  async openapi() {
+    openapiCache ??= JSON.stringify(
+      buildOpenApiDocument(
+        API_CATALOG.map((c) => c.api),
+        { title: 'KAIRR API', version: '1', description: 'The Korea AI Research Resource: one portal over the SPC National AI Computing Center and KISTI-6.' },
+      ),
+    );
+    return { text: openapiCache, contentType: 'application/json; charset=utf-8', headers: { 'cache-control': 'public, max-age=300' } };
+  },
+  async me({ caller }) {
+    return { body: { sub: caller.sub, roles: caller.roles, siteIds: caller.siteIds, username: caller.username, email: caller.email, name: caller.name } };
+  },
+  async listSites() {
+    const now = new Date();
+    return { body: { items: runtimeConfig().sites.map((s) => siteView(s, now)) } };
+  },
+  async getSite({ params }) {
+    const site = runtimeConfig().sites.find((s) => s.id === params.siteId);
+    if (!site) throw new NotFoundError('Site', params.siteId);
+    return { body: siteView(site, new Date()) };
+  },
+});

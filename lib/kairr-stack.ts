@@ -1,0 +1,53 @@
+// The KAIRR stack: a small composition of one construct per capability.
+import { Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { runtimeConfigOf, type StageConfig } from './config/schema';
+import type { FunctionDefaults, KairrFunction } from './platform/kairr-function';
+import { DataTables } from './platform/tables';
+import { KairrApi } from './platform/rest-api';
+import { PlatformEndpoints } from './platform/platform-endpoints';
+import { Alarms } from './platform/alarms';
+import { Identity } from './platform/identity';
+
+export interface KairrStackProps extends StackProps {
+  config: StageConfig;
+}
+
+export class KairrStack extends Stack {
+  readonly tables: DataTables;
+  readonly api: KairrApi;
+  readonly functions: KairrFunction[] = [];
+
+  constructor(scope: Construct, id: string, props: KairrStackProps) {
+    super(scope, id, props);
+    const cfg = props.config;
+    const defaults: FunctionDefaults = {
+      runtimeConfig: runtimeConfigOf(cfg),
+      logRetentionDays: cfg.retention.logRetentionDays,
+      retainData: cfg.retention.retainData,
+    };
+
+    this.tables = new DataTables(this, 'Data', { retainData: cfg.retention.retainData, deletionProtection: cfg.retention.deletionProtection });
+    const identity = new Identity(this, 'Identity', { config: cfg.identity, stage: cfg.stage });
+    this.api = new KairrApi(this, 'Api', {
+      stage: cfg.stage,
+      defaults,
+      issuerUrl: identity.issuerUrl,
+      audience: identity.audience,
+      groupsClaim: identity.groupsClaim,
+      jwksUri: identity.jwksUri,
+      corsAllowOrigins: cfg.api.corsAllowOrigins,
+      throttleRateLimit: cfg.api.throttleRateLimit,
+      throttleBurstLimit: cfg.api.throttleBurstLimit,
+      webAcl: cfg.api.webAcl,
+    });
+    const platform = new PlatformEndpoints(this, 'Platform', { api: this.api, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    this.functions.push(this.api.authorizerFunction, platform.fn);
+
+    const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
+    alarms.watchApi(this.api.restApi);
+    for (const fn of this.functions) alarms.watchFunction(fn);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the KAIRR API (paths start with /v1)' });
+  }
+}
