@@ -1,0 +1,297 @@
+// The audit event: its fixed shape, its validation, its canonical text and its hash.
+// hash = SHA-256(UTF-8(JCS(event without "hash"))). seq and prevHash sit inside the hashed object,
+// so an event's hash covers its place in the chain as well as its content.
+import canonicalize from 'canonicalize';
+import { HEX64, NotJsonError, assertJsonValue, isWellFormed, sha256Hex } from './jcs';
+
+export interface AuditActor {
+  sub: string;
+  /** researcher | reviewer | chair | site-operator | auditor | admin | system (open set). */
+  role: string;
+}
+
+export interface AuditSubject {
+  type: string;
+  id: string;
+}
+
+export interface AuditEvent {
+  v: 1;
+  /** Chain id: one chain per subject, e.g. "allocation/a-01J...". Printable ASCII, no spaces. */
+  stream: string;
+  /** 1, 2, 3 ... gap-free within the stream. */
+  seq: number;
+  /** Hex SHA-256 of the previous event in this stream; GENESIS_HASH for seq 1. */
+  prevHash: string;
+  eventId: string;
+  /** ISO 8601 UTC with milliseconds: 2026-11-27T10:00:00.000Z. */
+  time: string;
+  actor: AuditActor;
+  action: string;
+  subject: AuditSubject;
+  requestId: string;
+  reason: string | null;
+  /** digestOf(subject before the change); null when the change created it. */
+  before: string | null;
+  /** digestOf(subject after the change); null when the change deleted it. */
+  after: string | null;
+  details: Record<string, unknown> | null;
+  hash: string;
+}
+
+/** What the caller supplies; nextEvent adds v, seq, prevHash and hash. */
+export type AuditEventFields = Omit<AuditEvent, 'v' | 'seq' | 'prevHash' | 'hash'>;
+
+/** The last event of a stream, as far as linking the next one needs. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+export const EVENT_SCHEMA_VERSION = 1;
+/** Canonical details larger than this are refused by nextEvent: details are a summary, not a copy. */
+export const MAX_DETAILS_BYTES = 16 * 1024;
+
+/** Member names of an event in canonical (JCS, sorted) order. */
+export const EVENT_KEYS = [
+  'action', 'actor', 'after', 'before', 'details', 'eventId', 'hash', 'prevHash',
+  'reason', 'requestId', 'seq', 'stream', 'subject', 'time', 'v',
+] as const;
+const EVENT_KEY_SET: ReadonlySet<string> = new Set(EVENT_KEYS);
+
+export interface FieldProblem {
+  /** Dotted path of the member, e.g. "actor.role" or "details.amount". */
+  field: string;
+  problem: string;
+}
+
+export class AuditEventError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`audit event ${field}: ${problem}`);
+    this.name = 'AuditEventError';
+  }
+}
+
+const PRINTABLE_ID = /^[\x21-\x7e]+$/;
+const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** True for a string in ISO 8601 UTC with milliseconds that names a real instant. */
+export function isIsoMillis(t: unknown): t is string {
+  if (typeof t !== 'string' || !ISO_MILLIS.test(t)) return false;
+  const d = new Date(t);
+  return !Number.isNaN(d.getTime()) && d.toISOString() === t;
+}
+
+function text(v: unknown, field: string, opts: { nonEmpty?: boolean; nullable?: boolean } = {}): FieldProblem | null {
+  if (v === null && opts.nullable) return null;
+  if (typeof v !== 'string') return { field, problem: `must be a string${opts.nullable ? ' or null' : ''}, not ${describe(v)}` };
+  if (opts.nonEmpty && v.length === 0) return { field, problem: 'must not be empty' };
+  if (!isWellFormed(v)) return { field, problem: 'contains a lone UTF-16 surrogate' };
+  return null;
+}
+
+function idText(v: unknown, field: string, max: number): FieldProblem | null {
+  if (typeof v !== 'string') return { field, problem: `must be a string, not ${describe(v)}` };
+  if (v.length === 0 || v.length > max || !PRINTABLE_ID.test(v)) {
+    return { field, problem: `must be 1-${max} printable ASCII characters without spaces` };
+  }
+  return null;
+}
+
+function hex(v: unknown, field: string, nullable = false): FieldProblem | null {
+  if (v === null && nullable) return null;
+  if (typeof v !== 'string' || !HEX64.test(v)) {
+    return { field, problem: `must be 64 lower-case hex digits (SHA-256)${nullable ? ' or null' : ''}` };
+  }
+  return null;
+}
+
+function exactMembers(obj: Record<string, unknown>, path: string, keys: readonly string[]): FieldProblem | null {
+  for (const k of keys) if (!(k in obj) || obj[k] === undefined) return { field: path ? `${path}.${k}` : k, problem: 'is required' };
+  const allowed = new Set(keys);
+  for (const k of Object.keys(obj)) if (!allowed.has(k)) return { field: path ? `${path}.${k}` : k, problem: 'is not a member of an audit event' };
+  return null;
+}
+
+/**
+ * The first thing wrong with `value` as an audit event, or null when it is well-formed.
+ * `hash: 'ignore'` checks an event that has no hash yet (a present `hash` member is then ignored).
+ */
+export function checkEvent(value: unknown, opts: { hash?: 'require' | 'ignore' } = {}): FieldProblem | null {
+  if (!isPlainObject(value)) return { field: '(event)', problem: `must be a JSON object, not ${describe(value)}` };
+  const e = value;
+  const keys = opts.hash === 'ignore' ? EVENT_KEYS.filter((k) => k !== 'hash') : EVENT_KEYS;
+  for (const k of keys) if (!(k in e) || e[k] === undefined) return { field: k, problem: 'is required' };
+  for (const k of Object.keys(e)) if (!EVENT_KEY_SET.has(k)) return { field: k, problem: 'is not a member of an audit event' };
+  if (e.v !== EVENT_SCHEMA_VERSION) return { field: 'v', problem: `must be ${EVENT_SCHEMA_VERSION}` };
+  const p =
+    idText(e.stream, 'stream', 256) ??
+    (typeof e.seq === 'number' && Number.isSafeInteger(e.seq) && e.seq >= 1 ? null : { field: 'seq', problem: 'must be an integer >= 1' }) ??
+    hex(e.prevHash, 'prevHash') ??
+    idText(e.eventId, 'eventId', 128) ??
+    (isIsoMillis(e.time) ? null : { field: 'time', problem: 'must be ISO 8601 UTC with milliseconds, e.g. 2026-11-27T10:00:00.000Z' }) ??
+    (isPlainObject(e.actor) ? exactMembers(e.actor, 'actor', ['sub', 'role']) : { field: 'actor', problem: `must be an object, not ${describe(e.actor)}` }) ??
+    text((e.actor as Record<string, unknown>).sub, 'actor.sub', { nonEmpty: true }) ??
+    text((e.actor as Record<string, unknown>).role, 'actor.role', { nonEmpty: true }) ??
+    text(e.action, 'action', { nonEmpty: true }) ??
+    (isPlainObject(e.subject) ? exactMembers(e.subject, 'subject', ['type', 'id']) : { field: 'subject', problem: `must be an object, not ${describe(e.subject)}` }) ??
+    text((e.subject as Record<string, unknown>).type, 'subject.type', { nonEmpty: true }) ??
+    text((e.subject as Record<string, unknown>).id, 'subject.id', { nonEmpty: true }) ??
+    text(e.requestId, 'requestId') ??
+    text(e.reason, 'reason', { nullable: true }) ??
+    hex(e.before, 'before', true) ??
+    hex(e.after, 'after', true) ??
+    checkDetails(e.details) ??
+    (opts.hash === 'ignore' ? null : hex(e.hash, 'hash'));
+  if (p) return p;
+  if (e.seq === 1 && e.prevHash !== GENESIS_HASH) return { field: 'prevHash', problem: 'must be 64 zeros (GENESIS_HASH) for seq 1' };
+  return null;
+}
+
+function checkDetails(d: unknown): FieldProblem | null {
+  if (d === null) return null;
+  if (!isPlainObject(d)) return { field: 'details', problem: `must be a JSON object or null, not ${describe(d)}` };
+  try {
+    assertJsonValue(d, 'details');
+  } catch (err) {
+    if (err instanceof NotJsonError) return { field: err.path, problem: err.problem };
+    throw err;
+  }
+  return null;
+}
+
+/**
+ * JCS text of a well-formed event, with or without its hash member. The envelope has a fixed set of
+ * members, so they are written in their sorted order directly; only `details` goes through the
+ * general canonicaliser. Tests check this equals canonicalize() of the whole event.
+ */
+function canonicalText(e: AuditEvent, withHash: boolean): string {
+  const q = JSON.stringify;
+  let s =
+    '{"action":' + q(e.action) +
+    ',"actor":{"role":' + q(e.actor.role) + ',"sub":' + q(e.actor.sub) +
+    '},"after":' + q(e.after) +
+    ',"before":' + q(e.before) +
+    ',"details":' + (e.details === null ? 'null' : canonicalize(e.details)) +
+    ',"eventId":' + q(e.eventId);
+  if (withHash) s += ',"hash":' + q(e.hash);
+  s +=
+    ',"prevHash":' + q(e.prevHash) +
+    ',"reason":' + q(e.reason) +
+    ',"requestId":' + q(e.requestId) +
+    ',"seq":' + e.seq +
+    ',"stream":' + q(e.stream) +
+    ',"subject":{"id":' + q(e.subject.id) + ',"type":' + q(e.subject.type) +
+    '},"time":' + q(e.time) +
+    ',"v":' + e.v + '}';
+  return s;
+}
+
+function assertEvent(value: unknown, hash: 'require' | 'ignore'): asserts value is AuditEvent {
+  const p = checkEvent(value, { hash });
+  if (p) throw new AuditEventError(p.field, p.problem);
+}
+
+/** JCS(event without "hash"): the exact text whose SHA-256 is the event's hash. */
+export function hashPreimage(event: Omit<AuditEvent, 'hash'> & { hash?: string }): string {
+  assertEvent(event, 'ignore');
+  return canonicalText(event, false);
+}
+
+/** SHA-256 (hex) of JCS(event without "hash"). A `hash` member, if present, is left out. */
+export function hashEvent(event: Omit<AuditEvent, 'hash'> & { hash?: string }): string {
+  return sha256Hex(hashPreimage(event));
+}
+
+/** The event's canonical JSON line (JCS, hash included, no trailing newline). Validates first. */
+export function serializeEvent(event: AuditEvent): string {
+  assertEvent(event, 'require');
+  return canonicalText(event, true);
+}
+
+/** Canonical text without validation, for callers that have just run checkEvent on it. */
+export function canonicalEventText(event: AuditEvent, withHash: boolean): string {
+  return canonicalText(event, withHash);
+}
+
+/** Parses and validates one event (it does not check the hash: see eventHashMatches). */
+export function parseEvent(json: string): AuditEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new AuditEventError('(event)', `is not valid JSON: ${(err as Error).message}`);
+  }
+  assertEvent(value, 'require');
+  return value;
+}
+
+/** True when the event's recorded hash is the hash of its content. */
+export function eventHashMatches(event: AuditEvent): boolean {
+  return hashEvent(event) === event.hash;
+}
+
+function checkHead(head: ChainHead): void {
+  if (!Number.isSafeInteger(head.seq) || head.seq < 1) throw new AuditEventError('head.seq', 'must be an integer >= 1');
+  if (typeof head.hash !== 'string' || !HEX64.test(head.hash)) throw new AuditEventError('head.hash', 'must be 64 lower-case hex digits');
+}
+
+/**
+ * The next event of a stream: seq = head.seq + 1 and prevHash = head.hash, or seq 1 and
+ * GENESIS_HASH when the stream has no head yet. The caller's values are copied (details through its
+ * canonical JSON), so changing them afterwards cannot change the event behind its hash.
+ */
+export function nextEvent(head: ChainHead | null, fields: AuditEventFields): AuditEvent {
+  if (head !== null) checkHead(head);
+  if (!isPlainObject(fields)) throw new AuditEventError('(fields)', 'must be an object');
+  for (const k of ['v', 'seq', 'prevHash', 'hash'] as const) {
+    if (k in fields) throw new AuditEventError(k, 'is computed by nextEvent; do not pass it');
+  }
+  const actor = fields.actor as AuditActor | undefined;
+  const subject = fields.subject as AuditSubject | undefined;
+  const draft = {
+    v: 1 as const,
+    stream: fields.stream,
+    seq: head ? head.seq + 1 : 1,
+    prevHash: head ? head.hash : GENESIS_HASH,
+    eventId: fields.eventId,
+    time: fields.time,
+    actor: isPlainObject(actor) ? { ...actor } : actor,
+    action: fields.action,
+    subject: isPlainObject(subject) ? { ...subject } : subject,
+    requestId: fields.requestId,
+    reason: fields.reason,
+    before: fields.before,
+    after: fields.after,
+    details: fields.details,
+  };
+  // Unknown members of fields are reported by checkEvent rather than silently dropped.
+  for (const k of Object.keys(fields)) if (!(k in draft)) (draft as Record<string, unknown>)[k] = (fields as unknown as Record<string, unknown>)[k];
+  assertEvent(draft, 'ignore');
+  if (draft.details !== null) {
+    const detailsText = canonicalize(draft.details) as string;
+    if (Buffer.byteLength(detailsText) > MAX_DETAILS_BYTES) {
+      throw new AuditEventError('details', `canonical JSON is ${Buffer.byteLength(detailsText)} bytes; at most ${MAX_DETAILS_BYTES} allowed`);
+    }
+    draft.details = JSON.parse(detailsText) as Record<string, unknown>;
+  }
+  const event = draft as AuditEvent;
+  event.hash = sha256Hex(canonicalText(event, false));
+  return event;
+}
