@@ -52,7 +52,7 @@ export class ChainTracker {
         problems.push({
           field: 'seq',
           kind: 'gap',
-          problem: `gap: expected seq ${run.lastSeq + 1}, found ${e.seq} (${missing === 1 ? `seq ${run.lastSeq + 1} is` : `seq ${run.lastSeq + 1}..${e.seq - 1} are`} missing)`,
+          problem: `gap: expected seq ${run.lastSeq + 1}, found ${e.seq} (${missing === 1 ? `seq ${run.lastSeq + 1} is` : `seq ${run.lastSeq + 1}..${e.seq - 1} are`} missing or out of place)`,
         });
       }
     } else if (e.prevHash !== run.lastHash) {
