@@ -255,7 +255,8 @@ class Verification {
     if (m && fileIndex !== null) {
       const f = m.files[fileIndex];
       const p = `files[${fileIndex}]`;
-      const mismatch = (field: string, problem: string) => this.problem({ file: MANIFEST_FILE_NAME, field: `${p}.${field}`, problem: `${problem} (${name})` });
+      // A disagreement between manifest and data is located in the data file, and named by the manifest path.
+      const mismatch = (field: string, problem: string) => this.problem({ file: name, field: `${p}.${field}`, problem });
       if (f.sha256 !== sha256) mismatch('sha256', `manifest says ${f.sha256}, the file's SHA-256 is ${sha256}`);
       if (f.records !== records) mismatch('records', `manifest says ${f.records}, the file holds ${records}`);
       if (f.bytes !== bytes) mismatch('bytes', `manifest says ${f.bytes}, the file has ${bytes}`);
