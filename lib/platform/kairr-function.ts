@@ -43,7 +43,6 @@ export interface KairrFunctionProps {
 }
 
 export class KairrFunction extends NodejsFunction {
-  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: KairrFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -101,7 +100,6 @@ export class KairrFunction extends NodejsFunction {
           : undefined,
       },
     });
-    this.logGroup = logGroup;
     logGroup.grantWrite(role);
     acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) does not support resource-level permissions; it is the only wildcard resource a KAIRR function role holds.');
     if ((props.invocation ?? 'sync') === 'sync') {
