@@ -220,7 +220,7 @@ async function sendDynamoDb(action: string, parameters: unknown, env: Integratio
   const Command = (DynamoDB as unknown as Record<string, unknown>)[commandName] as (new (input: unknown) => DynamoDB.GetItemCommand) | undefined;
   if (typeof Command !== 'function') throw unsupported(`dynamodb:${action}`, `@aws-sdk/client-dynamodb has no ${commandName}`);
   try {
-    const { $metadata: _metadata, ...output } = (await env.dynamoDb().send(new Command(parameters))) as Record<string, unknown>;
+    const { $metadata: _metadata, ...output } = (await env.dynamoDb().send(new Command(parameters))) as unknown as Record<string, unknown>;
     return toJson(output) as Record<string, JsonValue>;
   } catch (error) {
     throw dynamoDbFailure(error, errorPrefix);
