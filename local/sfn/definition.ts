@@ -66,7 +66,6 @@ export interface TaskStateInfo {
   heartbeatSeconds?: number;
   hasTimeoutPath: boolean;
   hasHeartbeatPath: boolean;
-  parameters: unknown;
 }
 
 export interface WaitStateInfo {
@@ -202,7 +201,6 @@ function compileTask(name: string, state: AslState, id: string, ctx: CompileCont
     heartbeatSeconds: typeof HeartbeatSeconds === 'number' ? HeartbeatSeconds : undefined,
     hasTimeoutPath: typeof TimeoutSecondsPath === 'string',
     hasHeartbeatPath: typeof HeartbeatSecondsPath === 'string',
-    parameters: hasParameters ? Parameters : undefined,
   });
   const envelope: Record<string, unknown> = hasParameters ? { [ENVELOPE.parameters]: Parameters } : { [`${ENVELOPE.parameters}.$`]: '$' };
   if (typeof TimeoutSecondsPath === 'string') envelope[`${ENVELOPE.timeoutSeconds}.$`] = rewritePath(TimeoutSecondsPath, id);

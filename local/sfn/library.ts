@@ -18,9 +18,24 @@ interface LibraryModule {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const library = require('aws-local-stepfunctions') as LibraryModule;
 
+// asl-validator compiles its JSON schemas on every call (about a second here), so verdicts are
+// cached by definition text for the life of the process.
+const validationVerdicts = new Map<string, string | null>();
+
 /** Validates with the library's ASL validator (asl-validator); throws with its error text. */
 export function validateDefinition(definition: unknown): void {
-  new library.StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const key = JSON.stringify(definition);
+  if (!validationVerdicts.has(key)) {
+    try {
+      // asl-validator writes QueryLanguage into every state it checks: give it a copy.
+      new library.StateMachine(JSON.parse(key) as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+      validationVerdicts.set(key, null);
+    } catch (error) {
+      validationVerdicts.set(key, error instanceof Error ? error.message : String(error));
+    }
+  }
+  const verdict = validationVerdicts.get(key);
+  if (verdict) throw new Error(verdict);
 }
 
 /** A runnable machine for an already-compiled (and already-validated) definition. */
