@@ -10,6 +10,8 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {
+  // An upper bound so a hung test fails instead of blocking CI; never a performance assertion.
+  testTimeout: 180000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], globalSetup: '<rootDir>/test/support/dynamo-global-setup.ts', globalTeardown: '<rootDir>/test/support/dynamo-global-teardown.ts' },
     { ...base, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },

@@ -1,0 +1,66 @@
+// A small HTTP client for the e2e suite: requests as a role's dev token, as a freshly minted
+// identity, or with a raw Authorization header.
+import { readFileSync } from 'node:fs';
+import type { E2eTarget } from './global-setup';
+
+let cached: E2eTarget | undefined;
+export function target(): E2eTarget {
+  cached ??= JSON.parse(readFileSync(process.env.KAIRR_E2E_TARGET!, 'utf8')) as E2eTarget;
+  return cached;
+}
+
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+export async function call<T = any>(method: string, path: string, opts: { token?: string; authorization?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}): Promise<Res<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.authorization !== undefined) headers.authorization = opts.authorization;
+  else if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${target().apiUrl}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON (CSV) */
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers, text };
+}
+
+export function tokenFor(role: string): string {
+  const t = target().tokens[role];
+  if (!t) throw new Error(`No token for role ${role} in the e2e target`);
+  return t;
+}
+
+/** Mints a token for any identity (needs a dev issuer's mint endpoint). */
+export async function mint(claims: { sub: string; groups: string[]; preferred_username?: string; expiresIn?: number; [k: string]: unknown }): Promise<string> {
+  const url = target().tokenMintUrl;
+  if (!url) throw new Error('This e2e target has no token mint (set KAIRR_TOKEN_MINT_URL)');
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(claims) });
+  if (!res.ok) throw new Error(`mint failed: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+export const as = (role: string) => ({
+  get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, { token: tokenFor(role), headers }),
+  post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, { token: tokenFor(role), body, headers }),
+  patch: <T = any>(path: string, body?: unknown) => call<T>('PATCH', path, { token: tokenFor(role), body }),
+  del: <T = any>(path: string) => call<T>('DELETE', path, { token: tokenFor(role) }),
+});
+
+export const withToken = (token: string) => ({
+  get: <T = any>(path: string) => call<T>('GET', path, { token }),
+  post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, { token, body, headers }),
+  patch: <T = any>(path: string, body?: unknown) => call<T>('PATCH', path, { token, body }),
+  del: <T = any>(path: string) => call<T>('DELETE', path, { token }),
+});

@@ -1,0 +1,39 @@
+// e2e globalSetup: targets the KAIRR named by KAIRR_API_URL (any deployment: LocalStack, a dev
+// stage) with a token source, or by default starts the local runtime itself from a fresh synth.
+//   KAIRR_API_URL          base URL (paths start with /v1)
+//   KAIRR_TOKENS_FILE      JSON {"tokens": {role: jwt}, "tokenMintUrl"?: url} (default .kairr/local.json shape)
+//   KAIRR_TOKEN_MINT_URL   a dev issuer's mint endpoint (POST {sub, groups} → {token})
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt } from '../../../local/build';
+import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime';
+
+export interface E2eTarget {
+  apiUrl: string;
+  tokens: Record<string, string>;
+  tokenMintUrl?: string;
+  /** Set when the suite started the local runtime itself: tests may read its DynamoDB. */
+  dynamodbEndpoint?: string;
+  tables?: Record<string, string>;
+  local: boolean;
+}
+
+export default async function setup(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kairr-e2e-'));
+  let target: E2eTarget;
+  if (process.env.KAIRR_API_URL) {
+    const file = process.env.KAIRR_TOKENS_FILE;
+    const src = file ? (JSON.parse(readFileSync(file, 'utf8')) as { tokens?: Record<string, string>; tokenMintUrl?: string }) : {};
+    target = { apiUrl: process.env.KAIRR_API_URL.replace(/\/$/, ''), tokens: src.tokens ?? {}, tokenMintUrl: process.env.KAIRR_TOKEN_MINT_URL ?? src.tokenMintUrl, local: false };
+  } else {
+    const { outDir } = ensureBuilt({ quiet: true });
+    const runtime: LocalRuntime = await startLocalRuntime({ outDir, stateDir: join(dir, 'state'), port: 0 });
+    (globalThis as Record<string, unknown>).__KAIRR_RUNTIME__ = runtime;
+    const i = runtime.info;
+    target = { apiUrl: i.apiUrl, tokens: i.tokens, tokenMintUrl: i.tokenMintUrl, dynamodbEndpoint: i.dynamodbEndpoint, tables: i.tables, local: true };
+  }
+  const infoFile = join(dir, 'target.json');
+  writeFileSync(infoFile, JSON.stringify(target));
+  process.env.KAIRR_E2E_TARGET = infoFile;
+}
