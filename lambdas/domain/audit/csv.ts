@@ -10,8 +10,8 @@
 // So null and "" stay distinct (empty cell vs a lone '), and a spreadsheet never sees a formula.
 // Rows end with CRLF. `v` and `seq` are plain decimal integers. `details` holds the canonical (JCS)
 // JSON text of the details object, encoded like any other text cell.
-import canonicalize from 'canonicalize';
 import type { AuditEvent, FieldProblem } from './event';
+import { canonicalJsonUnchecked } from './jcs';
 import { checkEvent } from './event';
 
 export const CSV_COLUMNS = [
@@ -44,6 +44,12 @@ export function decodeTextCell(cell: string): string | null {
 
 /** One CSV record (with its CRLF) for a well-formed event. */
 export function eventToCsvRecord(e: AuditEvent): string {
+  return csvRecordWithDetails(e, e.details === null ? 'null' : canonicalJsonUnchecked(e.details));
+}
+
+/** eventToCsvRecord for a caller that has the canonical text of the details already ("null" for none). */
+export function csvRecordWithDetails(e: AuditEvent, detailsJcs: string): string {
+  const details = e.details === null ? null : detailsJcs;
   return (
     e.v + ',' +
     encodeTextCell(e.stream) + ',' +
@@ -60,7 +66,7 @@ export function eventToCsvRecord(e: AuditEvent): string {
     encodeTextCell(e.reason) + ',' +
     (e.before ?? '') + ',' +
     (e.after ?? '') + ',' +
-    encodeTextCell(e.details === null ? null : (canonicalize(e.details) as string)) + ',' +
+    encodeTextCell(details) + ',' +
     e.hash + '\r\n'
   );
 }
@@ -102,7 +108,7 @@ export function csvCellsToEvent(cells: readonly string[]): { event: AuditEvent }
     if (details === null || typeof details !== 'object' || Array.isArray(details)) {
       return { problem: { field: 'details', problem: 'cell must hold a JSON object' } };
     }
-    if (canonicalize(details) !== detailsText) {
+    if (canonicalJsonUnchecked(details) !== detailsText) {
       return { problem: { field: 'details', problem: 'cell is not canonical JSON (RFC 8785)' } };
     }
   }

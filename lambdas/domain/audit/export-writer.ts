@@ -5,9 +5,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { canonicalEventText, checkEvent, isIsoMillis, type AuditEvent } from './event';
+import { canonicalParts, checkEvent, isIsoMillis, type AuditEvent } from './event';
 import { ChainTracker, type ChainProblem } from './chain';
-import { CSV_HEADER, eventToCsvRecord } from './csv';
+import { CSV_HEADER, csvRecordWithDetails } from './csv';
 import { sha256Hex } from './jcs';
 import {
   MANIFEST_FILE_NAME, MANIFEST_VERSION, dataFileName, normaliseHeads, sealManifest, serializeManifest,
@@ -225,8 +225,8 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
       const head = headByStream.get(e.stream);
       if (head && e.seq > head.seq) refuse(e, 'seq', `is beyond the stream's head at export time (seq ${head.seq})`);
 
-      const unhashed = canonicalEventText(e, false);
-      const computed = sha256Hex(unhashed);
+      const { head: jcsHead, tail: jcsTail, details: jcsDetails } = canonicalParts(e);
+      const computed = sha256Hex(jcsHead + jcsTail);
       if (computed !== e.hash) noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `content does not match its hash (computed ${computed})` });
       if (head && e.seq === head.seq && e.hash !== head.hash) {
         noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `differs from the stream's head hash at export time (${head.hash})` });
@@ -235,7 +235,7 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
       for (const p of problems) noteChainProblem(e, p);
       if (closed) streams.push(closed);
 
-      const record = format === 'jsonl' ? canonicalEventText(e, true) + '\n' : eventToCsvRecord(e);
+      const record = format === 'jsonl' ? jcsHead + ',"hash":"' + e.hash + '"' + jcsTail + '\n' : csvRecordWithDetails(e, jcsDetails);
       const recordBytes = Buffer.byteLength(record);
       let f = file;
       if (f && (f.records >= maxRecords || f.bytes + recordBytes > maxBytes)) {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { NotJsonError, canonicalJson, digestOf, sha256Hex } from '../../../lambdas/domain/audit/jcs';
+import canonicalize from 'canonicalize';
+import { NotJsonError, canonicalJson, canonicalJsonUnchecked, digestOf, sha256Hex } from '../../../lambdas/domain/audit/jcs';
+import { NASTY_STRINGS } from './helpers';
 
 describe('canonicalJson (RFC 8785)', () => {
   it('matches the RFC 8785 §3.2.2 example byte for byte', () => {
@@ -77,6 +79,26 @@ describe('canonicalJson (RFC 8785)', () => {
     o.b = 1;
     o.a = 2;
     expect(canonicalJson(o)).toBe('{"a":2,"b":1}');
+  });
+});
+
+describe('canonicalJsonUnchecked (the hot-path serialiser)', () => {
+  it('writes exactly what the canonicalize package writes, on fuzzed JSON values', () => {
+    let seed = 99;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const leaf = () => [null, true, false, -0, 0.1 + 0.2, 1e21, -1e-7, 2 ** 60, 42, ...NASTY_STRINGS][Math.floor(rand() * (9 + NASTY_STRINGS.length))];
+    const value = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 3 || r < 0.4) return leaf();
+      if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = Math.floor(rand() * 5); i > 0; i--) o[String(leaf() ?? 'k') + (rand() < 0.3 ? '😀' : '')] = value(depth + 1);
+      return o;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = value(0);
+      expect(canonicalJsonUnchecked(v)).toBe(canonicalize(v));
+    }
   });
 });
 
