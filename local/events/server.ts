@@ -34,7 +34,7 @@ export async function startLocalEventsServer(bus: LocalEventBus, options: { port
         Rules: bus.listRules({ eventBusName: body.EventBusName as string | undefined, namePrefix: body.NamePrefix as string | undefined }).map(toApiRule),
       }),
       DescribeRule: (body) => toApiRule(bus.describeRule(...ruleArgs(body))),
-      ListTargetsByRule: (body) => ({ Targets: bus.describeRule(...ruleArgs(body)).targets.map(toApiTarget) }),
+      ListTargetsByRule: (body) => ({ Targets: bus.describeRule(String(body.Rule ?? ''), body.EventBusName as string | undefined).targets.map(toApiTarget) }),
       EnableRule: (body) => bus.setRuleState(ruleArgs(body)[0], 'ENABLED', ruleArgs(body)[1]),
       DisableRule: (body) => bus.setRuleState(ruleArgs(body)[0], 'DISABLED', ruleArgs(body)[1]),
     },
