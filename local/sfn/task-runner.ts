@@ -102,10 +102,14 @@ export function createTaskHandler(info: TaskStateInfo, scope: ExecutionScope, en
       const output = await new Promise<JsonValue>((resolve, reject) => {
         let settled = false;
         const succeed = (value: JsonValue) => {
-          if (!settled) (settled = true), resolve(value);
+          if (settled) return;
+          settled = true;
+          resolve(value);
         };
         const fail = (error: unknown) => {
-          if (!settled) (settled = true), reject(error);
+          if (settled) return;
+          settled = true;
+          reject(error);
         };
         taskController.signal.addEventListener('abort', () => fail(taskController.signal.reason), { once: true });
         if (Number.isFinite(timeoutMs)) {
