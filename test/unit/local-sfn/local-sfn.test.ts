@@ -19,11 +19,12 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalSfn, UnsupportedDefinitionError, type AslDefinition, type LocalSfn, type PutEventsEntry } from '../../../local/sfn';
+import { startLocalSfn, UnsupportedDefinitionError, type AslDefinition, type LocalSfn, type PutEventsEntry, type SnsPublishInput } from '../../../local/sfn';
 import { ConflictError, enteredStates, eventTypes, FakeLambdas, lambdaArn, machineArn, sfnClient } from './support';
 
 const lambdas = new FakeLambdas();
 const publishedEvents: PutEventsEntry[][] = [];
+const publishedMessages: SnsPublishInput[] = [];
 let sfn: LocalSfn;
 let client: SFNClient;
 
@@ -139,6 +140,10 @@ beforeAll(async () => {
     accountId: '000000000000',
     taskHandlers: {
       invokeLambda: lambdas.invoke,
+      publishSns: async (input) => {
+        publishedMessages.push(input);
+        return { MessageId: `message-${publishedMessages.length}` };
+      },
       putEvents: async (entries) => {
         publishedEvents.push(entries);
         const rejected = entries.filter((entry) => entry.Source === 'reject.me').length;
@@ -480,6 +485,30 @@ describe('other states and integrations', () => {
     expect(publishedEvents[0]).toEqual([{ Source: 'kairr.awards', DetailType: 'AwardGranted', Detail: '{"awardId":"a1"}', EventBusName: 'kairr' }]);
     expect(enteredStates(rejected.events)).toEqual(['Emit', 'Failed']);
     expect(rejected.output.failure.Error).toBe('EventBridge.FailedEntry');
+  });
+
+  test('sns:publish hands the message (an object Message serialised) to the callback', async () => {
+    sfn.addStateMachine({
+      arn: machineArn('Notify'),
+      name: 'Notify',
+      definition: {
+        StartAt: 'Publish',
+        States: {
+          Publish: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::sns:publish',
+            Parameters: { TopicArn: 'arn:aws:sns:us-east-1:000000000000:awards', Subject: 'Award', 'Message.$': '$' },
+            ResultSelector: { 'messageId.$': '$.MessageId' },
+            End: true,
+          },
+        },
+      },
+    });
+
+    const { output } = await finished(await run('Notify', { awardId: 'a2' }));
+
+    expect(output).toEqual({ messageId: 'message-1' });
+    expect(publishedMessages).toEqual([{ TopicArn: 'arn:aws:sns:us-east-1:000000000000:awards', Subject: 'Award', Message: '{"awardId":"a2"}' }]);
   });
 
   test('states:startExecution.sync:2 runs a nested execution and returns its output', async () => {
