@@ -3,8 +3,6 @@ import { createHandler } from '../shared/http/router';
 import { runtimeConfig } from '../shared/config';
 import { NotFoundError } from '../domain/errors';
 import { currentRate, resourceKey, type Site } from '../domain/catalogue';
-import { buildOpenApiDocument } from '../shared/http/openapi';
-import { API_CATALOG } from '../api-catalog';
 import { platformApi } from './api';
 
 function siteView(site: Site, now: Date) {
@@ -39,6 +37,8 @@ export const handler = createHandler(platformApi, {
     return { body: { status: 'ok', stage: runtimeConfig().stage, time: new Date().toISOString() } };
   },
   async openapi() {
+    // Loaded on first use: the generator and every capability's specs are not needed for the other routes.
+    const [{ buildOpenApiDocument }, { API_CATALOG }] = await Promise.all([import('../shared/http/openapi'), import('../api-catalog')]);
     openapiCache ??= JSON.stringify(
       buildOpenApiDocument(
         API_CATALOG.map((c) => c.api),

@@ -101,6 +101,8 @@ export class KairrFunction extends NodejsFunction {
       },
     });
     logGroup.grantWrite(role);
+    // Lets tools (bench/bundles.ts, the local runtime's logs) map a deployed function to its source.
+    (this.node.defaultChild as lambda.CfnFunction).addMetadata('kairr:entry', props.entry);
     acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) does not support resource-level permissions; it is the only wildcard resource a KAIRR function role holds.');
     if ((props.invocation ?? 'sync') === 'sync') {
       acknowledge(this, 'Serverless-LambdaDLQ', 'Invoked synchronously (API Gateway proxy or a Step Functions task): the caller receives the error and retries or catches it, so there is no asynchronous event to dead-letter.');

@@ -1,0 +1,82 @@
+// npm run bench:bundles — each shipped handler bundle's size and cold module-initialisation time,
+// against a baseline built in the same run: a bundle holding only the AWS SDK clients that handler
+// uses (the floor no handler can go under). Uses the bundles `cdk synth` ships (cdk.out).
+// Last line: one JSON object with every figure.
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { ensureBuilt, REPO_ROOT } from '../local/build';
+import { Template, functionsOf } from '../local/template';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median time to require() a bundle in a fresh node process (module init only, no invocation). */
+function coldInitMs(file: string, env: Record<string, string>): number {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-2', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr}`);
+    times.push(Number(r.stdout));
+  }
+  return median(times);
+}
+
+const sdkPackageOf = (input: string) => /node_modules\/(@aws-sdk\/(?:client-[^/]+|lib-[^/]+))\//.exec(input)?.[1];
+
+async function main(): Promise<void> {
+  const { outDir } = ensureBuilt({ quiet: true });
+  const template = Template.load(outDir);
+  const work = mkdtempSync(join(tmpdir(), 'kairr-bench-bundles-'));
+  const figures: Record<string, number> = {};
+  const rows: string[] = [];
+  for (const fn of functionsOf(template)) {
+    const entry = template.resources[fn.logicalId].Metadata?.['kairr:entry'] as string | undefined;
+    if (!entry) continue;
+    const name = entry.replace(/^lambdas\//, '').replace(/\/handler\.ts$/, '').replace(/[^a-z0-9]+/gi, '_');
+    // Which SDK clients does the shipped handler hold? Ask esbuild with the same entry.
+    const meta = await build({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, platform: 'node', target: 'node22', write: false, metafile: true, minify: true, logLevel: 'silent', define: { 'process.env.KAIRR_CONFIG': '"{}"' } });
+    const clients = [...new Set(Object.keys(meta.metafile!.inputs).map(sdkPackageOf).filter((x): x is string => !!x))].sort();
+    const sizeKb = statSync(fn.handlerFile).size / 1024;
+    const env = { ...fn.environment, KAIRR_CONFIG: '{}' };
+    const initMs = coldInitMs(fn.handlerFile, env);
+    let baseKb = 0;
+    let baseMs = 0;
+    if (clients.length) {
+      const baseEntry = join(work, `${name}-baseline.js`);
+      writeFileSync(baseEntry, clients.map((c, i) => `exports.c${i} = require(${JSON.stringify(c)});`).join('\n'));
+      const baseOut = join(work, `${name}-baseline.bundle.js`);
+      await build({ entryPoints: [baseEntry], bundle: true, platform: 'node', target: 'node22', minify: true, outfile: baseOut, nodePaths: [join(REPO_ROOT, 'node_modules')], logLevel: 'silent' });
+      baseKb = statSync(baseOut).size / 1024;
+      baseMs = coldInitMs(baseOut, {});
+    }
+    const r = (x: number) => Math.round(x * 10) / 10;
+    figures[`${name}_kb`] = r(sizeKb);
+    figures[`${name}_init_ms`] = r(initMs);
+    figures[`${name}_baseline_kb`] = r(baseKb);
+    figures[`${name}_baseline_init_ms`] = r(baseMs);
+    figures[`${name}_over_baseline_kb`] = r(sizeKb - baseKb);
+    figures[`${name}_over_baseline_ms`] = r(initMs - baseMs);
+    figures[`${name}_init_ratio`] = baseMs ? Math.round((initMs / baseMs) * 100) / 100 : 0;
+    rows.push(
+      `${relative(REPO_ROOT, join(REPO_ROOT, entry)).padEnd(34)} ${r(sizeKb).toFixed(1).padStart(8)} KB ${r(initMs).toFixed(1).padStart(7)} ms   baseline [${clients.join(', ') || 'no SDK client'}] ${r(baseKb).toFixed(1)} KB ${r(baseMs).toFixed(1)} ms   over: +${r(sizeKb - baseKb).toFixed(1)} KB +${r(initMs - baseMs).toFixed(1)} ms`,
+    );
+  }
+  console.log(`Cold module init: median of ${RUNS} fresh node ${process.version} processes per bundle.\n`);
+  console.log(`${'handler'.padEnd(34)} ${'size'.padStart(11)} ${'init'.padStart(10)}`);
+  for (const row of rows) console.log(row);
+  console.log('\nTargets: each handler at most +100 KB and +20 ms over its own baseline; one with no SDK client at most 100 KB and 30 ms in all.');
+  console.log(JSON.stringify({ runs: RUNS, node: process.version, ...figures }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
