@@ -38,7 +38,10 @@ export const handler = createHandler(platformApi, {
   },
   async openapi() {
     // Loaded on first use: the generator and every capability's specs are not needed for the other routes.
-    const [{ buildOpenApiDocument }, { API_CATALOG }] = await Promise.all([import('../shared/http/openapi'), import('../api-catalog')]);
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { buildOpenApiDocument } = require('../shared/http/openapi') as typeof import('../shared/http/openapi');
+    const { API_CATALOG } = require('../api-catalog') as typeof import('../api-catalog');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     openapiCache ??= JSON.stringify(
       buildOpenApiDocument(
         API_CATALOG.map((c) => c.api),
