@@ -16,6 +16,18 @@ export interface ChainProblem {
 
 interface Run extends ManifestStream {}
 
+// Strings cut from a parser's buffer (CSV cells) are V8 slices that keep the whole buffer alive.
+// A run summary outlives its record, so it keeps copies, or a verifier holding one summary per
+// stream would hold a megabyte chunk per stream.
+const detach = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+function summary(run: Run): ManifestStream {
+  return {
+    stream: detach(run.stream), firstSeq: run.firstSeq, lastSeq: run.lastSeq,
+    firstPrevHash: detach(run.firstPrevHash), lastHash: detach(run.lastHash), records: run.records,
+  };
+}
+
 export class ChainTracker {
   private run: Run | null = null;
 
@@ -42,7 +54,7 @@ export class ChainTracker {
         });
       }
       this.run = { stream: e.stream, firstSeq: e.seq, lastSeq: e.seq, firstPrevHash: e.prevHash, lastHash: e.hash, records: 1 };
-      return { problems, closed: run };
+      return { problems, closed: run && summary(run) };
     }
     if (e.seq !== run.lastSeq + 1) {
       if (e.seq <= run.lastSeq) {
@@ -68,7 +80,7 @@ export class ChainTracker {
   end(): ManifestStream | null {
     const run = this.run;
     this.run = null;
-    return run;
+    return run && summary(run);
   }
 }
 

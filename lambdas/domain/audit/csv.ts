@@ -24,16 +24,17 @@ export const CSV_HEADER = CSV_COLUMNS.join(',') + '\r\n';
 export const CSV_HEADER_TEXT = CSV_COLUMNS.join(',');
 
 const NEEDS_QUOTES = /[",\r\n]/;
+const QUOTES = /"/g;
 // First characters a spreadsheet would treat as the start of a formula, plus the escape itself.
 const NEUTRALISE = new Set(['=', '+', '-', '@', '\t', '\r', "'"]);
 
 /** Encodes one text value (or null) as a CSV cell, neutralised and quoted as needed. */
 export function encodeTextCell(value: string | null): string {
   if (value === null) return '';
-  let s = value;
-  if (s.length === 0 || NEUTRALISE.has(s[0])) s = "'" + s;
-  if (NEEDS_QUOTES.test(s)) s = '"' + s.replace(/"/g, '""') + '"';
-  return s;
+  if (value.length === 0) return "'";
+  const c = value.charCodeAt(0); // = + - @ TAB CR '
+  const s = c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 || c === 39 ? "'" + value : value;
+  return NEEDS_QUOTES.test(s) ? '"' + s.replace(QUOTES, '""') + '"' : s;
 }
 
 /** Undoes encodeTextCell for a cell already unquoted by the CSV parser. */
