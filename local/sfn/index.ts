@@ -121,14 +121,15 @@ export async function startLocalSfn(options: StartLocalSfnOptions): Promise<Loca
       waitFor: (filter = {}, waitOptions) => {
         const [already] = service.pendingTasks(filter);
         if (already) return Promise.resolve(already);
-        let unsubscribe = () => undefined as unknown;
+        let unsubscribe: () => void = () => undefined;
         const found = new Promise<PendingTaskInfo>((resolve) => {
-          unsubscribe = service.tokens.onRegistered((task) => {
+          const stopListening = service.tokens.onRegistered((task) => {
             if ((!filter.executionArn || task.executionArn === filter.executionArn) && (!filter.stateName || task.stateName === filter.stateName)) {
-              unsubscribe();
+              stopListening();
               resolve(task);
             }
           });
+          unsubscribe = () => void stopListening();
         });
         return withDeadline(found, waitOptions, () => `no callback task matching ${JSON.stringify(filter)} became pending`).finally(() => unsubscribe());
       },

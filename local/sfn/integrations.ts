@@ -196,7 +196,10 @@ async function lambdaInvokeIntegration(parameters: unknown, ctx: TaskContext, en
   // Invoke without a Payload delivers an empty object, as the Lambda API does.
   const payload = params.Payload === undefined ? {} : params.Payload;
   if (params.InvocationType === 'Event') {
-    void env.handlers.invokeLambda(qualified, payload, ctx).catch(() => undefined);
+    // Fire and forget, as the Event invocation type does; a function error is not the task's.
+    void Promise.resolve()
+      .then(() => env.handlers.invokeLambda(qualified, payload, ctx))
+      .catch(() => undefined);
     return { ...sdkMetadata(202), Payload: '', StatusCode: 202 };
   }
   const result = await invokeLambda(qualified, payload, ctx, env);

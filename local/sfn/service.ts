@@ -494,15 +494,14 @@ export class LocalSfnService {
 
     const timeoutMs =
       machine.overrides.executionTimeoutMs ?? (machine.compiled.timeoutSeconds === undefined ? undefined : machine.compiled.timeoutSeconds * 1000 * this.timeScale);
-    const cancelTimeout =
-      timeoutMs === undefined
-        ? () => undefined
-        : this.timers.after(timeoutMs, () =>
-            execution.terminate({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `The execution exceeded its TimeoutSeconds (${machine.compiled.timeoutSeconds} s)` }),
-          );
-
+    let cancelTimeout: () => void = () => undefined;
     let outcome: Outcome;
     try {
+      if (timeoutMs !== undefined) {
+        cancelTimeout = this.timers.after(timeoutMs, () =>
+          execution.terminate({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `The execution exceeded its TimeoutSeconds (${machine.compiled.timeoutSeconds} s)` }),
+        );
+      }
       const run = machine.runner.run(execution.inputValue as never, {
         overrides: {
           taskResourceLocalHandlers: handlers as NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>,

@@ -11,7 +11,8 @@ export class TimerSet {
 
   /** Runs fn after ms (any size, Infinity never fires). Returns a cancel function. */
   after(ms: number, fn: () => void): CancelTimer {
-    if (this.closed) throw new Error('timer set is closed');
+    // After close() nothing new is armed: the owner is shutting down.
+    if (this.closed) return () => undefined;
     let handle: NodeJS.Timeout | undefined;
     let cancelled = false;
     const deadline = Date.now() + ms;
@@ -40,6 +41,7 @@ export class TimerSet {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
+      if (this.closed) return reject(new Error('timer set is closed'));
       const onAbort = () => {
         cancel();
         reject(signal!.reason);
