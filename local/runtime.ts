@@ -7,6 +7,7 @@ import { startDynamoLocal, createTables, localClient, type DynamoLocal } from '.
 import { LambdaHost } from './lambda-host';
 import { LocalApiGateway } from './api-gateway';
 import { LocalOidcIssuer } from './oidc';
+import { startFauxqs, startLambdaAndSecrets, type LocalServiceEndpoints } from './aws-services';
 import type { Role } from '../lambdas/shared/http/spec';
 
 export interface LocalRuntimeOptions {
@@ -16,6 +17,8 @@ export interface LocalRuntimeOptions {
   /** Keep DynamoDB data in stateDir across restarts. */
   persist?: boolean;
   echoLogs?: boolean;
+  /** Secrets the Secrets Manager fake serves, by name (e.g. site scheduler credentials). */
+  secrets?: () => Record<string, string>;
 }
 
 export interface LocalRuntimeInfo {
@@ -25,7 +28,10 @@ export interface LocalRuntimeInfo {
   tokenMintUrl: string;
   issuer: string;
   dynamodbEndpoint: string;
+  s3Endpoint: string;
+  lambdaEndpoint: string;
   region: string;
+  buckets: Record<string, string>;
   tables: Record<string, string>;
   logFile: string;
 }
@@ -34,6 +40,7 @@ export interface LocalRuntime {
   info: LocalRuntimeInfo;
   template: Template;
   lambdas: LambdaHost;
+  services: LocalServiceEndpoints;
   stop(): Promise<void>;
 }
 
@@ -66,6 +73,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     const oidcUrl = await oidc.listen();
     stops.push(() => oidc.close());
 
+    const byType = (type: string) => template.ofType(type).map(([id]) => id);
+    const buckets = Object.fromEntries(byType('AWS::S3::Bucket').map((id) => [id, template.physicalName(id)]));
+    const fauxqs = await startFauxqs({
+      region,
+      buckets: Object.values(buckets),
+      topics: byType('AWS::SNS::Topic').map((id) => template.physicalName(id)),
+      queues: byType('AWS::SQS::Queue').map((id) => template.physicalName(id)),
+    });
+    stops.push(() => fauxqs.stop());
+
     const logFile = join(opts.stateDir, 'logs', 'lambda.log');
     const baseEnv: Record<string, string> = {
       AWS_REGION: region,
@@ -73,12 +90,26 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
+      AWS_ENDPOINT_URL_SNS: fauxqs.endpoint,
+      AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_LAMBDA_LOG_FORMAT: 'JSON',
       KAIRR_LOCAL: 'true',
     };
     const overrides: Record<string, Record<string, string>> = {};
     for (const id of authorizerIds) overrides[id] = { OIDC_JWKS_URI: `${oidcUrl}/jwks.json` };
+    // The Lambda and Secrets Manager endpoints must exist before the functions' environment is fixed.
+    let host: LambdaHost | undefined;
+    const services = await startLambdaAndSecrets(
+      { resolve: (r: string) => host?.resolve(r), invoke: (r: string, e: unknown) => host!.invoke(r, e) } as unknown as LambdaHost,
+      opts.secrets ?? (() => ({})),
+    );
+    stops.push(() => services.stop());
+    baseEnv.AWS_ENDPOINT_URL_LAMBDA = services.lambdaEndpoint;
+    baseEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = services.secretsEndpoint;
     const lambdas = new LambdaHost(functions, { baseEnv, overrides, logFile, echoLogs: opts.echoLogs });
+    host = lambdas;
     stops.push(() => lambdas.stop());
 
     const gateway = new LocalApiGateway({ api, lambdas, region, port: opts.port });
@@ -91,12 +122,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       tokenMintUrl: `${oidcUrl}/token`,
       issuer: oidc.issuer,
       dynamodbEndpoint: dynamo.endpoint,
+      s3Endpoint: fauxqs.endpoint,
+      lambdaEndpoint: services.lambdaEndpoint,
       region,
+      buckets,
       tables: Object.fromEntries(tables.map((t) => [t.logicalId, String(t.createInput.TableName)])),
       logFile,
     };
     writeFileSync(join(opts.stateDir, 'local.json'), JSON.stringify(info, null, 2));
-    return { info, template, lambdas, stop: stopAll };
+    return { info, template, lambdas, services, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
