@@ -46,6 +46,12 @@ function baseOptions(opts: RunOptions): Record<string, number | string | boolean
 }
 
 export function runModel(highs: Highs, built: BuiltModel, opts: RunOptions): RunResult {
+  if (built.numCols === 0) {
+    // Nothing to decide (HiGHS calls this model status "empty"): feasible unless a floor needs credits.
+    const rowLower = built.data.rowLower as Float64Array;
+    if (rowLower.some((v) => v > 0)) return { status: 'infeasible', colValue: new Float64Array(0), objective: -Infinity, dualBound: -Infinity };
+    return { status: 'optimal', colValue: new Float64Array(0), objective: 0, dualBound: 0, rowDual: new Float64Array(built.numRows), colDual: new Float64Array(0) };
+  }
   const model = highs.createModel(built.data);
   try {
     model.options.set(baseOptions(opts));

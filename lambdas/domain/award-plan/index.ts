@@ -5,3 +5,5 @@ export { InfeasibleFloorsError, OptimiserFailedError, type FloorConflict } from 
 export { computeAwardPlan, computeAwardPlanSync, DEFAULT_SETTINGS, FORMULATION, CORE_THRESHOLD, type AwardPlanOptions } from './solve';
 export { greedyAwardPlan, type GreedyPlan } from './greedy';
 export { loadHighsSolver, defaultLocateFile, type HighsLoaderOptions, type Highs } from './highs-loader';
+export { applyOverride, applyOverrides, recomputeTotals } from './override';
+export { ValidationError } from '../errors';
