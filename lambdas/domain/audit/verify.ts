@@ -448,7 +448,8 @@ export async function verifyExport(source: ExportSource, opts: VerifyOptions = {
   const v = new Verification(opts);
   const names = await source.list();
   const present = new Set(names);
-  const dataNames = names.filter((n) => DATA_FILE_NAME.test(n)).sort();
+  const fileNumber = (n: string) => Number(DATA_FILE_NAME.exec(n)![1]);
+  const dataNames = names.filter((n) => DATA_FILE_NAME.test(n)).sort((a, b) => fileNumber(a) - fileNumber(b) || (a < b ? -1 : 1));
 
   let manifest: ExportManifest | null = null;
   let manifestHashProblem: VerifyProblem | null = null;
