@@ -4,8 +4,17 @@
 // runs what ships: a route, an env var or a table that is not in the template does not exist here.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AslDefinition } from './sfn/definition';
+import type { LocalEventRule, LocalEventTarget } from './events/types';
 
 export const LOCAL_ACCOUNT = '000000000000';
+
+/** The property that carries a declared physical name, for the types whose declared name is kept. */
+const DECLARED_NAME: Record<string, string> = {
+  'AWS::Events::EventBus': 'Name',
+  'AWS::Events::Rule': 'Name',
+  'AWS::StepFunctions::StateMachine': 'StateMachineName',
+};
 
 export interface CfnResource {
   Type: string;
@@ -41,9 +50,15 @@ export class Template {
     return Object.entries(this.resources).filter(([, r]) => r.Type === type);
   }
 
-  /** The physical name a resource gets locally (deterministic, like CloudFormation's generated names). */
+  /**
+   * The physical name a resource gets locally (deterministic, like CloudFormation's generated names).
+   * Event buses, rules and state machines keep the name the template declares, as CloudFormation
+   * does; a bus always has one (CDK generates it).
+   */
   physicalName(logicalId: string): string {
     const r = this.resources[logicalId];
+    const declared = r && DECLARED_NAME[r.Type] ? r.Properties?.[DECLARED_NAME[r.Type]] : undefined;
+    if (declared !== undefined) return String(this.resolve(declared));
     const base = `${this.stackName}-${logicalId}`;
     if (r?.Type === 'AWS::S3::Bucket') return base.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
     return base.slice(0, 64);
@@ -94,7 +109,8 @@ export class Template {
       'AWS::SNS::Topic': () => arn('sns', name),
       'AWS::SQS::Queue': () => arn('sqs', name),
       'AWS::Events::EventBus': () => arn('events', `event-bus/${name}`),
-      'AWS::Events::Rule': () => arn('events', `rule/${name}`),
+      // A rule on a custom bus has the bus in its ARN: rule/<bus>/<rule>.
+      'AWS::Events::Rule': () => arn('events', `rule/${ruleBusPrefix(this, r)}${name}`),
       'AWS::KMS::Key': () => arn('kms', `key/${name}`),
       'AWS::Logs::LogGroup': () => arn('logs', `log-group:${name}:*`),
       'AWS::IAM::Role': () => `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`,
@@ -150,6 +166,24 @@ export class Template {
     const out: Record<string, unknown> = {};
     for (const k of keys) out[k] = this.resolve(value[k]);
     return out;
+  }
+
+  /**
+   * The file in outDir of a file asset, by the S3 object key the template deploys it to (as in
+   * a state machine's DefinitionS3Location), from the cloud assembly's asset manifests.
+   */
+  assetFileForObjectKey(objectKey: string): string | undefined {
+    const manifest = JSON.parse(readFileSync(join(this.outDir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { file?: string } }> };
+    for (const artifact of Object.values(manifest.artifacts)) {
+      if (artifact.type !== 'cdk:asset-manifest' || !artifact.properties?.file) continue;
+      const assets = JSON.parse(readFileSync(join(this.outDir, artifact.properties.file), 'utf8')) as {
+        files?: Record<string, { source: { path?: string }; destinations: Record<string, { objectKey: string }> }>;
+      };
+      for (const file of Object.values(assets.files ?? {})) {
+        if (file.source.path && Object.values(file.destinations).some((d) => d.objectKey === objectKey)) return join(this.outDir, file.source.path);
+      }
+    }
+    return undefined;
   }
 
   /** Logical id of the resource an ARN/name produced by ref/getAtt belongs to. */
@@ -346,4 +380,139 @@ export function apisOf(t: Template): ApiDef[] {
     const stage = t.ofType('AWS::ApiGateway::Stage').find(([, r]) => r.Properties?.RestApiId?.Ref === apiId);
     return { logicalId: apiId, stageName: stage?.[1].Properties?.StageName ?? 'prod', routes, mocks, authorizers, gatewayResponses };
   });
+}
+
+// ---------- Step Functions and EventBridge ----------
+
+export interface StateMachineDef {
+  logicalId: string;
+  /** Physical name: StateMachineName if the template declares one. */
+  name: string;
+  arn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  roleArn?: string;
+  /** The ASL as CloudFormation deploys it: DefinitionSubstitutions applied, parsed. */
+  definition: AslDefinition;
+  /** Where the definition came from: its asset file in outDir, or "inline". */
+  source: string;
+}
+
+/**
+ * The template's state machines. The definition comes from DefinitionString or Definition
+ * (inline), or from DefinitionS3Location, which for CDK's DefinitionBody.fromFile is a file asset
+ * of the cloud assembly. DefinitionSubstitutions are resolved (so ${SomeFn} becomes that
+ * function's local ARN) and replace their ${key} placeholders, as CloudFormation does.
+ */
+export function stateMachinesOf(t: Template): StateMachineDef[] {
+  return t.ofType('AWS::StepFunctions::StateMachine').map(([id, r]) => {
+    const p = r.Properties ?? {};
+    const { text, source } = definitionTextOf(t, id, p);
+    const substitutions = Object.fromEntries(Object.entries((p.DefinitionSubstitutions ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(t.resolve(v))]));
+    const substituted = text.replace(/\$\{([^}]+)\}/g, (placeholder, key: string) => (key in substitutions ? substitutions[key] : placeholder));
+    let definition: AslDefinition;
+    try {
+      definition = JSON.parse(substituted) as AslDefinition;
+    } catch (e) {
+      throw new Error(`State machine ${id}: the definition (${source}) is not JSON after substitutions: ${(e as Error).message}`);
+    }
+    return {
+      logicalId: id,
+      name: t.physicalName(id),
+      arn: t.ref(id),
+      type: p.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+      roleArn: p.RoleArn === undefined ? undefined : String(t.resolve(p.RoleArn)),
+      definition,
+      source,
+    };
+  });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function definitionTextOf(t: Template, id: string, p: Record<string, any>): { text: string; source: string } {
+  if (p.DefinitionString !== undefined) {
+    const value = t.resolve(p.DefinitionString);
+    return { text: typeof value === 'string' ? value : JSON.stringify(value), source: 'inline' };
+  }
+  if (p.Definition !== undefined) return { text: JSON.stringify(t.resolve(p.Definition)), source: 'inline' };
+  const location = p.DefinitionS3Location;
+  if (location) {
+    const key = String(t.resolve(location.Key));
+    const file = t.assetFileForObjectKey(key);
+    if (!file || !existsSync(file)) throw new Error(`State machine ${id}: DefinitionS3Location key ${key} is not a file asset of the cloud assembly in ${t.outDir}`);
+    return { text: readFileSync(file, 'utf8'), source: file };
+  }
+  throw new Error(`State machine ${id} has no DefinitionString, Definition or DefinitionS3Location`);
+}
+
+export interface EventBusDef {
+  logicalId: string;
+  name: string;
+  arn: string;
+}
+
+/** The template's custom event buses ("default" always exists and is not listed). */
+export function eventBusesOf(t: Template): EventBusDef[] {
+  return t.ofType('AWS::Events::EventBus').map(([id]) => ({ logicalId: id, name: t.physicalName(id), arn: t.getAtt(id, 'Arn') }));
+}
+
+export interface RuleDef extends LocalEventRule {
+  logicalId: string;
+  arn: string;
+  /** Always set: the bus's name ("default" when the template names none). */
+  eventBusName: string;
+  state: 'ENABLED' | 'DISABLED';
+  targets: LocalEventTarget[];
+}
+
+/** The template's event rules, as the local bus takes them (names, ARNs and inputs resolved). */
+export function rulesOf(t: Template): RuleDef[] {
+  return t.ofType('AWS::Events::Rule').map(([id, r]) => {
+    const p = r.Properties ?? {};
+    const pattern = p.EventPattern === undefined ? undefined : t.resolve(p.EventPattern);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const targets: LocalEventTarget[] = ((p.Targets ?? []) as Record<string, any>[]).map((target) => {
+      const resolved = t.resolve(target);
+      const out: LocalEventTarget = { id: String(resolved.Id), arn: String(resolved.Arn) };
+      if (resolved.Input !== undefined) out.input = typeof resolved.Input === 'string' ? resolved.Input : JSON.stringify(resolved.Input);
+      if (resolved.InputPath !== undefined) out.inputPath = String(resolved.InputPath);
+      if (resolved.InputTransformer) out.inputTransformer = { inputPathsMap: resolved.InputTransformer.InputPathsMap, inputTemplate: String(resolved.InputTransformer.InputTemplate) };
+      if (resolved.RoleArn !== undefined) out.roleArn = String(resolved.RoleArn);
+      if (resolved.RetryPolicy) {
+        out.retryPolicy = {
+          maximumRetryAttempts: optionalNumber(resolved.RetryPolicy.MaximumRetryAttempts),
+          maximumEventAgeInSeconds: optionalNumber(resolved.RetryPolicy.MaximumEventAgeInSeconds),
+        };
+      }
+      if (resolved.DeadLetterConfig?.Arn !== undefined) out.deadLetterConfig = { arn: String(resolved.DeadLetterConfig.Arn) };
+      if (resolved.SqsParameters?.MessageGroupId !== undefined) out.sqsParameters = { messageGroupId: String(resolved.SqsParameters.MessageGroupId) };
+      return out;
+    });
+    return {
+      logicalId: id,
+      name: t.physicalName(id),
+      arn: t.getAtt(id, 'Arn'),
+      eventBusName: busNameOf(p.EventBusName === undefined ? undefined : String(t.resolve(p.EventBusName))),
+      eventPattern: typeof pattern === 'string' ? (JSON.parse(pattern) as LocalEventRule['eventPattern']) : pattern,
+      scheduleExpression: p.ScheduleExpression === undefined ? undefined : String(t.resolve(p.ScheduleExpression)),
+      state: p.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+      description: p.Description,
+      targets,
+    };
+  });
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return value === undefined ? undefined : Number(value);
+}
+
+/** A bus name from a name or an ARN (arn:aws:events:region:account:event-bus/name). */
+function busNameOf(nameOrArn: string | undefined): string {
+  if (!nameOrArn) return 'default';
+  return /:event-bus\/(.+)$/.exec(nameOrArn)?.[1] ?? nameOrArn;
+}
+
+function ruleBusPrefix(t: Template, rule: CfnResource): string {
+  const bus = rule.Properties?.EventBusName;
+  const name = busNameOf(bus === undefined ? undefined : String(t.resolve(bus)));
+  return name === 'default' ? '' : `${name}/`;
 }

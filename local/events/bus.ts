@@ -222,6 +222,11 @@ export class LocalEventBus {
     });
   }
 
+  /** Deliveries not yet delivered or dead-lettered (running, or waiting for a retry). */
+  get pendingDeliveries(): number {
+    return this.outstanding;
+  }
+
   get deliveries(): readonly DeliveryRecord[] {
     return this.delivered;
   }

@@ -15,6 +15,8 @@ export interface LocalEventTarget {
   retryPolicy?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number };
   /** Recorded on the dead letter; the bus's onDeadLetter callback may forward it there. */
   deadLetterConfig?: { arn?: string };
+  /** For FIFO queue targets: the message group. */
+  sqsParameters?: { messageGroupId?: string };
 }
 
 export interface LocalEventRule {

@@ -55,6 +55,11 @@ export interface LocalSfn {
     waitFor(executionArn: string, options?: WaitOptions): Promise<ExecutionSnapshot>;
     /** Resolves once no execution is RUNNING. */
     idle(options?: WaitOptions): Promise<void>;
+    /**
+     * RUNNING executions doing something now: not parked on a callback, a Wait or a child
+     * execution. Empty when every running execution only waits for the outside world.
+     */
+    active(): ExecutionSnapshot[];
   };
   readonly tasks: {
     /** Callback tasks waiting for SendTaskSuccess/SendTaskFailure. */
@@ -115,6 +120,7 @@ export async function startLocalSfn(options: StartLocalSfnOptions): Promise<Loca
       waitFor: (executionArn, waitOptions) =>
         withDeadline(service.closed(executionArn), waitOptions, () => `execution ${executionArn} is still RUNNING`),
       idle: (waitOptions) => withDeadline(service.idle(), waitOptions, () => `executions still RUNNING: ${service.snapshots({ status: 'RUNNING' }).map((e) => e.name).join(', ')}`),
+      active: () => service.activeExecutions(),
     },
     tasks: {
       pending: (filter) => service.pendingTasks(filter),

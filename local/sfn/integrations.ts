@@ -18,6 +18,8 @@ export interface TaskContext {
   taskToken?: string;
   /** Aborted when the task ends for any other reason (timeout, execution stopped, service stopped). */
   signal: AbortSignal;
+  /** Set by the service: a handler that only waits for something outside it may mark the task parked. */
+  activity?: { working(): void; parked(): void };
 }
 
 /** An EventBridge PutEvents entry as the API takes it (Detail is a JSON string). */
@@ -298,8 +300,11 @@ async function startExecutionIntegration(pattern: 'request' | 'sync' | 'sync:2',
 
   const onParentStop = () => void env.nested.stop(started.executionArn, 'States.Aborted', 'the parent execution stopped').catch(() => undefined);
   ctx.signal.addEventListener('abort', onParentStop, { once: true });
+  // The child's own activity is counted on the child; the parent only waits for it.
+  ctx.activity?.parked();
   try {
     const child = await env.nested.waitUntilClosed(started.executionArn, ctx.signal);
+    ctx.activity?.working();
     const structured = pattern === 'sync:2';
     const description: Record<string, JsonValue> = {
       ExecutionArn: child.executionArn,

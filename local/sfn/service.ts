@@ -8,7 +8,7 @@ import { describeError, fatal, SfnApiError, TaskFailure } from './errors';
 import { ExecutionHistory } from './history';
 import type { ClosedExecution, LocalSfnTaskHandlers, NestedExecutions } from './integrations';
 import { createRunner, isExecutionError, statesTimeoutErrorClass, validateDefinition, type LibraryStateMachine, type RunOptions } from './library';
-import { createTaskHandler, createWaitHandler, type ExecutionScope, type StateTimeOverrides, type TaskRunnerEnv } from './task-runner';
+import { createTaskHandler, createWaitHandler, type ExecutionScope, type StateTimeOverrides, type TaskActivity, type TaskRunnerEnv } from './task-runner';
 import { TimerSet } from './timers';
 import { newTaskToken, TaskTokenRegistry, type PendingTaskInfo } from './tokens';
 
@@ -144,6 +144,32 @@ class Execution implements ExecutionScope {
     const token = this.issuedToken;
     this.issuedToken = undefined;
     return token;
+  }
+
+  private working = 0;
+  private parkedTasks = 0;
+
+  track(): TaskActivity {
+    let state: 'working' | 'parked' | 'ended' = 'working';
+    this.working++;
+    const move = (to: 'working' | 'parked' | 'ended') => {
+      if (state === 'ended' || state === to) return;
+      if (state === 'working') this.working--;
+      else this.parkedTasks--;
+      if (to === 'working') this.working++;
+      else if (to === 'parked') this.parkedTasks++;
+      state = to;
+    };
+    return { working: () => move('working'), parked: () => move('parked'), end: () => move('ended') };
+  }
+
+  /**
+   * Parked: running, but every task in progress only waits for something outside the execution
+   * (a callback, a Wait's timer, a child execution) and none is working. Between states (no task
+   * at all) an execution is not parked: it is about to do something.
+   */
+  get isParked(): boolean {
+    return this.status === 'RUNNING' && this.working === 0 && this.parkedTasks > 0;
   }
 
   attachLibraryRun(abort: () => void): void {
@@ -461,6 +487,11 @@ export class LocalSfnService {
       if (running.length === 0) return;
       await Promise.all(running.map((execution) => execution.closed));
     }
+  }
+
+  /** RUNNING executions that are not parked (see Execution.isParked): they are doing something now. */
+  activeExecutions(): ExecutionSnapshot[] {
+    return [...this.executions.values()].filter((execution) => execution.status === 'RUNNING' && !execution.isParked).map((execution) => execution.snapshot());
   }
 
   pendingTasks(filter: { executionArn?: string; stateName?: string } = {}): PendingTaskInfo[] {

@@ -33,6 +33,18 @@ export interface ExecutionScope {
   overrides: StateTimeOverrides;
   /** The token minted while this task's Parameters were resolved, if they referenced $$.Task.Token. */
   takeIssuedToken(): string | undefined;
+  /** Counts this task as doing work or as parked (see TaskActivity), until end(). */
+  track(): TaskActivity;
+}
+
+/**
+ * What a running task is doing, for telling a busy execution from one that only waits for
+ * something outside it: a callback, a Wait's timer, a child execution. Starts as working.
+ */
+export interface TaskActivity {
+  working(): void;
+  parked(): void;
+  end(): void;
 }
 
 export interface TaskRunnerEnv {
@@ -95,7 +107,9 @@ export function createTaskHandler(info: TaskStateInfo, scope: ExecutionScope, en
       resource: info.resource,
       signal: taskController.signal,
     };
-    const cleanups: Array<() => void> = [];
+    const activity = scope.track();
+    ctx.activity = activity;
+    const cleanups: Array<() => void> = [() => activity.end()];
     let timedOut: 'States.Timeout' | 'States.HeartbeatTimeout' | undefined;
 
     try {
@@ -155,7 +169,9 @@ export function createTaskHandler(info: TaskStateInfo, scope: ExecutionScope, en
         });
         cleanups.push(() => env.tokens.close(taskToken, closeReason()));
         callIntegration(base, 'request', parameters, ctx, env.integrations).then((submitted) => {
-          if (!settled) visit.record('TaskSubmitted', { taskSubmittedEventDetails: { ...described, output: stringify(submitted) } });
+          if (settled) return;
+          visit.record('TaskSubmitted', { taskSubmittedEventDetails: { ...described, output: stringify(submitted) } });
+          activity.parked();
         }, fail);
       });
 
@@ -213,7 +229,13 @@ export function createWaitHandler(info: WaitStateInfo, scope: ExecutionScope, en
         ms = Math.max(0, at - env.now().getTime()) * env.timeScale;
       }
     }
-    await env.timers.sleep(ms, scope.signal);
+    const activity = scope.track();
+    activity.parked();
+    try {
+      await env.timers.sleep(ms, scope.signal);
+    } finally {
+      activity.end();
+    }
     return envelope[ENVELOPE.waitInput] ?? null;
   };
 }
