@@ -95,6 +95,12 @@ interface Expectations {
   heads: Map<string, { index: number; seq: number; hash: string }>;
 }
 
+class LineTooLongError extends Error {
+  constructor(readonly line: number) {
+    super(`line ${line} is longer than ${MAX_LINE_CHARS} characters`);
+  }
+}
+
 /** Splits decoded text into lines on LF, with bounded memory. */
 class LineSplitter {
   private rest = '';
@@ -109,7 +115,7 @@ class LineSplitter {
       start = nl + 1;
     }
     this.rest = buf.slice(start);
-    if (this.rest.length > MAX_LINE_CHARS) throw new RangeError(`line ${this.line} is longer than ${MAX_LINE_CHARS} characters`);
+    if (this.rest.length > MAX_LINE_CHARS) throw new LineTooLongError(this.line);
     return out;
   }
 
@@ -234,7 +240,7 @@ class Verification {
         if (!feed(text, chunk === null)) broken = true;
       } catch (err) {
         if (err instanceof CsvSyntaxError) return stop('(syntax)', err.message, err.line);
-        if (err instanceof RangeError) return stop('(syntax)', err.message);
+        if (err instanceof LineTooLongError) return stop('(syntax)', err.message, err.line);
         throw err;
       }
     };
