@@ -67,6 +67,18 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('accounts on %s', (_
     expect(sacctmgrAssocs(cluster, account).find((r) => r.user === '')?.grpTresMins).toBe('gres/gpu=1200');
   });
 
+  test('an account left under root (a 22.05 limit change cut short) is moved home by the next change', async () => {
+    const account = newAccount();
+    await driver.provisionAccount({ account, description: 'jest', partition, limits: { gpuMinutes: 60 }, members: ['alice'] });
+    slurmCli(cluster, 'sacctmgr', '-i', 'modify', 'account', account, 'set', 'parent=root');
+    expect((await driver.readAccount(account))?.parentAccount).toBe('root');
+
+    const state = await driver.setLimits(account, { gpuMinutes: 120 });
+
+    expect(state).toMatchObject({ parentAccount: 'kairr', limits: { gpuMinutes: 120 } });
+    expect(sacctmgrAssocs(cluster, account).find((r) => r.user === '')).toMatchObject({ parent: 'kairr', grpTresMins: 'gres/gpu=120' });
+  });
+
   test('removes a member, and removing a non-member succeeds', async () => {
     const account = newAccount();
     await driver.provisionAccount({ account, description: 'jest', partition, limits: { gpuMinutes: 60 }, members: ['alice', 'bob'] });

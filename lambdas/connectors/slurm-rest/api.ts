@@ -141,18 +141,19 @@ export class SlurmApi {
       },
     });
     this.failOnErrors(res, `create association of account ${account}`);
-    const [created] = await this.associations({ account, user: '' });
-    if (created) await this.updateAssociation(created, max);
+    const created = (await this.associations({ account })).find((a) => a.account === account && a.user === '');
+    if (created && Object.keys(max).length) await this.updateAssociation(created, max, parent);
   }
 
   /**
-   * Replace an association's limits with `max` (built by limitsBody: every TRES list in full).
+   * Replace an association's limits with `max` (built by limitsBody: every TRES list in full); an
+   * account's own association also ends up under `parent`.
    * On 22.05 an account association's limits cannot be changed in place over REST: the update keeps
    * its parent, mysql's _move_parent answers SAME_PARENT and the row is skipped (HTTP 200, no error).
    * A change of parent is applied together with the limits, so the account goes to `root` and straight
    * back to its parent, both times with the new limits. The association (its id and used minutes) stays.
    */
-  async updateAssociation(a: Assoc, max: Record<string, unknown>): Promise<void> {
+  async updateAssociation(a: Assoc, max: Record<string, unknown>, parent: string): Promise<void> {
     const base = { account: a.account, cluster: this.cluster, ...(a.partition ? { partition: a.partition } : {}) };
     if (a.user) {
       const res = await this.http.request('POST', `${this.dbd}/associations`, { body: { associations: [{ ...base, user: a.user, max }] } });
@@ -160,18 +161,21 @@ export class SlurmApi {
       return;
     }
     if (this.gen === 'v0.0.38') {
-      if (!a.parent || a.parent === 'root') {
+      if (parent === 'root') {
         throw new PermanentSchedulerError(`cannot change limits of top-level account ${a.account} over v0.0.38`, { siteId: this.http.siteId });
       }
-      for (const parent of ['root', a.parent]) {
+      // already elsewhere (e.g. a flip cut short): one move home carries the limits
+      for (const p of a.parent === parent ? ['root', parent] : [parent]) {
         const res = await this.http.request('POST', `${this.dbd}/associations`, {
-          body: { associations: [{ ...base, user: '', parent_account: parent, max }] },
+          body: { associations: [{ ...base, user: '', parent_account: p, max }] },
         });
         this.failOnErrors(res, `update association of account ${a.account}`);
       }
       return;
     }
-    const res = await this.http.request('POST', `${this.dbd}/associations`, { body: { associations: [{ ...base, user: '', max }] } });
+    const res = await this.http.request('POST', `${this.dbd}/associations`, {
+      body: { associations: [{ ...base, user: '', parent_account: parent, max }] },
+    });
     this.failOnErrors(res, `update association of account ${a.account}`);
   }
 

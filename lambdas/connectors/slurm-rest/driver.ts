@@ -141,7 +141,8 @@ export class SlurmRestDriver implements SchedulerDriver {
         });
       }
     }
-    if (own.parent && own.parent !== parent) {
+    // 'root' is where a v0.0.38 limit change that was cut short leaves the account; changeLimits moves it home
+    if (own.parent && own.parent !== parent && own.parent !== 'root') {
       // never adopt an account that lives elsewhere in the site's tree: it is not ours
       throw new PermanentSchedulerError(`account ${req.account} exists under "${own.parent}", not under "${parent}"`, {
         siteId: this.siteId,
@@ -225,10 +226,11 @@ export class SlurmRestDriver implements SchedulerDriver {
   /** Read-modify-write of one association, then verify: slurmrestd may answer 200 and change nothing. */
   private async changeLimits(api: SlurmApi, before: Assoc, change: LimitChange): Promise<void> {
     const after = applyLimitChange(before, change);
-    if (sameLimits(before, after)) return;
-    await api.updateAssociation(before, limitsBody(before, after, api.gen));
+    const parent = this.site.parentAccount;
+    if (sameLimits(before, after) && before.parent === parent) return;
+    await api.updateAssociation(before, limitsBody(before, after, api.gen), parent);
     const now = await this.accountAssoc(api, before.account);
-    if (!now || !sameLimits(now, after)) {
+    if (!now || !sameLimits(now, after) || now.parent !== parent) {
       throw new PermanentSchedulerError(`the site did not apply the new limits of ${before.account}`, {
         siteId: this.siteId,
         operation: 'set-limits',
