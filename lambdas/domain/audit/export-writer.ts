@@ -16,7 +16,7 @@ import {
 
 /** Where one file's bytes go: a local file, an S3 multipart upload, memory in tests. */
 export interface ExportSink {
-  /** Receives the file's bytes in order, in chunks of about chunkBytes. Return a promise for backpressure. */
+  /** Receives the file's bytes in order, in chunks of about chunkBytes (UTF-16 units). Return a promise for backpressure. */
   write(chunk: Uint8Array): void | Promise<void>;
   /** After the last chunk; resolve once the file is durable (for S3: the upload completed). */
   close(): void | Promise<void>;
@@ -134,12 +134,13 @@ interface OpenFile {
   name: string;
   sink: ExportSink;
   hash: Hash;
-  bytes: number;
+  /** Bytes handed to the sink so far (exact: counted on the encoded chunks). */
+  flushed: number;
   records: number;
   first: { stream: string; seq: number };
   last: { stream: string; seq: number };
+  /** Records not yet encoded and handed over; flushed once about chunkBytes long. */
   pending: string;
-  pendingBytes: number;
 }
 
 function positiveInt(v: number, what: string): number {
@@ -164,7 +165,6 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
   const exportBroken = opts.onBrokenChain === 'export';
   const format = opts.format;
   const header = format === 'csv' ? CSV_HEADER : '';
-  const headerBytes = Buffer.byteLength(header);
 
   const tracker = new ChainTracker();
   const files: ManifestFile[] = [];
@@ -178,7 +178,7 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
     if (f.pending.length === 0) return;
     const chunk = Buffer.from(f.pending, 'utf8');
     f.pending = '';
-    f.pendingBytes = 0;
+    f.flushed += chunk.length;
     f.hash.update(chunk);
     await f.sink.write(chunk);
   }
@@ -188,7 +188,7 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
     if (!f) return;
     await flush(f);
     await f.sink.close();
-    files.push({ name: f.name, sha256: f.hash.digest('hex'), bytes: f.bytes, records: f.records, first: f.first, last: f.last });
+    files.push({ name: f.name, sha256: f.hash.digest('hex'), bytes: f.flushed, records: f.records, first: f.first, last: f.last });
     file = null;
   }
 
@@ -196,12 +196,23 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
     const name = dataFileName(files.length + 1, format);
     const sink = toSink(await opts.open(name));
     const f: OpenFile = {
-      name, sink, hash: createHash('sha256'), bytes: headerBytes, records: 0,
+      name, sink, hash: createHash('sha256'), flushed: 0, records: 0,
       first: { stream: e.stream, seq: e.seq }, last: { stream: e.stream, seq: e.seq },
-      pending: header, pendingBytes: headerBytes,
+      pending: header,
     };
     file = f;
     return f;
+  }
+
+  /**
+   * Whether `record` still fits in the file under maxBytes. Counting UTF-8 bytes costs a scan, so
+   * it is skipped while even 3 bytes per UTF-16 unit would fit; near the limit the pending text is
+   * flushed, which makes the count exact.
+   */
+  async function fits(f: OpenFile, record: string): Promise<boolean> {
+    if (f.flushed + 3 * (f.pending.length + record.length) <= maxBytes) return true;
+    await flush(f);
+    return f.flushed + Buffer.byteLength(record) <= maxBytes;
   }
 
   function refuse(e: Partial<AuditEvent> | undefined, field: string, problem: string): never {
@@ -236,20 +247,17 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
       if (closed) streams.push(closed);
 
       const record = format === 'jsonl' ? jcsHead + ',"hash":"' + e.hash + '"' + jcsTail + '\n' : csvRecordWithDetails(e, jcsDetails);
-      const recordBytes = Buffer.byteLength(record);
       let f = file;
-      if (f && (f.records >= maxRecords || f.bytes + recordBytes > maxBytes)) {
+      if (f && (f.records >= maxRecords || !(await fits(f, record)))) {
         await closeFile();
         f = null;
       }
       if (!f) f = await openFile(e);
       f.pending += record;
-      f.pendingBytes += recordBytes;
-      f.bytes += recordBytes;
       f.records++;
       f.last = { stream: e.stream, seq: e.seq };
       index++;
-      if (f.pendingBytes >= chunkBytes) await flush(f);
+      if (f.pending.length >= chunkBytes) await flush(f);
     } catch (err) {
       state = 'failed';
       throw err;

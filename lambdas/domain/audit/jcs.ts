@@ -105,7 +105,14 @@ export function canonicalJsonUnchecked(v: unknown): string {
     return s + ']';
   }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
+  const keys = Object.keys(o);
+  // Summaries are usually written with their members in order already; sorting is then wasted.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) {
+      keys.sort();
+      break;
+    }
+  }
   let s = '{';
   for (let i = 0; i < keys.length; i++) s += (i ? ',' : '') + JSON.stringify(keys[i]) + ':' + canonicalJsonUnchecked(o[keys[i]]);
   return s + '}';
