@@ -209,8 +209,11 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
    * it is skipped while even 3 bytes per UTF-16 unit would fit; near the limit the pending text is
    * flushed, which makes the count exact.
    */
-  async function fits(f: OpenFile, record: string): Promise<boolean> {
-    if (f.flushed + 3 * (f.pending.length + record.length) <= maxBytes) return true;
+  function surelyFits(f: OpenFile, record: string): boolean {
+    return f.flushed + 3 * (f.pending.length + record.length) <= maxBytes;
+  }
+
+  async function fitsExactly(f: OpenFile, record: string): Promise<boolean> {
     await flush(f);
     return f.flushed + Buffer.byteLength(record) <= maxBytes;
   }
@@ -248,7 +251,7 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
 
       const record = format === 'jsonl' ? jcsHead + ',"hash":"' + e.hash + '"' + jcsTail + '\n' : csvRecordWithDetails(e, jcsDetails);
       let f = file;
-      if (f && (f.records >= maxRecords || !(await fits(f, record)))) {
+      if (f && (f.records >= maxRecords || (!surelyFits(f, record) && !(await fitsExactly(f, record))))) {
         await closeFile();
         f = null;
       }
