@@ -56,10 +56,20 @@ export interface ConditionCheck {
   failure: () => Error;
 }
 
+/**
+ * An index or derived item maintained together with a change (a member index, a job's charge
+ * state, an outbox record). Its content is covered by the change's event (details or a created
+ * entry's digest); its optional condition guards concurrent writers like a subject's auditSeq does.
+ */
+export type SideWrite =
+  | { put: Item; condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> } }
+  | { delete: ItemKey; condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> } };
+
 export interface WriteSet {
   changes: Change[];
   puts?: ImmutablePut[];
   checks?: ConditionCheck[];
+  sideWrites?: SideWrite[];
 }
 
 /** Attributes the write path owns on every audited item. */
@@ -158,6 +168,14 @@ export function buildTransaction(ctx: AuditContext, set: WriteSet): { input: Tra
     items.push({ Put: { TableName: mainTable(), Item: p.item, ConditionExpression: 'attribute_not_exists(pk)' } });
     roles.push(`put:${i}`);
   });
+  (set.sideWrites ?? []).forEach((w, i) => {
+    const cond = w.condition
+      ? { ConditionExpression: w.condition.expression, ...(w.condition.names ? { ExpressionAttributeNames: w.condition.names } : {}), ...(w.condition.values ? { ExpressionAttributeValues: w.condition.values } : {}) }
+      : {};
+    if ('put' in w) items.push({ Put: { TableName: mainTable(), Item: w.put, ...cond } });
+    else items.push({ Delete: { TableName: mainTable(), Key: w.delete, ...cond } });
+    roles.push(`side:${i}`);
+  });
   (set.checks ?? []).forEach((c, i) => {
     items.push({
       ConditionCheck: {
@@ -234,6 +252,11 @@ export async function commit(ctx: AuditContext, set: WriteSet): Promise<CommitRe
             throw new StaleWriteError(auditStream(c.subject.type, c.subject.id));
           }
           if (kind === 'put') throw new DuplicateItemError(set.puts![i].item);
+          if (kind === 'side') {
+            const w = set.sideWrites![i];
+            const k = 'put' in w ? w.put : w.delete;
+            throw new StaleWriteError(`${k.pk}/${k.sk}`);
+          }
           if (kind === 'check') throw set.checks![i].failure();
         }
       }

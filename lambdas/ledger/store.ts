@@ -1,0 +1,173 @@
+// Allocations and the ledger in DynamoDB. Every change goes through the audited write path:
+// the allocation item (a subject with its own audit chain), its new immutable ledger entries
+// (recorded by digest in the allocation's event), and derived items (job charges, member index,
+// outbox) in one transaction. Concurrent writers of one allocation are serialised by its auditSeq.
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, mainTable } from '../shared/store/client';
+import { gsi, keys, PREFIX, type ItemKey } from '../shared/store/keys';
+import { commit, retryOnStale, StaleWriteError, type AuditContext, type Item, type SideWrite } from '../shared/store/write-path';
+import { outboxWrites, publish } from '../shared/events/outbox';
+import type { DomainEvent } from '../domain/events';
+import type { Allocation, JobUsageState, LedgerEntry } from '../domain/ledger/model';
+import { newId } from '../domain/ids';
+import { NotFoundError } from '../domain/errors';
+
+export function allocationItem(a: Allocation, prev?: Item | null): Item {
+  return {
+    ...(prev ?? {}),
+    ...a,
+    ...keys.allocation(a.id),
+    gsi1pk: gsi.allAllocations,
+    gsi1sk: `${a.createdAt}#${a.id}`,
+    gsi2pk: gsi.allocationsInState(a.state),
+    gsi2sk: `${a.endDate}#${a.id}`,
+  } as Item;
+}
+
+const ALLOC_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'auditSeq', 'auditHash'];
+
+export function allocationOf(item: Record<string, unknown>): Allocation {
+  const a: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!ALLOC_ATTRS.includes(k)) a[k] = v;
+  return a as unknown as Allocation;
+}
+
+export function entryItem(e: LedgerEntry): Item {
+  return { ...keys.ledgerEntry(e.allocationId, e.entryId), ...e } as Item;
+}
+
+export function entryOf(item: Record<string, unknown>): LedgerEntry {
+  const { pk: _pk, sk: _sk, ...e } = item;
+  return e as unknown as LedgerEntry;
+}
+
+export function jobItem(j: JobUsageState): Item {
+  return { ...keys.jobUsage(j.siteId, j.cluster, j.jobId), ...j } as Item;
+}
+
+export async function getAllocationItem(id: string, consistent = true): Promise<Item | null> {
+  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: keys.allocation(id), ConsistentRead: consistent }));
+  return (out.Item as Item) ?? null;
+}
+
+export async function getAllocation(id: string): Promise<{ allocation: Allocation; item: Item }> {
+  const item = await getAllocationItem(id);
+  if (!item) throw new NotFoundError('Allocation', id);
+  return { allocation: allocationOf(item), item };
+}
+
+export async function batchGet(keyList: ItemKey[]): Promise<Map<string, Item>> {
+  const out = new Map<string, Item>();
+  keyList = [...new Map(keyList.map((k) => [`${k.pk}|${k.sk}`, k])).values()]; // BatchGetItem refuses duplicate keys
+  for (let i = 0; i < keyList.length; i += 100) {
+    let request: Record<string, { Keys: ItemKey[]; ConsistentRead: boolean }> | undefined = { [mainTable()]: { Keys: keyList.slice(i, i + 100), ConsistentRead: true } };
+    while (request && Object.keys(request).length) {
+      const res = await ddb().send(new BatchGetCommand({ RequestItems: request }));
+      for (const it of res.Responses?.[mainTable()] ?? []) out.set(`${it.pk}|${it.sk}`, it as Item);
+      request = res.UnprocessedKeys as typeof request;
+    }
+  }
+  return out;
+}
+
+export interface LedgerWrite {
+  before: Item | null;
+  after: Allocation;
+  entries: LedgerEntry[];
+  action: string;
+  details?: Record<string, unknown>;
+  sideWrites?: SideWrite[];
+  events?: DomainEvent[];
+}
+
+/** Write capacity consumed by ledger commits in this process (read by bench/ledger.ts). */
+export const ledgerMetrics = { consumedWcu: 0, commits: 0 };
+
+/** Commits an allocation change with its entries, side writes and outbox events; then publishes the events. */
+export async function commitLedger(ctx: AuditContext, w: LedgerWrite): Promise<{ consumedWcu: number }> {
+  const summary = w.entries.map((e) => ({ kind: e.kind, resource: e.resource, amountMc: e.amountMc, ...(e.overLimit ? { overLimit: true } : {}), ...(e.jobs ? { jobs: e.jobs.length } : {}) }));
+  const res = await commit(ctx, {
+    changes: [
+      {
+        subject: { type: 'allocation', id: w.after.id },
+        before: w.before,
+        after: allocationItem(w.after, w.before),
+        action: w.action,
+        details: { ...(w.details ?? {}), ...(summary.length ? { entries: summary } : {}) },
+      },
+    ],
+    puts: w.entries.map((e) => ({ item: entryItem(e), recordedBy: 0 })),
+    sideWrites: [...(w.sideWrites ?? []), ...outboxWrites(w.events ?? [])],
+  });
+  ledgerMetrics.consumedWcu += res.consumedWcu;
+  ledgerMetrics.commits += 1;
+  if (w.events?.length) await publish(w.events);
+  return { consumedWcu: res.consumedWcu };
+}
+
+/**
+ * Read-modify-commit on one allocation, retried when another writer wins the race. `apply` gets
+ * the current allocation and returns the write (or null for "nothing to do").
+ */
+export async function mutateAllocation<T extends LedgerWrite | null>(id: string, ctx: AuditContext, apply: (a: Allocation, item: Item) => Promise<T> | T): Promise<T> {
+  let hint: Item | undefined;
+  return retryOnStale(async () => {
+    const item = hint ?? (await getAllocationItem(id));
+    hint = undefined;
+    if (!item) throw new NotFoundError('Allocation', id);
+    const w = await apply(allocationOf(item), item);
+    if (!w) return w;
+    try {
+      await commitLedger(ctx, { ...w, before: item });
+    } catch (e) {
+      if (e instanceof StaleWriteError && e.current && e.current.pk === item.pk) hint = e.current;
+      throw e;
+    }
+    return w;
+  }, { attempts: 50 });
+}
+
+export function memberIndexWrites(a: Allocation, prev: Allocation | null): SideWrite[] {
+  const before = new Set((prev?.members ?? []).map((m) => m.sub));
+  const after = new Set(a.members.map((m) => m.sub));
+  const writes: SideWrite[] = [];
+  for (const m of a.members) if (!before.has(m.sub)) writes.push({ put: { ...keys.allocationMember(a.id, m.sub), gsi1pk: gsi.memberOf(m.sub), gsi1sk: `${a.createdAt}#${a.id}`, allocationId: a.id, role: m.role } });
+  for (const sub of before) if (!after.has(sub)) writes.push({ delete: keys.allocationMember(a.id, sub) });
+  return writes;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextKey?: Record<string, unknown>;
+}
+
+export async function listEntries(allocationId: string, opts: { limit: number; startKey?: Record<string, unknown>; all?: boolean }): Promise<Page<LedgerEntry>> {
+  const { pk, skPrefix } = keys.ledgerPrefix(allocationId);
+  const items: LedgerEntry[] = [];
+  let start = opts.startKey;
+  do {
+    const out = await ddb().send(
+      new QueryCommand({
+        TableName: mainTable(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
+        ExclusiveStartKey: start,
+        Limit: opts.all ? 1000 : opts.limit,
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...(out.Items ?? []).map(entryOf));
+    start = out.LastEvaluatedKey;
+  } while (opts.all && start);
+  return { items, nextKey: start };
+}
+
+export async function jobsOfAllocation(allocationId: string, entries: LedgerEntry[]): Promise<JobUsageState[]> {
+  const keysList = new Map<string, ItemKey>();
+  for (const e of entries) for (const j of e.jobs ?? []) keysList.set(`${j.siteId}#${j.cluster}#${j.jobId}`, keys.jobUsage(j.siteId, j.cluster, j.jobId));
+  const got = await batchGet([...keysList.values()]);
+  return [...got.values()].map((i) => i as unknown as JobUsageState).filter((j) => j.allocationId === allocationId);
+}
+
+export const newEntryId = () => newId('le');
+export { PREFIX };
