@@ -289,8 +289,17 @@ write_clusters_json() {
 
 slurm_version() { chroot "${ROOT:-/}" dpkg-query -W -f='${Version}' slurmctld | sed 's/-.*//'; }
 
-for c in $CLUSTERS; do start_cluster "$c"; done
+# host users once, before the clusters start side by side (two useradds of one user would race)
+ensure_users ""
+pids=()
+for c in $CLUSTERS; do
+  start_cluster "$c" &
+  pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
 write_clusters_json
+[ $failed = 0 ] || die "a cluster did not start (see the messages above)"
 
 printf '\nKAIRR local Slurm clusters (%s, %s):\n' "$KAIRR_SLURM_DIR" "$(since "$T_ALL")"
 for c in $ALL_CLUSTERS; do
