@@ -2,6 +2,8 @@
 //
 //   tsx bench/export-format.ts [--events 1000000] [--streams 4000] [--no-verify] [--keep]
 //
+// --no-verify skips reading each export back through the verifier (reported as verify_*).
+//
 // A deterministic in-process source makes chained events with realistic field sizes (stream ids,
 // ULID-like event ids, UUID subs and request ids, digests, a reason on some, small details on most),
 // a few thousand streams in export order, in batches of 5,000. Only the time spent inside the writer
