@@ -92,8 +92,8 @@ export class SlurmHttp {
     const details = { siteId: this.siteId, operation, httpStatus: status, schedulerErrors: errors };
     const said = errors.map((e) => (e.code ? `${e.message} (${e.code})` : e.message)).join('; ') || text.slice(0, 200).trim();
     const msg = `slurmrestd ${operation} → HTTP ${status}${said ? `: ${said}` : ''}`;
-    if (status === 401 || status === 403) return new AuthSchedulerError(msg, details);
-    // 24.11 answers 511/502 when slurmctld/slurmdbd reject or cannot be reached on the acting user's behalf
+    // 511: 24.11's slurmctld refused the token for the acting user (22.05 said 500 "unable to load")
+    if (status === 401 || status === 403 || status === 511) return new AuthSchedulerError(msg, details);
     if (status === 502 || status === 503 || status === 504) return new TransientSchedulerError(msg, details);
     if (errors.some((e) => e.code === SLURM_INVALID_JOB_ID)) return new NotFoundSchedulerError(msg, details);
     if (errors.some((e) => e.code !== undefined && TRANSIENT_SLURM_ERRORS.has(e.code))) return new TransientSchedulerError(msg, details);
