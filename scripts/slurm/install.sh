@@ -6,7 +6,7 @@ HOST_PKGS="slurmctld slurmd slurmdbd slurmrestd slurm-client slurm-wlm-basic-plu
 CHROOT_PKGS="slurmctld slurmd slurmdbd slurmrestd slurm-client slurm-wlm-basic-plugins slurm-wlm-jwt-plugin
   slurm-wlm-mysql-plugin munge mariadb-server mariadb-client util-linux passwd"
 
-pkgs_missing() { # [IN_ROOT...] -- PKG...: print the packages that are not installed
+pkgs_missing() { # PKG...: print the packages that are not installed on the host
   local p
   for p in "$@"; do
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || printf '%s ' "$p"
@@ -37,7 +37,9 @@ ensure_host_packages() {
   mkdir -p "$KAIRR_SLURM_DIR"
   # an apt list older than a day (or none) may name package versions the mirror no longer has
   if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
-    apt-get update -q >"$KAIRR_SLURM_DIR/apt-host.log" 2>&1 || { tail -20 "$KAIRR_SLURM_DIR/apt-host.log" >&2; die "apt-get update failed"; }
+    # a third-party source that cannot be reached fails the update but leaves Debian's lists usable:
+    # go on, and let the install say whether the packages can be had
+    apt-get update -q >"$KAIRR_SLURM_DIR/apt-host.log" 2>&1 || log "host: apt-get update reported errors (continuing; see $KAIRR_SLURM_DIR/apt-host.log)"
   fi
   # shellcheck disable=SC2086
   with_service_starts_blocked "" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
