@@ -31,7 +31,7 @@ describe('award plan: determinism', () => {
   });
 
   test('the core method and the full MIP agree within the gap, and both beat greedy', async () => {
-    const mid = instance(700, 11);
+    const mid = instance(400, 11);
     const settings = { mipRelGap: 1e-6 };
 
     const full = await computeAwardPlan(mid, { highs, settings: { ...settings, method: 'full' } });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SiteSchema, type Site } from '../../../lambdas/domain/catalogue';
 import { ValidationError } from '../../../lambdas/domain/errors';
-import { recommend, RecommendationRequestSchema, type RecommendationContext, type WorkloadProfile } from '../../../lambdas/domain/recommendation';
+import { recommend, RecommendationRequestSchema, type FineTuningProfile, type RecommendationContext, type WorkloadProfile } from '../../../lambdas/domain/recommendation';
 
 function sitesOf(config: string): Site[] {
   const raw = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../config', config), 'utf8')) as { sites: unknown[] };
@@ -17,7 +17,7 @@ const ctx = (extra: Partial<RecommendationContext> = {}): RecommendationContext 
 const top = (profile: WorkloadProfile, context = ctx()) => recommend(profile, context).recommended;
 const entry = (result: ReturnType<typeof recommend>, key: string) => result.ranked.find((r) => r.resourceKey === key)!;
 
-const fineTune70B = (nodes?: number): WorkloadProfile => ({
+const fineTune70B = (nodes?: number): FineTuningProfile => ({
   workload: 'fine-tuning',
   parameters: 70e9,
   trainingTokens: 2e9,
