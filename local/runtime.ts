@@ -1,8 +1,10 @@
 // The local runtime: the whole app on localhost with no AWS account and no Docker, built from the
 // synthesized template (cdk.out). Used by `npm start` (local/start.ts) and by the e2e suite.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template, apisOf, functionsOf, tablesOf } from './template';
+import { startLocalFlows, type LocalFlows, type LocalRuntimeEvents, type SettleOptions } from './flows';
+import type { LocalSfn, StateTimeOverrides } from './sfn';
 import { startDynamoLocal, createTables, localClient, type DynamoLocal } from './dynamo';
 import { LambdaHost } from './lambda-host';
 import { LocalApiGateway } from './api-gateway';
@@ -19,6 +21,18 @@ export interface LocalRuntimeOptions {
   echoLogs?: boolean;
   /** Secrets the Secrets Manager fake serves, by name (e.g. site scheduler credentials). */
   secrets?: () => Record<string, string>;
+  /**
+   * 'auto' (default): scheduled rules fire on their schedules while the runtime runs.
+   * 'manual': they fire only on demand (runtime.events.runScheduleNow, POST {localAdminUrl}/schedules/{rule}/run).
+   */
+  schedules?: 'auto' | 'manual';
+  /**
+   * For tests only: multiplies every Step Functions duration (Wait, Retry intervals, task and
+   * execution timeouts). Default 1: state machines run in real time, as deployed.
+   */
+  sfnTimeScale?: number;
+  /** For tests only: exact per-state times (ms), by state machine logical id or name. */
+  sfnTimeOverrides?: Record<string, StateTimeOverrides>;
 }
 
 export interface LocalRuntimeInfo {
@@ -34,6 +48,18 @@ export interface LocalRuntimeInfo {
   buckets: Record<string, string>;
   tables: Record<string, string>;
   logFile: string;
+  /** Step Functions endpoint (functions get it as AWS_ENDPOINT_URL_SFN). */
+  sfnEndpoint: string;
+  /** EventBridge endpoint (functions get it as AWS_ENDPOINT_URL_EVENTBRIDGE). */
+  eventsEndpoint: string;
+  /** Local-only admin endpoint, ending in /_local: POST /schedules/{rule}/run, GET /idle, GET /schedules. */
+  localAdminUrl: string;
+  /** State machine ARNs, by logical id. */
+  stateMachines: Record<string, string>;
+  /** Custom event bus names, by logical id. */
+  eventBuses: Record<string, string>;
+  /** Event rule names, by logical id. */
+  rules: Record<string, string>;
 }
 
 export interface LocalRuntime {
@@ -41,8 +67,20 @@ export interface LocalRuntime {
   template: Template;
   lambdas: LambdaHost;
   services: LocalServiceEndpoints;
+  /** The template's state machines in the local Step Functions service (executions, pending tasks). */
+  sfn: LocalSfn;
+  /** The local EventBridge: the bus, the template's rules, runScheduleNow. */
+  events: LocalRuntimeEvents;
+  /**
+   * Resolves once event deliveries, async Lambda invocations and Step Functions work have settled
+   * (executions waiting for a callback or a Wait count as settled). Rejects after timeoutMs (30 s).
+   */
+  settle(options?: SettleOptions): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long stop() lets async Lambda invocations (and their retries) finish before stopping the functions. */
+const STOP_ASYNC_GRACE_MS = 5_000;
 
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
   mkdirSync(opts.stateDir, { recursive: true });
@@ -108,9 +146,44 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     stops.push(() => services.stop());
     baseEnv.AWS_ENDPOINT_URL_LAMBDA = services.lambdaEndpoint;
     baseEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = services.secretsEndpoint;
+
+    // State machines and event rules; their endpoints, like the others, go into every function's environment.
+    const flowsLogFile = join(opts.stateDir, 'logs', 'sfn-events.log');
+    mkdirSync(join(opts.stateDir, 'logs'), { recursive: true });
+    const flowsLog = createWriteStream(flowsLogFile, { flags: 'a' });
+    stops.push(() => new Promise<void>((r) => flowsLog.end(r)));
+    const logFlows = (line: string) => {
+      if (!flowsLog.writableEnded) flowsLog.write(`${new Date().toISOString()} ${line}\n`);
+      if (opts.echoLogs) console.log(line);
+    };
+    const flows: LocalFlows = await startLocalFlows({
+      template,
+      dynamodbEndpoint: dynamo.endpoint,
+      fauxqsEndpoint: fauxqs.endpoint,
+      lambdaEndpoint: services.lambdaEndpoint,
+      lambdas: () => {
+        if (!host) throw new Error('the local functions are not running yet');
+        return host;
+      },
+      lambdasIdle: () => services.idle(),
+      schedules: opts.schedules ?? 'auto',
+      sfnTimeScale: opts.sfnTimeScale,
+      sfnTimeOverrides: opts.sfnTimeOverrides,
+      log: logFlows,
+    });
+    baseEnv.AWS_ENDPOINT_URL_SFN = flows.sfn.url;
+    baseEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = flows.events.url;
+
     const lambdas = new LambdaHost(functions, { baseEnv, overrides, logFile, echoLogs: opts.echoLogs });
     host = lambdas;
     stops.push(() => lambdas.stop());
+    // Stopped before the functions: no new deliveries or executions, then async invocations
+    // already accepted (and their retries) get a bounded grace to finish.
+    stops.push(async () => {
+      await flows.stop();
+      await withTimeout(services.idle(), STOP_ASYNC_GRACE_MS);
+    });
+    flows.start();
 
     const gateway = new LocalApiGateway({ api, lambdas, region, port: opts.port });
     const apiUrl = await gateway.listen();
@@ -128,11 +201,28 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       buckets,
       tables: Object.fromEntries(tables.map((t) => [t.logicalId, String(t.createInput.TableName)])),
       logFile,
+      sfnEndpoint: flows.sfn.url,
+      eventsEndpoint: flows.events.url,
+      localAdminUrl: flows.adminUrl,
+      stateMachines: Object.fromEntries(flows.stateMachines.map((m) => [m.logicalId, m.arn])),
+      eventBuses: Object.fromEntries(flows.events.buses.map((b) => [b.logicalId, b.name])),
+      rules: Object.fromEntries(flows.events.rules.map((r) => [r.logicalId, r.name])),
     };
     writeFileSync(join(opts.stateDir, 'local.json'), JSON.stringify(info, null, 2));
-    return { info, template, lambdas, services, stop: stopAll };
+    let stopping: Promise<void> | undefined;
+    return { info, template, lambdas, services, sfn: flows.sfn, events: flows.events, settle: flows.settle, stop: () => (stopping ??= stopAll()) };
   } catch (e) {
     await stopAll();
     throw e;
   }
+}
+
+/** Resolves when the promise does, or after ms, whichever is first (without keeping the process alive). */
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([promise, elapsed]).finally(() => clearTimeout(timer));
 }

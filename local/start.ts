@@ -4,6 +4,7 @@
 //   KAIRR_STATE_DIR  where local.json, logs and persisted data go (default .kairr)
 //   KAIRR_PERSIST=1  keep DynamoDB data across restarts (in KAIRR_STATE_DIR/dynamodb)
 //   KAIRR_LOG=console  echo function logs to the console (they always go to KAIRR_STATE_DIR/logs)
+//   KAIRR_SCHEDULES=manual  scheduled rules fire only on demand (POST <local admin>/schedules/{rule}/run)
 import { join, resolve } from 'node:path';
 import { ensureBuilt, REPO_ROOT } from './build';
 import { startLocalRuntime } from './runtime';
@@ -18,14 +19,23 @@ async function main(): Promise<void> {
     port: process.env.PORT !== undefined ? Number(process.env.PORT) : 4000,
     persist: /^(1|true|yes)$/i.test(process.env.KAIRR_PERSIST ?? ''),
     echoLogs: process.env.KAIRR_LOG === 'console',
+    schedules: process.env.KAIRR_SCHEDULES === 'manual' ? 'manual' : 'auto',
   });
   const { info } = runtime;
   console.log(`\nKAIRR is running locally (started in ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-  console.log(`  API         ${info.apiUrl}/v1   (try: curl ${info.apiUrl}/v1/health)`);
-  console.log(`  OpenAPI     ${info.apiUrl}/v1/openapi.json`);
-  console.log(`  DynamoDB    ${info.dynamodbEndpoint}   (DynamoDB Local${process.env.KAIRR_PERSIST ? ', persisted' : ', in memory'})`);
-  console.log(`  Logs        ${info.logFile}`);
-  console.log(`  State       ${join(stateDir, 'local.json')} (API URL and tokens)\n`);
+  const row = (label: string, value: string) => console.log(`  ${label.padEnd(15)} ${value}`);
+  const machines = Object.keys(info.stateMachines).length;
+  const rules = runtime.events.rules;
+  const scheduled = rules.filter((r) => r.scheduleExpression).length;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  row('API', `${info.apiUrl}/v1   (try: curl ${info.apiUrl}/v1/health)`);
+  row('OpenAPI', `${info.apiUrl}/v1/openapi.json`);
+  row('DynamoDB', `${info.dynamodbEndpoint}   (DynamoDB Local${process.env.KAIRR_PERSIST ? ', persisted' : ', in memory'})`);
+  row('Step Functions', `${info.sfnEndpoint}   (${plural(machines, 'state machine')})`);
+  row('EventBridge', `${info.eventsEndpoint}   (${plural(rules.length, 'rule')}, ${scheduled} scheduled; schedules ${process.env.KAIRR_SCHEDULES === 'manual' ? 'fire on demand only' : 'fire on time'})`);
+  row('Local admin', `${info.localAdminUrl}   (POST /schedules/{rule}/run, GET /idle)`);
+  row('Logs', `${info.logFile}, sfn-events.log`);
+  row('State', `${join(stateDir, 'local.json')} (endpoints and tokens)\n`);
   console.log('  Dev tokens (valid 12 h), e.g. curl -H "Authorization: Bearer $TOKEN" ...');
   for (const [role, token] of Object.entries(info.tokens)) console.log(`    ${role.padEnd(14)} ${token}`);
   console.log('\nPress Ctrl-C to stop.');
@@ -40,6 +50,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void stop('SIGHUP')); // the terminal went away
 }
 
 main().catch((e) => {
