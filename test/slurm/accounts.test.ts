@@ -3,6 +3,9 @@
 import { slurmAccountName, creditsToGpuMinutes } from '../../lambdas/domain/scheduler-mapping';
 import { driverFor, loadClusters, sacctmgrAssocs, slurmCli, uniqueId } from './support/clusters';
 
+// these tests wait on real daemons and real jobs (each wait has its own, shorter deadline)
+jest.setTimeout(10 * 60_000);
+
 const clusters = loadClusters();
 
 describe.each(clusters.map((c) => [c.cluster, c] as const))('accounts on %s', (_name, cluster) => {

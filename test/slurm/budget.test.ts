@@ -6,6 +6,9 @@ import type { JobStatus } from '../../lambdas/connectors/driver';
 import { slurmAccountName } from '../../lambdas/domain/scheduler-mapping';
 import { driverFor, LONG_JOB, loadClusters, type LocalCluster, slurmCli, uniqueId, waitFor } from './support/clusters';
 
+// these tests wait on real daemons and real jobs (each wait has its own, shorter deadline)
+jest.setTimeout(10 * 60_000);
+
 const clusters = loadClusters();
 
 interface Outcome {

@@ -4,6 +4,9 @@ import { dispatchJobName, slurmAccountName, usageRecordFromJob } from '../../lam
 import type { JobStatus, SubmitJobRequest } from '../../lambdas/connectors/driver';
 import { driverFor, LONG_JOB, loadClusters, SHORT_JOB, slurmCli, uniqueId, waitFor } from './support/clusters';
 
+// these tests wait on real daemons and real jobs (each wait has its own, shorter deadline)
+jest.setTimeout(10 * 60_000);
+
 const clusters = loadClusters();
 
 describe.each(clusters.map((c) => [c.cluster, c] as const))('jobs on %s', (_name, cluster) => {
