@@ -4,8 +4,14 @@
 // the file from node_modules. In a Lambda bundled by esbuild, node_modules is gone and highs.js is
 // inlined into the bundle, so the default falls back to the bundle's own directory: ship
 // node_modules/highs/build/highs.wasm beside the bundle, as `highs.wasm` (or pass locateFile).
-import loadHighs, { type Highs } from 'highs';
 import * as path from 'node:path';
+// A require, not an ES import: bundlers then take the package's CommonJS build (build/highs.js),
+// which the CommonJS Lambda bundles (KairrFunction, OutputFormat.CJS) need. An ES import makes
+// esbuild pick build/highs.mjs, whose import.meta.url is empty in a CommonJS bundle.
+import highsPackage = require('highs');
+import type { Highs } from 'highs';
+
+const loadHighs = highsPackage.default;
 
 export type { Highs };
 

@@ -16,7 +16,7 @@ export const FORMULATION = 'kairr-award-mip/1';
 export const DEFAULT_SETTINGS: Required<SolverSettings> = { mipRelGap: 1e-5, timeLimitSeconds: 60, method: 'auto' };
 
 /** `auto` switches to the core method above this many proposals with a binary decision. */
-export const CORE_THRESHOLD = 500;
+export const CORE_THRESHOLD = 200;
 
 export interface AwardPlanOptions {
   settings?: SolverSettings;
