@@ -1,0 +1,39 @@
+// The shipped form: the optimiser bundled by esbuild the way KairrFunction bundles handlers
+// (CommonJS, node22), run from a directory with no node_modules, with highs.wasm beside it.
+import { buildSync } from 'esbuild';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const repo = path.join(__dirname, '../../..');
+let dir: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kairr-award-bundle-'));
+  const entry = path.join(dir, 'entry.ts');
+  fs.writeFileSync(
+    entry,
+    `import { computeAwardPlan } from ${JSON.stringify(path.join(repo, 'lambdas/domain/award-plan'))};
+     export const handler = async () => (await computeAwardPlan({
+       capacity: { 'spc/h200': 1000 }, floors: {}, minViableFraction: 0.5,
+       proposals: [
+         { id: 'A', orgType: 'sme', score: 4, requested: { 'spc/h200': 600 } },
+         { id: 'B', orgType: 'university', score: 3, requested: { 'spc/h200': 600 } },
+       ],
+     })).objective;`,
+  );
+  buildSync({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, outfile: path.join(dir, 'out/index.js'), logLevel: 'silent' });
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the bundle finds highs.wasm beside itself and solves', async () => {
+  fs.copyFileSync(path.join(repo, 'node_modules/highs/build/highs.wasm'), path.join(dir, 'out/highs.wasm'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bundle = require(path.join(dir, 'out/index.js')) as { handler: () => Promise<number> };
+
+  // A 600 (2400) + B 400 (1200).
+  await expect(bundle.handler()).resolves.toBe(3600);
+});
