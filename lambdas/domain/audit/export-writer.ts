@@ -240,7 +240,10 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
       if (head && e.seq > head.seq) refuse(e, 'seq', `is beyond the stream's head at export time (seq ${head.seq})`);
 
       const { head: jcsHead, tail: jcsTail, details: jcsDetails } = canonicalParts(e);
-      const computed = sha256Hex(jcsHead + jcsTail);
+      // Hashing flattens `unhashed`; the JSONL line is then cut from it rather than from the
+      // head and tail ropes, so the text is walked once more (when encoded), not twice.
+      const unhashed = jcsHead + jcsTail;
+      const computed = sha256Hex(unhashed);
       if (computed !== e.hash) noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `content does not match its hash (computed ${computed})` });
       if (head && e.seq === head.seq && e.hash !== head.hash) {
         noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `differs from the stream's head hash at export time (${head.hash})` });
@@ -249,7 +252,10 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
       for (const p of problems) noteChainProblem(e, p);
       if (closed) streams.push(closed);
 
-      const record = format === 'jsonl' ? jcsHead + ',"hash":"' + e.hash + '"' + jcsTail + '\n' : csvRecordWithDetails(e, jcsDetails);
+      const record =
+        format === 'jsonl'
+          ? unhashed.slice(0, jcsHead.length) + ',"hash":"' + e.hash + '"' + unhashed.slice(jcsHead.length) + '\n'
+          : csvRecordWithDetails(e, jcsDetails);
       let f = file;
       if (f && (f.records >= maxRecords || (!surelyFits(f, record) && !(await fitsExactly(f, record))))) {
         await closeFile();
