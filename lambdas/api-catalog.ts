@@ -2,5 +2,9 @@
 // infra tests all read this, so a route exists in exactly one place.
 import type { ApiSpec } from './shared/http/spec';
 import { platformApi } from './platform/api';
+import { ledgerApi } from './ledger/api';
 
-export const API_CATALOG: { capability: string; api: ApiSpec }[] = [{ capability: 'platform', api: platformApi }];
+export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
+  { capability: 'platform', api: platformApi },
+  { capability: 'ledger', api: ledgerApi },
+];

@@ -8,6 +8,8 @@ import { KairrApi } from './platform/rest-api';
 import { PlatformEndpoints } from './platform/platform-endpoints';
 import { Alarms } from './platform/alarms';
 import { Identity } from './platform/identity';
+import { KairrEventBus } from './platform/event-bus';
+import { Ledger } from './ledger/ledger';
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -42,7 +44,9 @@ export class KairrStack extends Stack {
       webAcl: cfg.api.webAcl,
     });
     const platform = new PlatformEndpoints(this, 'Platform', { api: this.api, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
-    this.functions.push(this.api.authorizerFunction, platform.fn);
+    const bus = new KairrEventBus(this, 'Events');
+    const ledger = new Ledger(this, 'Ledger', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    this.functions.push(this.api.authorizerFunction, platform.fn, ledger.fn, ...ledger.jobs.map((j) => j.fn));
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

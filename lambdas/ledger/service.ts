@@ -4,7 +4,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { runtimeConfig } from '../shared/config';
 import { ddb, mainTable } from '../shared/store/client';
 import { gsi, keys } from '../shared/store/keys';
-import type { AuditContext, SideWrite } from '../shared/store/write-path';
+import type { AuditContext, Change, SideWrite } from '../shared/store/write-path';
 import { domainEvent } from '../shared/events/outbox';
 import { award, checkConsistency, credit, exchange, expire, type NewAllocation, type OpContext } from '../domain/ledger/operations';
 import type { Allocation, Member } from '../domain/ledger/model';
@@ -24,15 +24,21 @@ function opContext(ctx: AuditContext, ref: string | null = null): OpContext {
 }
 
 /** Creates an allocation (pending-provisioning) with award entries, and announces AllocationAwarded. */
-export async function createAllocation(input: NewAllocation, ctx: AuditContext, extra: { sideWrites?: SideWrite[] } = {}): Promise<Allocation> {
+export async function createAllocation(
+  input: NewAllocation,
+  ctx: AuditContext,
+  extra: { sideWrites?: SideWrite[]; extraChanges?: Change[]; onBuilt?: (a: Allocation) => SideWrite[] } = {},
+): Promise<Allocation> {
   const { allocation, entries } = award(input, opContext(ctx, input.proposalId));
+  const built = extra.onBuilt?.(allocation) ?? [];
   await commitLedger(ctx, {
     before: null,
     after: allocation,
     entries,
     action: 'allocation.award',
     details: { proposalId: input.proposalId, callId: input.callId },
-    sideWrites: [...memberIndexWrites(allocation, null), ...(extra.sideWrites ?? [])],
+    sideWrites: [...memberIndexWrites(allocation, null), ...(extra.sideWrites ?? []), ...built],
+    extraChanges: extra.extraChanges,
     events: [domainEvent('AllocationAwarded', { allocationId: allocation.id, resources: Object.keys(allocation.resources), proposalId: input.proposalId })],
   });
   return allocation;

@@ -5,7 +5,7 @@
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { gsi, keys, PREFIX, type ItemKey } from '../shared/store/keys';
-import { commit, retryOnStale, StaleWriteError, type AuditContext, type Item, type SideWrite } from '../shared/store/write-path';
+import { commit, retryOnStale, StaleWriteError, type AuditContext, type Change, type Item, type SideWrite } from '../shared/store/write-path';
 import { outboxWrites, publish } from '../shared/events/outbox';
 import type { DomainEvent } from '../domain/events';
 import type { Allocation, JobUsageState, LedgerEntry } from '../domain/ledger/model';
@@ -78,6 +78,8 @@ export interface LedgerWrite {
   details?: Record<string, unknown>;
   sideWrites?: SideWrite[];
   events?: DomainEvent[];
+  /** Other subjects changed in the same transaction (e.g. the request that caused this). */
+  extraChanges?: Change[];
 }
 
 /** Write capacity consumed by ledger commits in this process (read by bench/ledger.ts). */
@@ -95,6 +97,7 @@ export async function commitLedger(ctx: AuditContext, w: LedgerWrite): Promise<{
         action: w.action,
         details: { ...(w.details ?? {}), ...(summary.length ? { entries: summary } : {}) },
       },
+      ...(w.extraChanges ?? []),
     ],
     puts: w.entries.map((e) => ({ item: entryItem(e), recordedBy: 0 })),
     sideWrites: [...(w.sideWrites ?? []), ...outboxWrites(w.events ?? [])],

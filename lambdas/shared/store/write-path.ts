@@ -61,9 +61,10 @@ export interface ConditionCheck {
  * state, an outbox record). Its content is covered by the change's event (details or a created
  * entry's digest); its optional condition guards concurrent writers like a subject's auditSeq does.
  */
+type SideCondition = { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
 export type SideWrite =
-  | { put: Item; condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> } }
-  | { delete: ItemKey; condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> } };
+  | { put: Item; condition?: SideCondition; failure?: () => Error }
+  | { delete: ItemKey; condition?: SideCondition; failure?: () => Error };
 
 export interface WriteSet {
   changes: Change[];
@@ -254,6 +255,7 @@ export async function commit(ctx: AuditContext, set: WriteSet): Promise<CommitRe
           if (kind === 'put') throw new DuplicateItemError(set.puts![i].item);
           if (kind === 'side') {
             const w = set.sideWrites![i];
+            if (w.failure) throw w.failure();
             const k = 'put' in w ? w.put : w.delete;
             throw new StaleWriteError(`${k.pk}/${k.sk}`);
           }

@@ -1,0 +1,206 @@
+// Allocations API, usage ingestion (API, and direct invocation by the connectors' role).
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createHandler } from '../shared/http/router';
+import { ddb, mainTable } from '../shared/store/client';
+import { gsi } from '../shared/store/keys';
+import { decodeToken, encodeToken } from '../shared/http/pagination';
+import { idempotent } from '../shared/store/idempotency';
+import { hasRole, type Caller } from '../shared/http/caller';
+import type { AuditContext } from '../shared/store/write-path';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import type { Allocation } from '../domain/ledger/model';
+import { ledgerApi } from './api';
+import { allocationOf, batchGet, getAllocation, getAllocationItem, listEntries } from './store';
+import { addCredits, addMember, consistency, createAllocation, removeMember } from './service';
+import { runtimeConfig } from '../shared/config';
+import { findResource, parseResourceKey } from '../domain/catalogue';
+import { toMc } from '../domain/ledger/money';
+import { newId } from '../domain/ids';
+import { createRequest, decideRequest, getRequest, listRequests, type RequestBody } from './requests';
+import { ingestUsage, type IngestResult } from './ingest';
+import { allocationView, burnDown, canSee, entryView } from './views';
+import { keys } from '../shared/store/keys';
+import type { UsageReport } from '../domain/ledger/validate-usage';
+
+function ctxOf(caller: Caller, requestId: string, role: string, reason?: string | null): AuditContext {
+  return { actor: { sub: caller.sub, role }, requestId, reason: reason ?? null };
+}
+
+/** The role a caller acts in for an action allowed to `allowed` (the first they hold). */
+function actingRole(caller: Caller, ...allowed: string[]): string {
+  return allowed.find((r) => caller.roles.includes(r as never)) ?? caller.roles[0] ?? 'unknown';
+}
+
+async function visible(id: string, caller: Caller): Promise<Allocation> {
+  const item = await getAllocationItem(id);
+  const a = item ? allocationOf(item) : undefined;
+  // Someone else's allocation is answered like a missing one: its existence is not disclosed.
+  if (!a || !canSee(caller, a)) throw new NotFoundError('Allocation', id);
+  return a;
+}
+
+function requirePi(caller: Caller, a: Allocation): void {
+  if (hasRole(caller, 'admin')) return;
+  if (a.piSub !== caller.sub) throw new ForbiddenError('Only the allocation\'s PI can do this');
+}
+
+function summarise(results: IngestResult[]): Record<string, number> {
+  const s: Record<string, number> = {};
+  for (const r of results) s[r.status] = (s[r.status] ?? 0) + 1;
+  return s;
+}
+
+const api = createHandler(ledgerApi, {
+  async createAllocation({ caller, body, requestId, idempotencyKey }) {
+    const sites = runtimeConfig().sites;
+    for (const k of Object.keys(body.credits)) {
+      const rk = parseResourceKey(k);
+      if (!rk || !findResource(sites, rk.siteId, rk.resourceId)) throw ValidationError.field(`credits.${k}`, 'is not a resource');
+    }
+    if (!Object.keys(body.credits).length) throw ValidationError.field('credits', 'must name at least one resource');
+    if (body.endDate <= body.startDate) throw ValidationError.field('endDate', 'must be after startDate');
+    const res = await idempotent({ operation: 'allocation.create', callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
+      const id = newId('alloc');
+      let view: unknown;
+      await createAllocation(
+        {
+          id,
+          title: body.title,
+          piSub: body.piSub,
+          piUsername: body.piUsername,
+          institution: body.institution,
+          orgType: body.orgType,
+          field: body.field,
+          proposalId: null,
+          callId: null,
+          tier: null,
+          startDate: body.startDate,
+          endDate: body.endDate,
+          members: (body.members ?? []).map((m) => ({ ...m, role: 'member' as const })),
+          awardsMc: Object.fromEntries(Object.entries(body.credits).map(([k, v]) => [k, toMc(v)])),
+        },
+        ctxOf(caller, requestId, 'admin', body.reason),
+        { sideWrites: [], onBuilt: (a) => ((view = allocationView(a)), record({ status: 201, body: view })) },
+      );
+      return { status: 201, body: view };
+    });
+    return { status: res.status, body: res.body };
+  },
+
+  async listAllocations({ caller, query }) {
+    const limit = query.limit ?? 50;
+    const staff = hasRole(caller, 'admin', 'auditor', 'chair', 'site-operator');
+    if (!staff) {
+      const scope = gsi.memberOf(caller.sub);
+      const out = await ddb().send(new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': scope }, ScanIndexForward: false, Limit: limit, ExclusiveStartKey: decodeToken(query.nextToken, scope) }));
+      const got = await batchGet((out.Items ?? []).map((i) => keys.allocation(String(i.allocationId))));
+      const items = (out.Items ?? [])
+        .map((i) => got.get(`${keys.allocation(String(i.allocationId)).pk}|ALLOC`))
+        .filter((x): x is NonNullable<typeof x> => !!x)
+        .map(allocationOf)
+        .filter((a) => (!query.state || a.state === query.state) && (!query.callId || a.callId === query.callId));
+      return { body: { items: items.map((a) => allocationView(a)), nextToken: encodeToken(out.LastEvaluatedKey, scope) } };
+    }
+    const [index, pkName, scope] = query.state ? ['gsi2', 'gsi2pk', gsi.allocationsInState(query.state)] : ['gsi1', 'gsi1pk', gsi.allAllocations];
+    const filters: string[] = [];
+    const values: Record<string, unknown> = { ':p': scope };
+    if (query.piSub) (filters.push('piSub = :pi'), (values[':pi'] = query.piSub));
+    if (query.callId) (filters.push('callId = :c'), (values[':c'] = query.callId));
+    const out = await ddb().send(
+      new QueryCommand({ TableName: mainTable(), IndexName: index, KeyConditionExpression: `${pkName} = :p`, ExpressionAttributeValues: values, FilterExpression: filters.length ? filters.join(' AND ') : undefined, ScanIndexForward: false, Limit: limit, ExclusiveStartKey: decodeToken(query.nextToken, scope) }),
+    );
+    const items = (out.Items ?? []).map(allocationOf).filter((a) => canSee(caller, a));
+    return { body: { items: items.map((a) => allocationView(a)), nextToken: encodeToken(out.LastEvaluatedKey, scope) } };
+  },
+
+  async getAllocation({ caller, params }) {
+    return { body: allocationView(await visible(params.id, caller)) };
+  },
+
+  async addMember({ caller, params, body, requestId }) {
+    requirePi(caller, await visible(params.id, caller));
+    const a = await addMember(params.id, { sub: body.sub, username: body.username }, ctxOf(caller, requestId, actingRole(caller, 'researcher', 'admin')));
+    return { body: allocationView(a) };
+  },
+
+  async removeMember({ caller, params, requestId }) {
+    requirePi(caller, await visible(params.id, caller));
+    const a = await removeMember(params.id, params.sub, ctxOf(caller, requestId, actingRole(caller, 'researcher', 'admin')));
+    return { body: allocationView(a) };
+  },
+
+  async getLedger({ caller, params, query }) {
+    await visible(params.id, caller);
+    const scope = keys.allocation(params.id).pk;
+    const page = await listEntries(params.id, { limit: query.limit ?? 100, startKey: decodeToken(query.nextToken, scope) });
+    return { body: { items: page.items.map(entryView), nextToken: encodeToken(page.nextKey, scope) } };
+  },
+
+  async getUsage({ caller, params, query }) {
+    const a = await visible(params.id, caller);
+    const { items } = await listEntries(params.id, { limit: 1000, all: true });
+    return { body: { allocationId: a.id, resources: burnDown(a, items, new Date(), query.windowDays ?? 7) } };
+  },
+
+  async consistency({ params }) {
+    await getAllocation(params.id);
+    return { body: await consistency(params.id) };
+  },
+
+  async createRequest({ caller, params, body, requestId, idempotencyKey }) {
+    const a = await visible(params.id, caller);
+    requirePi(caller, a);
+    const res = await idempotent({ operation: `alloc-request:${params.id}`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
+      const r = await createRequest(params.id, body as RequestBody, ctxOf(caller, requestId, 'researcher', 'justification' in body ? body.justification : null), record);
+      return { status: 201, body: r };
+    });
+    const headers: Record<string, string> = res.replayed ? { 'idempotent-replayed': 'true' } : {};
+    return { status: res.status, body: res.body, headers };
+  },
+
+  async listRequests({ caller, params }) {
+    await visible(params.id, caller);
+    return { body: { items: await listRequests(params.id) } };
+  },
+
+  async decideRequest({ caller, params, body, requestId }) {
+    const a = await getAllocation(params.id).then((x) => x.allocation);
+    if (a.piSub === caller.sub || a.members.some((m) => m.sub === caller.sub)) throw new ForbiddenError('A chair cannot decide on a request for an allocation they belong to');
+    await getRequest(params.id, params.requestId);
+    return { body: await decideRequest(params.id, params.requestId, body.decision, ctxOf(caller, requestId, 'chair', body.reason)) };
+  },
+
+  async adjust({ caller, params, body, requestId }) {
+    const a = await addCredits(params.id, body.kind, body.resource, body.credits, ctxOf(caller, requestId, 'admin', body.reason));
+    return { body: allocationView(a) };
+  },
+
+  async ingestUsage({ caller, params, body, requestId }) {
+    if (!caller.siteIds.includes(params.siteId)) throw new ForbiddenError(`You operate ${caller.siteIds.join(', ') || 'no site'}, not ${params.siteId}`);
+    const { results } = await ingestUsage(params.siteId, body.records as UsageReport[], ctxOf(caller, requestId, 'site-operator'));
+    return { body: { results, summary: summarise(results) } };
+  },
+});
+
+/** Direct invocation by the connectors (their IAM role is the only principal allowed to invoke). */
+interface ConnectorUsageEvent {
+  source: 'kairr.connector';
+  action: 'ingestUsage';
+  siteId: string;
+  records: UsageReport[];
+  requestId?: string;
+}
+
+function isConnectorEvent(e: unknown): e is ConnectorUsageEvent {
+  return !!e && typeof e === 'object' && (e as { source?: string }).source === 'kairr.connector';
+}
+
+export async function handler(event: APIGatewayProxyEvent | ConnectorUsageEvent, context?: Context) {
+  if (isConnectorEvent(event)) {
+    const requestId = event.requestId ?? context?.awsRequestId ?? 'connector';
+    const { results } = await ingestUsage(event.siteId, event.records, { actor: { sub: `system:connector-${event.siteId}`, role: 'system' }, requestId });
+    return { results, summary: summarise(results) };
+  }
+  return api(event as APIGatewayProxyEvent, context);
+}
