@@ -255,6 +255,13 @@ export async function startLocalFlows(opts: LocalFlowsOptions): Promise<LocalFlo
   }
 }
 
+/** Checks the test-only time options against the template, before anything is started. */
+export function checkFlowTimeOptions(template: Template, options: { sfnTimeScale?: number; sfnTimeOverrides?: Record<string, StateTimeOverrides> }): void {
+  const scale = options.sfnTimeScale;
+  if (scale !== undefined && !(scale > 0 && Number.isFinite(scale))) throw new Error(`sfnTimeScale must be a positive number, got ${scale}`);
+  timeOverridesByArn(stateMachinesOf(template), options.sfnTimeOverrides ?? {});
+}
+
 /** Time overrides by state machine ARN, from keys that are logical ids or names. Unknown keys are an error. */
 function timeOverridesByArn(machines: StateMachineDef[], byKey: Record<string, StateTimeOverrides>): Map<string, StateTimeOverrides> {
   const out = new Map<string, StateTimeOverrides>();

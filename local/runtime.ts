@@ -3,7 +3,7 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template, apisOf, functionsOf, tablesOf } from './template';
-import { startLocalFlows, type LocalFlows, type LocalRuntimeEvents, type SettleOptions } from './flows';
+import { checkFlowTimeOptions, startLocalFlows, type LocalFlows, type LocalRuntimeEvents, type SettleOptions } from './flows';
 import type { LocalSfn, StateTimeOverrides } from './sfn';
 import { startDynamoLocal, createTables, localClient, type DynamoLocal } from './dynamo';
 import { LambdaHost } from './lambda-host';
@@ -85,6 +85,7 @@ const STOP_ASYNC_GRACE_MS = 5_000;
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
   mkdirSync(opts.stateDir, { recursive: true });
   const template = Template.load(opts.outDir);
+  checkFlowTimeOptions(template, opts);
   const region = template.region;
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
