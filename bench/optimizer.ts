@@ -113,8 +113,8 @@ interface SizeResult {
   status: string;
   freeProposals: number;
   objective: number;
-  dualBound: number;
-  gap: number;
+  dualBound: number | null;
+  gap: number | null;
   greedyObjective: number;
   greedyMeetsFloors: boolean;
   ratioToGreedy: number;

@@ -15,6 +15,8 @@ export interface RunOptions {
 
 export interface RunResult {
   status: 'optimal' | 'time-limit' | 'infeasible';
+  /** False when the time limit struck before HiGHS had any feasible solution (colValue is then empty). */
+  hasSolution: boolean;
   colValue: Float64Array;
   /** In the model's scaled units (objective / scale). */
   objective: number;
@@ -49,8 +51,8 @@ export function runModel(highs: Highs, built: BuiltModel, opts: RunOptions): Run
   if (built.numCols === 0) {
     // Nothing to decide (HiGHS calls this model status "empty"): feasible unless a floor needs credits.
     const rowLower = built.data.rowLower as Float64Array;
-    if (rowLower.some((v) => v > 0)) return { status: 'infeasible', colValue: new Float64Array(0), objective: -Infinity, dualBound: -Infinity };
-    return { status: 'optimal', colValue: new Float64Array(0), objective: 0, dualBound: 0, rowDual: new Float64Array(built.numRows), colDual: new Float64Array(0) };
+    if (rowLower.some((v) => v > 0)) return { status: 'infeasible', hasSolution: false, colValue: new Float64Array(0), objective: -Infinity, dualBound: -Infinity };
+    return { status: 'optimal', hasSolution: true, colValue: new Float64Array(0), objective: 0, dualBound: 0, rowDual: new Float64Array(built.numRows), colDual: new Float64Array(0) };
   }
   const model = highs.createModel(built.data);
   try {
@@ -59,20 +61,20 @@ export function runModel(highs: Highs, built: BuiltModel, opts: RunOptions): Run
     if (opts.start && isMip) model.setSolution({ colValue: opts.start });
     const { modelStatus } = model.run();
     if (modelStatus === MS.infeasible || modelStatus === MS.unboundedOrInfeasible) {
-      return { status: 'infeasible', colValue: new Float64Array(0), objective: -Infinity, dualBound: -Infinity };
+      return { status: 'infeasible', hasSolution: false, colValue: new Float64Array(0), objective: -Infinity, dualBound: -Infinity };
     }
     const hasPrimal = Number(model.info.get('primal_solution_status')) === highs.constants.solutionStatus.feasible;
-    if ((modelStatus !== MS.optimal && modelStatus !== MS.timeLimit && modelStatus !== MS.interrupted) || !hasPrimal) {
-      throw new OptimiserFailedError(statusName(highs, modelStatus));
-    }
+    const limited = modelStatus === MS.timeLimit || modelStatus === MS.interrupted;
+    if (limited && !hasPrimal) return { status: 'time-limit', hasSolution: false, colValue: new Float64Array(0), objective: -Infinity, dualBound: Infinity };
+    if ((modelStatus !== MS.optimal && !limited) || !hasPrimal) throw new OptimiserFailedError(statusName(highs, modelStatus));
     const solution = model.getSolution();
     const objective = model.getObjectiveValue();
     const status = modelStatus === MS.optimal ? 'optimal' : 'time-limit';
     if (!isMip) {
-      return { status, colValue: solution.colValue, objective, dualBound: objective, rowDual: solution.rowDual, colDual: solution.colDual };
+      return { status, hasSolution: true, colValue: solution.colValue, objective, dualBound: status === 'optimal' ? objective : Infinity, rowDual: solution.rowDual, colDual: solution.colDual };
     }
     const dualBound = Number(model.info.get('mip_dual_bound'));
-    const result: RunResult = { status, colValue: solution.colValue, objective, dualBound: Number.isFinite(dualBound) ? dualBound : objective };
+    const result: RunResult = { status, hasSolution: true, colValue: solution.colValue, objective, dualBound: Number.isFinite(dualBound) ? dualBound : Infinity };
     if (opts.wantDuals) {
       const fixed = model.getFixedLp('csc');
       const lp = highs.createModel({ ...fixed, integrality: undefined });

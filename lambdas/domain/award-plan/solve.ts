@@ -1,6 +1,6 @@
 // computeAwardPlan: floors, then the MIP (full, or the core reduction for large calls), then the
 // duals and the per-proposal explanation. See docs/recommendation.md, "Award plan".
-import { InfeasibleFloorsError, type FloorConflict } from './errors';
+import { InfeasibleFloorsError, OptimiserFailedError, type FloorConflict } from './errors';
 import { explainPlan, type Duals } from './explain';
 import { greedyOnProblem } from './greedy';
 import { loadHighsSolver, type Highs, type HighsLoaderOptions } from './highs-loader';
@@ -96,6 +96,7 @@ function computeAwardPlanInner(highs: Highs, input: AwardPlanInput, settings: So
   const duals = dualsOf(problem, main.built, main.run);
   const plan = explainPlan(problem, main.awards, duals, floors);
   const scale = main.built.scale;
+  const proven = Number.isFinite(main.run.dualBound);
   const dualBound = Math.max(main.run.dualBound * scale, plan.objective);
   plan.solver = {
     engine: 'highs',
@@ -105,8 +106,8 @@ function computeAwardPlanInner(highs: Highs, input: AwardPlanInput, settings: So
     status: main.run.status === 'optimal' ? 'optimal' : 'time-limit',
     mipRelGap: s.mipRelGap,
     timeLimitSeconds: s.timeLimitSeconds,
-    dualBound: round6(dualBound),
-    gap: round6((dualBound - plan.objective) / Math.max(1, Math.abs(dualBound))),
+    dualBound: proven ? round6(dualBound) : null,
+    gap: proven ? round6((dualBound - plan.objective) / Math.max(1, Math.abs(dualBound))) : null,
     freeProposals: main.freeProposals,
     reproducible: main.run.status === 'optimal',
   };
@@ -202,6 +203,11 @@ function solveFull(
   if (run.status === 'infeasible') return 'infeasible';
   let free = 0;
   for (let p = 0; p < problem.n; p++) if (state[p] === FREE && problem.lineStart[p + 1] > problem.lineStart[p]) free++;
+  if (!run.hasSolution) {
+    // Out of time before HiGHS had any plan: the greedy plan is feasible, so it is the answer.
+    if (!start) throw new OptimiserFailedError('time limit reached before any feasible plan');
+    return { awards: start, run, built, method: 'greedy-fallback', freeProposals: free };
+  }
   return { awards: awardsFromColumns(problem, built, run.colValue), run, built, method: 'full-mip', freeProposals: free };
 }
 
@@ -237,7 +243,7 @@ function solveCore(
   const lpBuilt = buildModel(highs, problem, { state: base, floorRhs, objective: 'score', lpRelaxation: true });
   const lp = runModel(highs, lpBuilt, { mipRelGap: s.mipRelGap, timeLimitSeconds: secondsLeft(), wantDuals: true });
   if (lp.status === 'infeasible') return 'infeasible';
-  if (!lp.rowDual || lp.status !== 'optimal') return { kind: 'fallback', start: greedyAwards };
+  if (!lp.hasSolution || !lp.rowDual || lp.status !== 'optimal') return { kind: 'fallback', start: greedyAwards };
   const S = lpBuilt.scale;
 
   // Proposals with a binary decision (f > 0, fundable, asking for something).
@@ -290,7 +296,7 @@ function solveCore(
       wantDuals: true,
       start: start ? startFromAwards(problem, built, start) : undefined,
     });
-    if (run.status === 'infeasible') return { kind: 'fallback', start };
+    if (run.status === 'infeasible' || !run.hasSolution) return { kind: 'fallback', start };
     const awards = awardsFromColumns(problem, built, run.colValue);
     start = awards;
     const bound = Math.max(run.dualBound, prices.ub - minOutside);
@@ -344,7 +350,7 @@ function dualsOf(problem: CanonicalProblem, built: BuiltModel, run: RunResult): 
   const lambda = new Float64Array(problem.keys.length);
   const mu = new Float64Array(ORG_TYPES.length);
   const rcPerCredit = new Float64Array(problem.lineReq.length).fill(Number.NaN);
-  if (!run.rowDual || !run.colDual) return { lambda, mu, rcPerCredit, available: false };
+  if (!run.hasSolution || !run.rowDual || !run.colDual) return { lambda, mu, rcPerCredit, available: false };
   const prices = pricesFromRows(built, run.rowDual);
   lambda.set(prices.lambda);
   mu.set(prices.mu);

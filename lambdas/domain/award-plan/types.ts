@@ -85,7 +85,8 @@ export interface OverrideRecord extends AwardOverride {
   previousCredits: number;
 }
 
-export type SolveMethod = 'full-mip' | 'core-mip';
+/** `greedy-fallback`: the time limit struck before HiGHS had a plan, so the greedy plan is returned. */
+export type SolveMethod = 'full-mip' | 'core-mip' | 'greedy-fallback';
 
 export interface SolverReport {
   engine: 'highs';
@@ -96,10 +97,10 @@ export interface SolverReport {
   status: 'optimal' | 'time-limit';
   mipRelGap: number;
   timeLimitSeconds: number;
-  /** Proven upper bound on the objective (score-weighted credits). */
-  dualBound: number;
-  /** (dualBound - objective) / max(1, |dualBound|). */
-  gap: number;
+  /** Proven upper bound on the objective (score-weighted credits); null when none was proven. */
+  dualBound: number | null;
+  /** (dualBound - objective) / max(1, |dualBound|); null when no bound was proven. */
+  gap: number | null;
   /** Proposals left free in the final MIP (core method); all fundable ones for the full method. */
   freeProposals: number;
   /** Only an optimal solve is a pure function of the input; a time-limited one depends on the machine. */

@@ -62,3 +62,16 @@ describe('award plan: determinism', () => {
     expect(plan.callId).toBe(input.callId);
   });
 });
+
+describe('award plan: time limit', () => {
+  test('a plan cut short by the time limit is still valid and says it is not reproducible', async () => {
+    // Whether HiGHS finishes inside 10 ms depends on the machine, so only what holds either way is asserted.
+    const big = instance(2000, 3);
+
+    const plan = await computeAwardPlan(big, { highs, settings: { timeLimitSeconds: 0.01 } });
+
+    expect(brokenRules(big, plan)).toEqual([]);
+    expect(plan.solver.reproducible).toBe(plan.solver.status === 'optimal');
+    if (plan.solver.method === 'greedy-fallback') expect(plan.solver.gap).toBeNull();
+  });
+});
