@@ -64,3 +64,26 @@ export const withToken = (token: string) => ({
   patch: <T = any>(path: string, body?: unknown) => call<T>('PATCH', path, { token, body }),
   del: <T = any>(path: string) => call<T>('DELETE', path, { token }),
 });
+
+function localAdmin(what: string): string {
+  const url = target().localAdminUrl;
+  if (!url) throw new Error(`${what} needs the local runtime's admin endpoint; this e2e target (${target().apiUrl}) has none`);
+  return url;
+}
+
+/** Fires a scheduled rule now (by logical id or name), as its schedule would. Local runtime only. */
+export async function runSchedule(rule: string): Promise<{ ruleName: string; logicalId: string; eventId: string; time: string }> {
+  const res = await fetch(`${localAdmin('runSchedule')}/schedules/${encodeURIComponent(rule)}/run`, { method: 'POST' });
+  const body = (await res.json()) as { ruleName: string; logicalId: string; eventId: string; time: string; message?: string };
+  if (!res.ok) throw new Error(`runSchedule(${rule}) failed: ${res.status} ${body.message ?? ''}`);
+  return body;
+}
+
+/**
+ * Waits until the local runtime has settled: event deliveries done, async Lambda invocations done,
+ * every running execution parked (on a callback or a Wait). Rejects after timeoutMs. Local runtime only.
+ */
+export async function settle(timeoutMs = 30_000): Promise<void> {
+  const res = await fetch(`${localAdmin('settle')}/idle?timeoutMs=${timeoutMs}`);
+  if (!res.ok) throw new Error(`the local runtime did not settle: ${((await res.json()) as { message?: string }).message ?? res.status}`);
+}

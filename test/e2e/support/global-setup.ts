@@ -16,6 +16,15 @@ export interface E2eTarget {
   /** Set when the suite started the local runtime itself: tests may read its DynamoDB. */
   dynamodbEndpoint?: string;
   tables?: Record<string, string>;
+  /** Set for the local runtime: its Step Functions and EventBridge endpoints (SFNClient / EventBridgeClient { endpoint }). */
+  sfnEndpoint?: string;
+  eventsEndpoint?: string;
+  /** Local-only admin endpoint, ending in /_local: POST /schedules/{rule}/run, GET /idle (see client.ts runSchedule/settle). */
+  localAdminUrl?: string;
+  /** By logical id: state machine ARNs, custom bus names, rule names. */
+  stateMachines?: Record<string, string>;
+  eventBuses?: Record<string, string>;
+  rules?: Record<string, string>;
   local: boolean;
 }
 
@@ -28,10 +37,24 @@ export default async function setup(): Promise<void> {
     target = { apiUrl: process.env.KAIRR_API_URL.replace(/\/$/, ''), tokens: src.tokens ?? {}, tokenMintUrl: process.env.KAIRR_TOKEN_MINT_URL ?? src.tokenMintUrl, local: false };
   } else {
     const { outDir } = ensureBuilt({ quiet: true });
-    const runtime: LocalRuntime = await startLocalRuntime({ outDir, stateDir: join(dir, 'state'), port: 0 });
+    // Schedules fire only when a test runs them (runSchedule), so none fires in the middle of another test.
+    const runtime: LocalRuntime = await startLocalRuntime({ outDir, stateDir: join(dir, 'state'), port: 0, schedules: 'manual' });
     (globalThis as Record<string, unknown>).__KAIRR_RUNTIME__ = runtime;
     const i = runtime.info;
-    target = { apiUrl: i.apiUrl, tokens: i.tokens, tokenMintUrl: i.tokenMintUrl, dynamodbEndpoint: i.dynamodbEndpoint, tables: i.tables, local: true };
+    target = {
+      apiUrl: i.apiUrl,
+      tokens: i.tokens,
+      tokenMintUrl: i.tokenMintUrl,
+      dynamodbEndpoint: i.dynamodbEndpoint,
+      tables: i.tables,
+      sfnEndpoint: i.sfnEndpoint,
+      eventsEndpoint: i.eventsEndpoint,
+      localAdminUrl: i.localAdminUrl,
+      stateMachines: i.stateMachines,
+      eventBuses: i.eventBuses,
+      rules: i.rules,
+      local: true,
+    };
   }
   const infoFile = join(dir, 'target.json');
   writeFileSync(infoFile, JSON.stringify(target));
