@@ -58,11 +58,12 @@ export function claimAt(payload: Record<string, unknown>, path: string): unknown
   return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), payload);
 }
 
-function wildcardResource(methodArn: string): string {
-  // arn:aws:execute-api:region:account:apiId/stage/METHOD/path -> apiId/stage/*/* so that a cached
-  // decision for this token covers every method; handlers still check roles per route.
-  const [arnPrefix, apiId, stage] = methodArn.split('/');
-  return `${arnPrefix}/${apiId}/${stage}/*/*`;
+// Turns arn:aws:execute-api:region:account:apiId/stage/METHOD/path into the same ARN with any
+// method and any path, so that the decision cached for this token covers every route of the stage;
+// handlers still check roles per route.
+export function wildcardResource(methodArn: string): string {
+  const [apiArn, stage] = methodArn.split('/');
+  return `${apiArn}/${stage}/*/*`;
 }
 
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {

@@ -85,7 +85,8 @@ const api = createHandler(ledgerApi, {
       );
       return { status: 201, body: view };
     });
-    return { status: res.status, body: res.body };
+    const headers: Record<string, string> = res.replayed ? { 'idempotent-replayed': 'true' } : {};
+    return { status: res.status, body: res.body, headers };
   },
 
   async listAllocations({ caller, query }) {
