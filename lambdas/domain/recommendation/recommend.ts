@@ -99,6 +99,8 @@ interface Candidate {
   key: string;
   blockers: string[];
   fit: MemoryFit | null;
+  /** False when the estimate is hypothetical: the memory does not fit there. */
+  fitsMemory: boolean;
   estimate: ResourceEstimate | null;
 }
 
@@ -156,12 +158,17 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     }
 
     if (!chosen) {
+      const last = options[options.length - 1];
       blockers.push(
         lastFit && !lastFit.fits
           ? `memory: ${lastFit.reason}${profile.nodes === undefined ? ` (even on all ${resource.nodes} nodes)` : ` at the stated ${profile.nodes} node(s)`}`
           : 'memory: does not fit',
       );
-      return { site, resource, key, blockers, fit: lastFit, estimate: null };
+      // Still estimate time and credits on the largest configuration tried, so the team sees what
+      // the work would cost there; the memory blocker keeps it infeasible.
+      const hypothetical = { fits: true as const, offloadGBPerGpu: 0, needPerGpuGB: lastFit?.needPerGpuGB ?? 0, hbmUsableGB: lastFit?.hbmUsableGB ?? 0, utilisation: 1 };
+      const estimate = last ? estimateOn(resource, last.gpus, last.nodes, hypothetical, transferHours, queueWaitHours, rate?.creditsPerGpuHour ?? null) : null;
+      return { site, resource, key, blockers, fit: lastFit, fitsMemory: false, estimate };
     }
     const e = chosen.estimate;
     if (!rate) blockers.push(`no credit rate is in force on ${context.now.slice(0, 10)}`);
@@ -171,7 +178,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     if (profile.budgetCredits !== undefined && e.credits !== null && e.credits > profile.budgetCredits) {
       blockers.push(`budget: needs ${Math.ceil(e.credits)} credits, over the ${profile.budgetCredits} available`);
     }
-    return { site, resource, key, blockers, fit: chosen.fit, estimate: e };
+    return { site, resource, key, blockers, fit: chosen.fit, fitsMemory: true, estimate: e };
   }
 
   function estimateOn(
@@ -208,8 +215,9 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     };
   }
 
-  // Relative criteria compare against the best candidate that has an estimate.
-  const estimated = candidates.filter((c) => c.estimate);
+  // Relative criteria compare against the best candidate whose memory fits (all, if none fits).
+  const fitting = candidates.filter((c) => c.estimate && c.fitsMemory);
+  const estimated = fitting.length > 0 ? fitting : candidates.filter((c) => c.estimate);
   const bestTflops = Math.max(...estimated.map((c) => c.estimate!.sustainedTflopsPerGpu));
   const cheapest = Math.min(...estimated.filter((c) => c.estimate!.credits !== null).map((c) => c.estimate!.credits!));
 
@@ -227,7 +235,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     const unknown = (weight: number, detail: string): Criterion => ({ score: 0.5, weight, known: false, detail });
 
     let memory: Criterion;
-    if (!e || !c.fit || !c.fit.fits) {
+    if (!e || !c.fitsMemory || !c.fit || !c.fit.fits) {
       memory = { score: 0, weight: W.memory, known: true, detail: c.fit && !c.fit.fits ? `does not fit: ${c.fit.reason}` : 'does not fit' };
     } else if (e.offloadPerGpuGB > 0) {
       memory = {
@@ -248,7 +256,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
 
     const compute: Criterion = e
       ? {
-          score: round(bestTflops > 0 ? e.sustainedTflopsPerGpu / bestTflops : 1, 6),
+          score: round(bestTflops > 0 ? Math.min(1, e.sustainedTflopsPerGpu / bestTflops) : 1, 6),
           weight: W.compute,
           known: true,
           detail: `${round(e.sustainedTflopsPerGpu, 1)} TFLOPS sustained per GPU at ${profile.precision} (peak ${peakTflops(c.resource, profile.precision)}); ${round(e.computeHours, 2)} h of compute on ${e.gpus} GPUs`,
@@ -258,7 +266,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     const cost: Criterion =
       e && e.credits !== null
         ? {
-            score: round(e.credits > 0 ? cheapest / e.credits : 1, 6),
+            score: round(e.credits > 0 ? Math.min(1, cheapest / e.credits) : 1, 6),
             weight: W.cost,
             known: true,
             detail: `${round(e.gpuHours, 1)} GPU-hours x ${e.creditsPerGpuHour} credits = ${round(e.credits, 1)} credits`,

@@ -49,6 +49,8 @@ describe('recommend: memory', () => {
     expect(entry(result, 'spc/h200').blockers[0]).toMatch(/^memory: needs 157.5 GB per GPU on 8 GPUs; 126.9 GB of HBM usable/);
     expect(entry(result, 'kisti6/gh200').blockers[0]).toMatch(/^memory: .*coherent memory/);
     expect(entry(result, 'spc/h200').criteria.memory.score).toBe(0);
+    // Infeasible resources still show what the work would take there.
+    expect(entry(result, 'spc/h200').estimate).toMatchObject({ gpus: 8, nodes: 1, gpuHours: expect.any(Number), credits: expect.any(Number) });
   });
 
   test.each([
