@@ -154,6 +154,7 @@ describe.each<ExportFormat>(['jsonl', 'csv'])('tampering with a %s export', (for
   });
 
   it('a manifest head (chainHeads) that disagrees with the data fails, even re-sealed', async () => {
+    removeDir(dir);
     ({ dir } = await writeSampleExport(format, events, { chainHeads: [{ stream: 'call/c-01', seq: 5, hash: events[14].hash }] }));
     expect((await verify()).ok).toBe(true);
     rewriteManifest(dir, (m) => {
