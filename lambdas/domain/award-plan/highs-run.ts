@@ -21,6 +21,8 @@ export interface RunResult {
   /** In the model's scaled units (objective / scale). */
   objective: number;
   dualBound: number;
+  /** Branch-and-bound nodes HiGHS explored (diagnostics only). */
+  nodes?: number;
   /** Duals of the fixed-binary LP (maximisation: d objective / d bound). Absent unless asked. */
   rowDual?: Float64Array;
   colDual?: Float64Array;
@@ -74,7 +76,14 @@ export function runModel(highs: Highs, built: BuiltModel, opts: RunOptions): Run
       return { status, hasSolution: true, colValue: solution.colValue, objective, dualBound: status === 'optimal' ? objective : Infinity, rowDual: solution.rowDual, colDual: solution.colDual };
     }
     const dualBound = Number(model.info.get('mip_dual_bound'));
-    const result: RunResult = { status, hasSolution: true, colValue: solution.colValue, objective, dualBound: Number.isFinite(dualBound) ? dualBound : Infinity };
+    const result: RunResult = {
+      status,
+      hasSolution: true,
+      colValue: solution.colValue,
+      objective,
+      dualBound: Number.isFinite(dualBound) ? dualBound : Infinity,
+      nodes: Number(model.info.get('mip_node_count')),
+    };
     if (opts.wantDuals) {
       const fixed = model.getFixedLp('csc');
       const lp = highs.createModel({ ...fixed, integrality: undefined });

@@ -301,7 +301,7 @@ function solveCore(
     start = awards;
     const bound = Math.max(run.dualBound, prices.ub - minOutside);
     const gap = (bound - run.objective) / Math.max(1e-9, Math.abs(bound));
-    trace?.('core-round', { round, free, rows: built.numRows, cols: built.numCols, status: run.status, z: run.objective * S, bound: bound * S, gap });
+    trace?.('core-round', { round, free, rows: built.numRows, cols: built.numCols, status: run.status, nodes: run.nodes ?? -1, z: run.objective * S, bound: bound * S, gap });
     if (gap <= s.mipRelGap * (1 + 1e-9) || run.status !== 'optimal') {
       return { kind: 'done', solve: { awards, run: { ...run, dualBound: bound }, built, method: 'core-mip', freeProposals: free } };
     }
