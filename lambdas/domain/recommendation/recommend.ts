@@ -173,7 +173,8 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     const e = chosen.estimate;
     if (!rate) blockers.push(`no credit rate is in force on ${context.now.slice(0, 10)}`);
     if (deadlineMs !== undefined && Date.parse(e.finishesAt) > deadlineMs) {
-      blockers.push(`deadline: finishes ${e.finishesAt.slice(0, 16)}Z at the earliest, after ${profile.deadline}`);
+      const how = profile.nodes === undefined ? 'at the earliest' : `on the stated ${profile.nodes} node(s)`;
+      blockers.push(`deadline: finishes ${e.finishesAt.slice(0, 16)}Z ${how}, after ${profile.deadline}`);
     }
     if (profile.budgetCredits !== undefined && e.credits !== null && e.credits > profile.budgetCredits) {
       blockers.push(`budget: needs ${Math.ceil(e.credits)} credits, over the ${profile.budgetCredits} available`);
