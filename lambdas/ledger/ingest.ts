@@ -1,7 +1,7 @@
 // Usage ingestion: a site's batch of job reports becomes ledger entries, exactly once per job.
 // Reports are validated one by one (a bad report is rejected with its reason and writes nothing),
-// grouped by allocation, and each group is committed in transactions of at most JOBS_PER_COMMIT
-// jobs, so a failure in one group never loses another group's accepted reports.
+// grouped by allocation and committed in packed transactions (below), so a failure in one
+// transaction never loses another transaction's accepted reports.
 import { runtimeConfig } from '../shared/config';
 import { keys } from '../shared/store/keys';
 import type { AuditContext, SideWrite } from '../shared/store/write-path';
@@ -12,11 +12,8 @@ import { fromMc, toMc } from '../domain/ledger/money';
 import { findSite } from '../domain/catalogue';
 import { NotFoundError } from '../domain/errors';
 import { domainEvent } from '../shared/events/outbox';
-import { allocationOf, batchGet, jobItem, mutateAllocation, newEntryId } from './store';
+import { allocationOf, batchGet, jobItem, mutateAllocations, newEntryId } from './store';
 import { logger } from '../shared/log';
-
-/** Jobs per transaction: 100 items minus the allocation, its event and up to 6 entries. */
-export const JOBS_PER_COMMIT = 90;
 
 export interface IngestResult {
   index: number;
@@ -33,94 +30,143 @@ export interface IngestSummary {
 }
 
 // ---- group commit ----------------------------------------------------------------------------
-// Reports for one allocation that arrive while a commit for it is in flight (from concurrent
-// requests served by this execution environment) are merged into the next commit. Writers in
-// other environments are still serialised by the allocation's auditSeq (optimistic concurrency);
-// merging only cuts the number of lost races and transactions, never the per-report semantics.
+// Reports waiting in this execution environment are committed in rounds. A round takes everything
+// pending, groups it by allocation, and packs the groups into transactions of at most ITEMS_PER_TXN
+// items (each allocation's item and event, its entries and its jobs), so that a batch spread over
+// many allocations costs a few large transactions rather than one small one per allocation.
+// Reports that arrive during a round (concurrent requests) join the next one. Writers in other
+// environments are serialised by each allocation's auditSeq (optimistic concurrency); packing and
+// merging only cut transactions and lost races, never the per-report semantics.
 
 interface Pending {
   record: PricedUsage;
+  allocationId: string;
   ctx: AuditContext;
   now: Date;
   results: IngestResult[];
   done: () => void;
 }
 
-const queues = new Map<string, { pending: Pending[]; running: boolean }>();
+/** DynamoDB's limit is 100 items per transaction; keep a margin for entries. */
+const ITEMS_PER_TXN = 100;
+
+const pending: Pending[] = [];
+let draining = false;
 
 function enqueue(allocationId: string, records: PricedUsage[], ctx: AuditContext, now: Date, results: IngestResult[]): Promise<void> {
-  const q = queues.get(allocationId) ?? { pending: [], running: false };
-  queues.set(allocationId, q);
-  const done = Promise.all(records.map((record) => new Promise<void>((resolve) => q.pending.push({ record, ctx, now, results, done: resolve })))).then(() => undefined);
-  if (!q.running) void drain(allocationId, q);
+  const done = Promise.all(records.map((record) => new Promise<void>((resolve) => pending.push({ record, allocationId, ctx, now, results, done: resolve })))).then(() => undefined);
+  if (!draining) void drain();
   return done;
 }
 
-async function drain(allocationId: string, q: { pending: Pending[]; running: boolean }): Promise<void> {
-  q.running = true;
+/** Items one allocation's group needs in a transaction: allocation + event + up to 2 entries per resource + its jobs. */
+function itemsFor(group: Pending[]): number {
+  const resources = new Set(group.map((p) => p.record.resource)).size;
+  return 2 + 2 * resources + group.length;
+}
+
+async function drain(): Promise<void> {
+  draining = true;
   try {
-    while (q.pending.length) {
-      // One commit holds reports of a single request context (actor, request id) for a clean audit trail.
-      const first = q.pending[0];
-      const batch: Pending[] = [];
-      for (let i = 0; i < q.pending.length && batch.length < JOBS_PER_COMMIT; ) {
-        if (q.pending[i].ctx === first.ctx || (q.pending[i].ctx.actor.sub === first.ctx.actor.sub && q.pending[i].ctx.actor.role === first.ctx.actor.role)) batch.push(...q.pending.splice(i, 1));
-        else i++;
+    while (pending.length) {
+      const round = pending.splice(0);
+      // One actor per transaction, so every event names who reported (a site operator, a connector).
+      const byActor = new Map<string, Pending[]>();
+      for (const p of round) {
+        const k = `${p.ctx.actor.role}|${p.ctx.actor.sub}`;
+        byActor.set(k, [...(byActor.get(k) ?? []), p]);
       }
-      await commitGroup(allocationId, batch);
-      batch.forEach((p) => p.done());
+      const waves: Pending[][][] = []; // wave → packs → pending; a wave's packs touch distinct allocations
+      for (const list of byActor.values()) {
+        const groups = new Map<string, Pending[]>();
+        for (const p of list) groups.set(p.allocationId, [...(groups.get(p.allocationId) ?? []), p]);
+        // Split big groups into chunks; the n-th chunk of an allocation goes to wave n.
+        const chunksByWave: Pending[][][] = [];
+        for (const g of groups.values()) {
+          for (let i = 0, w = 0; i < g.length; w++) {
+            let j = i;
+            while (j < g.length && itemsFor(g.slice(i, j + 1)) <= ITEMS_PER_TXN) j++;
+            (chunksByWave[w] ??= []).push(g.slice(i, j));
+            i = j;
+          }
+        }
+        chunksByWave.forEach((chunks, w) => {
+          const packs: Pending[][] = [];
+          let cur: Pending[] = [];
+          let size = 0;
+          for (const c of chunks.sort((a, b) => b.length - a.length)) {
+            const n = itemsFor(c);
+            if (size + n > ITEMS_PER_TXN && cur.length) {
+              packs.push(cur);
+              cur = [];
+              size = 0;
+            }
+            cur.push(...c);
+            size += n;
+          }
+          if (cur.length) packs.push(cur);
+          (waves[w] ??= []).push(...packs);
+        });
+      }
+      for (const packs of waves) {
+        await Promise.all(packs.map((pack) => commitPack(pack)));
+        packs.flat().forEach((p) => p.done());
+      }
     }
   } finally {
-    q.running = false;
-    if (!q.pending.length) queues.delete(allocationId);
-    else void drain(allocationId, q);
+    draining = false;
+    if (pending.length) void drain();
   }
 }
 
-async function commitGroup(allocationId: string, batch: Pending[]): Promise<void> {
+async function commitPack(pack: Pending[]): Promise<void> {
   const cfg = runtimeConfig();
-  const ctx: AuditContext = { ...batch[0].ctx, requestId: [...new Set(batch.map((p) => p.ctx.requestId))].join(',').slice(0, 512) };
-  const now = batch[0].now;
-  const records = batch.map((p) => p.record);
-  // Indexes are only unique within one request: address results through the pending item.
-  const byRecord = new Map<PricedUsage, Pending>(batch.map((p) => [p.record, p]));
+  const first = pack[0];
+  const ctx: AuditContext = { ...first.ctx, requestId: [...new Set(pack.map((p) => p.ctx.requestId))].join(',').slice(0, 512) };
+  const now = first.now;
+  const allocationIds = [...new Set(pack.map((p) => p.allocationId))];
   try {
-    await mutateAllocation(allocationId, ctx, async (alloc) => {
-      const existing = await batchGet(records.map((r) => keys.jobUsage(r.siteId, r.cluster, r.jobId)));
-      const jobs = new Map<string, JobUsageState>();
-      const prevRev = new Map<string, number>();
-      const mine: PricedUsage[] = [];
-      for (const r of records) {
-        const k = keys.jobUsage(r.siteId, r.cluster, r.jobId);
-        const it = existing.get(`${k.pk}|${k.sk}`) as unknown as JobUsageState | undefined;
-        if (it && it.allocationId !== alloc.id) {
-          byRecord.get(r)!.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'job_of_another_allocation', path: 'jobId', problem: `job ${r.jobId} was already charged to another allocation` } };
-          continue;
+    await mutateAllocations(allocationIds, ctx, async (allocs) => {
+      const existing = await batchGet(pack.map((p) => keys.jobUsage(p.record.siteId, p.record.cluster, p.record.jobId)));
+      const writes = [];
+      for (const alloc of allocs) {
+        const mine = pack.filter((p) => p.allocationId === alloc.id);
+        const jobs = new Map<string, JobUsageState>();
+        const prevRev = new Map<string, number>();
+        const accepted: Pending[] = [];
+        for (const p of mine) {
+          const r = p.record;
+          const k = keys.jobUsage(r.siteId, r.cluster, r.jobId);
+          const it = existing.get(`${k.pk}|${k.sk}`) as unknown as JobUsageState | undefined;
+          if (it && it.allocationId !== alloc.id) {
+            p.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'job_of_another_allocation', path: 'jobId', problem: `job ${r.jobId} was already charged to another allocation` } };
+            continue;
+          }
+          if (it) {
+            jobs.set(jobKeyOf(r), it);
+            prevRev.set(jobKeyOf(r), it.rev);
+          }
+          accepted.push(p);
         }
-        if (it) {
-          jobs.set(jobKeyOf(r), it);
-          prevRev.set(jobKeyOf(r), it.rev);
+        // applyUsage reports results by position: give each report a pack-unique index.
+        const app = applyUsage({ allocation: alloc, records: accepted.map((p, i) => ({ ...p.record, index: i })), jobs, overdraftMc: toMc(cfg.policy.overdraftCredits), now: now.toISOString(), actor: ctx.actor, ref: ctx.requestId, newEntryId });
+        for (const res of app.results) {
+          const p = accepted[res.index];
+          p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: res.status, deltaCredits: fromMc(res.deltaMc), ...(res.overLimit ? { overLimit: true } : {}) };
         }
-        mine.push(r);
+        if (!app.jobs.length) continue; // only duplicates: nothing to write for this allocation
+        const sideWrites: SideWrite[] = app.jobs.map((j) => {
+          const prev = prevRev.get(jobKeyOf(j));
+          return { put: jobItem(j), condition: prev === undefined ? { expression: 'attribute_not_exists(pk)' } : { expression: 'rev = :r', values: { ':r': prev } } };
+        });
+        const events = app.newlyExhausted.length ? [domainEvent('AllocationExhausted', { allocationId: alloc.id, resources: app.newlyExhausted, state: app.allocation.state }, now)] : [];
+        writes.push({ before: null, after: app.allocation, entries: app.entries, action: 'ledger.usage', details: { site: first.record.siteId, jobs: app.jobs.length }, sideWrites, events });
       }
-      // applyUsage reports results by record index; give each record a batch-unique index.
-      const tagged = mine.map((r, i) => ({ ...r, index: i }));
-      const app = applyUsage({ allocation: alloc, records: tagged, jobs, overdraftMc: toMc(cfg.policy.overdraftCredits), now: now.toISOString(), actor: ctx.actor, ref: ctx.requestId, newEntryId });
-      for (const res of app.results) {
-        const r = mine[res.index];
-        byRecord.get(r)!.results[r.index] = { index: r.index, jobId: r.jobId, status: res.status, deltaCredits: fromMc(res.deltaMc), ...(res.overLimit ? { overLimit: true } : {}) };
-      }
-      if (!app.jobs.length) return null; // only duplicates: nothing to write
-      const sideWrites: SideWrite[] = app.jobs.map((j) => {
-        const prev = prevRev.get(jobKeyOf(j));
-        return { put: jobItem(j), condition: prev === undefined ? { expression: 'attribute_not_exists(pk)' } : { expression: 'rev = :r', values: { ':r': prev } } };
-      });
-      const events = app.newlyExhausted.length ? [domainEvent('AllocationExhausted', { allocationId: alloc.id, resources: app.newlyExhausted, state: app.allocation.state }, now)] : [];
-      return { before: null, after: app.allocation, entries: app.entries, action: 'ledger.usage', details: { site: records[0].siteId, jobs: app.jobs.length }, sideWrites, events };
+      return writes;
     });
   } catch (e) {
-    logger.error('usage group failed', { allocationId, records: records.length, error: (e as Error).message });
-    for (const r of records) byRecord.get(r)!.results[r.index] = { index: r.index, jobId: r.jobId, status: 'failed', reason: { code: 'retry', path: '', problem: 'could not be recorded this time; send it again (reports are idempotent)' } };
+    logger.error('usage pack failed', { allocations: allocationIds.length, records: pack.length, error: (e as Error).message });
+    for (const p of pack) p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: 'failed', reason: { code: 'retry', path: '', problem: 'could not be recorded this time; send it again (reports are idempotent)' } };
   }
 }
 

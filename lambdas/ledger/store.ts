@@ -83,28 +83,38 @@ export interface LedgerWrite {
 }
 
 /** Write capacity consumed by ledger commits in this process (read by bench/ledger.ts). */
-export const ledgerMetrics = { consumedWcu: 0, commits: 0 };
+export const ledgerMetrics = { consumedWcu: 0, pricedWcu: 0, commits: 0 };
 
-/** Commits an allocation change with its entries, side writes and outbox events; then publishes the events. */
-export async function commitLedger(ctx: AuditContext, w: LedgerWrite): Promise<{ consumedWcu: number }> {
-  const summary = w.entries.map((e) => ({ kind: e.kind, resource: e.resource, amountMc: e.amountMc, ...(e.overLimit ? { overLimit: true } : {}), ...(e.jobs ? { jobs: e.jobs.length } : {}) }));
-  const res = await commit(ctx, {
-    changes: [
-      {
-        subject: { type: 'allocation', id: w.after.id },
-        before: w.before,
-        after: allocationItem(w.after, w.before),
-        action: w.action,
-        details: { ...(w.details ?? {}), ...(summary.length ? { entries: summary } : {}) },
-      },
-      ...(w.extraChanges ?? []),
-    ],
-    puts: w.entries.map((e) => ({ item: entryItem(e), recordedBy: 0 })),
-    sideWrites: [...(w.sideWrites ?? []), ...outboxWrites(w.events ?? [])],
-  });
+/**
+ * Commits allocation changes (one or several allocations) with their entries, side writes and
+ * outbox events in ONE transaction; then publishes the events.
+ */
+export async function commitLedger(ctx: AuditContext, w: LedgerWrite | LedgerWrite[]): Promise<{ consumedWcu: number }> {
+  const writes = Array.isArray(w) ? w : [w];
+  const changes: Change[] = [];
+  const puts: { item: Item; recordedBy: number }[] = [];
+  const sideWrites: SideWrite[] = [];
+  const events: DomainEvent[] = [];
+  for (const x of writes) {
+    const summary = x.entries.map((e) => ({ kind: e.kind, resource: e.resource, amountMc: e.amountMc, ...(e.overLimit ? { overLimit: true } : {}), ...(e.jobs ? { jobs: e.jobs.length } : {}) }));
+    const index = changes.length;
+    changes.push({
+      subject: { type: 'allocation', id: x.after.id },
+      before: x.before,
+      after: allocationItem(x.after, x.before),
+      action: x.action,
+      details: { ...(x.details ?? {}), ...(summary.length ? { entries: summary } : {}) },
+    });
+    puts.push(...x.entries.map((e) => ({ item: entryItem(e), recordedBy: index })));
+    sideWrites.push(...(x.sideWrites ?? []), ...outboxWrites(x.events ?? []));
+    events.push(...(x.events ?? []));
+  }
+  for (const x of writes) changes.push(...(x.extraChanges ?? []));
+  const res = await commit(ctx, { changes, puts, sideWrites });
   ledgerMetrics.consumedWcu += res.consumedWcu;
+  ledgerMetrics.pricedWcu += res.pricedWcu;
   ledgerMetrics.commits += 1;
-  if (w.events?.length) await publish(w.events);
+  if (events.length) await publish(events);
   return { consumedWcu: res.consumedWcu };
 }
 
@@ -127,6 +137,23 @@ export async function mutateAllocation<T extends LedgerWrite | null>(id: string,
       throw e;
     }
     return w;
+  }, { attempts: 50 });
+}
+
+/**
+ * Read-modify-commit on several allocations in one transaction (packed usage). `apply` gets the
+ * current allocations (in the order of `ids`) and returns a write per allocation that changes.
+ */
+export async function mutateAllocations(ids: string[], ctx: AuditContext, apply: (allocs: Allocation[]) => Promise<Omit<LedgerWrite, 'before'>[]>): Promise<void> {
+  await retryOnStale(async () => {
+    const got = await batchGet(ids.map((id) => keys.allocation(id)));
+    const items = ids.map((id) => got.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`));
+    const missing = ids.filter((_, i) => !items[i]);
+    if (missing.length) throw new NotFoundError('Allocation', missing[0]);
+    const writes = await apply(items.map((it) => allocationOf(it!)));
+    if (!writes.length) return;
+    const byId = new Map(items.map((it) => [String(it!.id), it!]));
+    await commitLedger(ctx, writes.map((w) => ({ ...w, before: byId.get(w.after.id)! })));
   }, { attempts: 50 });
 }
 

@@ -14,6 +14,7 @@ import { ddb, mainTable, auditTable } from './client';
 import { auditStream, type ItemKey } from './keys';
 import { newId } from '../../domain/ids';
 import { ConflictError, KairrError } from '../../domain/errors';
+import { transactionalWcu } from './capacity';
 
 export type Item = Record<string, unknown> & ItemKey;
 
@@ -213,7 +214,20 @@ export function eventOfItem(item: Record<string, unknown>): AuditEvent {
 
 export interface CommitResult {
   events: AuditEvent[];
+  /** What DynamoDB reported (DynamoDB Local under-reports transactions: see capacity.ts). */
   consumedWcu: number;
+  /** What the transaction costs by DynamoDB's published capacity rules. */
+  pricedWcu: number;
+}
+
+function priced(input: TransactWriteCommandInput): number {
+  let wcu = 0;
+  for (const t of input.TransactItems ?? []) {
+    if (t.Put) wcu += transactionalWcu(t.Put.Item as Record<string, unknown>);
+    else if (t.Delete || t.ConditionCheck) wcu += 2;
+    else if (t.Update) wcu += 2;
+  }
+  return wcu;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -229,7 +243,7 @@ export async function commit(ctx: AuditContext, set: WriteSet): Promise<CommitRe
     try {
       const out = await ddb().send(new TransactWriteCommand(input));
       const consumedWcu = (out.ConsumedCapacity ?? []).reduce((s, c) => s + (c.CapacityUnits ?? c.WriteCapacityUnits ?? 0), 0);
-      return { events, consumedWcu };
+      return { events, consumedWcu, pricedWcu: priced(input) };
     } catch (e) {
       const err = e as { name?: string; CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] };
       if (err.name === 'TransactionCanceledException' && err.CancellationReasons) {
