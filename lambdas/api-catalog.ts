@@ -3,8 +3,10 @@
 import type { ApiSpec } from './shared/http/spec';
 import { platformApi } from './platform/api';
 import { ledgerApi } from './ledger/api';
+import { approvalApi } from './approval/api'; // approval
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
   { capability: 'ledger', api: ledgerApi },
+  { capability: 'approval', api: approvalApi }, // approval
 ];

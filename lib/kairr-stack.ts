@@ -10,6 +10,9 @@ import { Alarms } from './platform/alarms';
 import { Identity } from './platform/identity';
 import { KairrEventBus } from './platform/event-bus';
 import { Ledger } from './ledger/ledger';
+// ---- approval ----
+import { Approval } from './approval/approval';
+// ---- end approval ----
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -47,6 +50,10 @@ export class KairrStack extends Stack {
     const bus = new KairrEventBus(this, 'Events');
     const ledger = new Ledger(this, 'Ledger', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
     this.functions.push(this.api.authorizerFunction, platform.fn, ledger.fn, ...ledger.jobs.map((j) => j.fn));
+    // ---- approval ----
+    const approval = new Approval(this, 'Approval', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, notificationEmails: cfg.notifications.emails });
+    this.functions.push(...approval.functions);
+    // ---- end approval ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

@@ -56,6 +56,17 @@ export const StageConfigSchema = z
         extensionAutoApproveDays: z._default(z.int().check(z.nonnegative()), 30),
         usageCollectionIntervalMinutes: z._default(z.int().check(z.positive()), 2),
         maxJobScriptBytes: z._default(z.int().check(z.positive()), 65536),
+        // ---- approval: defaults a call may override ----
+        approval: z._default(
+          z.strictObject({
+            standardReviewers: z._default(z.int().check(z.minimum(2), z.maximum(10)), 2),
+            flagshipReviewers: z._default(z.int().check(z.minimum(3), z.maximum(15)), 4),
+            flagshipMinReviews: z._default(z.int().check(z.minimum(2), z.maximum(15)), 3),
+            decisionDeadlineDays: z._default(z.int().check(z.minimum(1), z.maximum(365)), 30),
+          }),
+          { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
+        ),
+        // ---- end approval ----
       }),
       {
         overdraftCredits: 0,
@@ -64,8 +75,12 @@ export const StageConfigSchema = z
         extensionAutoApproveDays: 30,
         usageCollectionIntervalMinutes: 2,
         maxJobScriptBytes: 65536,
+        approval: { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
       },
     ),
+    // ---- approval: e-mail addresses subscribed to the approval notifications topic ----
+    notifications: z._default(z.strictObject({ emails: z._default(z.array(z.email()).check(z.maxLength(50)), []) }), { emails: [] }),
+    // ---- end approval ----
   })
   .check(
     z.superRefine((cfg, ctx) => {

@@ -50,3 +50,39 @@ export const keys = {
   idempotency: (scope: string, sub: string, key: string): ItemKey => ({ pk: `${PREFIX.idempotency}#${scope}#${sub}#${key}`, sk: PREFIX.idempotency }),
   site: (siteId: string): ItemKey => ({ pk: `${PREFIX.site}#${siteId}`, sk: PREFIX.site }),
 };
+
+// ---- approval (calls, proposals, reviews, decisions) -----------------------------------------
+// Calls: CALL#id/CALL, listed by gsi1 "CALLS" (gsi1sk = closesAt#id, so open calls are a range).
+// Proposals: PROP#id/PROP; a researcher's by gsi1 OWNER#sub; by state by gsi2 PROPSTATE#state
+// (gsi2sk = callId#submittedAt#id). Assignments, decisions and declared conflicts live in their
+// proposal's partition; a reviewer's assignments by gsi1 ASSIGNED#sub. One load counter per reviewer.
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+export const approvalGsi = {
+  allCalls: 'CALLS',
+  proposalsOf: (sub: string) => `${PREFIX.owner}#${sub}`,
+  proposalsInState: (state: string) => `PROPSTATE#${state}`,
+  assignmentsOf: (sub: string) => `ASSIGNED#${sub}`,
+};
+
+export const approvalKeys = {
+  call: (id: string): ItemKey => ({ pk: `${PREFIX.call}#${id}`, sk: PREFIX.call }),
+  proposal: (id: string): ItemKey => ({ pk: `${PREFIX.proposal}#${id}`, sk: PREFIX.proposal }),
+  /** One reviewer's turn on one review slot of one round; seq grows when the slot is handed to someone else. */
+  assignment: (proposalId: string, round: number, slot: number, seq: number): ItemKey => ({ pk: `${PREFIX.proposal}#${proposalId}`, sk: `ASSIGN#${pad2(round)}#${pad2(slot)}#${pad2(seq)}` }),
+  /** Prefix of a proposal's assignments: all, one round's, or one slot's. */
+  assignmentPrefix: (proposalId: string, round?: number, slot?: number) => ({
+    pk: `${PREFIX.proposal}#${proposalId}`,
+    skPrefix: `ASSIGN#${round === undefined ? '' : `${pad2(round)}#${slot === undefined ? '' : `${pad2(slot)}#`}`}`,
+  }),
+  /** The committee decision of one round (holds the chair's task token while it waits). */
+  decision: (proposalId: string, round: number): ItemKey => ({ pk: `${PREFIX.proposal}#${proposalId}`, sk: `DECISION#${pad2(round)}` }),
+  /** A conflict of interest someone declared on a proposal. */
+  conflict: (proposalId: string, sub: string): ItemKey => ({ pk: `${PREFIX.proposal}#${proposalId}`, sk: `CONFLICT#${sub}` }),
+  conflictPrefix: (proposalId: string) => ({ pk: `${PREFIX.proposal}#${proposalId}`, skPrefix: 'CONFLICT#' }),
+  /** Open assignments of one reviewer, across calls (the "current load"). */
+  reviewerLoad: (sub: string): ItemKey => ({ pk: `${PREFIX.reviewer}#${sub}`, sk: 'LOAD' }),
+  /** The researcher's one starter allocation (which proposal holds it). */
+  starterHolder: (sub: string): ItemKey => ({ pk: `${PREFIX.owner}#${sub}`, sk: 'STARTER' }),
+};
+// ---- end approval ----

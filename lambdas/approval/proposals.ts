@@ -1,0 +1,269 @@
+// Proposals: a researcher's drafts, their submission (which starts the approval flow), withdrawal,
+// and what each audience may read. Requests are checked against the call on every write, so a
+// resource that does not exist, is not offered, or a total over the tier's limit is a 400 naming
+// the field; completeness and the window are checked on submit (422 naming each problem).
+import { runtimeConfig } from '../shared/config';
+import type { Caller } from '../shared/http/caller';
+import { hasRole } from '../shared/http/caller';
+import { retryOnStale, type AuditContext, type Change, type SideWrite } from '../shared/store/write-path';
+import { domainEvent } from '../shared/events/outbox';
+import { ConflictError, NotFoundError, RuleViolationError, UnavailableError, ValidationError } from '../domain/errors';
+import { newId } from '../domain/ids';
+import { toMc, type Mc } from '../domain/ledger/money';
+import { recommend, WorkloadProfileSchema, type WorkloadProfile as RecommenderProfile } from '../domain/recommendation';
+import {
+  checkProposal,
+  effectiveTier,
+  requestProblems,
+  windowState,
+  type Call,
+  type Proposal,
+  type RecommendationNote,
+  type Tier,
+  type WorkloadProfile,
+} from '../domain/approval';
+import { remainingMc } from '../domain/approval/capacity';
+import { logger } from '../shared/log';
+import type { CreateProposalBody, UpdateProposalBody } from './api';
+import { commitApproval, listAssignments, proposalChange, readCall, readLoads, readProposal } from './store';
+import { closeChanges } from './panel';
+import { executionArnOf, executionName, startFlow, stopFlow } from './sfn';
+
+const USERNAME = /^[a-z_][a-z0-9_.-]{0,31}$/;
+
+type Fields = UpdateProposalBody;
+
+/** Team members must be distinct people (by e-mail and by KAIRR identity). */
+function teamProblems(team: NonNullable<Fields['team']>): { path: string; problem: string }[] {
+  const out: { path: string; problem: string }[] = [];
+  const emails = new Map<string, number>();
+  const subs = new Map<string, number>();
+  team.forEach((m, i) => {
+    const e = m.email.toLowerCase();
+    if (emails.has(e)) out.push({ path: `team[${i}].email`, problem: `repeats team[${emails.get(e)}]` });
+    emails.set(e, i);
+    if (m.sub) {
+      if (subs.has(m.sub)) out.push({ path: `team[${i}].sub`, problem: `repeats team[${subs.get(m.sub)}]` });
+      subs.set(m.sub, i);
+    }
+    if (m.username && !m.sub) out.push({ path: `team[${i}].username`, problem: 'needs the member\'s sub (their KAIRR identity) too' });
+  });
+  return out;
+}
+
+const AI_TRAINING = new Set(['pretraining', 'fine-tuning']);
+
+/** The recommender's profile for a proposal's workload, or the fields it still needs. */
+export function recommenderProfile(w: WorkloadProfile): { profile?: RecommenderProfile; problems: { path: string; problem: string }[] } {
+  const problems: { path: string; problem: string }[] = [];
+  const need = (field: keyof WorkloadProfile, what: string) => {
+    if (w[field] === undefined) problems.push({ path: `workload.${field}`, problem: `is required when KAIRR recommends the request (${what})` });
+  };
+  if (AI_TRAINING.has(w.purpose)) (need('modelParameters', 'the model size'), need('trainingTokens', 'the tokens to train on'));
+  if (w.purpose === 'inference') (need('modelParameters', 'the model size'), need('inferenceTokens', 'the tokens to process'));
+  if (w.purpose === 'hpc-simulation') need('totalPflop', 'the PFLOP of the campaign');
+  if (w.purpose === 'ai-for-science' && w.totalPflop === undefined && (w.modelParameters === undefined || w.trainingTokens === undefined)) {
+    problems.push({ path: 'workload.totalPflop', problem: 'is required when KAIRR recommends the request (or modelParameters and trainingTokens)' });
+  }
+  if (problems.length) return { problems };
+  const common = {
+    precision: w.precision,
+    memoryPerGpuGB: w.memoryPerGpuGB,
+    interconnect: w.interconnect,
+    ...(w.nodes !== undefined ? { nodes: w.nodes } : {}),
+    ...('siteId' in w.dataset.location ? { dataset: { sizeGB: w.dataset.sizeGB, location: { siteId: w.dataset.location.siteId } } } : {}),
+  };
+  const raw =
+    w.purpose === 'pretraining' || w.purpose === 'fine-tuning'
+      ? { workload: w.purpose, parameters: w.modelParameters, trainingTokens: w.trainingTokens, ...common }
+      : w.purpose === 'inference'
+        ? { workload: w.purpose, parameters: w.modelParameters, inferenceTokens: w.inferenceTokens, ...common }
+        : w.purpose === 'hpc-simulation'
+          ? { workload: w.purpose, totalPflop: w.totalPflop, ...common }
+          : { workload: w.purpose, parameters: w.modelParameters, trainingTokens: w.trainingTokens, totalPflop: w.totalPflop, ...common };
+  const parsed = WorkloadProfileSchema.safeParse(JSON.parse(JSON.stringify(raw)));
+  if (!parsed.success) return { problems: parsed.error.issues.map((i) => ({ path: `workload.${i.path.join('.')}`, problem: i.message })) };
+  return { profile: parsed.data, problems: [] };
+}
+
+/** Fills the request from the recommender: the best-ranked feasible resource that the call offers. */
+export function recommendedRequest(w: WorkloadProfile, call: Call, now: Date): { requestedMc: Record<string, Mc>; note: RecommendationNote } {
+  const { profile, problems } = recommenderProfile(w);
+  if (!profile) throw new ValidationError(problems, 'KAIRR cannot recommend a request from this workload profile');
+  const rem = remainingMc(call);
+  const result = recommend(profile, { sites: runtimeConfig().sites, now: now.toISOString(), openCallCapacity: Object.fromEntries(Object.entries(rem).map(([k, v]) => [k, v / 1000])) });
+  const pick = result.ranked.find((r) => r.feasible && call.capacityMc[r.resourceKey] !== undefined && r.estimate?.credits != null);
+  if (!pick || !pick.estimate?.credits) {
+    const why = result.ranked
+      .filter((r) => call.capacityMc[r.resourceKey] !== undefined)
+      .map((r) => `${r.resourceKey}: ${r.blockers.join('; ') || 'no estimate'}`)
+      .join(' | ');
+    throw ValidationError.field('recommend', `found no feasible resource this call offers for the workload (${why || `call ${call.id} offers none of the recommender's resources`}); request credits explicitly`);
+  }
+  const credits = Math.max(1, Math.ceil(pick.estimate.credits));
+  return { requestedMc: { [pick.resourceKey]: toMc(credits) }, note: { resource: pick.resourceKey, credits, generatedAt: result.generatedAt, basis: result.basis.slice(0, 20) } };
+}
+
+/** Applies the body's fields to a proposal (drafts and revisions). */
+function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call, now: Date): Proposal {
+  const next: Proposal = { ...p };
+  if (body.title !== undefined) next.title = body.title;
+  if (body.abstract !== undefined) next.abstract = body.abstract;
+  if (body.field !== undefined) next.field = body.field;
+  if (body.pi !== undefined) {
+    const username = body.pi.username ?? (caller.username && USERNAME.test(caller.username) ? caller.username : undefined);
+    if (!username) throw ValidationError.field('pi.username', 'is required: the token has no usable preferred_username (lower-case letters, digits, . _ -)');
+    next.pi = { name: body.pi.name, email: body.pi.email, institution: body.pi.institution, orgType: body.pi.orgType, username };
+  }
+  if (body.team !== undefined) {
+    const problems = teamProblems(body.team);
+    if (problems.length) throw new ValidationError(problems);
+    next.team = body.team;
+  }
+  if (body.workload !== undefined) next.workload = body.workload as WorkloadProfile;
+  if (body.durationMonths !== undefined) next.durationMonths = body.durationMonths;
+  if (body.datasets !== undefined) next.datasets = body.datasets;
+  if (body.models !== undefined) next.models = body.models;
+  if (body.justification !== undefined) next.justification = body.justification;
+  if (body.tier !== undefined) next.requestedTier = body.tier as Tier;
+  if (body.credits !== undefined && body.recommend === true) throw ValidationError.field('recommend', 'cannot be true when credits are given: ask for a recommendation, or request credits yourself');
+  if (body.credits !== undefined) {
+    next.requestedMc = Object.fromEntries(Object.entries(body.credits).map(([k, v]) => [k, toMc(v)]));
+    next.recommend = false;
+    next.recommendation = undefined;
+  } else if (body.recommend === true || (p.recommend && body.workload !== undefined)) {
+    if (!next.workload) throw ValidationError.field('workload', 'is required when KAIRR recommends the request (recommend: true)');
+    const r = recommendedRequest(next.workload, call, now);
+    next.requestedMc = r.requestedMc;
+    next.recommend = true;
+    next.recommendation = r.note;
+  } else if (body.recommend === false) {
+    next.recommend = false;
+  }
+  if (next.requestedMc && Object.keys(next.requestedMc).length) {
+    const problems = requestProblems(next.requestedMc, call, runtimeConfig().sites, next.requestedTier);
+    if (problems.length) throw new ValidationError(problems, `The request does not fit call ${call.id}: ${problems.map((x) => `${x.path} ${x.problem}`).join('; ')}`);
+  } else if (next.requestedTier && call.kind !== 'starter') {
+    // a tier without credits is fine in a draft
+  }
+  next.updatedAt = now.toISOString();
+  return next;
+}
+
+async function callFor(callId: string, path = 'callId'): Promise<Call> {
+  try {
+    return (await readCall(callId)).call;
+  } catch (e) {
+    if (e instanceof NotFoundError) throw ValidationError.field(path, `is not a call (${callId})`);
+    throw e;
+  }
+}
+
+export async function createProposal(caller: Caller, body: CreateProposalBody, ctx: AuditContext, sideWrites: (p: Proposal) => SideWrite[] = () => []): Promise<Proposal> {
+  const call = await callFor(body.callId);
+  const now = ctx.now ?? new Date();
+  if (windowState(call, now) === 'closed') throw new RuleViolationError(`Call ${call.id} closed at ${call.closesAt}`, [{ path: 'callId', problem: `call ${call.id} closed at ${call.closesAt}` }], 'call_closed');
+  const draft: Proposal = { id: newId('prop'), callId: call.id, ownerSub: caller.sub, state: 'draft', round: 0, title: body.title, team: [], datasets: [], models: [], createdAt: now.toISOString(), updatedAt: now.toISOString() };
+  const { callId: _c, ...fields } = body;
+  const p = applyFields(draft, fields, caller, call, now);
+  await commitApproval(ctx, { changes: [proposalChange(null, p, 'proposal.create', { callId: call.id })], sideWrites: sideWrites(p) });
+  return p;
+}
+
+/** The proposal if the caller is its PI; otherwise as if it did not exist. */
+export async function ownProposal(caller: Caller, id: string) {
+  const got = await readProposal(id);
+  if (got.proposal.ownerSub !== caller.sub) throw new NotFoundError('Proposal', id);
+  return got;
+}
+
+const EDITABLE = new Set(['draft', 'revision-requested']);
+
+export async function updateProposal(caller: Caller, id: string, body: UpdateProposalBody, ctx: AuditContext): Promise<Proposal> {
+  return retryOnStale(async () => {
+    const { proposal: p, item } = await ownProposal(caller, id);
+    if (!EDITABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state}; only a draft or a proposal sent back for revision can be edited`, [], 'not_editable');
+    const call = await callFor(p.callId);
+    const next = applyFields(p, body, caller, call, ctx.now ?? new Date());
+    await commitApproval(ctx, { changes: [proposalChange(item, next, 'proposal.update', { fields: Object.keys(body) })] });
+    return next;
+  });
+}
+
+export async function submitProposal(caller: Caller, id: string, ctx: AuditContext): Promise<Proposal> {
+  const submitted = await retryOnStale(async () => {
+    const { proposal: p, item } = await ownProposal(caller, id);
+    if (!EDITABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state}; only a draft or a proposal sent back for revision can be submitted`, [], 'not_submittable');
+    const call = await callFor(p.callId);
+    const now = ctx.now ?? new Date();
+    const w = windowState(call, now);
+    if (w !== 'open') {
+      const problem = w === 'closed' ? `call ${call.id} closed at ${call.closesAt}` : `call ${call.id} opens at ${call.opensAt}`;
+      throw new RuleViolationError(`The proposal cannot be submitted: ${problem}`, [{ path: 'callId', problem }], w === 'closed' ? 'call_closed' : 'call_not_open');
+    }
+    const problems = checkProposal(p, call, runtimeConfig().sites, now.toISOString());
+    if (problems.length) throw new RuleViolationError(`The proposal cannot be submitted yet: ${problems.map((x) => `${x.path} ${x.problem}`).join('; ')}`, problems, 'incomplete');
+    const round = p.round + 1;
+    const next: Proposal = {
+      ...p,
+      state: 'submitted',
+      stage: undefined,
+      round,
+      tier: effectiveTier(p, call),
+      submittedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      executionArn: executionArnOf(executionName(p.id, round)),
+      checkProblems: undefined,
+      tierNote: undefined,
+      reviewSummary: undefined,
+      error: undefined,
+    };
+    await commitApproval(ctx, {
+      changes: [proposalChange(item, next, 'proposal.submit', { round, tier: next.tier, from: p.state })],
+      events: [domainEvent('ProposalSubmitted', { proposalId: p.id, callId: p.callId, round, tier: next.tier, ownerSub: p.ownerSub })],
+    });
+    return { next, previous: p.state };
+  });
+  try {
+    await startFlow(id, submitted.next.round);
+  } catch (e) {
+    // Without its flow the proposal would wait for ever: undo the submission and let the caller retry.
+    logger.error('starting the approval flow failed; the submission is undone', { proposalId: id, error: (e as Error).name, message: (e as Error).message });
+    await retryOnStale(async () => {
+      const { proposal: p, item } = await readProposal(id);
+      if (p.state !== 'submitted' || p.round !== submitted.next.round) return;
+      await commitApproval({ ...ctx, reason: 'the approval flow could not be started' }, { changes: [proposalChange(item, { ...p, state: submitted.previous, round: p.round - 1, executionArn: undefined, submittedAt: undefined, updatedAt: new Date().toISOString() }, 'proposal.submit.undo')] });
+    });
+    throw new UnavailableError('The approval flow could not be started; the proposal is unchanged. Try again.');
+  }
+  return submitted.next;
+}
+
+const WITHDRAWABLE = new Set(['draft', 'submitted', 'in-review', 'revision-requested']);
+
+export async function withdrawProposal(caller: Caller, id: string, ctx: AuditContext): Promise<Proposal> {
+  const out = await retryOnStale(async () => {
+    const { proposal: p, item } = await ownProposal(caller, id);
+    if (!WITHDRAWABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state} and can no longer be withdrawn`, [], 'not_withdrawable');
+    if (p.stage === 'awarding') throw new ConflictError(`Proposal ${id} has been approved and is being awarded; it can no longer be withdrawn`, [], 'being_awarded');
+    const now = ctx.now ?? new Date();
+    const after: Proposal = { ...p, state: 'withdrawn', stage: undefined, updatedAt: now.toISOString() };
+    const changes: Change[] = [proposalChange(item, after, 'proposal.withdraw', { from: p.state })];
+    const open = p.round > 0 ? (await listAssignments(p.id, p.round)).filter((x) => x.assignment.status === 'assigned') : [];
+    if (open.length) {
+      const loads = await readLoads(open.map((x) => x.assignment.reviewerSub));
+      for (const x of open) changes.push(...closeChanges(x, 'cancelled', 'the proposal was withdrawn', loads.get(x.assignment.reviewerSub)!, now));
+    }
+    await commitApproval(ctx, { changes });
+    return { after, running: (p.state === 'submitted' || p.state === 'in-review') && p.executionArn };
+  });
+  if (out.running) await stopFlow(out.running, 'The researcher withdrew the proposal');
+  return out.after;
+}
+
+/** Who may see what of a proposal: its PI, staff, or a reviewer with a live assignment on it. */
+export function isStaff(caller: Caller): boolean {
+  return hasRole(caller, 'chair', 'admin', 'auditor');
+}
+
+export { NotFoundError };

@@ -1,0 +1,141 @@
+// Allocation requests and committee approval: the API function (calls, proposals, reviews,
+// decisions), the approval flow (statemachines/approval.asl.json, deployed from the file with its
+// task targets substituted) and its step function, and the notification topic that e-mail can
+// subscribe to (submitted, assigned, reminder, decided, awarded events from the KAIRR bus).
+import * as path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { approvalApi } from '../../lambdas/approval/api';
+import { KairrFunction, REPO_ROOT, type FunctionDefaults } from '../platform/kairr-function';
+import type { KairrApi } from '../platform/rest-api';
+import type { DataTables } from '../platform/tables';
+import type { KairrEventBus } from '../platform/event-bus';
+import { acknowledge } from '../nag';
+
+export const APPROVAL_ASL = path.join(REPO_ROOT, 'statemachines', 'approval.asl.json');
+
+/** The events that reach the notification topic. */
+export const NOTIFIED_EVENTS = ['ProposalSubmitted', 'ReviewerAssigned', 'ReviewReminder', 'ProposalDecided', 'AllocationAwarded'];
+
+/** How cdk-nag writes an ARN part in a finding id: the value, or <AWS::Part> for a pseudo parameter. */
+const nagPart = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+
+export interface ApprovalProps {
+  api: KairrApi;
+  tables: DataTables;
+  bus: KairrEventBus;
+  defaults: FunctionDefaults;
+  corsAllowOrigins: string[];
+  /** Subscribed to the notification topic. */
+  notificationEmails: string[];
+}
+
+export class Approval extends Construct {
+  readonly apiFn: KairrFunction;
+  readonly flowFn: KairrFunction;
+  readonly stateMachine: sfn.StateMachine;
+  readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: ApprovalProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const removalPolicy = props.defaults.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // The machine is named after its stack (so stages do not collide), which lets the functions be
+    // granted on its ARN without a reference to it: the machine refers to the flow function, and a
+    // reference back from the function's policy would be a dependency cycle.
+    const machineName = `${stack.stackName}-approval`;
+    const machineArn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: machineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const executionsArn = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
+    this.flowFn = new KairrFunction(this, 'Flow', {
+      entry: 'lambdas/approval/flow-handler.ts',
+      description: 'KAIRR approval flow steps (check, starter tier, panel, reviews, decision, award)',
+      defaults: props.defaults,
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      environment: { APPROVAL_STATE_MACHINE_ARN: machineArn },
+    });
+    props.tables.bindMain(this.flowFn, 'RW');
+    props.tables.bindAudit(this.flowFn, 'append+read');
+    props.bus.bindPublisher(this.flowFn);
+    // A callback step answers its own task when the answer was already there.
+    this.flowFn.allow(['states:SendTaskSuccess', 'states:SendTaskFailure'], [machineArn]);
+
+    this.apiFn = new KairrFunction(this, 'Api', {
+      entry: 'lambdas/approval/handler.ts',
+      description: 'KAIRR calls, proposals, reviews and committee decisions',
+      defaults: props.defaults,
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+      environment: { CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(','), APPROVAL_STATE_MACHINE_ARN: machineArn },
+    });
+    props.tables.bindMain(this.apiFn, 'RW');
+    props.tables.bindAudit(this.apiFn, 'append+read');
+    props.bus.bindPublisher(this.apiFn);
+    this.apiFn.allow(['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'], [machineArn]);
+    this.apiFn.allow(['states:StopExecution'], [executionsArn]);
+    acknowledge(
+      this.apiFn.role!,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${nagPart(stack.region, 'Region')}:${nagPart(stack.account, 'AccountId')}:execution:${machineName}:*]`,
+      'A withdrawal stops the running approval execution of that proposal; execution names are per proposal and round, so the grant covers the executions of this one state machine and nothing else.',
+    );
+    props.api.addRoutes(approvalApi, this.apiFn);
+
+    const flowLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: props.defaults.logRetentionDays as logs.RetentionDays, removalPolicy });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: machineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(APPROVAL_ASL),
+      definitionSubstitutions: { FlowFunctionArn: this.flowFn.functionArn },
+      tracingEnabled: true,
+      // Execution data holds proposal ids only, but task tokens too: they stay out of the logs.
+      logs: { destination: flowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    this.flowFn.grantInvoke(this.stateMachine);
+    acknowledge(
+      this.stateMachine.role,
+      `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.flowFn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      "CDK's grantInvoke also covers the flow function's versions and aliases (ARN:*); the definition invokes the unqualified ARN of this one function.",
+    );
+    acknowledge(
+      this.stateMachine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions delivers logs (logs:CreateLogDelivery, GetLogDelivery, ListLogDeliveries, ...) and X-Ray traces through APIs that take no resource-level permissions; AWS documents "*" for them.',
+    );
+
+    // ---- notifications ----
+    const key = new kms.Key(this, 'NotificationsKey', { enableKeyRotation: true, description: 'KAIRR approval notifications (topic and its dead letters)', removalPolicy });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Notifications', { displayName: 'KAIRR approval notifications', masterKey: key, enforceSSL: true });
+    const undelivered = new sqs.Queue(this, 'Undelivered', { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    acknowledge(undelivered, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the notification rule and e-mail subscriptions; a DLQ of a DLQ would only move the same messages again.');
+    acknowledge(undelivered, 'Serverless-SQSRedrivePolicy', 'This queue is itself the dead-letter queue of the notification rule and e-mail subscriptions; nothing consumes it, so a redrive policy has nothing to redrive.');
+    for (const email of props.notificationEmails) this.topic.addSubscription(new subs.EmailSubscription(email, { deadLetterQueue: undelivered }));
+    new events.Rule(this, 'Notify', {
+      eventBus: props.bus.bus,
+      description: 'KAIRR: approval notifications (submitted, assigned, reminder, decided, awarded) to the topic',
+      eventPattern: { source: ['kairr'], detailType: NOTIFIED_EVENTS },
+      targets: [new targets.SnsTopic(this.topic, { deadLetterQueue: undelivered, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
+  }
+
+  get functions(): KairrFunction[] {
+    return [this.apiFn, this.flowFn];
+  }
+}
