@@ -58,6 +58,7 @@ export interface LocalFlows {
    * RUNNING execution is parked (waiting for a callback, a Wait's timer or a child execution).
    */
   settle(options?: SettleOptions): Promise<void>;
+  /** Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -236,6 +237,7 @@ export async function startLocalFlows(opts: LocalFlowsOptions): Promise<LocalFlo
     stops.push(() => admin.close());
 
     let started = false;
+    let stopping: Promise<void> | undefined;
     return {
       sfn: localSfn,
       events,
@@ -247,7 +249,7 @@ export async function startLocalFlows(opts: LocalFlowsOptions): Promise<LocalFlo
         if (opts.schedules === 'auto') bus.startScheduler();
       },
       settle,
-      stop: stopAll,
+      stop: () => (stopping ??= stopAll()),
     };
   } catch (e) {
     await stopAll();

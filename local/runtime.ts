@@ -172,13 +172,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       sfnTimeOverrides: opts.sfnTimeOverrides,
       log: logFlows,
     });
+    stops.push(() => flows.stop()); // in case what follows fails; stop() is idempotent
     baseEnv.AWS_ENDPOINT_URL_SFN = flows.sfn.url;
     baseEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = flows.events.url;
 
     const lambdas = new LambdaHost(functions, { baseEnv, overrides, logFile, echoLogs: opts.echoLogs });
     host = lambdas;
     stops.push(() => lambdas.stop());
-    // Stopped before the functions: no new deliveries or executions, then async invocations
+    // Normally stopped before the functions: no new deliveries or executions, then async invocations
     // already accepted (and their retries) get a bounded grace to finish.
     stops.push(async () => {
       await flows.stop();

@@ -5,7 +5,7 @@
 //   KAIRR_PERSIST=1  keep DynamoDB data across restarts (in KAIRR_STATE_DIR/dynamodb)
 //   KAIRR_LOG=console  echo function logs to the console (they always go to KAIRR_STATE_DIR/logs)
 //   KAIRR_SCHEDULES=manual  scheduled rules fire only on demand (POST <local admin>/schedules/{rule}/run)
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ensureBuilt, REPO_ROOT } from './build';
 import { startLocalRuntime } from './runtime';
 
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   row('Step Functions', `${info.sfnEndpoint}   (${plural(machines, 'state machine')})`);
   row('EventBridge', `${info.eventsEndpoint}   (${plural(rules.length, 'rule')}, ${scheduled} scheduled; schedules ${process.env.KAIRR_SCHEDULES === 'manual' ? 'fire on demand only' : 'fire on time'})`);
   row('Local admin', `${info.localAdminUrl}   (POST /schedules/{rule}/run, GET /idle)`);
-  row('Logs', `${info.logFile}, sfn-events.log`);
+  row('Logs', `${info.logFile} (functions)`);
+  row('', `${join(dirname(info.logFile), 'sfn-events.log')} (Step Functions, EventBridge)`);
   row('State', `${join(stateDir, 'local.json')} (endpoints and tokens)\n`);
   console.log('  Dev tokens (valid 12 h), e.g. curl -H "Authorization: Bearer $TOKEN" ...');
   for (const [role, token] of Object.entries(info.tokens)) console.log(`    ${role.padEnd(14)} ${token}`);
