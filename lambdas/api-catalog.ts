@@ -3,10 +3,12 @@
 import type { ApiSpec } from './shared/http/spec';
 import { platformApi } from './platform/api';
 import { ledgerApi } from './ledger/api';
+import { jobsApi } from './jobs/api'; // connectors
 import { approvalApi } from './approval/api'; // approval
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
   { capability: 'ledger', api: ledgerApi },
+  { capability: 'jobs', api: jobsApi }, // connectors
   { capability: 'approval', api: approvalApi }, // approval
 ];

@@ -10,6 +10,7 @@ import { Alarms } from './platform/alarms';
 import { Identity } from './platform/identity';
 import { KairrEventBus } from './platform/event-bus';
 import { Ledger } from './ledger/ledger';
+import { Connectors } from './connectors/connectors'; // connectors
 // ---- approval ----
 import { Approval } from './approval/approval';
 // ---- end approval ----
@@ -41,6 +42,7 @@ export class KairrStack extends Stack {
       audience: identity.audience,
       groupsClaim: identity.groupsClaim,
       jwksUri: identity.jwksUri,
+      allowHttpJwks: cfg.identity.allowHttpJwks,
       corsAllowOrigins: cfg.api.corsAllowOrigins,
       throttleRateLimit: cfg.api.throttleRateLimit,
       throttleBurstLimit: cfg.api.throttleBurstLimit,
@@ -50,6 +52,10 @@ export class KairrStack extends Stack {
     const bus = new KairrEventBus(this, 'Events');
     const ledger = new Ledger(this, 'Ledger', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
     this.functions.push(this.api.authorizerFunction, platform.fn, ledger.fn, ...ledger.jobs.map((j) => j.fn));
+    // ---- connectors ----
+    const connectors = new Connectors(this, 'Connectors', { config: cfg, api: this.api, tables: this.tables, bus, ledger, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    this.functions.push(...connectors.functions);
+    // ---- end connectors ----
     // ---- approval ----
     const approval = new Approval(this, 'Approval', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, notificationEmails: cfg.notifications.emails });
     this.functions.push(...approval.functions);

@@ -17,6 +17,7 @@ const GROUPS_CLAIM = process.env.OIDC_GROUPS_CLAIM || 'groups';
 export function jwksUrlAllowed(uri: string): boolean {
   const u = new URL(uri);
   if (u.protocol === 'https:') return true;
+  if (u.protocol === 'http:' && process.env.OIDC_ALLOW_HTTP_JWKS === 'true') return true; // LocalStack stage only
   return u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]');
 }
 

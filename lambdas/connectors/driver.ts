@@ -76,6 +76,12 @@ export interface SubmitJobRequest {
   environment?: Record<string, string>;
   /** A human description stored as the job's comment. */
   description?: string;
+  /**
+   * The caller recorded this dispatch id a moment ago, for the first time, and nothing has been
+   * submitted under it: the lookup before submitting is skipped (it is one to two extra reads of
+   * the site). Retries and resumed dispatches leave this unset, so they always look first.
+   */
+  firstAttempt?: boolean;
 }
 
 export interface SubmitJobResult {
@@ -156,7 +162,7 @@ export interface SchedulerDriver {
   /** Every account under the parent account (for the reconciler: drift and orphans). */
   listAccounts(): Promise<AccountState[]>;
 
-  /** Submit, unless a job with this dispatch id exists already. */
+  /** Submit, unless a job with this dispatch id exists already (looked up first, unless firstAttempt). */
   submitJob(req: SubmitJobRequest): Promise<SubmitJobResult>;
   /** The job stamped with this dispatch id (newest if several), or undefined. */
   findJobByDispatchId(dispatchId: string, opts?: { account?: string; submittedAfter?: Date }): Promise<JobStatus | undefined>;

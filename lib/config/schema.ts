@@ -18,6 +18,8 @@ export const StageConfigSchema = z
       groupsClaim: z._default(z.string().check(z.minLength(1)), 'groups'),
       /** Defaults to the issuer's discovery document's jwks_uri, then to ISSUER/.well-known/jwks.json. */
       jwksUri: z.optional(z.url()),
+      /** Fetch the keys over plain HTTP from a non-loopback host: only for LocalStack (the dev issuer on the Docker host). */
+      allowHttpJwks: z._default(z.boolean(), false),
       /** Creates a Cognito user pool whose issuer the authorizer then trusts (not in LocalStack community). */
       cognitoUserPool: z.optional(z.strictObject({ enabled: z.boolean(), domainPrefix: z.optional(z.string().check(z.regex(/^[a-z0-9-]{3,63}$/))) })),
     }),
@@ -46,6 +48,17 @@ export const StageConfigSchema = z
         vpcId: z.optional(z.string().check(z.regex(/^vpc-[0-9a-f]+$/))),
         /** CIDRs of the schedulers' networks, reached over VPN or Direct Connect. */
         schedulerCidrs: z.array(z.string().check(z.regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/))).check(z.minLength(1)),
+        // ---- connectors ----
+        /** The CIDR of the VPC KAIRR creates (when vpcId is not given); must not overlap the schedulers' networks. */
+        cidr: z._default(z.string().check(z.regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/)), '10.250.0.0/22'),
+        /**
+         * The region's AWS-managed prefix list of DynamoDB (com.amazonaws.<region>.dynamodb), the only
+         * destination of the gateway endpoint's traffic: `aws ec2 describe-managed-prefix-lists
+         * --filters Name=prefix-list-name,Values=com.amazonaws.<region>.dynamodb`. Required with
+         * connectorsVpc (synth says so): a security group can name no gateway endpoint otherwise.
+         */
+        dynamoDbPrefixListId: z.optional(z.string().check(z.regex(/^pl-[0-9a-f]+$/))),
+        // ---- end connectors ----
       }),
     ),
     policy: z._default(
@@ -56,6 +69,16 @@ export const StageConfigSchema = z
         extensionAutoApproveDays: z._default(z.int().check(z.nonnegative()), 30),
         usageCollectionIntervalMinutes: z._default(z.int().check(z.positive()), 2),
         maxJobScriptBytes: z._default(z.int().check(z.positive()), 65536),
+        // ---- connectors ----
+        /** Job dispatch: 'time-limit' = the balance must cover GPUs x nodes x time limit at the rate; 'none' = no check (the scheduler's budget still applies). */
+        dispatchBalanceCheck: z._default(z.enum(['time-limit', 'none']), 'time-limit'),
+        /** Working directory of dispatched jobs when the request names none; "{user}" is replaced by the member's scheduler user name. */
+        jobWorkingDirectory: z._default(z.string().check(z.regex(/^\/[^\0]*$/)), '/tmp'),
+        /** How often each site's reconciler compares KAIRR with the scheduler and repairs drift. */
+        reconcileIntervalMinutes: z._default(z.int().check(z.positive()), 15),
+        /** Accounts under the parent account that no allocation owns: only report them, or also block them. */
+        reconcileOrphans: z._default(z.enum(['report', 'block']), 'report'),
+        // ---- end connectors ----
         // ---- approval: defaults a call may override ----
         approval: z._default(
           z.strictObject({
@@ -75,6 +98,10 @@ export const StageConfigSchema = z
         extensionAutoApproveDays: 30,
         usageCollectionIntervalMinutes: 2,
         maxJobScriptBytes: 65536,
+        dispatchBalanceCheck: 'time-limit',
+        jobWorkingDirectory: '/tmp',
+        reconcileIntervalMinutes: 15,
+        reconcileOrphans: 'report',
         approval: { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
       },
     ),

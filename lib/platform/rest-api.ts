@@ -17,6 +17,7 @@ export interface KairrApiProps {
   audience: string;
   groupsClaim: string;
   jwksUri?: string;
+  allowHttpJwks?: boolean;
   corsAllowOrigins: string[];
   throttleRateLimit: number;
   throttleBurstLimit: number;
@@ -116,6 +117,7 @@ export class KairrApi extends Construct {
         OIDC_AUDIENCE: props.audience,
         OIDC_GROUPS_CLAIM: props.groupsClaim,
         ...(props.jwksUri ? { OIDC_JWKS_URI: props.jwksUri } : {}),
+        ...(props.allowHttpJwks ? { OIDC_ALLOW_HTTP_JWKS: 'true' } : {}),
       },
     });
     this.authorizer = new apigw.TokenAuthorizer(this, 'TokenAuthorizer', {

@@ -1,7 +1,7 @@
 // Credentials for slurmrestd's JWT auth (rest_auth/jwt): a static token, or the cluster's HS256 key from
 // which the driver mints short-lived tokens itself (and can then act as a member user for submit).
 import { createHmac } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const SlurmCredentialsSchema = z.union([
   z.strictObject({

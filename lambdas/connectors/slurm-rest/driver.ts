@@ -253,8 +253,10 @@ export class SlurmRestDriver implements SchedulerDriver {
     } catch (e) {
       throw new PermanentSchedulerError((e as Error).message, { siteId: this.siteId, operation: 'submit' });
     }
-    const existing = await this.findJobByDispatchId(req.dispatchId, { account: req.account });
-    if (existing) return { jobId: existing.jobId, alreadySubmitted: true };
+    if (!req.firstAttempt) {
+      const existing = await this.findJobByDispatchId(req.dispatchId, { account: req.account });
+      if (existing) return { jobId: existing.jobId, alreadySubmitted: true };
+    }
     const api = await this.api();
     const jobId = await api.submit(
       {

@@ -86,3 +86,16 @@ export const approvalKeys = {
   starterHolder: (sub: string): ItemKey => ({ pk: `${PREFIX.owner}#${sub}`, sk: 'STARTER' }),
 };
 // ---- end approval ----
+
+// ---- connectors (provisioning, job dispatch, usage collection, reconciliation) ---------------
+// Jobs dispatched through KAIRR live in their allocation's partition (JOB#<jobId>; job ids are
+// ULIDs, so sk order is dispatch order). An Idempotency-Key of a dispatch points at its job.
+// Each site's connector state (usage watermark, last reconciler run) is one item per concern.
+export const connectorKeys = {
+  job: (allocationId: string, jobId: string): ItemKey => ({ pk: `${PREFIX.allocation}#${allocationId}`, sk: `${PREFIX.job}#${jobId}` }),
+  jobPrefix: (allocationId: string) => ({ pk: `${PREFIX.allocation}#${allocationId}`, skPrefix: `${PREFIX.job}#` }),
+  dispatchKey: (allocationId: string, sub: string, key: string): ItemKey => keys.idempotency(`jobs:${allocationId}`, sub, key),
+  usageWatermark: (siteId: string): ItemKey => ({ pk: `${PREFIX.connector}#${siteId}`, sk: 'USAGE' }),
+  reconcileRun: (siteId: string): ItemKey => ({ pk: `${PREFIX.connector}#${siteId}`, sk: 'RECONCILE' }),
+};
+// ---- end connectors ----

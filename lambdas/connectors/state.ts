@@ -1,0 +1,76 @@
+// Each site's connector state in the main table (keys: connectorKeys): the usage watermark and the
+// last reconciler run that changed something. Every change is an audited commit (write-path.ts) on
+// the subject "connector/<siteId>/<concern>", serialised by its audit chain (optimistic concurrency).
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, mainTable } from '../shared/store/client';
+import { connectorKeys, type ItemKey } from '../shared/store/keys';
+import { commit, retryOnStale, type AuditContext, type Item } from '../shared/store/write-path';
+
+async function read(key: ItemKey): Promise<Item | null> {
+  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: key, ConsistentRead: true }));
+  return (out.Item as Item) ?? null;
+}
+
+/**
+ * Read-modify-commit of one connector item. `next` returns the new attributes (without keys), or
+ * null for "nothing to change"; it runs again on a lost race, on the item as it is then.
+ */
+async function update(
+  key: ItemKey,
+  subjectId: string,
+  ctx: AuditContext,
+  next: (prev: Record<string, unknown> | null) => { attrs: Record<string, unknown>; action: string; details?: Record<string, unknown> } | null,
+): Promise<{ changed: boolean; item: Record<string, unknown> | null }> {
+  return retryOnStale(async () => {
+    const before = await read(key);
+    const n = next(before);
+    if (!n) return { changed: false, item: before };
+    const after = { ...n.attrs, ...key } as Item;
+    await commit(ctx, { changes: [{ subject: { type: 'connector', id: subjectId }, before, after, action: n.action, details: n.details }] });
+    return { changed: true, item: after };
+  });
+}
+
+export interface UsageWatermark {
+  siteId: string;
+  /** Jobs that ran at or after this instant have not all been collected yet (ISO 8601). */
+  watermark: string;
+  updatedAt: string;
+  lastRun?: Record<string, unknown>;
+}
+
+export async function getWatermark(siteId: string): Promise<UsageWatermark | null> {
+  const it = await read(connectorKeys.usageWatermark(siteId));
+  return it ? (it as unknown as UsageWatermark) : null;
+}
+
+/**
+ * Moves the watermark forward to `to`, never backwards: of two overlapping runs, the one that
+ * started later wins, whichever finishes first.
+ */
+export async function advanceWatermark(siteId: string, to: Date, ctx: AuditContext, run: Record<string, unknown>): Promise<{ moved: boolean; watermark: string }> {
+  const toIso = to.toISOString();
+  const res = await update(connectorKeys.usageWatermark(siteId), `${siteId}/usage`, ctx, (prev) => {
+    const from = prev?.watermark as string | undefined;
+    if (from && from >= toIso) return null;
+    return {
+      attrs: { siteId, watermark: toIso, updatedAt: (ctx.now ?? new Date()).toISOString(), lastRun: run },
+      action: 'connector.usage.watermark',
+      details: { from: from ?? null, to: toIso, reports: run.reports ?? 0 },
+    };
+  });
+  return { moved: res.changed, watermark: String(res.item?.watermark ?? toIso) };
+}
+
+/** Keeps the latest reconciler run that changed something (or failed), as an audited change. */
+export async function recordReconcileRun(siteId: string, summary: Record<string, unknown>, ctx: AuditContext): Promise<void> {
+  await update(connectorKeys.reconcileRun(siteId), `${siteId}/reconcile`, ctx, () => ({
+    attrs: { siteId, ...summary, updatedAt: (ctx.now ?? new Date()).toISOString() },
+    action: 'connector.reconcile',
+    details: summary,
+  }));
+}
+
+export async function lastReconcileRun(siteId: string): Promise<Record<string, unknown> | null> {
+  return read(connectorKeys.reconcileRun(siteId));
+}

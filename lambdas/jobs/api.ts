@@ -1,0 +1,129 @@
+// Jobs dispatched through KAIRR under an allocation: submit to a site's scheduler as the member,
+// list, status, cancel. A retried POST never submits twice (docs/connectors.md, "Job dispatch").
+import * as z from 'zod/mini';
+import { defineApi } from '../shared/http/spec';
+import { ErrorSchema, ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
+
+export const JOB_STATES = ['submitting', 'pending', 'running', 'finished', 'rejected', 'not-submitted', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Environment variable names a job may set (POSIX-portable names). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+export const MAX_ENV_VARS = 64;
+const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const AllocationParams = z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)) });
+const JobParams = z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)), jobId: z.string().check(z.regex(/^job-[0-9a-z]{26}$/)) });
+
+export const DispatchBody = z.strictObject({
+  /** Site id, e.g. "spc". */
+  site: z.string().check(z.minLength(1), z.maxLength(64)),
+  /** Resource id at the site ("h200"), or its key ("spc/h200"). */
+  resource: z.string().check(z.minLength(1), z.maxLength(96)),
+  /** The batch script, starting with #!. Its size limit is policy.maxJobScriptBytes (UTF-8 bytes). */
+  script: z.string().check(z.minLength(1)),
+  /** GPUs per node (at most the resource's GPUs per node). */
+  gpus: z.number().check(z.int(), z.minimum(1)),
+  /** Nodes (at least 1, at most the resource's node count). */
+  nodes: z._default(z.number().check(z.int(), z.minimum(1)), 1),
+  /** Time limit in minutes (at most the partition's maximum). */
+  timeLimit: z.number().check(z.int(), z.minimum(1)),
+  /** A name for people; the scheduler's job name carries KAIRR's dispatch id. */
+  name: z.optional(z.string().check(z.regex(JOB_NAME))),
+  /** Environment variables; names starting with SLURM_ or KAIRR_ are reserved. */
+  env: z.optional(z.record(z.string().check(z.regex(ENV_NAME)), z.string().check(z.maxLength(4096)))),
+  /** An absolute path at the site; defaults to policy.jobWorkingDirectory. */
+  workingDirectory: z.optional(z.string().check(z.regex(/^\/[^\0\n]{0,1023}$/))),
+});
+export type DispatchBody = z.infer<typeof DispatchBody>;
+
+export const JobView = z.object({
+  jobId: z.string(),
+  allocationId: z.string(),
+  site: z.string(),
+  resource: z.string(),
+  cluster: z.string(),
+  account: z.string(),
+  user: z.string(),
+  submittedBy: z.string(),
+  name: z.optional(z.string()),
+  gpus: z.number(),
+  nodes: z.number(),
+  timeLimit: z.number(),
+  state: z.enum(JOB_STATES),
+  creditsPerGpuHour: z.number(),
+  estimatedCredits: z.number(),
+  schedulerJobId: z.optional(z.string()),
+  schedulerState: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  exitCode: z.optional(z.number()),
+  createdAt: z.string(),
+  submittedAt: z.optional(z.string()),
+  start: z.optional(z.string()),
+  end: z.optional(z.string()),
+  elapsedSeconds: z.optional(z.number()),
+  cancelledAt: z.optional(z.string()),
+  error: z.optional(z.string()),
+  /** True when the site could not be asked just now: the state is the last one KAIRR knew. */
+  stale: z.optional(z.boolean()),
+});
+
+const Unavailable = { description: 'The site cannot be reached now; the job stays recoverable (GET it, or retry with the same Idempotency-Key)', schema: ErrorSchema };
+
+export const jobsApi = defineApi({
+  dispatchJob: {
+    method: 'POST',
+    path: '/v1/allocations/{id}/jobs',
+    tag: 'jobs',
+    summary: 'A member submits a job under the allocation, to one of its resources',
+    description:
+      'The job runs under the allocation\'s scheduler account for the resource, as the member\'s scheduler user, after KAIRR checked membership, state, the request against the resource (GPUs per node, nodes, the partition\'s time limit, the script size) and the balance (GPUs × nodes × time limit at the rate in force). The dispatch is recorded before it is submitted and stamped on the job, so a retry (same Idempotency-Key) never submits twice.',
+    auth: ['researcher'],
+    params: AllocationParams,
+    body: DispatchBody,
+    idempotent: true,
+    responses: {
+      201: { description: 'The job, as the site took it', schema: JobView },
+      200: { description: 'A retry (same Idempotency-Key): the job the first request dispatched', schema: JobView },
+      ...ERROR_RESPONSES,
+      404: { description: 'No such allocation (or not yours)', schema: ErrorSchema },
+      409: { description: 'The allocation is not active or not provisioned, or the same dispatch is in progress', schema: ErrorSchema },
+      422: { description: 'Not enough credits, or the site refused the job', schema: ErrorSchema },
+      503: Unavailable,
+    },
+  },
+  listJobs: {
+    method: 'GET',
+    path: '/v1/allocations/{id}/jobs',
+    tag: 'jobs',
+    summary: "The allocation's jobs dispatched through KAIRR, newest first, as last known",
+    auth: ['researcher', 'chair', 'admin', 'auditor', 'site-operator'],
+    params: AllocationParams,
+    query: z.strictObject({ limit: LimitQuery, nextToken: NextTokenQuery }),
+    responses: { 200: { description: 'A page of jobs', schema: z.object({ items: z.array(JobView), nextToken: z.optional(z.string()) }) }, ...ERROR_RESPONSES, 404: { description: 'No such allocation (or not yours)', schema: ErrorSchema } },
+  },
+  getJob: {
+    method: 'GET',
+    path: '/v1/allocations/{id}/jobs/{jobId}',
+    tag: 'jobs',
+    summary: "One job's status, asked of its site (a dispatch whose outcome was unknown is resolved here)",
+    auth: ['researcher', 'chair', 'admin', 'auditor', 'site-operator'],
+    params: JobParams,
+    responses: { 200: { description: 'The job', schema: JobView }, ...ERROR_RESPONSES, 404: { description: 'No such job (or allocation)', schema: ErrorSchema } },
+  },
+  cancelJob: {
+    method: 'DELETE',
+    path: '/v1/allocations/{id}/jobs/{jobId}',
+    tag: 'jobs',
+    summary: 'The member who dispatched it, or the PI, cancels a job (a finished job stays as it was)',
+    auth: ['researcher', 'admin'],
+    params: JobParams,
+    responses: {
+      200: { description: 'The job after the cancel', schema: JobView },
+      ...ERROR_RESPONSES,
+      404: { description: 'No such job (or allocation)', schema: ErrorSchema },
+      409: { description: 'Its dispatch is still in progress', schema: ErrorSchema },
+      503: Unavailable,
+    },
+  },
+});
