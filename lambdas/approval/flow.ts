@@ -198,10 +198,19 @@ export interface PanelOutput {
   decisionDeadlineSeconds: number;
 }
 
+const PASSED_OVER: Record<string, string> = {
+  pi: 'is the PI',
+  institution: 'share the PI\'s institution',
+  team: 'on the team',
+  declared: 'declared a conflict',
+  'at-max-load': 'at their maximum load',
+  excluded: 'already on the panel',
+};
+
 function countReasons(list: { reason: string }[]): string {
   const n = new Map<string, number>();
   for (const x of list) n.set(x.reason, (n.get(x.reason) ?? 0) + 1);
-  return [...n].map(([r, k]) => `${k} ${r}`).join(', ') || 'none';
+  return [...n].map(([r, k]) => `${k} ${PASSED_OVER[r] ?? r}`).join(', ') || 'none';
 }
 
 export async function assign(input: FlowInput): Promise<PanelOutput> {
