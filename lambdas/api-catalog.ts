@@ -3,12 +3,18 @@
 import type { ApiSpec } from './shared/http/spec';
 import { platformApi } from './platform/api';
 import { ledgerApi } from './ledger/api';
+import { recommendationApi } from './recommendation/api';
+import { awardPlanApi } from './recommendation/award-plan-api';
 import { jobsApi } from './jobs/api'; // connectors
 import { approvalApi } from './approval/api'; // approval
+import { auditApi } from './audit/api'; // audit
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
   { capability: 'ledger', api: ledgerApi },
+  { capability: 'recommendation', api: recommendationApi },
+  { capability: 'award-plan', api: awardPlanApi },
   { capability: 'jobs', api: jobsApi }, // connectors
   { capability: 'approval', api: approvalApi }, // approval
+  { capability: 'audit', api: auditApi }, // audit
 ];

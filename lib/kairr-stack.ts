@@ -11,9 +11,11 @@ import { Identity } from './platform/identity';
 import { KairrEventBus } from './platform/event-bus';
 import { Ledger } from './ledger/ledger';
 import { Connectors } from './connectors/connectors'; // connectors
+import { Recommendation } from './recommendation/recommendation';
 // ---- approval ----
 import { Approval } from './approval/approval';
 // ---- end approval ----
+import { Audit } from './audit/audit'; // audit
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -52,6 +54,8 @@ export class KairrStack extends Stack {
     const bus = new KairrEventBus(this, 'Events');
     const ledger = new Ledger(this, 'Ledger', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
     this.functions.push(this.api.authorizerFunction, platform.fn, ledger.fn, ...ledger.jobs.map((j) => j.fn));
+    const recommendation = new Recommendation(this, 'Recommendation', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    this.functions.push(recommendation.recommendFn, recommendation.awardPlanFn);
     // ---- connectors ----
     const connectors = new Connectors(this, 'Connectors', { config: cfg, api: this.api, tables: this.tables, bus, ledger, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
     this.functions.push(...connectors.functions);
@@ -60,6 +64,19 @@ export class KairrStack extends Stack {
     const approval = new Approval(this, 'Approval', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, notificationEmails: cfg.notifications.emails });
     this.functions.push(...approval.functions);
     // ---- end approval ----
+    // ---- audit ----
+    const audit = new Audit(this, 'Audit', {
+      api: this.api,
+      tables: this.tables,
+      defaults,
+      corsAllowOrigins: cfg.api.corsAllowOrigins,
+      anchorRetentionDays: cfg.retention.auditAnchorRetentionDays,
+      anchorIntervalMinutes: cfg.audit.anchorIntervalMinutes,
+      exportRetentionDays: cfg.audit.exportRetentionDays,
+      exportUrlTtlSeconds: cfg.audit.exportUrlTtlSeconds,
+    });
+    this.functions.push(...audit.functions);
+    // ---- end audit ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

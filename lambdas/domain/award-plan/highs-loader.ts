@@ -46,7 +46,10 @@ export function loadHighsSolver(options: HighsLoaderOptions = {}): Promise<Highs
 /** node_modules/highs/build/<file> when the package is installed; else beside this (bundled) module. */
 export function defaultLocateFile(file: string): string {
   try {
-    return path.join(path.dirname(require.resolve('highs/runtime')), file);
+    // Through an alias, so bundlers do not try to resolve it at build time (in a bundle the wasm
+    // file ships beside the code and the catch below finds it).
+    const req: NodeJS.Require = require;
+    return path.join(path.dirname(req.resolve('highs/runtime')), file);
   } catch {
     return typeof __dirname === 'string' ? path.join(__dirname, file) : file;
   }

@@ -1,7 +1,7 @@
 // The committee's award-plan request: a call's capacity, its fairness floors, the minimum viable
 // fraction and the reviewed proposals. Strict zod/mini schemas with their inferred types next to
 // them, so the API layer validates with these and generates OpenAPI from the same source.
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
 export const OrgTypeSchema = z.enum(ORG_TYPES);

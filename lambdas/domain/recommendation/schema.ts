@@ -1,7 +1,7 @@
 // The purpose-based recommendation request: a workload profile, validated strictly at the edge.
 // One strict object per workload type (a discriminated union on `workload`), so each type's
 // required inputs are enforced by the schema itself and the OpenAPI document shows them as oneOf.
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const WORKLOAD_TYPES = ['pretraining', 'fine-tuning', 'inference', 'hpc-simulation', 'ai-for-science'] as const;
 export type WorkloadType = (typeof WORKLOAD_TYPES)[number];

@@ -49,6 +49,10 @@ export const keys = {
   schedulerAccount: (siteId: string, account: string): ItemKey => ({ pk: `ACCOUNT#${siteId}#${account}`, sk: 'ACCOUNT' }),
   idempotency: (scope: string, sub: string, key: string): ItemKey => ({ pk: `${PREFIX.idempotency}#${scope}#${sub}#${key}`, sk: PREFIX.idempotency }),
   site: (siteId: string): ItemKey => ({ pk: `${PREFIX.site}#${siteId}`, sk: PREFIX.site }),
+  /** A site's latest queue snapshot per resource, written by its connector: {queue: {resourceKey: {pendingJobs, estimatedWaitHours}}, updatedAt}. */
+  siteStatus: (siteId: string): ItemKey => ({ pk: `${PREFIX.site}#${siteId}`, sk: 'STATUS' }),
+  /** A catalogue dataset (data hub): where it lives. */
+  dataset: (datasetId: string): ItemKey => ({ pk: `DATASET#${datasetId}`, sk: 'DATASET' }),
 };
 
 // ---- approval (calls, proposals, reviews, decisions) -----------------------------------------

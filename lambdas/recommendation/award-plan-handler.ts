@@ -1,0 +1,149 @@
+// Award plans: built from the call and its reviewed proposals, solved with HiGHS, stored with
+// their inputs (gzip, in the plan item) and audited; overrides are audited changes of the plan.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createHandler } from '../shared/http/router';
+import { ddb, mainTable } from '../shared/store/client';
+import { approvalGsi, approvalKeys } from '../shared/store/keys';
+import { commit, type AuditContext, type Item } from '../shared/store/write-path';
+import { applyOverrides, computeAwardPlan, loadHighsSolver, type AwardOverride, type AwardPlanInput, type SolverSettings } from '../domain/award-plan';
+import { newId } from '../domain/ids';
+import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors';
+import type { Call, Proposal } from '../domain/approval/model';
+import { awardPlanApi } from './award-plan-api';
+
+// highs.wasm ships beside the bundle (KairrFunction assetFiles); in-process tests find it in node_modules.
+const highs = () => loadHighsSolver();
+
+export const DEFAULT_MIN_VIABLE_FRACTION = 0.5;
+
+const planKey = (callId: string, planId: string) => ({ pk: `PLAN#${callId}`, sk: `PLAN#${planId}` });
+
+interface StoredOverride extends AwardOverride {
+  by: string;
+  at: string;
+}
+
+interface PlanRecord {
+  planId: string;
+  callId: string;
+  createdAt: string;
+  createdBy: string;
+  settings: SolverSettings;
+  /** gzip+base64 of {input, plan}: plans for large calls would not fit an item as plain JSON. */
+  body: string;
+  objective: number;
+  proposals: number;
+  overrides: StoredOverride[];
+}
+
+const pack = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v))).toString('base64');
+const unpack = <T>(s: string): T => JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as T;
+
+async function readCall(callId: string): Promise<Call> {
+  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: approvalKeys.call(callId), ConsistentRead: true }));
+  if (!out.Item) throw new NotFoundError('Call', callId);
+  return out.Item as unknown as Call;
+}
+
+/** Proposals of the call awaiting the committee with their reviews in (the ones a plan is for). */
+async function reviewedProposals(callId: string, only?: string[]): Promise<Proposal[]> {
+  const out: Proposal[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb().send(
+      new QueryCommand({
+        TableName: mainTable(),
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :s AND begins_with(gsi2sk, :c)',
+        ExpressionAttributeValues: { ':s': approvalGsi.proposalsInState('in-review'), ':c': `${callId}#` },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const it of page.Items ?? []) out.push(it as unknown as Proposal);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const wanted = only ? new Set(only) : undefined;
+  return out.filter((p) => (!wanted || wanted.has(p.id)) && p.reviewSummary?.quorum && p.requestedMc && p.pi);
+}
+
+export function planInput(call: Call, proposals: Proposal[], minViableFraction: number): AwardPlanInput {
+  const capacity: Record<string, number> = {};
+  for (const [k, v] of Object.entries(call.capacityMc)) capacity[k] = Math.max(0, v - (call.awardedMc?.[k] ?? 0)) / 1000;
+  return {
+    callId: call.id,
+    capacity,
+    floors: call.fairnessFloors ?? {},
+    minViableFraction,
+    proposals: proposals
+      .map((p) => ({
+        id: p.id,
+        orgType: p.pi!.orgType as AwardPlanInput['proposals'][number]['orgType'],
+        score: Math.min(5, Math.max(1, p.reviewSummary!.overall)),
+        requested: Object.fromEntries(Object.entries(p.requestedMc!).filter(([k]) => k in capacity).map(([k, v]) => [k, v / 1000])),
+      }))
+      .filter((p) => Object.keys(p.requested).length)
+      .sort((a, b) => a.id.localeCompare(b.id)),
+  };
+}
+
+function view(r: PlanRecord) {
+  const { input, plan } = unpack<{ input: AwardPlanInput; plan: Awaited<ReturnType<typeof computeAwardPlan>> }>(r.body);
+  const current = r.overrides.length ? applyOverrides(plan, r.overrides) : plan;
+  return { planId: r.planId, callId: r.callId, createdAt: r.createdAt, createdBy: r.createdBy, input, settings: r.settings, plan: current, overrides: r.overrides };
+}
+
+async function readPlan(callId: string, planId: string): Promise<{ record: PlanRecord; item: Item }> {
+  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: planKey(callId, planId), ConsistentRead: true }));
+  if (!out.Item) throw new NotFoundError('Award plan', planId);
+  return { record: out.Item as unknown as PlanRecord, item: out.Item as Item };
+}
+
+const ctxOf = (sub: string, role: string, requestId: string, reason: string | null = null): AuditContext => ({ actor: { sub, role }, requestId, reason });
+
+export const handler = createHandler(awardPlanApi, {
+  async createAwardPlan({ caller, params, body, requestId }) {
+    const call = await readCall(params.callId);
+    const proposals = await reviewedProposals(params.callId, body.proposalIds);
+    if (body.proposalIds) {
+      const found = new Set(proposals.map((p) => p.id));
+      const missing = body.proposalIds.filter((id) => !found.has(id));
+      if (missing.length) throw ValidationError.field('proposalIds', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not awaiting a decision with its reviews in`);
+    }
+    if (!proposals.length) throw new RuleViolationError('No proposal of this call is awaiting a decision with its reviews in', [], 'nothing_to_plan');
+    const input = planInput(call, proposals, body.minViableFraction ?? DEFAULT_MIN_VIABLE_FRACTION);
+    const settings = body.settings ?? {};
+    const plan = await computeAwardPlan(input, { highs: await highs(), settings });
+    const now = new Date().toISOString();
+    const record: PlanRecord = { planId: newId('plan'), callId: call.id, createdAt: now, createdBy: caller.sub, settings, body: pack({ input, plan }), objective: plan.objective, proposals: input.proposals.length, overrides: [] };
+    await commit(ctxOf(caller.sub, caller.roles.includes('chair') ? 'chair' : 'admin', requestId), {
+      changes: [{ subject: { type: 'award-plan', id: record.planId }, before: null, after: { ...planKey(call.id, record.planId), ...record } as Item, action: 'award-plan.create', details: { callId: call.id, proposals: record.proposals, objective: plan.objective, solver: plan.solver.status } }],
+    });
+    return { status: 201, body: view(record) };
+  },
+
+  async listAwardPlans({ params }) {
+    const out = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `PLAN#${params.callId}` }, ScanIndexForward: false, ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides' }));
+    return { body: { items: out.Items ?? [] } };
+  },
+
+  async getAwardPlan({ params }) {
+    return { body: view((await readPlan(params.callId, params.planId)).record) };
+  },
+
+  async overrideAwardPlan({ caller, params, body, requestId }) {
+    const { record, item } = await readPlan(params.callId, params.planId);
+    const override: StoredOverride = { proposalId: body.proposalId, resourceKey: body.resourceKey, credits: body.credits, reason: body.reason, by: caller.sub, at: new Date().toISOString() };
+    const next = { ...record, overrides: [...record.overrides, override] };
+    view(next); // validates the override against the plan (400 naming the field if it does not apply)
+    try {
+      await commit(ctxOf(caller.sub, 'chair', requestId, body.reason), {
+        changes: [{ subject: { type: 'award-plan', id: record.planId }, before: item, after: { ...item, overrides: next.overrides } as Item, action: 'award-plan.override', details: { proposalId: body.proposalId, resourceKey: body.resourceKey, credits: body.credits } }],
+      });
+    } catch (e) {
+      if ((e as Error).name === 'StaleWriteError') throw new ConflictError('The plan changed while you edited it; reload it and try again');
+      throw e;
+    }
+    return { body: view(next) };
+  },
+});

@@ -1,0 +1,61 @@
+// POST /v1/recommendations: the recommender (lambdas/domain/recommendation) with its context read
+// from the store: queue snapshots the connectors record per site, the capacity left in open calls,
+// and where catalogue datasets live.
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createHandler } from '../shared/http/router';
+import { runtimeConfig } from '../shared/config';
+import { ddb, mainTable } from '../shared/store/client';
+import { approvalGsi, keys } from '../shared/store/keys';
+import { ValidationError } from '../domain/errors';
+import { recommend, type QueueState, type WorkloadProfile } from '../domain/recommendation';
+import { recommendationApi } from './api';
+
+async function queueSnapshot(siteIds: string[]): Promise<Record<string, QueueState>> {
+  const out = await ddb().send(new BatchGetCommand({ RequestItems: { [mainTable()]: { Keys: siteIds.map((s) => keys.siteStatus(s)) } } }));
+  const queue: Record<string, QueueState> = {};
+  const maxAgeMs = 30 * 60_000; // a snapshot older than half an hour says nothing about the queue now
+  for (const it of out.Responses?.[mainTable()] ?? []) {
+    if (Date.now() - Date.parse(String(it.updatedAt)) > maxAgeMs) continue;
+    Object.assign(queue, it.queue as Record<string, QueueState>);
+  }
+  return queue;
+}
+
+/** Credits not yet awarded in calls open now, per resource (absent when no call is open). */
+async function openCallCapacity(): Promise<Record<string, number> | undefined> {
+  const now = new Date().toISOString();
+  const out = await ddb().send(
+    new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p AND gsi1sk > :now', ExpressionAttributeValues: { ':p': approvalGsi.allCalls, ':now': now }, Limit: 100 }),
+  );
+  const left: Record<string, number> = {};
+  let any = false;
+  for (const c of out.Items ?? []) {
+    if (String(c.opensAt ?? '') > now) continue;
+    any = true;
+    const cap = (c.capacityMc ?? {}) as Record<string, number>;
+    const awarded = (c.awardedMc ?? {}) as Record<string, number>;
+    for (const [k, v] of Object.entries(cap)) left[k] = (left[k] ?? 0) + Math.max(0, v - (awarded[k] ?? 0)) / 1000;
+  }
+  return any ? left : undefined;
+}
+
+async function datasetSites(profile: WorkloadProfile): Promise<Record<string, string>> {
+  const loc = (profile as { dataset?: { location?: { datasetId?: string } } }).dataset?.location;
+  if (!loc?.datasetId) return {};
+  const out = await ddb().send(new BatchGetCommand({ RequestItems: { [mainTable()]: { Keys: [keys.dataset(loc.datasetId)] } } }));
+  const it = out.Responses?.[mainTable()]?.[0];
+  if (!it?.siteId) throw ValidationError.field('dataset.location.datasetId', `"${loc.datasetId}" is not a dataset in the catalogue; give {siteId} instead`);
+  return { [loc.datasetId]: String(it.siteId) };
+}
+
+export const handler = createHandler(recommendationApi, {
+  async recommend({ body }) {
+    const sites = runtimeConfig().sites;
+    const profile = body as WorkloadProfile;
+    const [queue, capacity, dsSites] = await Promise.all([queueSnapshot(sites.map((s) => s.id)), openCallCapacity(), datasetSites(profile)]);
+    const loc = (profile as { dataset?: { location?: { siteId?: string } } }).dataset?.location;
+    if (loc?.siteId && !sites.some((s) => s.id === loc.siteId)) throw ValidationError.field('dataset.location.siteId', `"${loc.siteId}" is not a site (sites: ${sites.map((s) => s.id).join(', ')})`);
+    const result = recommend(profile, { sites, now: new Date().toISOString(), queue, openCallCapacity: capacity, datasetSites: dsSites });
+    return { body: { ...result, context: { queueKnownFor: Object.keys(queue).sort(), openCallCapacityKnown: capacity !== undefined } } };
+  },
+});
