@@ -70,7 +70,7 @@ const callFields = {
   tiers: TiersSchema,
   eligibleOrgTypes: z.array(z.enum(ORG_TYPES)).check(z.minLength(1), z.maxLength(ORG_TYPES.length)),
   maxRequestCredits: Credits,
-  fairnessFloors: z.optional(z.record(z.enum(ORG_TYPES), z.number().check(z.minimum(0), z.maximum(1)))),
+  fairnessFloors: z.optional(z.partialRecord(z.enum(ORG_TYPES), z.number().check(z.minimum(0), z.maximum(1)))),
   reviewerPool: z.array(PoolReviewerSchema).check(z.maxLength(500)),
   reviewDeadlineHours: z.int().check(z.minimum(1), z.maximum(24 * 180)),
   decisionDeadlineDays: z.optional(z.int().check(z.minimum(1), z.maximum(365))),

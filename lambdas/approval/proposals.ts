@@ -142,7 +142,13 @@ function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call, now:
   }
   if (next.requestedMc && Object.keys(next.requestedMc).length) {
     const problems = requestProblems(next.requestedMc, call, runtimeConfig().sites, next.requestedTier);
-    if (problems.length) throw new ValidationError(problems, `The request does not fit call ${call.id}: ${problems.map((x) => `${x.path} ${x.problem}`).join('; ')}`);
+    if (problems.length) {
+      const what = next.recommend && next.recommendation ? `The recommended request (${next.recommendation.credits} credits on ${next.recommendation.resource})` : 'The request';
+      throw new ValidationError(
+        problems.map((x) => (next.recommend ? { ...x, problem: `${x.problem} (as recommended for the workload)` } : x)),
+        `${what} does not fit call ${call.id}: ${problems.map((x) => `${x.path} ${x.problem}`).join('; ')}`,
+      );
+    }
   } else if (next.requestedTier && call.kind !== 'starter') {
     // a tier without credits is fine in a draft
   }

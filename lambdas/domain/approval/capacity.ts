@@ -55,7 +55,7 @@ export function assertAwardFits(call: Call, a: AwardCheck): void {
     else if (mc > rem[r]) details.push({ path, problem: `is ${fromMc(mc)} credits, more than the ${fromMc(rem[r])} call ${call.id} has left` });
     else if (mc > avail[r]) details.push({ path, problem: `is ${fromMc(mc)} credits; only ${fromMc(avail[r])} are left for ${a.orgType} once the other org types' fairness floors are kept` });
   }
-  if (details.length) throw new RuleViolationError('The award does not fit the request or the call\'s remaining capacity', details, 'capacity_exceeded');
+  if (details.length) throw new RuleViolationError(`The award does not fit the request or the call's remaining capacity: ${details.map((d) => `${d.path} ${d.problem}`).join('; ')}`, details, 'capacity_exceeded');
 }
 
 /** The call after reserving an award (checked first). */
