@@ -192,8 +192,6 @@ describe('proposals', () => {
 });
 
 describe('reviews and decisions', () => {
-  const ra = caller('api-rev-a', ['reviewer']);
-  const rb = caller('api-rev-b', ['reviewer']);
   let callId: string;
   beforeAll(async () => {
     callId = (
