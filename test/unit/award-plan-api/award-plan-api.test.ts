@@ -1,0 +1,144 @@
+// The award-plan endpoint in-process against DynamoDB Local: it plans a call's reviewed proposals
+// with HiGHS, stores plan and inputs, audits chair overrides, and names infeasible floors.
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createTestTables, type TestTables } from '../../support/dynamo';
+import { useStageConfig } from '../../support/config';
+import { commit } from '../../../lambdas/shared/store/write-path';
+import { callItem, proposalItem } from '../../../lambdas/approval/store';
+import type { Call, Proposal } from '../../../lambdas/domain/approval/model';
+import { handler } from '../../../lambdas/recommendation/award-plan-handler';
+
+let t: TestTables;
+beforeAll(async () => {
+  useStageConfig('local');
+  t = await createTestTables();
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+const now = new Date().toISOString();
+
+function call(id: string, capacity: Record<string, number>, floors: Call['fairnessFloors'] = {}): Call {
+  return {
+    id,
+    title: 'Test call',
+    description: 'for the award plan',
+    kind: 'open',
+    opensAt: '2026-01-01T00:00:00.000Z',
+    closesAt: '2026-02-01T00:00:00.000Z',
+    capacityMc: Object.fromEntries(Object.entries(capacity).map(([k, v]) => [k, v * 1000])),
+    awardedMc: {},
+    awardedByOrgTypeMc: {},
+    tiers: { starter: { maxMc: 0 }, standard: { maxMc: 1e9, reviewers: 2, minReviews: 2 }, flagship: { reviewers: 3, minReviews: 3 } },
+    eligibleOrgTypes: ['university', 'sme', 'startup', 'research-institute', 'enterprise', 'public-agency'],
+    maxRequestMc: 1e9,
+    fairnessFloors: floors,
+    reviewerPool: [],
+    reviewDeadlineHours: 72,
+    decisionDeadlineDays: 14,
+    createdAt: now,
+    updatedAt: now,
+    createdBy: 'admin',
+  };
+}
+
+function proposal(id: string, callId: string, orgType: Proposal['pi'] extends infer P ? (P extends { orgType: infer O } ? O : never) : never, score: number, requested: Record<string, number>): Proposal {
+  return {
+    id,
+    callId,
+    ownerSub: `owner-${id}`,
+    state: 'in-review',
+    stage: 'awaiting-decision',
+    round: 1,
+    title: `Proposal ${id}`,
+    pi: { name: 'PI', email: 'pi@example.kr', institution: 'Uni', orgType, username: 'alice' },
+    team: [],
+    requestedMc: Object.fromEntries(Object.entries(requested).map(([k, v]) => [k, v * 1000])),
+    datasets: [],
+    models: [],
+    createdAt: now,
+    updatedAt: now,
+    submittedAt: now,
+    reviewSummary: { count: 2, minReviews: 2, quorum: true, means: { merit: score, feasibility: score, impact: score, resourceJustification: score }, overall: score, spread: 0, recommendations: {} },
+  };
+}
+
+async function seed(c: Call, ps: Proposal[]) {
+  const ctx = { actor: { sub: 'seed', role: 'system' }, requestId: 'seed' };
+  await commit(ctx, { changes: [{ subject: { type: 'call', id: c.id }, before: null, after: callItem(c), action: 'call.create' }] });
+  for (const p of ps) await commit(ctx, { changes: [{ subject: { type: 'proposal', id: p.id }, before: null, after: proposalItem(p), action: 'proposal.seed' }] });
+}
+
+function event(method: string, resource: string, pathParameters: Record<string, string>, roles: string, body?: unknown, sub = 'chair-1'): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    resource,
+    path: resource,
+    pathParameters,
+    queryStringParameters: null,
+    headers: {},
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: { requestId: `req-${Math.random()}`, authorizer: { sub, roles, siteIds: '' } },
+  } as unknown as APIGatewayProxyEvent;
+}
+
+const parse = (r: { statusCode: number; body: string }) => ({ status: r.statusCode, body: JSON.parse(r.body || 'null') });
+
+describe('POST /v1/calls/{callId}/award-plan', () => {
+  it('plans the reviewed proposals: the hand-computed optimum, stored and audited', async () => {
+    // Capacity 1000 on spc/h200; A (score 5) asks 800, B (score 4) asks 500, C (score 3) asks 200.
+    // All or nothing (minimum viable fraction 1): A+C = 5*800 + 3*200 = 4600 fits exactly and beats
+    // A alone (4000), B+C (2600) and A+B (does not fit).
+    await seed(call('call-a', { 'spc/h200': 1000 }), [proposal('prop-a', 'call-a', 'university', 5, { 'spc/h200': 800 }), proposal('prop-b', 'call-a', 'sme', 4, { 'spc/h200': 500 }), proposal('prop-c', 'call-a', 'startup', 3, { 'spc/h200': 200 })]);
+    const res = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-a' }, 'chair', { minViableFraction: 1 })));
+    expect(res.status).toBe(201);
+    expect(res.body.plan.objective).toBeCloseTo(4600, 6);
+    const awarded = Object.fromEntries(res.body.plan.proposals.map((p: { proposalId: string; totalAwarded?: number; awarded: Record<string, number> }) => [p.proposalId, p.awarded['spc/h200'] ?? 0]));
+    expect(awarded).toEqual({ 'prop-a': 800, 'prop-b': 0, 'prop-c': 200 });
+    expect(res.body.input.proposals.map((p: { id: string }) => p.id)).toEqual(['prop-a', 'prop-b', 'prop-c']);
+
+    const got = parse(await handler(event('GET', '/v1/calls/{callId}/award-plans/{planId}', { callId: 'call-a', planId: res.body.planId }, 'auditor', undefined, 'aud-1')));
+    expect(got.status).toBe(200);
+    expect(got.body.input).toEqual(res.body.input); // anyone can re-run it from the stored inputs
+
+    const ev = await t.doc.send(new QueryCommand({ TableName: t.names.audit, KeyConditionExpression: 'pk = :s', ExpressionAttributeValues: { ':s': `award-plan/${res.body.planId}` } }));
+    expect((ev.Items ?? []).map((e) => e.action)).toEqual(['award-plan.create']);
+  });
+
+  it('records a chair override with its reason (audited) and shows the rule it breaks', async () => {
+    const plan = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-a' }, 'chair', { minViableFraction: 1 })));
+    const over = parse(await handler(event('POST', '/v1/calls/{callId}/award-plans/{planId}/overrides', { callId: 'call-a', planId: plan.body.planId }, 'chair', { proposalId: 'prop-b', resourceKey: 'spc/h200', credits: 500, reason: 'strategic priority' })));
+    expect(over.status).toBe(200);
+    expect(over.body.overrides).toEqual([expect.objectContaining({ proposalId: 'prop-b', credits: 500, reason: 'strategic priority', by: 'chair-1' })]);
+    expect(over.body.plan.violations.length).toBeGreaterThan(0); // 800 + 500 + 200 > 1000
+    const ev = await t.doc.send(new QueryCommand({ TableName: t.names.audit, KeyConditionExpression: 'pk = :s', ExpressionAttributeValues: { ':s': `award-plan/${plan.body.planId}` } }));
+    expect((ev.Items ?? []).map((e) => [e.action, e.reason])).toEqual([
+      ['award-plan.create', null],
+      ['award-plan.override', 'strategic priority'],
+    ]);
+    const bad = parse(await handler(event('POST', '/v1/calls/{callId}/award-plans/{planId}/overrides', { callId: 'call-a', planId: plan.body.planId }, 'chair', { proposalId: 'prop-zzz', resourceKey: 'spc/h200', credits: 1, reason: 'typo' })));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].path).toBe('proposalId');
+  });
+
+  it('names the floors that cannot hold together (422)', async () => {
+    await seed(call('call-f', { 'spc/h200': 1000 }, { sme: 0.7, university: 0.6 }), [proposal('prop-f1', 'call-f', 'sme', 4, { 'spc/h200': 900 }), proposal('prop-f2', 'call-f', 'university', 4, { 'spc/h200': 900 })]);
+    const res = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-f' }, 'chair', {})));
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('infeasible_floors');
+    expect(res.body.error.details.map((d: { path: string }) => d.path).join(' ')).toMatch(/sme/);
+    expect(res.body.error.details.map((d: { path: string }) => d.path).join(' ')).toMatch(/university/);
+  });
+
+  it('refuses researchers (403) and answers 404 for an unknown call and 422 when nothing is reviewed', async () => {
+    expect(parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-a' }, 'researcher', {}, 'r-1'))).status).toBe(403);
+    expect(parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-none' }, 'chair', {}))).status).toBe(404);
+    await seed(call('call-empty', { 'spc/h200': 10 }), []);
+    const empty = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-empty' }, 'admin', {}, 'admin-1')));
+    expect(empty.status).toBe(422);
+    expect(empty.body.error.code).toBe('nothing_to_plan');
+  });
+});
