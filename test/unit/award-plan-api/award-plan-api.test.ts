@@ -96,9 +96,11 @@ describe('POST /v1/calls/{callId}/award-plan', () => {
     const res = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-a' }, 'chair', { minViableFraction: 1 })));
     expect(res.status).toBe(201);
     expect(res.body.plan.objective).toBeCloseTo(4600, 6);
-    const awarded = Object.fromEntries(res.body.plan.proposals.map((p: { proposalId: string; totalAwarded?: number; awarded: Record<string, number> }) => [p.proposalId, p.awarded['spc/h200'] ?? 0]));
+    const awarded = Object.fromEntries(res.body.plan.proposals.map((p: { proposalId: string; awardedTotal: number }) => [p.proposalId, p.awardedTotal]));
     expect(awarded).toEqual({ 'prop-a': 800, 'prop-b': 0, 'prop-c': 200 });
     expect(res.body.input.proposals.map((p: { id: string }) => p.id)).toEqual(['prop-a', 'prop-b', 'prop-c']);
+    // Each outcome is explained by its binding constraint.
+    for (const p of res.body.plan.proposals) expect(p).toEqual(expect.objectContaining({ binding: expect.any(Object), explanation: expect.any(String) }));
 
     const got = parse(await handler(event('GET', '/v1/calls/{callId}/award-plans/{planId}', { callId: 'call-a', planId: res.body.planId }, 'auditor', undefined, 'aud-1')));
     expect(got.status).toBe(200);
