@@ -108,6 +108,19 @@ export const StageConfigSchema = z
     // ---- approval: e-mail addresses subscribed to the approval notifications topic ----
     notifications: z._default(z.strictObject({ emails: z._default(z.array(z.email()).check(z.maxLength(50)), []) }), { emails: [] }),
     // ---- end approval ----
+    // ---- audit: anchoring schedule, export retention and download links ----
+    audit: z._default(
+      z.strictObject({
+        /** How often the chain heads that moved are anchored in the Object Lock bucket. */
+        anchorIntervalMinutes: z._default(z.int().check(z.minimum(5), z.maximum(1440)), 60),
+        /** Days an export's files stay in the export bucket. */
+        exportRetentionDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 30),
+        /** Lifetime of presigned download URLs (exports, anchors), seconds. */
+        exportUrlTtlSeconds: z._default(z.int().check(z.minimum(60), z.maximum(43200)), 900),
+      }),
+      { anchorIntervalMinutes: 60, exportRetentionDays: 30, exportUrlTtlSeconds: 900 },
+    ),
+    // ---- end audit ----
   })
   .check(
     z.superRefine((cfg, ctx) => {
