@@ -281,12 +281,34 @@ async function submit(item: Item, body: DispatchBody, ctx: AuditContext, firstAt
       throw new RuleViolationError(`${job.siteId} refused the job: ${e.message}`, [{ path: 'site', problem: 'refused the job' }], 'rejected_by_site');
     }
     logger.warn('dispatch unconfirmed', { jobId: job.jobId, site: job.siteId, error: (e as Error).message });
+    if (neverSent(e)) {
+      // the site refused the connection: nothing reached it, so a retry may go ahead at once
+      // (it still looks the dispatch id up first); otherwise the lease runs out on its own
+      await updateJob(item, { leaseUntil: new Date().toISOString(), error: `${job.siteId} was unreachable: ${(e as Error).message}`.slice(0, 500) }, 'job.dispatch.unreachable', ctx).catch(() => undefined);
+    }
     throw siteUnavailable(job, e);
   }
-  return updateJob(item, { state: 'submitted', schedulerJobId: result.jobId, submittedAt: new Date().toISOString(), phase: 'pending', leaseUntil: new Date().toISOString() }, 'job.submitted', ctx, {
-    schedulerJobId: result.jobId,
-    alreadySubmitted: result.alreadySubmitted,
-  });
+  const now = new Date().toISOString();
+  const patch: Partial<JobRecord> = { state: 'submitted', schedulerJobId: result.jobId, submittedAt: now, phase: 'pending', leaseUntil: now, error: undefined };
+  const details = { schedulerJobId: result.jobId, alreadySubmitted: result.alreadySubmitted };
+  try {
+    return await updateJob(item, patch, 'job.submitted', ctx, details);
+  } catch (e) {
+    if (!(e instanceof StaleWriteError)) throw e;
+    // someone resolved it meanwhile (a GET that found the job): record ours only if it is still open
+    return updateJobFresh(job.allocationId, job.jobId, ctx, (cur) => (jobOf(cur).state === 'submitted' ? null : { patch, action: 'job.submitted', details }));
+  }
+}
+
+/** The request never left: the connection itself was refused (so the site cannot have the job). */
+function neverSent(e: unknown): boolean {
+  if (!isSchedulerError(e) || e.kind !== 'transient') return false;
+  let c: unknown = e.details.cause;
+  for (let depth = 0; c && depth < 4; depth++) {
+    if ((c as { code?: string }).code === 'ECONNREFUSED') return true;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function partitionOf(job: JobRecord): string {
@@ -346,7 +368,7 @@ async function refresh(item: Item, ctx: AuditContext): Promise<{ item: Item; sta
       if (found) {
         const now = new Date().toISOString();
         const next = await updateJobFresh(j.allocationId, j.jobId, ctx, (cur) =>
-          jobOf(cur).state === 'submitting' ? { patch: { state: 'submitted', schedulerJobId: found.jobId, submittedAt: now, leaseUntil: now, ...statusPatch(found) }, action: 'job.submitted', details: { schedulerJobId: found.jobId, resolvedBy: 'lookup' } } : null,
+          jobOf(cur).state === 'submitting' ? { patch: { state: 'submitted', schedulerJobId: found.jobId, submittedAt: now, leaseUntil: now, error: undefined, ...statusPatch(found) }, action: 'job.submitted', details: { schedulerJobId: found.jobId, resolvedBy: 'lookup' } } : null,
         );
         return { item: next, stale: false };
       }

@@ -7,10 +7,9 @@
 import { runtimeConfig } from '../../shared/config';
 import type { AuditContext } from '../../shared/store/write-path';
 import { getAllocationItem, allocationOf } from '../../ledger/store';
-import { toMc } from '../../domain/ledger/money';
 import { desiredAccounts } from '../desired';
-import { converge, type ConvergeResult } from '../converge';
-import { driverFor, withCredentialRefresh } from '../sites';
+import type { ConvergeResult } from '../converge';
+import { convergeResource } from '../converge-allocation';
 import { markFailed, recordProvisioned } from '../allocation-writes';
 import { logger } from '../../shared/log';
 
@@ -47,14 +46,11 @@ export async function plan(e: FlowEvent): Promise<Plan> {
 }
 
 export async function apply(e: FlowEvent & { resourceKey: string }): Promise<ConvergeResult> {
-  const item = await getAllocationItem(e.allocationId);
-  if (!item) return { resourceKey: e.resourceKey, siteId: e.resourceKey.split('/')[0], account: '', exists: false, changes: [], deferred: [] };
-  const cfg = runtimeConfig();
-  const desired = desiredAccounts(allocationOf(item), cfg.sites, { now: new Date(), overdraftMc: toMc(cfg.policy.overdraftCredits) }).accounts.find((a) => a.resourceKey === e.resourceKey);
-  if (!desired) return { resourceKey: e.resourceKey, siteId: e.resourceKey.split('/')[0], account: '', exists: false, changes: [], deferred: [] };
-  const result = await withCredentialRefresh(() => converge(driverFor(desired.siteId), desired));
-  if (result.changes.length || result.deferred.length) logger.info('converged', { allocationId: e.allocationId, resource: e.resourceKey, account: result.account, changes: result.changes.map((c) => c.action), deferred: result.deferred.length });
-  return result;
+  const result = await convergeResource(e.allocationId, e.resourceKey);
+  if (!result) return { resourceKey: e.resourceKey, siteId: e.resourceKey.split('/')[0], account: '', exists: false, changes: [], deferred: [] };
+  if (result.changes.length || result.deferred.length) logger.info('converged', { allocationId: e.allocationId, resource: e.resourceKey, account: result.account, changes: result.changes.map((c) => c.action), deferred: result.deferred.length, passes: result.passes });
+  const { passes: _passes, ...out } = result;
+  return out;
 }
 
 export async function record(e: FlowEvent & { applied: ConvergeResult[] }): Promise<{ allocationId: string; state: string; recorded: string[]; changes: number }> {

@@ -14,7 +14,8 @@ import { newId } from '../../domain/ids';
 import { ACCOUNT_PREFIX } from '../../domain/scheduler-mapping';
 import type { AccountState } from '../driver';
 import { desiredAccounts, type DesiredAccount } from '../desired';
-import { converge, inStep, type AccountChange, type ChangeAction } from '../converge';
+import { inStep, type AccountChange, type ChangeAction } from '../converge';
+import { convergeResource } from '../converge-allocation';
 import { driverFor, siteOf, withCredentialRefresh } from '../sites';
 import { CONNECTOR_REASON, recordProvisioned } from '../allocation-writes';
 import { recordReconcileRun } from '../state';
@@ -93,9 +94,10 @@ export async function reconcileSite(siteId: string, opts: { now?: Date; requestI
     for (const d of mine) {
       result.accountsChecked += 1;
       try {
-        const r = await withCredentialRefresh(() => converge(driver, d, accounts.get(d.account) ?? null));
+        const r = await convergeResource(a.id, d.resourceKey, { known: accounts.get(d.account) ?? null, now: () => started });
+        if (!r) continue;
         result.changes.push(...r.changes.map((c) => ({ ...c, allocationId: a.id, resourceKey: d.resourceKey })));
-        result.deferred.push(...r.deferred.map((x) => ({ ...x, allocationId: a.id, account: d.account })));
+        result.deferred.push(...r.deferred.map((x) => ({ ...x, allocationId: a.id, account: r.account })));
       } catch (e) {
         failed = true;
         const err = e as Error & { retryable?: boolean };
