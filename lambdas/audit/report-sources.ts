@@ -1,11 +1,14 @@
 // What the reports read, each in one function, so a new data source is wired in one place.
 //   allocations  the main table's allocation items (gsi1 ALLOCATIONS; gsi2 ALLOCSTATE#<state>)
-//   proposals    calls and proposals of the approval capability            → readFairnessInputs
-//   award plans  stored award plans / chair overrides of a call            → readAwardPlans
+//   proposals    calls and submitted proposals of the approval capability  → readFairnessInputs
+//   award plans  stored award plans and chair overrides of each call       → readAwardPlans
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
-import { gsi } from '../shared/store/keys';
+import { approvalGsi, approvalKeys, gsi } from '../shared/store/keys';
+import type { Item } from '../shared/store/write-path';
 import { allocationOf } from '../ledger/store';
+import { callOf, getItem, proposalOf, queryIndex } from '../approval/store';
+import { PROPOSAL_STATES } from '../domain/approval/model';
 import type { AllocationFacts, CallFacts, FairnessReport, ProposalFacts } from './reports';
 
 export interface AllocationFilters {
@@ -60,26 +63,67 @@ export interface FairnessInputs {
   source: FairnessReport['source'];
 }
 
-/**
- * Calls and submitted proposals, for the fairness report.
- * HOOK(approval): the approval capability (lambdas/approval/**: calls, proposals with org type,
- * field, requested credits per resource, states, decisions with awarded credits) is not in the
- * repository yet. Until it is, this returns no calls and no proposals, and `source` says so; the
- * report keeps its full shape. Wiring it is this one function: list the calls, then each call's
- * proposals, and map them to CallFacts / ProposalFacts (awardedMc = the approving decision's credits).
- */
-export async function readFairnessInputs(_filter: { callId?: string }): Promise<FairnessInputs> {
-  return { calls: [], proposals: [], source: { proposals: 'none: the approval capability is not deployed yet', awardPlans: AWARD_PLAN_SOURCE } };
+/** Every state a submitted proposal can be in (drafts are not part of the report). */
+const SUBMITTED_STATES = PROPOSAL_STATES.filter((s) => s !== 'draft');
+
+async function allPages(index: 'gsi1' | 'gsi2', pk: string, skBeginsWith?: string): Promise<Item[]> {
+  const out: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await queryIndex(index, pk, { limit: 500, startKey, skBeginsWith, forward: true });
+    out.push(...page.items);
+    startKey = page.nextKey;
+  } while (startKey);
+  return out;
 }
 
-const AWARD_PLAN_SOURCE = 'none: award plans are not stored yet';
+/**
+ * Calls and submitted proposals (approval capability: calls by gsi1 CALLS, proposals by gsi2
+ * PROPSTATE#<state> with gsi2sk = callId#...). Awarded credits are the approving decision's.
+ */
+export async function readFairnessInputs(filter: { callId?: string }): Promise<FairnessInputs> {
+  const callItems = filter.callId ? [await getItem(approvalKeys.call(filter.callId))].filter((x): x is Item => !!x) : await allPages('gsi1', approvalGsi.allCalls);
+  const calls: CallFacts[] = callItems.map(callOf).map((c) => ({ id: c.id, title: c.title, capacityMc: c.capacityMc ?? {}, fairnessFloors: (c.fairnessFloors ?? {}) as Record<string, number> }));
+  const proposals: ProposalFacts[] = [];
+  for (const state of SUBMITTED_STATES) {
+    for (const item of await allPages('gsi2', approvalGsi.proposalsInState(state), filter.callId ? `${filter.callId}#` : undefined)) {
+      const p = proposalOf(item);
+      proposals.push({
+        id: p.id, callId: p.callId, orgType: p.pi?.orgType ?? null, field: p.field ?? null, state: p.state, requestedMc: p.requestedMc ?? {},
+        awardedMc: p.state === 'approved' && p.decision?.outcome === 'approve' ? (p.decision.creditsMc ?? null) : null,
+      });
+    }
+  }
+  return { calls, proposals, source: { proposals: 'approval: calls and submitted proposals, decisions with awarded credits', awardPlans: AWARD_PLAN_SOURCE } };
+}
+
+const AWARD_PLAN_SOURCE = 'award plans stored by POST /v1/calls/{callId}/award-plan, with the chair overrides';
 
 /**
- * The stored award plans and chair overrides of each call, newest first.
- * HOOK(award-plan): POST /v1/calls/{callId}/award-plan does not store its plans yet. When it does,
- * read them here (one call's plans by its key) and return a JSON summary per plan (planId, createdAt,
- * createdBy, objective, per-resource and per-org-type awards, overrides with their reasons).
+ * The stored award plans of each call, newest first: a summary of each (the plan body itself is
+ * GET /v1/calls/{callId}/award-plans/{planId}), with the chair's overrides and their reasons.
+ * Plans live at pk PLAN#<callId>, sk PLAN#<planId> (lambdas/recommendation/award-plan-handler.ts).
  */
-export async function readAwardPlans(_callIds: readonly string[]): Promise<Map<string, Record<string, unknown>[]>> {
-  return new Map();
+export async function readAwardPlans(callIds: readonly string[]): Promise<Map<string, Record<string, unknown>[]>> {
+  const out = new Map<string, Record<string, unknown>[]>();
+  for (const callId of callIds) {
+    const plans: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await ddb().send(
+        new QueryCommand({
+          TableName: mainTable(),
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': `PLAN#${callId}` },
+          ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      plans.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    if (plans.length) out.set(callId, plans);
+  }
+  return out;
 }
