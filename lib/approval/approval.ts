@@ -9,7 +9,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -91,16 +90,18 @@ export class Approval extends Construct {
     );
     props.api.addRoutes(approvalApi, this.apiFn);
 
-    const flowLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention: props.defaults.logRetentionDays as logs.RetentionDays, removalPolicy });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: machineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(APPROVAL_ASL),
       definitionSubstitutions: { FlowFunctionArn: this.flowFn.functionArn },
       tracingEnabled: true,
-      // Execution data holds proposal ids only, but task tokens too: they stay out of the logs.
-      logs: { destination: flowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    acknowledge(
+      this.stateMachine,
+      'AwsSolutions-SF1',
+      'Executions keep their full history in Step Functions (every state, input and error, 90 days), each step logs to the flow function\'s log group, and the proposal records any error; CloudWatch Logs delivery for a state machine needs logs:*LogDelivery on "*", which no KAIRR role may hold.',
+    );
     this.flowFn.grantInvoke(this.stateMachine);
     acknowledge(
       this.stateMachine.role,
@@ -110,7 +111,7 @@ export class Approval extends Construct {
     acknowledge(
       this.stateMachine.role,
       'AwsSolutions-IAM5[Resource::*]',
-      'Step Functions delivers logs (logs:CreateLogDelivery, GetLogDelivery, ListLogDeliveries, ...) and X-Ray traces through APIs that take no resource-level permissions; AWS documents "*" for them.',
+      'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) does not support resource-level permissions; it is the only wildcard resource this role holds.',
     );
 
     // ---- notifications ----
