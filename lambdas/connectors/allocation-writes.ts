@@ -58,7 +58,8 @@ export async function recordProvisioned(
       state: toState,
       updatedAt: now,
     };
-    if (clearReason) delete after.stateReason;
+    // undefined, not deleted: the stored item is merged over the previous one, so a missing key would keep the old reason
+    if (clearReason) after.stateReason = undefined;
     const sideWrites: SideWrite[] = fresh.map((p) => ({
       put: { ...keys.schedulerAccount(p.siteId, p.account), allocationId: a.id, resource: p.resourceKey, siteId: p.siteId, account: p.account, recordedAt: now },
       // never take over an account another allocation recorded

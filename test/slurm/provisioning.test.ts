@@ -10,7 +10,7 @@ import { creditsToGpuMinutes, slurmAccountName } from '../../lambdas/domain/sche
 import { findResource, rateAt } from '../../lambdas/domain/catalogue';
 import { newId } from '../../lambdas/domain/ids';
 import { restd, sacctmgrAssocs, slurmCli, waitFor } from './support/clusters';
-import { ADMIN_CTX, BOB, startHarness, statesEntered, taskErrors, type Harness } from './support/kairr';
+import { ADMIN_CTX, BOB, foreignAccount, startHarness, statesEntered, taskErrors, type Harness } from './support/kairr';
 
 jest.setTimeout(10 * 60_000);
 
@@ -107,9 +107,7 @@ describe('failures', () => {
     const id = newId('alloc');
     const account = slurmAccountName(id, 'gh200');
     // someone else's account with the name KAIRR would use, in another project's part of the tree
-    // (not under root: that is where an interrupted 22.05 limit change leaves KAIRR's own accounts)
-    slurmCli(h.clusters.kisti6, 'sacctmgr', '-i', 'add', 'account', 'otherproj', 'parent=root', 'description=other', 'organization=other');
-    slurmCli(h.clusters.kisti6, 'sacctmgr', '-i', 'add', 'account', account, 'parent=otherproj', 'description=not-kairr', 'organization=other');
+    foreignAccount(h.clusters.kisti6, account);
 
     try {
       await h.award({ 'kisti6/gh200': 1 }, { id });

@@ -29,7 +29,7 @@ import { toMc } from '../../../lambdas/domain/ledger/money';
 import { newId } from '../../../lambdas/domain/ids';
 import { callerToContext, type Caller } from '../../../lambdas/shared/http/caller';
 import type { AuditContext } from '../../../lambdas/shared/store/write-path';
-import { CLUSTERS_JSON, loadClusters, REPO_ROOT, waitFor, type LocalCluster } from './clusters';
+import { CLUSTERS_JSON, loadClusters, REPO_ROOT, slurmCli, waitFor, type LocalCluster } from './clusters';
 
 export const REGION = 'ap-northeast-2';
 export const ACCOUNT = '000000000000';
@@ -202,4 +202,18 @@ export function taskErrors(sfn: LocalSfn, executionArn: string): string[] {
     .history(executionArn)
     .filter((e) => e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed')
     .map((e) => e.taskFailedEventDetails?.error ?? e.lambdaFunctionFailedEventDetails?.error ?? '');
+}
+
+/**
+ * Another project's account with the name KAIRR would use for (allocationId, resource): created by
+ * hand under the parent "otherproj" (not root: that is where an interrupted 22.05 limit change leaves
+ * KAIRR's own accounts, which KAIRR takes back).
+ */
+export function foreignAccount(cluster: LocalCluster, account: string): void {
+  try {
+    slurmCli(cluster, 'sacctmgr', '-i', 'add', 'account', 'otherproj', 'parent=root', 'description=other', 'organization=other');
+  } catch (e) {
+    if (!/already exist/i.test((e as Error).message)) throw e;
+  }
+  slurmCli(cluster, 'sacctmgr', '-i', 'add', 'account', account, 'parent=otherproj', 'description=not-kairr', 'organization=other');
 }
