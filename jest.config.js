@@ -2,7 +2,8 @@
 //   unit   - domain logic and handlers in-process, against DynamoDB Local where they store data
 //   infra  - CDK assertions and cdk-nag on the synthesized template
 //   e2e    - HTTP against a running KAIRR (the local runtime by default, or KAIRR_API_URL)
-//   slurm  - connector suite against the real local Slurm clusters (scripts/slurm/start.sh)
+//   slurm  - connector suite against the real local Slurm clusters (scripts/slurm/start.sh); run
+//            on its own and in band (`npm test` does): some of its tests stop and restart slurmrestd
 // Type checking is `npm run typecheck` (part of `npm test`); ts-jest only transpiles (tsconfig has isolatedModules).
 // The machine runs Node 20 (Lambda runs 24); the SDK's notice about its future Node 22 floor is known.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

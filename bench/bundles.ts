@@ -17,16 +17,26 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Median time to require() a bundle in a fresh node process (module init only, no invocation). */
-function coldInitMs(file: string, env: Record<string, string>): number {
+/** Time to require() a bundle in a fresh node process (module init only, no invocation). */
+function coldInitOnce(file: string, env: Record<string, string>): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
-  const times: number[] = [];
+  const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-2', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr}`);
+  return Number(r.stdout);
+}
+
+/**
+ * Medians of the handler's and its baseline's init times, measured alternately (handler, baseline,
+ * handler, ...) so that load from other work on the machine affects both alike.
+ */
+function pairedInitMs(handler: string, handlerEnv: Record<string, string>, baseline: string | undefined): { handler: number; baseline: number } {
+  const h: number[] = [];
+  const b: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-2', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr}`);
-    times.push(Number(r.stdout));
+    h.push(coldInitOnce(handler, handlerEnv));
+    if (baseline) b.push(coldInitOnce(baseline, {}));
   }
-  return median(times);
+  return { handler: median(h), baseline: baseline ? median(b) : 0 };
 }
 
 const sdkPackageOf = (input: string) => /node_modules\/(@aws-sdk\/(?:client-[^/]+|lib-[^/]+))\//.exec(input)?.[1];
@@ -40,23 +50,24 @@ async function main(): Promise<void> {
   for (const fn of functionsOf(template)) {
     const entry = template.resources[fn.logicalId].Metadata?.['kairr:entry'] as string | undefined;
     if (!entry) continue;
-    const name = entry.replace(/^lambdas\//, '').replace(/\/handler\.ts$/, '').replace(/[^a-z0-9]+/gi, '_');
+    const name = entry.replace(/^lambdas\//, '').replace(/\/handler\.ts$/, '').replace(/\.ts$/, '').replace(/[^a-z0-9]+/gi, '_');
     // Which SDK clients does the shipped handler hold? Ask esbuild with the same entry.
     const meta = await build({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, platform: 'node', target: 'node22', write: false, metafile: true, minify: true, logLevel: 'silent', define: { 'process.env.KAIRR_CONFIG': '"{}"' } });
     const clients = [...new Set(Object.keys(meta.metafile!.inputs).map(sdkPackageOf).filter((x): x is string => !!x))].sort();
     const sizeKb = statSync(fn.handlerFile).size / 1024;
     const env = { ...fn.environment, KAIRR_CONFIG: '{}' };
-    const initMs = coldInitMs(fn.handlerFile, env);
     let baseKb = 0;
-    let baseMs = 0;
+    let baseOut: string | undefined;
     if (clients.length) {
       const baseEntry = join(work, `${name}-baseline.js`);
       writeFileSync(baseEntry, clients.map((c, i) => `exports.c${i} = require(${JSON.stringify(c)});`).join('\n'));
-      const baseOut = join(work, `${name}-baseline.bundle.js`);
+      baseOut = join(work, `${name}-baseline.bundle.js`);
       await build({ entryPoints: [baseEntry], bundle: true, platform: 'node', target: 'node22', minify: true, outfile: baseOut, nodePaths: [join(REPO_ROOT, 'node_modules')], logLevel: 'silent' });
       baseKb = statSync(baseOut).size / 1024;
-      baseMs = coldInitMs(baseOut, {});
     }
+    const paired = pairedInitMs(fn.handlerFile, env, baseOut);
+    const initMs = paired.handler;
+    const baseMs = paired.baseline;
     const r = (x: number) => Math.round(x * 10) / 10;
     figures[`${name}_kb`] = r(sizeKb);
     figures[`${name}_init_ms`] = r(initMs);
@@ -69,7 +80,8 @@ async function main(): Promise<void> {
       `${relative(REPO_ROOT, join(REPO_ROOT, entry)).padEnd(34)} ${r(sizeKb).toFixed(1).padStart(8)} KB ${r(initMs).toFixed(1).padStart(7)} ms   baseline [${clients.join(', ') || 'no SDK client'}] ${r(baseKb).toFixed(1)} KB ${r(baseMs).toFixed(1)} ms   over: +${r(sizeKb - baseKb).toFixed(1)} KB +${r(initMs - baseMs).toFixed(1)} ms`,
     );
   }
-  console.log(`Cold module init: median of ${RUNS} fresh node ${process.version} processes per bundle.\n`);
+  const os = await import('node:os');
+  console.log(`Cold module init: median of ${RUNS} fresh node ${process.version} processes per bundle, handler and baseline alternating; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores.\n`);
   console.log(`${'handler'.padEnd(34)} ${'size'.padStart(11)} ${'init'.padStart(10)}`);
   for (const row of rows) console.log(row);
   console.log('\nTargets: each handler at most +100 KB and +20 ms over its own baseline; one with no SDK client at most 100 KB and 30 ms in all.');
