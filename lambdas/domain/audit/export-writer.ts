@@ -8,7 +8,7 @@ import { finished } from 'node:stream/promises';
 import { canonicalParts, checkEvent, isIsoMillis, type AuditEvent } from './event';
 import { ChainTracker, type ChainProblem } from './chain';
 import { CSV_HEADER, csvRecordWithDetails } from './csv';
-import { sha256Hex } from './jcs';
+import { canonicalJsonUnchecked, sha256Hex } from './jcs';
 import {
   MANIFEST_FILE_NAME, MANIFEST_VERSION, dataFileName, normaliseHeads, sealManifest, serializeManifest,
   type AnchorRef, type ExportFormat, type ExportManifest, type ManifestFile, type ManifestStream, type StreamHead,
@@ -61,6 +61,15 @@ export interface ExportWriterOptions {
    * order are always refused.
    */
   onBrokenChain?: 'throw' | 'export';
+  /**
+   * Recompute each event's hash from its content and compare (default true). false trusts the
+   * stored hash: links (prevHash = the previous event's hash), seq, order and shape are still
+   * checked, but an event whose content was edited without re-hashing is written without being
+   * listed as an anomaly. The export's evidence is unchanged (the verifier recomputes every hash
+   * offline); only the early warning at export time is lost. Saves the SHA-256 per event, and for
+   * CSV the canonical text too.
+   */
+  checkHashes?: boolean;
   chunkBytes?: number;
 }
 
@@ -163,6 +172,7 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
   const heads = normaliseHeads(opts.chainHeads);
   const headByStream = new Map(heads.map((h) => [h.stream, h]));
   const exportBroken = opts.onBrokenChain === 'export';
+  const checkHashes = opts.checkHashes ?? true;
   const format = opts.format;
   const header = format === 'csv' ? CSV_HEADER : '';
 
@@ -239,12 +249,24 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
       const head = headByStream.get(e.stream);
       if (head && e.seq > head.seq) refuse(e, 'seq', `is beyond the stream's head at export time (seq ${head.seq})`);
 
-      const { head: jcsHead, tail: jcsTail, details: jcsDetails } = canonicalParts(e);
-      // Hashing flattens `unhashed`; the JSONL line is then cut from it rather than from the
-      // head and tail ropes, so the text is walked once more (when encoded), not twice.
-      const unhashed = jcsHead + jcsTail;
-      const computed = sha256Hex(unhashed);
-      if (computed !== e.hash) noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `content does not match its hash (computed ${computed})` });
+      let record: string;
+      if (format === 'csv' && !checkHashes) {
+        record = csvRecordWithDetails(e, e.details === null ? 'null' : canonicalJsonUnchecked(e.details));
+      } else if (!checkHashes) {
+        const { head: jcsHead, tail: jcsTail } = canonicalParts(e);
+        record = jcsHead + ',"hash":"' + e.hash + '"' + jcsTail + '\n';
+      } else {
+        const { head: jcsHead, tail: jcsTail, details: jcsDetails } = canonicalParts(e);
+        // Hashing flattens `unhashed`; the JSONL line is then cut from it rather than from the
+        // head and tail ropes, so the text is walked once more (when encoded), not twice.
+        const unhashed = jcsHead + jcsTail;
+        const computed = sha256Hex(unhashed);
+        if (computed !== e.hash) noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `content does not match its hash (computed ${computed})` });
+        record =
+          format === 'jsonl'
+            ? unhashed.slice(0, jcsHead.length) + ',"hash":"' + e.hash + '"' + unhashed.slice(jcsHead.length) + '\n'
+            : csvRecordWithDetails(e, jcsDetails);
+      }
       if (head && e.seq === head.seq && e.hash !== head.hash) {
         noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `differs from the stream's head hash at export time (${head.hash})` });
       }
@@ -252,10 +274,6 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
       for (const p of problems) noteChainProblem(e, p);
       if (closed) streams.push(closed);
 
-      const record =
-        format === 'jsonl'
-          ? unhashed.slice(0, jcsHead.length) + ',"hash":"' + e.hash + '"' + unhashed.slice(jcsHead.length) + '\n'
-          : csvRecordWithDetails(e, jcsDetails);
       let f = file;
       if (f && (f.records >= maxRecords || (!surelyFits(f, record) && !(await fitsExactly(f, record))))) {
         await closeFile();
