@@ -131,9 +131,12 @@ export const handler = createHandler(approvalApi, {
     return { body: { items, nextToken: encodeToken(page.nextKey, scope) } };
   },
 
-  async submitReview({ caller, params, body, requestId }) {
-    const a = await submitReview(caller, params.id, body, ctxOf(caller, requestId, 'reviewer'));
-    return { status: 201, body: assignmentView(a) };
+  async submitReview({ caller, params, body, requestId, idempotencyKey }) {
+    const res = await idempotent({ operation: `review:${params.id}`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
+      const a = await submitReview(caller, params.id, body, ctxOf(caller, requestId, 'reviewer'), (x) => record({ status: 201, body: assignmentView(x) }));
+      return { status: 201, body: assignmentView(a) };
+    });
+    return { status: res.status, body: res.body, headers: replayHeaders(res.replayed) };
   },
 
   async listReviews({ caller, params }) {
@@ -142,15 +145,23 @@ export const handler = createHandler(approvalApi, {
     return { body: { proposalId: p.id, round: p.round, reviewSummary: p.reviewSummary ?? null, assignments: assignments.map((a) => staffReviewView(a, call.reviewerPool)) } };
   },
 
-  async declareConflict({ caller, params, body, requestId }) {
+  async declareConflict({ caller, params, body, requestId, idempotencyKey }) {
     const role = hasRole(caller, 'reviewer') ? 'reviewer' : 'chair';
-    return { status: 201, body: await declareConflict(caller, params.id, body.reason, ctxOf(caller, requestId, role, body.reason)) };
+    const res = await idempotent({ operation: `conflict:${params.id}`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => ({
+      status: 201,
+      body: await declareConflict(caller, params.id, body.reason, ctxOf(caller, requestId, role, body.reason), (r) => record({ status: 201, body: r })),
+    }));
+    return { status: res.status, body: res.body, headers: replayHeaders(res.replayed) };
   },
 
-  async decide({ caller, params, body, requestId }) {
-    const p = await decide(caller, params.id, body, ctxOf(caller, requestId, 'chair', body.reason));
-    const reviews = (await listAssignments(p.id)).map((x) => x.assignment);
-    return { body: decisionResponse(p, reviews) };
+  async decide({ caller, params, body, requestId, idempotencyKey }) {
+    const res = await idempotent({ operation: `decision:${params.id}`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
+      // The reviews are settled once the proposal awaits a decision; read them first so the stored answer is complete.
+      const reviews = (await listAssignments(params.id)).map((x) => x.assignment);
+      const p = await decide(caller, params.id, body, ctxOf(caller, requestId, 'chair', body.reason), (after) => record({ status: 200, body: decisionResponse(after, reviews) }));
+      return { status: 200, body: decisionResponse(p, reviews) };
+    });
+    return { status: res.status, body: res.body, headers: replayHeaders(res.replayed) };
   },
 
   async replaceReviewer({ caller, params, body, requestId }) {

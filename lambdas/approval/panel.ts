@@ -2,7 +2,7 @@
 // assignments, and handing a slot to someone else (conflict, chair's replacement, timeout). Shared
 // by the flow's steps and the review API; every write keeps each reviewer's load counter exact.
 import { domainEvent } from '../shared/events/outbox';
-import type { AuditContext, Change, ImmutablePut } from '../shared/store/write-path';
+import type { AuditContext, Change, ImmutablePut, SideWrite } from '../shared/store/write-path';
 import { RuleViolationError } from '../domain/errors';
 import type { DomainEvent } from '../domain/events';
 import { assignmentId, conflictOf, CONFLICT_TEXT, pickReviewers, type Assignment, type Call, type PoolReviewer, type Proposal } from '../domain/approval';
@@ -64,6 +64,8 @@ export interface HandOver {
   /** Written in the same transaction (e.g. the declared conflict). */
   extraChanges?: Change[];
   puts?: ImmutablePut[];
+  /** Side writes of the same transaction, given whether someone took the slot (e.g. an Idempotency-Key record). */
+  sideWrites?: (reassigned: boolean) => SideWrite[];
 }
 
 /**
@@ -100,6 +102,6 @@ export async function handOver(ctx: AuditContext, p: Proposal, call: Call, h: Ha
   }
   const changes = [...(h.extraChanges ?? []), ...closeChanges(h.current, h.closeAs, h.closeReason, loads.get(cur.reviewerSub)!, now)];
   if (next) changes.push(...openChanges(next, loads.get(next.reviewerSub)!, now));
-  await commitApproval(ctx, { changes, puts: h.puts, events: next ? [assignedEvent(next)] : [] });
+  await commitApproval(ctx, { changes, puts: h.puts, sideWrites: h.sideWrites?.(!!next), events: next ? [assignedEvent(next)] : [] });
   return next;
 }

@@ -4,7 +4,7 @@
 // moved on meanwhile, the flow's next step reads the item and sees the answer anyway.
 import type { Caller } from '../shared/http/caller';
 import { hasRole } from '../shared/http/caller';
-import { retryOnStale, StaleWriteError, type AuditContext, type Change, type Item } from '../shared/store/write-path';
+import { retryOnStale, StaleWriteError, type AuditContext, type Change, type Item, type SideWrite } from '../shared/store/write-path';
 import { approvalKeys } from '../shared/store/keys';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors';
 import { toMc } from '../domain/ledger/money';
@@ -72,7 +72,7 @@ async function requireChairFree(caller: Caller, p: Proposal, what: string): Prom
 
 // ---- reviewers ------------------------------------------------------------------------------
 
-export async function submitReview(caller: Caller, proposalId: string, body: ReviewBody, ctx: AuditContext): Promise<Assignment> {
+export async function submitReview(caller: Caller, proposalId: string, body: ReviewBody, ctx: AuditContext, sideWrites: (a: Assignment) => SideWrite[] = () => []): Promise<Assignment> {
   const done = await retryOnStale(async () => {
     const { proposal: p } = await readProposal(proposalId);
     const mine = await myAssignment(p, caller.sub);
@@ -85,15 +85,22 @@ export async function submitReview(caller: Caller, proposalId: string, body: Rev
     const { taskToken, ...rest } = a;
     const after: Assignment = { ...rest, status: 'submitted', closedAt: now.toISOString(), review: { scores: body.scores, comments: body.comments, ...(body.confidentialComments ? { confidentialComments: body.confidentialComments } : {}), recommendation: body.recommendation, submittedAt: now.toISOString() } };
     const load = (await readLoads([caller.sub])).get(caller.sub)!;
-    await commitApproval(ctx, { changes: [assignmentChange(mine.item, after, 'assignment.review', { recommendation: body.recommendation }), loadChange(load, -1, now.toISOString())] });
+    await commitApproval(ctx, { changes: [assignmentChange(mine.item, after, 'assignment.review', { recommendation: body.recommendation }), loadChange(load, -1, now.toISOString())], sideWrites: sideWrites(after) });
     return { after, taskToken };
   });
   if (done.taskToken) await completeTask(done.taskToken, { status: 'submitted', assignmentId: `${done.after.proposalId}.${done.after.round}.${done.after.slot}.${done.after.seq}` });
   return done.after;
 }
 
-export async function declareConflict(caller: Caller, proposalId: string, reason: string, ctx: AuditContext): Promise<{ proposalId: string; declaredAt: string; reassigned: boolean }> {
+export interface ConflictRecord {
+  proposalId: string;
+  declaredAt: string;
+  reassigned: boolean;
+}
+
+export async function declareConflict(caller: Caller, proposalId: string, reason: string, ctx: AuditContext, sideWrites: (r: ConflictRecord) => SideWrite[] = () => []): Promise<ConflictRecord> {
   const now = ctx.now ?? new Date();
+  const record = (reassigned: boolean) => sideWrites({ proposalId, declaredAt: now.toISOString(), reassigned });
   const out = await retryOnStale(async () => {
     const { proposal: p } = await readProposal(proposalId);
     const conflictKey = approvalKeys.conflict(p.id, caller.sub);
@@ -107,11 +114,11 @@ export async function declareConflict(caller: Caller, proposalId: string, reason
     if (mine && mine.assignment.status === 'assigned') {
       if (p.state !== 'in-review') throw new ConflictError(`Proposal ${proposalId} is ${p.state}`, [], 'not_in_review');
       const { call } = await readCall(p.callId);
-      const next = await handOver(ctx, p, call, { current: mine, closeAs: 'conflicted', closeReason: 'the reviewer declared a conflict of interest', origin: 'conflict', extraChanges: [conflictRecord] }, now);
+      const next = await handOver(ctx, p, call, { current: mine, closeAs: 'conflicted', closeReason: 'the reviewer declared a conflict of interest', origin: 'conflict', extraChanges: [conflictRecord], sideWrites: record }, now);
       return { taskToken: mine.assignment.taskToken, reassigned: !!next };
     }
     if (mine && mine.assignment.status === 'submitted') throw new ConflictError('You have already submitted your review; ask the chair to set it aside', [], 'already_reviewed');
-    await commitApproval(ctx, { changes: [conflictRecord] });
+    await commitApproval(ctx, { changes: [conflictRecord], sideWrites: record(false) });
     return { taskToken: undefined, reassigned: false };
   }).catch((e) => {
     if (e instanceof StaleWriteError && e.subject.startsWith('conflict/')) throw new ConflictError('You have already declared a conflict on this proposal', [], 'already_declared');
@@ -152,10 +159,24 @@ export async function replaceReviewer(caller: Caller, proposalId: string, review
  * credits on the call in the same transaction as the decision (conditioned on the call item's
  * auditSeq), so concurrent approvals are serialised and never overspend the call.
  */
-export async function decide(caller: Caller, proposalId: string, body: DecisionBody, ctx: AuditContext): Promise<Proposal> {
+/** The same decision as recorded (a retried request), compared on what the chair sent. */
+function sameDecision(d: DecisionRecord | undefined, body: DecisionBody, caller: Caller): boolean {
+  if (!d || d.automatic || d.decidedBy !== caller.sub || d.outcome !== body.decision || d.reason !== body.reason) return false;
+  if (body.decision !== 'approve') return true;
+  const sent = Object.fromEntries(Object.entries(body.credits).map(([k, v]) => [k, toMc(v)]));
+  const had = d.creditsMc ?? {};
+  return Object.keys(sent).length === Object.keys(had).length && Object.entries(sent).every(([k, v]) => had[k] === v);
+}
+
+export async function decide(caller: Caller, proposalId: string, body: DecisionBody, ctx: AuditContext, sideWrites: (p: Proposal) => SideWrite[] = () => []): Promise<Proposal> {
   const out = await retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(proposalId);
     await requireChairFree(caller, p, 'decide on');
+    if (p.decision && p.decision.round === p.round && sameDecision(p.decision, body, caller)) {
+      // A retry of a decision that was recorded: answer the flow again (harmless if it already has it).
+      const dec = await readDecision(p.id, p.round);
+      return { after: p, taskToken: dec?.decision.taskToken };
+    }
     if (p.state !== 'in-review' || p.stage !== 'awaiting-decision') {
       if (p.decision && p.decision.round === p.round && !p.decision.automatic) throw new ConflictError(`Proposal ${proposalId} has already been decided (${p.decision.outcome})`, [], 'already_decided');
       throw new ConflictError(`Proposal ${proposalId} is not awaiting a decision (it is ${p.state}${p.stage ? `, ${p.stage}` : ''})`, [], 'not_awaiting_decision');
@@ -179,10 +200,10 @@ export async function decide(caller: Caller, proposalId: string, body: DecisionB
     }
     changes.unshift(proposalChange(item, after, `proposal.decision.${body.decision}`, { round: p.round }));
     changes.push(decisionChange(dec.item, { ...dec.decision, decision: record }, 'decision.record', { outcome: body.decision }));
-    await commitApproval({ ...ctx, reason: body.reason }, { changes, events: [decidedEvent(after, record)] });
+    await commitApproval({ ...ctx, reason: body.reason }, { changes, sideWrites: sideWrites(after), events: [decidedEvent(after, record)] });
     return { after, taskToken: dec.decision.taskToken };
   });
-  await completeTask(out.taskToken, { outcome: body.decision });
+  if (out.taskToken) await completeTask(out.taskToken, { outcome: body.decision });
   return out.after;
 }
 

@@ -294,6 +294,30 @@ describe('reviews and decisions', () => {
     expect(listed.reviewSummary).toBeUndefined();
   });
 
+  it('takes a retried review, conflict or decision once (Idempotency-Key, or the same decision sent again)', async () => {
+    const { p, assigned } = await inReview();
+    const key = { 'idempotency-key': `review-${p.id}` };
+    for (const s of assigned) {
+      const who = caller(s, ['reviewer']);
+      await assignmentOf(who, p.id);
+      const first = await as(who).post(`/v1/proposals/${p.id}/reviews`, reviewBody(), key);
+      const again = await as(who).post(`/v1/proposals/${p.id}/reviews`, reviewBody(), key);
+      expect([first.status, again.status]).toEqual([201, 201]);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+    }
+    await until('awaiting a decision', async () => ((await as(admin).get(`/v1/proposals/${p.id}`)).body.stage === 'awaiting-decision' ? true : undefined));
+    const awarded = async () => (await as(admin).get(`/v1/calls/${callId}`)).body.capacity.find((c: any) => c.resource === 'spc/h200').awarded;
+    const before = await awarded();
+    const body = { decision: 'approve', credits: { 'spc/h200': 300 }, reason: 'Fund part of it.' };
+    const results = [await as(chair).post(`/v1/proposals/${p.id}/decision`, body), await as(chair).post(`/v1/proposals/${p.id}/decision`, body)];
+    expect(results.map((r) => r.status)).toEqual([200, 200]);
+    expect(await awarded()).toBe(before + 300);
+    expect((await as(chair).post(`/v1/proposals/${p.id}/decision`, { ...body, reason: 'Changed my mind.' })).status).toBe(409);
+    await until('the award', async () => ((await as(admin).get(`/v1/proposals/${p.id}`)).body.state === 'approved' ? true : undefined));
+    expect(await awarded()).toBe(before + 300);
+  });
+
   it('refuses an award above the request or for a resource not requested (422), and a decision out of turn (409)', async () => {
     const early = await inReview();
     expect((await as(chair).post(`/v1/proposals/${early.p.id}/decision`, { decision: 'reject', reason: 'Too early.' })).status).toBe(409);
