@@ -135,14 +135,20 @@ export async function listCalls(status: 'open' | 'upcoming' | 'closed' | 'all', 
   const skAbove = status === 'open' || status === 'upcoming' ? now.toISOString() : undefined;
   const items: Call[] = [];
   let start = decodeToken(nextToken, scope);
-  // Read pages until the page is full or the index is exhausted (filters may drop items).
+  // Read pages until the page is full or the index is exhausted (the window filter may drop items).
+  // A full page ends at its last item, so the next page starts right after it.
   do {
     const page = await queryIndex('gsi1', approvalGsi.allCalls, { limit, startKey: start, skAbove, forward: status !== 'closed' });
+    start = page.nextKey;
     for (const it of page.items) {
       const c = callOf(it);
-      if (status === 'all' || windowState(c, now) === status) items.push(c);
+      if (status !== 'all' && windowState(c, now) !== status) continue;
+      items.push(c);
+      if (items.length === limit) {
+        start = { pk: it.pk, sk: it.sk, gsi1pk: it.gsi1pk, gsi1sk: it.gsi1sk };
+        break;
+      }
     }
-    start = page.nextKey;
   } while (start && items.length < limit);
   return { items, nextKey: start };
 }

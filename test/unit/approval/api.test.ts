@@ -71,6 +71,24 @@ describe('calls', () => {
     expect((await as(r).get('/v1/calls?nextToken=forged')).status).toBe(400);
   });
 
+  it('pages through the calls with an opaque token, each call once', async () => {
+    for (let i = 0; i < 3; i++) await newCall({ title: `Paged call ${i}` });
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const res = await as(researcher()).get(`/v1/calls?limit=2${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((c: any) => c.id));
+      token = res.body.nextToken;
+      pages++;
+    } while (token && pages < 100);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(pages).toBeGreaterThanOrEqual(2);
+  });
+
   it('refuses to cut capacity below what is already awarded', async () => {
     const call = await newCall();
     const r = researcher();
