@@ -143,7 +143,9 @@ export async function autoApprove(input: FlowInput): Promise<{ approved: boolean
   return retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(input.proposalId);
     assertLive(p, input.round, ['submitted']);
-    if (p.decision?.round === p.round && p.decision.outcome === 'approve') return { approved: true }; // a retry after the commit
+    // A retry after the commit: answer as the first attempt did.
+    if (p.decision?.round === p.round && p.decision.outcome === 'approve') return { approved: true };
+    if (p.tier === 'standard' && p.tierNote) return { approved: false, reason: p.tierNote };
     const { call, item: callItemBefore } = await readCall(p.callId);
     const now = new Date().toISOString();
     const demote = async (reason: string) => {
