@@ -105,8 +105,9 @@ describe('dispatch and usage', () => {
 
   it('lands the job\'s usage in the ledger exactly once, however often collection runs', async () => {
     const usageOf = async () => {
-      const entries = (await alice.get(`/v1/allocations/${allocationId}/ledger?limit=200`)).body.items as { kind: string; jobs?: { jobId: string; credits: number }[] }[];
-      return entries.filter((e) => e.kind === 'usage').flatMap((e) => (e.jobs ?? []).filter((j) => j.jobId === job.schedulerJobId));
+      const entries = (await alice.get(`/v1/allocations/${allocationId}/ledger?limit=200`)).body.items as { kind: string; jobs?: { siteId: string; jobId: string; credits: number }[] }[];
+      // scheduler job ids are per cluster
+      return entries.filter((e) => e.kind === 'usage').flatMap((e) => (e.jobs ?? []).filter((j) => j.siteId === 'kisti6' && j.jobId === job.schedulerJobId));
     };
     // slurmdbd has the job's end, so the first charge is already its final one
     await waitFor('the job\'s end in accounting', async () => (await driverFor(clusters.kisti6).listJobs({ since: new Date(Date.now() - 900_000) })).find((r) => r.jobId === job.schedulerJobId), (r) => !!r?.end, { timeoutMs: 60_000 });

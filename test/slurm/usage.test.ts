@@ -29,10 +29,10 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** Ledger lines (per job) of this allocation's usage entries for one scheduler job. */
-async function chargesOf(jobId: string): Promise<number[]> {
+/** Ledger lines (per job) of this allocation's usage entries for one scheduler job (job ids are per cluster). */
+async function chargesOf(siteId: string, jobId: string): Promise<number[]> {
   const { items } = await listEntries(allocationId, { limit: 1000, all: true });
-  return items.filter((e) => e.kind === 'usage').flatMap((e) => (e.jobs ?? []).filter((j) => j.jobId === jobId).map((j) => j.deltaMc));
+  return items.filter((e) => e.kind === 'usage').flatMap((e) => (e.jobs ?? []).filter((j) => j.siteId === siteId && j.jobId === jobId).map((j) => j.deltaMc));
 }
 
 describe('a finished job', () => {
@@ -62,7 +62,7 @@ describe('a finished job', () => {
     expect(run.summary.failed ?? 0).toBe(0);
     expect(run.watermark.moved).toBe(true);
     expect(expectedMc).toBeGreaterThan(0);
-    expect(await chargesOf(job.schedulerJobId)).toEqual([expectedMc]);
+    expect(await chargesOf('kisti6', job.schedulerJobId)).toEqual([expectedMc]);
     expect(after.usedMc - before.usedMc).toBe(expectedMc);
     expect(after.balanceMc).toBe(before.balanceMc - expectedMc);
   });
@@ -78,7 +78,7 @@ describe('a finished job', () => {
     expect(again.summary.accepted ?? 0).toBe(0);
     for (const r of overlapping) expect(r.summary.failed ?? 0).toBe(0);
     expect(after).toEqual(before);
-    expect(await chargesOf(job.schedulerJobId)).toEqual([expectedMc]);
+    expect(await chargesOf('kisti6', job.schedulerJobId)).toEqual([expectedMc]);
     expect((await consistency(allocationId)).ok).toBe(true);
   });
 
@@ -118,7 +118,7 @@ test('a running job is charged as it runs and corrected to its final use, in tot
   await waitFor('a few seconds of use in accounting', async () => (await driverFor(h.clusters.spc).listJobs({ since: new Date(Date.now() - 600_000) })).find((r) => r.jobId === schedulerJobId), (r) => (r?.elapsedSeconds ?? 0) >= 3, { timeoutMs: 60_000 });
 
   const whileRunning = await collectUsage('spc');
-  const partial = await chargesOf(schedulerJobId);
+  const partial = await chargesOf('spc', schedulerJobId);
   await h.api('DELETE', `${jobsPath()}/${res.body.jobId}`, BOB);
   const final = await waitFor(
     'the final record in accounting',
@@ -129,7 +129,7 @@ test('a running job is charged as it runs and corrected to its final use, in tot
   await collectUsage('spc');
   await collectUsage('spc');
 
-  const charges = await chargesOf(schedulerJobId);
+  const charges = await chargesOf('spc', schedulerJobId);
   expect(whileRunning.summary.failed ?? 0).toBe(0);
   expect(partial.length).toBe(1);
   expect(partial[0]).toBeGreaterThan(0);

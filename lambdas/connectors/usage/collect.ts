@@ -24,17 +24,29 @@ export const OVERLAP_MS = 15 * 60_000;
 export const BATCH_SIZE = 1000;
 export const CONCURRENT_BATCHES = 4;
 
+/**
+ * The window is read in slices of at most this long, each handed to the ledger before the next is
+ * read, and the watermark follows slice by slice: a site's busy day (or a first run's 14 days)
+ * never has to fit in one slurmdbd answer (about 8 KB of JSON per job), and a run cut short keeps
+ * what it did. A normal run (interval + overlap) is one slice; a longer window is cut into at most
+ * MAX_SLICES slices.
+ */
+export const SLICE_MS = 60 * 60_000;
+/** A long window (a first run, or after an outage) is cut into at most this many slices. */
+export const MAX_SLICES = 24;
+
 export interface CollectResult {
   siteId: string;
   runId: string;
   since: string;
   until: string;
-  /** Jobs the scheduler returned for the window. */
+  /** Jobs the scheduler returned for the window (a job running across slices counts once). */
   jobs: number;
   /** Reports sent to the ledger. */
   reports: number;
   /** Jobs not reported: other projects' accounts, or partitions KAIRR does not know. */
   ignored: { notKairr: number; unknownPartition: number };
+  slices: number;
   batches: number;
   /** Ledger outcomes by status: accepted, duplicate, corrected, rejected, failed. */
   summary: Record<string, number>;
@@ -44,76 +56,95 @@ export interface CollectResult {
   timings: { listMs: number; ingestMs: number; totalMs: number };
 }
 
-export async function collectUsage(siteId: string, opts: { now?: Date; requestId?: string; batchSize?: number; concurrency?: number } = {}): Promise<CollectResult> {
+export async function collectUsage(siteId: string, opts: { now?: Date; requestId?: string; batchSize?: number; concurrency?: number; sliceMs?: number } = {}): Promise<CollectResult> {
   const t0 = Date.now();
   const site = siteOf(siteId, 'siteId');
   const runStart = opts.now ?? new Date();
   const runId = opts.requestId ?? newId('usage');
   const current = await getWatermark(site.id);
   const since = new Date(current ? Date.parse(current.watermark) - OVERLAP_MS : runStart.getTime() - INITIAL_LOOKBACK_MS);
-
-  const jobs = await withCredentialRefresh(() => driverFor(site.id).listJobs({ since }));
-  const listMs = Date.now() - t0;
   const resourceOf = new Map(site.resources.map((r) => [r.partition, r.id]));
-  const reports: UsageReport[] = [];
-  const ignored = { notKairr: 0, unknownPartition: 0 };
-  for (const job of jobs) {
-    if (!job.account.startsWith(ACCOUNT_PREFIX)) {
-      ignored.notKairr += 1;
-      continue;
-    }
-    const u = usageRecordFromJob(job, (p) => resourceOf.get(p));
-    if (!u) {
-      ignored.unknownPartition += 1;
-      continue;
-    }
-    reports.push({ cluster: u.cluster, jobId: u.jobId, account: u.account, resource: u.resourceId, user: u.user, gpus: u.gpus, start: u.start, end: u.end ?? null, elapsedSeconds: u.elapsedSeconds });
-  }
-
-  const t1 = Date.now();
-  const batchSize = opts.batchSize ?? BATCH_SIZE;
-  const batches: UsageReport[][] = [];
-  for (let i = 0; i < reports.length; i += batchSize) batches.push(reports.slice(i, i + batchSize));
-  const summary: Record<string, number> = {};
-  const rejections: CollectResult['rejections'] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const i = next++;
-      const res = await ingestThroughLedger({ source: 'kairr.connector', action: 'ingestUsage', siteId: site.id, records: batches[i], requestId: `${runId}#${i}` });
-      for (const r of res.results) {
-        summary[r.status] = (summary[r.status] ?? 0) + 1;
-        if (r.status === 'rejected' && rejections.length < 20) rejections.push({ jobId: r.jobId, code: r.reason?.code ?? '', problem: r.reason?.problem ?? '' });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? CONCURRENT_BATCHES, batches.length) }, worker));
-  const ingestMs = Date.now() - t1;
-
+  const ctx: AuditContext = { actor: { sub: `system:collector-${site.id}`, role: 'system' }, requestId: runId, reason: 'usage collection' };
   const result: CollectResult = {
     siteId: site.id,
     runId,
     since: since.toISOString(),
     until: runStart.toISOString(),
-    jobs: jobs.length,
-    reports: reports.length,
-    ignored,
-    batches: batches.length,
-    summary,
-    rejections,
+    jobs: 0,
+    reports: 0,
+    ignored: { notKairr: 0, unknownPartition: 0 },
+    slices: 0,
+    batches: 0,
+    summary: {},
+    rejections: [],
     watermark: { from: current?.watermark ?? null, to: current?.watermark ?? since.toISOString(), moved: false },
-    timings: { listMs, ingestMs, totalMs: 0 },
+    timings: { listMs: 0, ingestMs: 0, totalMs: 0 },
   };
-  if (summary.failed) {
-    result.watermark.held = `${summary.failed} report(s) were not recorded by the ledger; the next run sends them again`;
-  } else {
-    const ctx: AuditContext = { actor: { sub: `system:collector-${site.id}`, role: 'system' }, requestId: runId, reason: 'usage collection' };
-    const moved = await advanceWatermark(site.id, runStart, ctx, { runId, jobs: result.jobs, reports: result.reports, summary });
-    result.watermark = { from: current?.watermark ?? null, to: moved.watermark, moved: moved.moved };
+  const seen = new Set<string>();
+  const sliceMs = opts.sliceMs ?? Math.max(SLICE_MS, Math.ceil((runStart.getTime() - since.getTime()) / MAX_SLICES));
+
+  for (let from = since.getTime(); from < runStart.getTime(); from += sliceMs) {
+    const until = new Date(Math.min(from + sliceMs, runStart.getTime()));
+    const tList = Date.now();
+    const jobs = await withCredentialRefresh(() => driverFor(site.id).listJobs({ since: new Date(from), ...(until.getTime() < runStart.getTime() ? { until } : {}) }));
+    result.timings.listMs += Date.now() - tList;
+    result.slices += 1;
+    const reports: UsageReport[] = [];
+    for (const job of jobs) {
+      if (seen.has(job.jobId)) continue; // a job running across slices: the same record, read again
+      seen.add(job.jobId);
+      result.jobs += 1;
+      if (!job.account.startsWith(ACCOUNT_PREFIX)) {
+        result.ignored.notKairr += 1;
+        continue;
+      }
+      const u = usageRecordFromJob(job, (p) => resourceOf.get(p));
+      if (!u) {
+        result.ignored.unknownPartition += 1;
+        continue;
+      }
+      reports.push({ cluster: u.cluster, jobId: u.jobId, account: u.account, resource: u.resourceId, user: u.user, gpus: u.gpus, start: u.start, end: u.end ?? null, elapsedSeconds: u.elapsedSeconds });
+    }
+    const tIngest = Date.now();
+    const failed = await ingest(site.id, reports, `${runId}#${result.slices}`, result, opts);
+    result.timings.ingestMs += Date.now() - tIngest;
+    result.reports += reports.length;
+    if (failed) {
+      result.watermark.held = `${failed} report(s) were not recorded by the ledger; the next run sends them again`;
+      break;
+    }
+    // the watermark follows each slice that carried reports, and the end of the run
+    if (reports.length || until.getTime() >= runStart.getTime()) {
+      const moved = await advanceWatermark(site.id, until, ctx, { runId, slice: result.slices, jobs: result.jobs, reports: result.reports, summary: result.summary });
+      result.watermark = { from: result.watermark.from, to: moved.watermark, moved: result.watermark.moved || moved.moved };
+    }
   }
   result.timings.totalMs = Date.now() - t0;
-  logger.info('usage collected', { siteId: site.id, jobs: result.jobs, reports: result.reports, summary, watermarkMoved: result.watermark.moved, ms: result.timings.totalMs });
+  logger.info('usage collected', { siteId: site.id, jobs: result.jobs, reports: result.reports, slices: result.slices, summary: result.summary, watermarkMoved: result.watermark.moved, ms: result.timings.totalMs });
   return result;
+}
+
+/** Hands one slice's reports to the ledger in batches, a few at a time; returns how many it could not record. */
+async function ingest(siteId: string, reports: UsageReport[], requestId: string, result: CollectResult, opts: { batchSize?: number; concurrency?: number }): Promise<number> {
+  const batchSize = opts.batchSize ?? BATCH_SIZE;
+  const batches: UsageReport[][] = [];
+  for (let i = 0; i < reports.length; i += batchSize) batches.push(reports.slice(i, i + batchSize));
+  result.batches += batches.length;
+  let failed = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const i = next++;
+      const res = await ingestThroughLedger({ source: 'kairr.connector', action: 'ingestUsage', siteId, records: batches[i], requestId: `${requestId}#${i}` });
+      for (const r of res.results) {
+        result.summary[r.status] = (result.summary[r.status] ?? 0) + 1;
+        if (r.status === 'failed') failed += 1;
+        if (r.status === 'rejected' && result.rejections.length < 20) result.rejections.push({ jobId: r.jobId, code: r.reason?.code ?? '', problem: r.reason?.problem ?? '' });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? CONCURRENT_BATCHES, batches.length) }, worker));
+  return failed;
 }
 
 /** Seconds a job's end can wait for its charge: one collection interval plus one collection run. */
