@@ -44,6 +44,11 @@ export interface ExportRunOptions extends ExportSelection {
   remainingMs?: () => number;
   /** Stop this long before the time runs out, so the failure can still be recorded. */
   reserveMs?: number;
+  /**
+   * Recompute every event's hash while writing (default false: the stored hashes are trusted, and
+   * links, seq, order, window, heads and shape are still checked). See runExport.
+   */
+  checkHashes?: boolean;
   /** Progress, every 10,000 records. */
   onProgress?(records: number): void;
 }
@@ -220,6 +225,16 @@ export async function runExport(o: ExportRunOptions): Promise<ExportRunResult> {
     // An auditor gets the evidence as stored: a tampered or broken chain is exported as it is and
     // listed (the verifier then names each problem), rather than making the export impossible.
     onBrokenChain: 'export',
+    // The events come straight from the audit table, so the writer checks them by chain linkage
+    // (each prevHash against the previous stored hash, seq gaps, order) and shape, and does not
+    // recompute each hash: that re-check costs a third of the formatting time (bench/export-format.ts,
+    // *_trusted). Nothing the auditor relies on is weakened: the exporter is inside what is being
+    // audited, so its own findings are a convenience, never evidence; the offline verifier
+    // recomputes every hash. What is lost is only the early warning for one case: an event whose
+    // content was edited in the table without re-hashing is exported without being listed among
+    // the anomalies (the verifier names it). An edit that was re-hashed still breaks the next link
+    // and is listed; a rewritten tail is caught by the anchors.
+    checkHashes: o.checkHashes ?? false,
   });
   const reserve = o.reserveMs ?? 20_000;
   try {

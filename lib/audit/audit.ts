@@ -107,7 +107,8 @@ export class Audit extends Construct {
       entry: 'lambdas/audit/export-worker.ts',
       description: 'KAIRR audit export worker (DynamoDB to S3, CSV or JSONL with manifest)',
       defaults: props.defaults,
-      memorySize: 1024,
+      // One full vCPU: the export is CPU-bound in this process (bench/export.ts); memory stays bounded.
+      memorySize: 1769,
       timeout: EXPORT_WORKER_TIMEOUT,
       environment: { WORKER_TIMEOUT_SECONDS: String(EXPORT_WORKER_TIMEOUT.toSeconds()) },
       invocation: 'async',

@@ -126,14 +126,19 @@ function idText(v: unknown, field: string, max: number): FieldProblem | null {
   return null;
 }
 
+// Checked per digest field of every record (four per event): a length test and an unbounded class
+// run measurably faster in V8 than the counted /^[0-9a-f]{64}$/ (HEX64), with the same meaning.
+const HEX_RUN = /^[0-9a-f]+$/;
+const isHex64 = (v: unknown): v is string => typeof v === 'string' && v.length === 64 && HEX_RUN.test(v);
+
 function hex(v: unknown, field: string): FieldProblem | null {
-  if (typeof v !== 'string' || !HEX64.test(v)) return { field, problem: 'must be 64 lower-case hex digits (SHA-256)' };
+  if (!isHex64(v)) return { field, problem: 'must be 64 lower-case hex digits (SHA-256)' };
   return null;
 }
 
 function nullableHex(v: unknown, field: string): FieldProblem | null {
   if (v === null) return null;
-  if (typeof v !== 'string' || !HEX64.test(v)) return { field, problem: 'must be 64 lower-case hex digits (SHA-256) or null' };
+  if (!isHex64(v)) return { field, problem: 'must be 64 lower-case hex digits (SHA-256) or null' };
   return null;
 }
 

@@ -3,7 +3,7 @@
 // multipart sink, and the export is downloaded through its presigned URLs and verified offline.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { verifyExport, type ExportManifest } from '../../../lambdas/domain/audit';
+import { hashEvent, verifyExport, type ExportManifest } from '../../../lambdas/domain/audit';
 import { auditItem } from '../../../lambdas/shared/store/write-path';
 import { runExportJob } from '../../../lambdas/audit/export-worker';
 import { requeueExport, startExport, getExport } from '../../../lambdas/audit/exports';
@@ -111,6 +111,23 @@ describe('POST /v1/audit/exports and GET /v1/audit/exports/{exportId}', () => {
     expect(other.body.error.code).toBe('idempotency_key_reused');
   });
 
+  it('creates one export, one request event and one worker start for two concurrent requests with the same key', async () => {
+    const key = 'audit-export-race-1';
+    const before = fx.invoked.length;
+    const body = { ...WINDOW, format: 'csv', filters: { subjectType: 'call' } };
+    const [a, b] = await Promise.all([as(auditor).post('/v1/audit/exports', body, { 'idempotency-key': key }), as(auditor).post('/v1/audit/exports', body, { 'idempotency-key': key })]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.body.exportId).toBe(a.body.exportId);
+    await fx.lambda.idle();
+    const id = a.body.exportId as string;
+    const events = await as(auditor).get(`/v1/audit/events?subjectType=export&subjectId=${id}`);
+    expect(events.body.items.filter((e: { action: string }) => e.action === 'audit.export.request')).toHaveLength(1);
+    expect(events.body.items.filter((e: { action: string }) => e.action === 'audit.export.start')).toHaveLength(1);
+    // The loser may have re-invoked the worker while the export was still queued; a second start did nothing.
+    expect(fx.invoked.length - before).toBeGreaterThanOrEqual(1);
+    expect((await as(auditor).get(`/v1/audit/exports/${id}`)).body.state).toBe('succeeded');
+  });
+
   it('names each bad field (400)', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ ...WINDOW, format: 'xlsx' }, 'format'],
@@ -166,15 +183,18 @@ describe('export failures', () => {
     }
   });
 
-  it('exports a tampered event as stored and lists it; the verifier names it', async () => {
-    const events = await seedSubject('dataset', 'd-tamper', [at(BASE, 10), at(BASE, 11)]);
-    const forged = { ...events[0], reason: 'rewritten afterwards' }; // content changed, hash kept
-    await fx.tables.doc.send(new PutCommand({ TableName: fx.tables.names.audit, Item: auditItem(forged) }));
+  it('exports tampered events as stored; a broken link is listed; the verifier names every one', async () => {
+    const events = await seedSubject('dataset', 'd-tamper', [at(BASE, 10), at(BASE, 11), at(BASE, 12)]);
+    // seq 1: content edited, hash kept (the writer trusts stored hashes: not listed, the verifier finds it).
+    await fx.tables.doc.send(new PutCommand({ TableName: fx.tables.names.audit, Item: auditItem({ ...events[0], reason: 'rewritten afterwards' }) }));
+    // seq 2: content edited and re-hashed, so seq 3's link to it breaks (listed at export time).
+    const edited = { ...events[1], reason: 're-hashed afterwards' };
+    await fx.tables.doc.send(new PutCommand({ TableName: fx.tables.names.audit, Item: auditItem({ ...edited, hash: hashEvent(edited) }) }));
     const { view } = await exportAndWait({ ...WINDOW, format: 'jsonl', filters: { subjectType: 'dataset' } });
-    expect(view).toMatchObject({ state: 'succeeded', anomalies: [expect.objectContaining({ stream: 'dataset/d-tamper', seq: 1, field: 'hash' })] });
+    expect(view).toMatchObject({ state: 'succeeded', anomalies: [expect.objectContaining({ stream: 'dataset/d-tamper', seq: 3, field: 'prevHash' })] });
     const report = await verifyExport(memorySource(await download(view)));
     expect(report.ok).toBe(false);
-    expect(report.problems[0]).toMatchObject({ stream: 'dataset/d-tamper', seq: 1, field: 'hash' });
+    expect(report.problems.map((p) => [p.seq, p.field])).toEqual(expect.arrayContaining([[1, 'hash'], [3, 'prevHash']]));
   });
 
   it('fails (no manifest, no partial upload) on an event it cannot write, and says why', async () => {
