@@ -24,7 +24,7 @@ async function write(events: AuditEvent[], format: 'csv' | 'jsonl', checkHashes:
     format, exportId: 'exp-t', createdAt: '2026-01-02T00:00:00.000Z', checkHashes, onBrokenChain: 'export',
     open: (name) => {
       let text = '';
-      return { write: (c) => void (text += Buffer.from(c).toString('utf8')), close: () => void files.set(name, text) };
+      return { write: (c: Uint8Array) => void (text += Buffer.from(c).toString('utf8')), close: () => void files.set(name, text) };
     },
   });
   return { files, manifest };
