@@ -203,7 +203,18 @@ async function main() {
   const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage.rss()));
   const sampler = setInterval(sample, 25);
   try {
-    Object.assign(process.env, { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_S3: fauxqs.endpoint, EXPORT_BUCKET: BUCKET, LOG_LEVEL: 'warn' });
+    // The worker logs each phase's duration at info level; the rest of its logging is left out here.
+    Object.assign(process.env, { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_S3: fauxqs.endpoint, EXPORT_BUCKET: BUCKET, LOG_LEVEL: 'info' });
+    const phases: Record<string, number> = {};
+    const log = console.log;
+    console.log = (line?: unknown, ...rest: unknown[]) => {
+      if (typeof line === 'string' && line.startsWith('{"level"')) {
+        const o = JSON.parse(line) as { message: string; phase?: string; ms?: number };
+        if (o.message === 'export phase' && o.phase) phases[o.phase] = o.ms!;
+        return;
+      }
+      log(line, ...rest);
+    };
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 8 });
     const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     for (const t of [MAIN_TABLE, AUDIT_TABLE]) {
@@ -249,10 +260,11 @@ async function main() {
       result[`${p}_bytes`] = done.totalBytes!;
       result[`${p}_files`] = done.files!.length;
       result[`${p}_load_average`] = round((loadBefore + load()) / 2, 1);
+      for (const [phase, ms] of Object.entries(phases)) result[`${p}_${phase}_s`] = round(ms / 1000, 2);
       console.log(
         `${format}: ${fmt(EVENTS)} records, ${mb(done.totalBytes!)} MB in ${done.files!.length} file(s), in ${wall.toFixed(1)} s = ${fmt(EVENTS / wall)} records/s; ` +
           `${fmt(EVENTS / own)} per CPU-second of the export process (${own.toFixed(1)} s), ${fmt(EVENTS / (own + ddbCpu + fqCpu))} per CPU-second with DynamoDB Local (${ddbCpu.toFixed(1)} s) and fauxqs (${fqCpu.toFixed(1)} s); ` +
-          `peak RSS ${mb(peakRss)} MB; load ${loadBefore} → ${load()}`,
+          `peak RSS ${mb(peakRss)} MB; load ${loadBefore} → ${load()}; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`,
       );
       const t1 = Date.now();
       const report = await verifyExport(s3Source(s3, rec.prefix));

@@ -51,6 +51,8 @@ export interface ExportRunOptions extends ExportSelection {
   checkHashes?: boolean;
   /** Progress, every 10,000 records. */
   onProgress?(records: number): void;
+  /** When each phase ended: discover (streams found), heads (read), write (records written). */
+  onPhase?(phase: 'discover' | 'heads' | 'write', ms: number, count: number): void;
 }
 
 export interface ExportRunResult {
@@ -200,8 +202,12 @@ export async function* readRanges(ranges: readonly Range[], window: { from: stri
 
 /** Runs one export end to end; the writer writes manifest.json last, only if everything succeeded. */
 export async function runExport(o: ExportRunOptions): Promise<ExportRunResult> {
+  let t = Date.now();
+  const lap = () => -t + (t = Date.now());
   const streams = await discoverStreams(o);
+  o.onPhase?.('discover', lap(), streams.length);
   const heads = await mapLimit(streams, CONCURRENT_HEAD_READS, (s) => readHead(s.stream));
+  o.onPhase?.('heads', lap(), heads.length);
   const ranges: Range[] = [];
   const chainHeads: StreamHead[] = [];
   streams.forEach((s, i) => {
@@ -245,6 +251,7 @@ export async function runExport(o: ExportRunOptions): Promise<ExportRunResult> {
       if (++n % 10_000 === 0) o.onProgress?.(n);
     }
     const manifest = await writer.finish();
+    o.onPhase?.('write', lap(), manifest.totalRecords);
     return { manifest, anomalies: writer.anomalies };
   } catch (err) {
     await writer.abort(err);

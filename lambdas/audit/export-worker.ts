@@ -65,6 +65,7 @@ export async function runExportJob(exportId: string, opts: { requestId: string; 
       open: (name) => s3UploadSink({ client: s3(), bucket, key: rec.prefix + name, contentType: CONTENT_TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream' }),
       remainingMs: opts.remainingMs,
       onProgress: (n) => logger.info('export progress', { exportId, records: n }),
+      onPhase: (phase, ms, count) => logger.info('export phase', { exportId, phase, ms, count }),
     });
     if (anomalies.length) logger.warn('export holds chain anomalies', { exportId, count: anomalies.length });
     return await finishExport(
