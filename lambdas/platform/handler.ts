@@ -1,4 +1,6 @@
 // Platform endpoints: health, the caller, the sites catalogue, and the OpenAPI document.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHandler } from '../shared/http/router';
 import { runtimeConfig } from '../shared/config';
 import { NotFoundError } from '../domain/errors';
@@ -37,17 +39,8 @@ export const handler = createHandler(platformApi, {
     return { body: { status: 'ok', stage: runtimeConfig().stage, time: new Date().toISOString() } };
   },
   async openapi() {
-    // Loaded on first use: the generator and every capability's specs are not needed for the other routes.
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { buildOpenApiDocument } = require('../shared/http/openapi') as typeof import('../shared/http/openapi');
-    const { API_CATALOG } = require('../api-catalog') as typeof import('../api-catalog');
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    openapiCache ??= JSON.stringify(
-      buildOpenApiDocument(
-        API_CATALOG.map((c) => c.api),
-        { title: 'KAIRR API', version: '1', description: 'The Korea AI Research Resource: one portal over the SPC National AI Computing Center and KISTI-6.' },
-      ),
-    );
+    // Generated at synth from every route spec and shipped beside this bundle (lib/platform/platform-endpoints.ts).
+    openapiCache ??= readFileSync(join(__dirname, 'openapi.json'), 'utf8');
     return { text: openapiCache, contentType: 'application/json; charset=utf-8', headers: { 'cache-control': 'public, max-age=300' } };
   },
   async me({ caller }) {

@@ -29,7 +29,7 @@ export interface KairrFunctionProps {
   memorySize?: number;
   timeout?: Duration;
   environment?: Record<string, string>;
-  /** Files to copy beside the bundle (e.g. a wasm module), relative to the repo root. */
+  /** Files to copy beside the bundle (e.g. a wasm module): relative to the repo root, or absolute. */
   assetFiles?: string[];
   vpc?: lambda.FunctionProps['vpc'];
   vpcSubnets?: lambda.FunctionProps['vpcSubnets'];
@@ -55,7 +55,7 @@ export class KairrFunction extends NodejsFunction {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${props.description}`,
     });
-    const copy = (props.assetFiles ?? []).map((f) => `cp ${JSON.stringify(path.join(REPO_ROOT, f))} ${JSON.stringify('__OUT__')}`);
+    const copy = (props.assetFiles ?? []).map((f) => `cp ${JSON.stringify(path.isAbsolute(f) ? f : path.join(REPO_ROOT, f))} ${JSON.stringify('__OUT__')}`);
     super(scope, id, {
       entry: path.join(REPO_ROOT, props.entry),
       handler: 'handler',

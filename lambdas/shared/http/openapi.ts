@@ -39,6 +39,12 @@ function operationId(name: string): string {
   return name;
 }
 
+export const OPENAPI_INFO = {
+  title: 'KAIRR API',
+  version: '1',
+  description: 'The Korea AI Research Resource: one portal over the SPC National AI Computing Center and KISTI-6.',
+};
+
 export function buildOpenApiDocument(apis: ApiSpec[], info: { title: string; version: string; description?: string; serverUrl?: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const tags = new Set<string>();
