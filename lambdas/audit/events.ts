@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, type AuditEvent } from '../domain/audit';
+import { isIsoMillis } from '../domain/audit/event';
 import { ValidationError } from '../domain/errors';
 import { ddb, auditTable } from '../shared/store/client';
 import { auditStream } from '../shared/store/keys';
@@ -75,14 +76,20 @@ export function planQuery(f: EventFilters, now = new Date()): Plan {
   return { mode: 'time', from: start, to, filters: f };
 }
 
-/** The token binds to the exact query, so a token from another query is refused (400). */
+/**
+ * The token binds to the query as the caller wrote it (so a token from another query is refused with
+ * a 400). A range left to its defaults is resolved once, on the first page, and travels in the token.
+ */
 function scopeOf(p: Plan): string {
   const f = p.filters;
-  const q = { m: p.mode, from: p.from ?? null, to: p.to ?? null, s: f.subject ? auditStream(f.subject.type, f.subject.id) : null, a: f.actor ?? null, x: f.action ?? null };
+  const q = { m: p.mode, from: f.from === undefined ? null : toUtcMillis(f.from), to: f.to === undefined ? null : toUtcMillis(f.to), s: f.subject ? auditStream(f.subject.type, f.subject.id) : null, a: f.actor ?? null, x: f.action ?? null };
   return 'audit-events:' + createHash('sha256').update(canonicalJson(q)).digest('hex').slice(0, 24);
 }
 
 interface Cursor {
+  /** byTime: the range as resolved on the first page. */
+  from?: string;
+  to?: string;
   /** byTime: the day partition being read. */
   day?: string;
   /** The last item returned (its table and index keys), to resume after. */
@@ -105,6 +112,12 @@ function decodeCursor(token: string | undefined, scope: string, p: Plan): Cursor
   }
   if (!v || typeof v !== 'object' || v.s !== scope) throw BAD_TOKEN();
   const out: Cursor = {};
+  const w = v as { from?: unknown; to?: unknown };
+  if (w.from !== undefined || w.to !== undefined) {
+    if (p.mode !== 'time' || !isIsoMillis(w.from) || !isIsoMillis(w.to) || w.to <= w.from || Date.parse(w.to) - Date.parse(w.from) > MAX_TIME_SPAN_DAYS * DAY_MS) throw BAD_TOKEN();
+    out.from = w.from;
+    out.to = w.to;
+  }
   if (v.day !== undefined) {
     if (typeof v.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v.day) || p.mode !== 'time') throw BAD_TOKEN();
     out.day = v.day;
@@ -174,7 +187,9 @@ export async function listEvents(f: EventFilters, opts: { limit: number; nextTok
   const p = planQuery(f, opts.now);
   const scope = scopeOf(p);
   const cursor = decodeCursor(opts.nextToken, scope, p);
+  if (cursor.from && cursor.to) (p.from = cursor.from), (p.to = cursor.to);
   const days = p.mode === 'time' ? daysOf(p.from!, p.to!) : [];
+  const at = (c: Omit<Cursor, 'from' | 'to'>) => encodeCursor(p.mode === 'time' ? { from: p.from, to: p.to, ...c } : c, scope);
   let dayIndex = 0;
   if (p.mode === 'time') {
     dayIndex = cursor.day ? days.indexOf(cursor.day) : 0;
@@ -206,7 +221,7 @@ export async function listEvents(f: EventFilters, opts: { limit: number; nextTok
       if (items.length === opts.limit) {
         // Full page: resume after this item (unless it was the very last of the last partition).
         const exhausted = i === got.length - 1 && !out.LastEvaluatedKey && (p.mode !== 'time' || dayIndex === days.length - 1);
-        return { items, nextToken: exhausted ? undefined : encodeCursor({ day: days[dayIndex], key: keyOf(got[i], p.mode) }, scope) };
+        return { items, nextToken: exhausted ? undefined : at({ day: days[dayIndex], key: keyOf(got[i], p.mode) }) };
       }
     }
     if (out.LastEvaluatedKey) startKey = out.LastEvaluatedKey as Record<string, string | number>;
@@ -214,6 +229,6 @@ export async function listEvents(f: EventFilters, opts: { limit: number; nextTok
       dayIndex++;
       startKey = undefined;
     } else return { items };
-    if (reads >= MAX_READS) return { items, nextToken: encodeCursor({ day: days[dayIndex], key: startKey }, scope) };
+    if (reads >= MAX_READS) return { items, nextToken: at({ day: days[dayIndex], key: startKey }) };
   }
 }
