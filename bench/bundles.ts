@@ -34,7 +34,7 @@ function pairedInitMs(handler: string, handlerEnv: Record<string, string>, basel
   const b: number[] = [];
   // The baseline runs under the same Node options as the function (--enable-source-maps: the house
   // default, whose cost is parsing the bundle's source map at load).
-  const baseEnv = handlerEnv.NODE_OPTIONS ? { NODE_OPTIONS: handlerEnv.NODE_OPTIONS } : {};
+  const baseEnv: Record<string, string> = handlerEnv.NODE_OPTIONS ? { NODE_OPTIONS: handlerEnv.NODE_OPTIONS } : {};
   for (let i = 0; i < RUNS; i++) {
     h.push(coldInitOnce(handler, handlerEnv));
     if (baseline) b.push(coldInitOnce(baseline, baseEnv));

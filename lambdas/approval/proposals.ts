@@ -2,6 +2,7 @@
 // and what each audience may read. Requests are checked against the call on every write, so a
 // resource that does not exist, is not offered, or a total over the tier's limit is a 400 naming
 // the field; completeness and the window are checked on submit (422 naming each problem).
+import { issuesToDetails } from '../shared/validation';
 import { runtimeConfig } from '../shared/config';
 import type { Caller } from '../shared/http/caller';
 import { hasRole } from '../shared/http/caller';
@@ -81,8 +82,8 @@ export function recommenderProfile(w: WorkloadProfile): { profile?: RecommenderP
         : w.purpose === 'hpc-simulation'
           ? { workload: w.purpose, totalPflop: w.totalPflop, ...common }
           : { workload: w.purpose, parameters: w.modelParameters, trainingTokens: w.trainingTokens, totalPflop: w.totalPflop, ...common };
-  const parsed = WorkloadProfileSchema.safeParse(JSON.parse(JSON.stringify(raw)));
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => ({ path: `workload.${i.path.join('.')}`, problem: i.message })) };
+  const parsed = WorkloadProfileSchema.safeParse(JSON.parse(JSON.stringify(raw)), { reportInput: true });
+  if (!parsed.success) return { problems: issuesToDetails(parsed.error.issues, ['workload']) };
   return { profile: parsed.data, problems: [] };
 }
 

@@ -27,7 +27,8 @@ export function problemOf(issue: core.$ZodIssue): string {
   const i = issue as core.$ZodIssue & Record<string, unknown>;
   switch (issue.code) {
     case 'invalid_type': {
-      if (i.input === undefined) return 'is required';
+      // Issues carry `input` only when parsed with { reportInput: true } (router, config loader).
+      if (!('input' in i) || i.input === undefined) return 'is required';
       if (i.expected === 'int') return 'must be an integer';
       return `must be ${article(String(i.expected))}, not ${describeReceived(i.input)}`;
     }

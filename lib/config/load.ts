@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 }
 
 export function parseStageConfig(raw: unknown, file = '(inline)'): StageConfig {
-  const res = StageConfigSchema.safeParse(raw);
+  const res = StageConfigSchema.safeParse(raw, { reportInput: true });
   if (!res.success) throw new ConfigError(file, issuesToDetails(res.error.issues));
   return res.data;
 }

@@ -48,9 +48,10 @@ function corsHeaders(origin: string | undefined): Record<string, string> {
   return { 'access-control-allow-origin': allowed.includes('*') ? '*' : origin, vary: 'Origin' };
 }
 
-function parse<S>(schema: { safeParse(v: unknown): { success: true; data: S } | { success: false; error: { issues: unknown[] } } } | undefined, value: unknown, where: string): S {
+function parse<S>(schema: { safeParse(v: unknown, params?: { reportInput?: boolean }): { success: true; data: S } | { success: false; error: { issues: unknown[] } } } | undefined, value: unknown, where: string): S {
   if (!schema) return undefined as S;
-  const res = schema.safeParse(value);
+  // reportInput: issues then carry the value found, so a wrong type is told apart from a missing field.
+  const res = schema.safeParse(value, { reportInput: true });
   if (!res.success) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     throw new ValidationError(issuesToDetails(res.error.issues as any, where === 'body' ? [] : [where]), where === 'body' ? 'The request body is invalid' : `The request ${where} are invalid`);
