@@ -15,13 +15,13 @@
 // concurrent runs cannot both advance it. Its own event is anchored by the next run that has
 // anything else to anchor; a run that finds only that event writes nothing.
 import { createHash } from 'node:crypto';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { buildAnchor, serializeAnchor, type AuditAnchor } from '../domain/audit';
-import { ddb, mainTable, auditTable } from '../shared/store/client';
+import { ddb, mainTable } from '../shared/store/client';
 import { auditStream, type ItemKey } from '../shared/store/keys';
 import { commit, StaleWriteError, type AuditContext, type Item } from '../shared/store/write-path';
-import { daysOf } from './events';
+import { HOUR_MS, scanByTime } from './by-time';
 
 export const CURSOR_SUBJECT = { type: 'audit-anchors', id: 'cursor' } as const;
 export const CURSOR_STREAM = auditStream(CURSOR_SUBJECT.type, CURSOR_SUBJECT.id);
@@ -66,29 +66,20 @@ export function anchorsForExport(recent: readonly AnchorRef[], from: string): { 
 /** Per stream, the highest seq with time in [from, to) and its hash, read from the byTime index. */
 export async function headsMovedBetween(from: string, to: string): Promise<Map<string, { seq: number; hash: string }>> {
   const heads = new Map<string, { seq: number; hash: string }>();
-  for (const day of daysOf(from, to)) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await ddb().send(
-        new QueryCommand({
-          TableName: auditTable(),
-          IndexName: 'byTime',
-          KeyConditionExpression: 'tpk = :d AND tsk BETWEEN :lo AND :hi',
-          ExpressionAttributeValues: { ':d': `DAY#${day}`, ':lo': from, ':hi': to },
-          ProjectionExpression: '#pk, #sk, #h',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#h': 'hash' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const it of out.Items ?? []) {
+  await scanByTime(
+    from,
+    to,
+    (items) => {
+      for (const it of items) {
         const stream = String(it.pk);
         const seq = Number(it.sk);
         const cur = heads.get(stream);
         if (!cur || seq > cur.seq) heads.set(stream, { seq, hash: String(it.hash) });
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }
+    },
+    // The first run looks back a year, mostly empty: day slices there, hourly ones for an interval.
+    { attributes: ['pk', 'sk', 'hash'], sliceMs: Date.parse(to) - Date.parse(from) > 2 * 86_400_000 ? 86_400_000 : HOUR_MS },
+  );
   return heads;
 }
 

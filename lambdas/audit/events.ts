@@ -12,6 +12,7 @@ import { ValidationError } from '../domain/errors';
 import { ddb, auditTable } from '../shared/store/client';
 import { auditStream } from '../shared/store/keys';
 import { eventOfItem } from '../shared/store/write-path';
+import { daysOf } from './by-time';
 
 export interface EventFilters {
   /** Inclusive, ISO 8601 UTC with ms. */
@@ -39,17 +40,7 @@ export function toUtcMillis(iso: string): string {
   return new Date(iso).toISOString();
 }
 
-export const dayOf = (iso: string) => iso.slice(0, 10);
 const dayPartition = (day: string) => `DAY#${day}`;
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS).toISOString().slice(0, 10);
-
-/** The UTC days that hold events with from <= time < to, in order. */
-export function daysOf(from: string, to: string): string[] {
-  const out: string[] = [];
-  const last = dayOf(new Date(Date.parse(to) - 1).toISOString());
-  for (let d = dayOf(from); d <= last; d = nextDay(d)) out.push(d);
-  return out;
-}
 
 type Mode = 'subject' | 'actor' | 'time';
 

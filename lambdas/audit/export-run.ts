@@ -3,8 +3,9 @@
 // The writer needs events in export order: streams ascending by id (byte order), each stream's
 // events together and in seq order, each stream a contiguous seq range. The audit table's own key
 // (pk = stream, sk = seq) gives exactly that order within a stream, so:
-//   1. discover: the byTime index, day by day over [from, to), keys only → each stream with an
-//      event in the window and the lowest such seq (memory: one small entry per stream);
+//   1. discover: the byTime index over [from, to), keys only, in hourly slices read eight at a time
+//      (by-time.ts) → each stream with an event in the window and the lowest such seq (memory: one
+//      small entry per stream);
 //   2. heads: each stream's last event (Query, newest first, Limit 1, strongly consistent): the
 //      chain heads the manifest records; nothing past them is exported, so writes that land while
 //      the export runs do not make it inconsistent;
@@ -20,7 +21,7 @@ import {
 import { ddb, auditTable } from '../shared/store/client';
 import { auditStream } from '../shared/store/keys';
 import { eventOfItem } from '../shared/store/write-path';
-import { daysOf } from './events';
+import { HOUR_MS, scanByTime } from './by-time';
 
 export interface ExportSelection {
   from: string;
@@ -75,30 +76,24 @@ export async function discoverStreams(sel: ExportSelection): Promise<{ stream: s
   const f = sel.filters ?? {};
   if (f.subjectType && f.subjectId) return [{ stream: auditStream(f.subjectType, f.subjectId), firstSeq: 1 }];
   const lowest = new Map<string, number>();
-  for (const day of daysOf(sel.from, sel.to)) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await ddb().send(
-        new QueryCommand({
-          TableName: auditTable(),
-          IndexName: 'byTime',
-          KeyConditionExpression: 'tpk = :d AND tsk BETWEEN :lo AND :hi',
-          ...(f.subjectType ? { FilterExpression: 'begins_with(#pk, :type)' } : {}),
-          ExpressionAttributeValues: { ':d': `DAY#${day}`, ':lo': sel.from, ':hi': sel.to, ...(f.subjectType ? { ':type': `${f.subjectType}/` } : {}) },
-          ProjectionExpression: '#pk, #sk',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const it of out.Items ?? []) {
+  await scanByTime(
+    sel.from,
+    sel.to,
+    (items) => {
+      for (const it of items) {
         const s = String(it.pk);
         const seq = Number(it.sk);
         const cur = lowest.get(s);
         if (cur === undefined || seq < cur) lowest.set(s, seq);
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }
+    },
+    {
+      attributes: ['pk', 'sk'],
+      filter: f.subjectType ? { expression: 'begins_with(#stream, :type)', names: { '#stream': 'pk' }, values: { ':type': `${f.subjectType}/` } } : undefined,
+      // Long windows in day slices: an hourly slicing of years would be mostly empty queries.
+      sliceMs: Date.parse(sel.to) - Date.parse(sel.from) > 31 * 86_400_000 ? 86_400_000 : HOUR_MS,
+    },
+  );
   // Stream ids are printable ASCII, so UTF-16 code-unit order (<) is byte order.
   return [...lowest].map(([stream, firstSeq]) => ({ stream, firstSeq })).sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
 }
