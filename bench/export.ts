@@ -22,6 +22,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -50,6 +52,11 @@ const BUCKET = 'kairr-bench-exports';
 const TARGET_RATE = 50_000;
 const TARGET_RSS_MB = 256;
 const ROOT = join(__dirname, '..');
+
+// A full collection before each export, so its peak RSS starts from live memory, not from the
+// garbage the seeding or the previous export left behind.
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
 
 const mb = (b: number) => Math.round((b / (1024 * 1024)) * 10) / 10;
 const load = () => Math.round(loadavg()[0] * 10) / 10;
@@ -234,7 +241,9 @@ async function main() {
       const exportId = newExportId();
       const rec: ExportRecord = { exportId, state: 'queued', format, from: WINDOW.from, to: WINDOW.to, filters: null, requestedBy: 'bench', requestedAt: new Date().toISOString(), attempts: 0, bucket: BUCKET, prefix: `exports/${exportId}/` };
       await createExport(rec, { actor: { sub: 'bench', role: 'auditor' }, requestId: 'bench' });
+      gc();
       peakRss = process.memoryUsage.rss();
+      const rssBefore = peakRss;
       const loadBefore = load();
       const cpu0 = process.cpuUsage();
       const ddb0 = procCpuSeconds(dynamo.process.pid);
@@ -257,6 +266,7 @@ async function main() {
       result[`${p}_dynamodb_local_cpu_s`] = round(ddbCpu, 2);
       result[`${p}_fauxqs_cpu_s`] = round(fqCpu, 2);
       result[`${p}_peak_rss_mb`] = mb(peakRss);
+      result[`${p}_rss_before_mb`] = mb(rssBefore);
       result[`${p}_bytes`] = done.totalBytes!;
       result[`${p}_files`] = done.files!.length;
       result[`${p}_load_average`] = round((loadBefore + load()) / 2, 1);
@@ -264,7 +274,7 @@ async function main() {
       console.log(
         `${format}: ${fmt(EVENTS)} records, ${mb(done.totalBytes!)} MB in ${done.files!.length} file(s), in ${wall.toFixed(1)} s = ${fmt(EVENTS / wall)} records/s; ` +
           `${fmt(EVENTS / own)} per CPU-second of the export process (${own.toFixed(1)} s), ${fmt(EVENTS / (own + ddbCpu + fqCpu))} per CPU-second with DynamoDB Local (${ddbCpu.toFixed(1)} s) and fauxqs (${fqCpu.toFixed(1)} s); ` +
-          `peak RSS ${mb(peakRss)} MB; load ${loadBefore} → ${load()}; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`,
+          `peak RSS ${mb(peakRss)} MB (${mb(rssBefore)} MB before it started); load ${loadBefore} → ${load()}; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`,
       );
       const t1 = Date.now();
       const report = await verifyExport(s3Source(s3, rec.prefix));
