@@ -9,6 +9,8 @@ import { startDynamoLocal, createTables, localClient, type DynamoLocal } from '.
 import { LambdaHost } from './lambda-host';
 import { LocalApiGateway } from './api-gateway';
 import { LocalOidcIssuer } from './oidc';
+import { slurmSecretsReport } from './slurm-secrets';
+import { loadStageConfig } from '../lib/config/load';
 import { startFauxqs, startLambdaAndSecrets, type LocalServiceEndpoints } from './aws-services';
 import type { Role } from '../lambdas/shared/http/spec';
 
@@ -19,7 +21,11 @@ export interface LocalRuntimeOptions {
   /** Keep DynamoDB data in stateDir across restarts. */
   persist?: boolean;
   echoLogs?: boolean;
-  /** Secrets the Secrets Manager fake serves, by name (e.g. site scheduler credentials). */
+  /**
+   * Secrets the Secrets Manager fake serves, by name. Default: each configured site's scheduler
+   * credentials from the local Slurm clusters (local/slurm-secrets.ts), read on every request so
+   * clusters started after the runtime are picked up.
+   */
   secrets?: () => Record<string, string>;
   /**
    * 'auto' (default): scheduled rules fire on their schedules while the runtime runs.
@@ -60,6 +66,8 @@ export interface LocalRuntimeInfo {
   eventBuses: Record<string, string>;
   /** Event rule names, by logical id. */
   rules: Record<string, string>;
+  /** Which sites' local Slurm clusters the connectors can reach (default secrets only). */
+  slurm?: { connected: string[]; notConnected: { siteId: string; reason: string }[] };
 }
 
 export interface LocalRuntime {
@@ -85,6 +93,14 @@ const STOP_ASYNC_GRACE_MS = 5_000;
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
   mkdirSync(opts.stateDir, { recursive: true });
   const template = Template.load(opts.outDir);
+  // The stage's sites (for the scheduler credentials): the stack is named Kairr-<stage>.
+  const stageSites = (() => {
+    try {
+      return loadStageConfig(template.stackName.replace(/^Kairr-/, '')).sites;
+    } catch {
+      return [];
+    }
+  })();
   checkFlowTimeOptions(template, opts);
   const region = template.region;
   const stops: (() => Promise<void>)[] = [];
@@ -142,7 +158,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     let host: LambdaHost | undefined;
     const services = await startLambdaAndSecrets(
       { resolve: (r: string) => host?.resolve(r), invoke: (r: string, e: unknown) => host!.invoke(r, e) } as unknown as LambdaHost,
-      opts.secrets ?? (() => ({})),
+      opts.secrets ?? (() => slurmSecretsReport(stageSites).secrets),
     );
     stops.push(() => services.stop());
     baseEnv.AWS_ENDPOINT_URL_LAMBDA = services.lambdaEndpoint;
@@ -191,7 +207,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     const apiUrl = await gateway.listen();
     stops.push(() => gateway.close());
 
+    const slurm = opts.secrets ? undefined : slurmSecretsReport(stageSites);
     const info: LocalRuntimeInfo = {
+      ...(slurm
+        ? {
+            slurm: {
+              connected: stageSites.map((s) => s.id).filter((id) => !slurm.missing.some((m) => m.siteId === id) && !slurm.notRunning.some((m) => m.siteId === id)),
+              notConnected: [...slurm.missing, ...slurm.notRunning],
+            },
+          }
+        : {}),
       apiUrl,
       tokens: oidc.devTokens(),
       tokenMintUrl: `${oidcUrl}/token`,

@@ -33,6 +33,11 @@ async function main(): Promise<void> {
   row('DynamoDB', `${info.dynamodbEndpoint}   (DynamoDB Local${process.env.KAIRR_PERSIST ? ', persisted' : ', in memory'})`);
   row('Step Functions', `${info.sfnEndpoint}   (${plural(machines, 'state machine')})`);
   row('EventBridge', `${info.eventsEndpoint}   (${plural(rules.length, 'rule')}, ${scheduled} scheduled; schedules ${process.env.KAIRR_SCHEDULES === 'manual' ? 'fire on demand only' : 'fire on time'})`);
+  if (info.slurm) {
+    const sl = info.slurm;
+    row('Slurm', sl.connected.length ? `connected to the local cluster${sl.connected.length > 1 ? 's' : ''} of ${sl.connected.join(', ')}` : 'no local cluster is running');
+    for (const n of sl.notConnected) row('', `${n.siteId}: not connected (${n.reason}); start with: npm run slurm:start`);
+  }
   row('Local admin', `${info.localAdminUrl}   (POST /schedules/{rule}/run, GET /idle)`);
   row('Logs', `${info.logFile} (functions)`);
   row('', `${join(dirname(info.logFile), 'sfn-events.log')} (Step Functions, EventBridge)`);
