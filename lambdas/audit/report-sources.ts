@@ -4,7 +4,7 @@
 //   award plans  stored award plans and chair overrides of each call       → readAwardPlans
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
-import { approvalGsi, approvalKeys, gsi } from '../shared/store/keys';
+import { approvalGsi, approvalKeys, gsi, keys } from '../shared/store/keys';
 import type { Item } from '../shared/store/write-path';
 import { allocationOf } from '../ledger/store';
 import { callOf, getItem, proposalOf, queryIndex } from '../approval/store';
@@ -102,7 +102,7 @@ const AWARD_PLAN_SOURCE = 'award plans stored by POST /v1/calls/{callId}/award-p
 /**
  * The stored award plans of each call, newest first: a summary of each (the plan body itself is
  * GET /v1/calls/{callId}/award-plans/{planId}), with the chair's overrides and their reasons.
- * Plans live at pk PLAN#<callId>, sk PLAN#<planId> (lambdas/recommendation/award-plan-handler.ts).
+ * Plans live under keys.awardPlansOf(callId) (lambdas/recommendation/award-plan-handler.ts).
  */
 export async function readAwardPlans(callIds: readonly string[]): Promise<Map<string, Record<string, unknown>[]>> {
   const out = new Map<string, Record<string, unknown>[]>();
@@ -114,7 +114,7 @@ export async function readAwardPlans(callIds: readonly string[]): Promise<Map<st
         new QueryCommand({
           TableName: mainTable(),
           KeyConditionExpression: 'pk = :p',
-          ExpressionAttributeValues: { ':p': `PLAN#${callId}` },
+          ExpressionAttributeValues: { ':p': keys.awardPlansOf(callId) },
           ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
           ScanIndexForward: false,
           ExclusiveStartKey: start,

@@ -15,7 +15,8 @@ export const recommendationApi = defineApi({
     tag: 'recommendation',
     summary: 'Rank every resource for a workload: GPU-hours, credits, time, and why (memory, compute, cost, data locality, queue, capacity)',
     description: 'The estimation model and its calibration are documented in docs/recommendation.md.',
-    auth: 'any',
+    // Everyone who plans or reviews work; not the auditor, who reads and exports but calls no other POST.
+    auth: ['researcher', 'reviewer', 'chair', 'admin', 'site-operator'],
     body: RecommendationRequestSchema,
     responses: {
       200: {

@@ -4,7 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
 import { ddb, mainTable } from '../shared/store/client';
-import { approvalGsi, approvalKeys } from '../shared/store/keys';
+import { approvalGsi, approvalKeys, keys } from '../shared/store/keys';
 import { commit, type AuditContext, type Item } from '../shared/store/write-path';
 import { applyOverrides, computeAwardPlan, loadHighsSolver, type AwardOverride, type AwardPlanInput, type SolverSettings } from '../domain/award-plan';
 import { newId } from '../domain/ids';
@@ -17,7 +17,7 @@ const highs = () => loadHighsSolver();
 
 export const DEFAULT_MIN_VIABLE_FRACTION = 0.5;
 
-const planKey = (callId: string, planId: string) => ({ pk: `PLAN#${callId}`, sk: `PLAN#${planId}` });
+const planKey = keys.awardPlan;
 
 interface StoredOverride extends AwardOverride {
   by: string;
@@ -123,7 +123,7 @@ export const handler = createHandler(awardPlanApi, {
   },
 
   async listAwardPlans({ params }) {
-    const out = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `PLAN#${params.callId}` }, ScanIndexForward: false, ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides' }));
+    const out = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': keys.awardPlansOf(params.callId) }, ScanIndexForward: false, ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides' }));
     return { body: { items: out.Items ?? [] } };
   },
 

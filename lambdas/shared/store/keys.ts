@@ -51,6 +51,9 @@ export const keys = {
   site: (siteId: string): ItemKey => ({ pk: `${PREFIX.site}#${siteId}`, sk: PREFIX.site }),
   /** A site's latest queue snapshot per resource, written by its connector: {queue: {resourceKey: {pendingJobs, estimatedWaitHours}}, updatedAt}. */
   siteStatus: (siteId: string): ItemKey => ({ pk: `${PREFIX.site}#${siteId}`, sk: 'STATUS' }),
+  /** A call's stored award plans (pk per call; sk per plan, ULID ids so newest sorts last). */
+  awardPlan: (callId: string, planId: string): ItemKey => ({ pk: `${PREFIX.plan}#${callId}`, sk: `${PREFIX.plan}#${planId}` }),
+  awardPlansOf: (callId: string) => `${PREFIX.plan}#${callId}`,
   /** A catalogue dataset (data hub): where it lives. */
   dataset: (datasetId: string): ItemKey => ({ pk: `DATASET#${datasetId}`, sk: 'DATASET' }),
 };
