@@ -25,9 +25,10 @@ export interface ConvergeResult {
   deferred: { action: ChangeAction; user?: string; reason: string }[];
 }
 
-/** Slurm refuses to remove an association while it has jobs; that is "later", not "failed". */
+/** Slurm refuses to remove an association while it has jobs (error 7001); that is "later", not "failed". */
 function isBusyRemoval(e: unknown): boolean {
-  return isSchedulerError(e) && e.kind === 'permanent' && /job\(s\) (active|running)|running jobs|active jobs|jobs are running/i.test(e.message);
+  if (!isSchedulerError(e)) return false;
+  return (e.details.schedulerErrors ?? []).some((x) => x.code === 7001) || /job\(s\) active, cancel job\(s\) before remove/i.test(e.message);
 }
 
 /** One pass: read what the scheduler has, change what differs. */

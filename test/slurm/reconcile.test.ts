@@ -9,8 +9,9 @@ import { auditStream } from '../../lambdas/shared/store/keys';
 import { slurmAccountName } from '../../lambdas/domain/scheduler-mapping';
 import { newId } from '../../lambdas/domain/ids';
 import { getAllocation } from '../../lambdas/ledger/store';
-import { sacctmgrAssocs, slurmCli } from './support/clusters';
-import { BOB, foreignAccount, startHarness, type Harness } from './support/kairr';
+import { expireDue } from '../../lambdas/ledger/service';
+import { driverFor, LONG_JOB, sacctmgrAssocs, slurmCli, waitFor } from './support/clusters';
+import { ADMIN_CTX, BOB, foreignAccount, startHarness, type Harness } from './support/kairr';
 
 jest.setTimeout(10 * 60_000);
 
@@ -86,4 +87,30 @@ test('a failed provisioning is finished by the reconciler once its cause is gone
   expect(repaired.allocation.stateReason).toBeUndefined();
   expect(own(sacctmgrAssocs(c, account))).toMatchObject({ parent: 'kairr', grpTresMins: 'gres/gpu=150' });
   expect(users(sacctmgrAssocs(c, account))).toEqual(['alice:gh200', 'bob:gh200']);
+});
+
+test('expiry while a member\'s job runs: the block is at once, that member\'s removal is deferred and finished by the reconciler after the job', async () => {
+  const c = h.clusters.spc;
+  const today = new Date().toISOString().slice(0, 10);
+  const a = await h.award({ 'spc/h200': 5 }, { members: [BOB], endDate: today });
+  await h.settled(a.id);
+  const account = slurmAccountName(a.id, 'h200');
+  const job = await h.api('POST', `/v1/allocations/${a.id}/jobs`, BOB, { body: { site: 'spc', resource: 'h200', script: LONG_JOB, gpus: 1, timeLimit: 5 } });
+  await waitFor('bob\'s job to run', async () => (await h.api('GET', `/v1/allocations/${a.id}/jobs/${job.body.jobId}`, BOB)).body, (j) => j.state === 'running', { timeoutMs: 60_000 });
+
+  await expireDue({ ...ADMIN_CTX, now: new Date(Date.now() + 86_400_000) });
+  const expired = await h.settled(a.id);
+  const whileRunning = sacctmgrAssocs(c, account);
+  const [execution] = h.executionsOf(a.id).filter((e) => JSON.parse(e.input!)['detail-type'] === 'AllocationExpired');
+  await driverFor(c).cancelJob(job.body.schedulerJobId);
+  await waitFor('the job to end', () => driverFor(c).jobStatus(job.body.schedulerJobId), (s) => s.phase === 'finished', { timeoutMs: 60_000 });
+  const run = await reconcileSite('spc');
+  const after = sacctmgrAssocs(c, account);
+
+  expect(expired.state).toBe('expired');
+  expect(execution.status).toBe('SUCCEEDED');
+  expect(own(whileRunning)).toMatchObject({ grpSubmit: '0', grpJobs: '0' });
+  expect(users(whileRunning)).toEqual(['bob:h200']);
+  expect(run.changes.filter((x) => x.allocationId === a.id)).toEqual([expect.objectContaining({ action: 'remove-member', detail: { user: 'bob' } })]);
+  expect(users(after)).toEqual([]);
 });

@@ -36,9 +36,12 @@ export interface RequestOptions {
 /**
  * Slurm error numbers that mean "a daemon behind slurmrestd is unreachable or busy": worth a retry.
  * (slurm_errno.h: 1001-1004 communication errors, 5004 socket timeout, 7000 slurmdbd connection,
- * 2017 is *not* here: it is an unknown job.)
+ * 2017 is *not* here: it is an unknown job; nor is 7001, "Job(s) active, cancel job(s) before
+ * remove", a refusal that holds until the jobs end: see SLURM_JOBS_RUNNING_ON_ASSOC.)
  */
-export const TRANSIENT_SLURM_ERRORS = new Set([1001, 1002, 1003, 1004, 5004, 5005, 7000, 7001]);
+export const TRANSIENT_SLURM_ERRORS = new Set([1001, 1002, 1003, 1004, 5004, 5005, 7000]);
+/** ESLURM_JOBS_RUNNING_ON_ASSOC: an association with running jobs cannot be removed yet. */
+export const SLURM_JOBS_RUNNING_ON_ASSOC = 7001;
 /** ESLURM_INVALID_JOB_ID */
 export const SLURM_INVALID_JOB_ID = 2017;
 

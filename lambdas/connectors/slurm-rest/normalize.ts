@@ -112,7 +112,8 @@ export function jobFromController(j: Record<string, unknown>, now = Date.now()):
   const state = jobState(j.job_state);
   const name = str(j.name);
   const reason = str(j.state_reason);
-  const start = isoTime(j.start_time);
+  // a pending job's start_time is the scheduler's estimate (backfill), not a start
+  const start = phaseOf(state) === 'pending' ? undefined : isoTime(j.start_time);
   const end = phaseOf(state) === 'finished' ? isoTime(j.end_time) : undefined;
   const nodes = num(j.node_count) ?? 1;
   const allocated = gpusFromTresString(j.tres_alloc_str);
