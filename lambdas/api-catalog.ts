@@ -6,6 +6,7 @@ import { ledgerApi } from './ledger/api';
 import { recommendationApi } from './recommendation/api';
 import { awardPlanApi } from './recommendation/award-plan-api';
 import { jobsApi } from './jobs/api'; // connectors
+import { connectorsApi } from './connectors/api'; // connectors
 import { approvalApi } from './approval/api'; // approval
 import { auditApi } from './audit/api'; // audit
 
@@ -15,6 +16,7 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'recommendation', api: recommendationApi },
   { capability: 'award-plan', api: awardPlanApi },
   { capability: 'jobs', api: jobsApi }, // connectors
+  { capability: 'connectors', api: connectorsApi }, // connectors
   { capability: 'approval', api: approvalApi }, // approval
   { capability: 'audit', api: auditApi }, // audit
 ];

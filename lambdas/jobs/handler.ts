@@ -1,11 +1,19 @@
-// Jobs API: dispatch, list, status, cancel (lambdas/jobs/api.ts). Thin: the work is in service.ts.
+// Jobs API: dispatch, list, status, cancel (lambdas/jobs/api.ts); and the sites' connector status
+// (lambdas/connectors/api.ts), served by the same function: it already reaches the schedulers.
+// Thin: the work is in service.ts and connectors/status.ts.
 import { createHandler } from '../shared/http/router';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { connectorKeys } from '../shared/store/keys';
 import { jobsApi } from './api';
 import { cancelJob, dispatch, getJob, listJobs } from './service';
+import { connectorsApi } from '../connectors/api';
+import { siteStatus } from '../connectors/status';
 
-export const handler = createHandler(jobsApi, {
+export const handler = createHandler({ ...jobsApi, ...connectorsApi }, {
+  async siteStatus({ caller, params }) {
+    return { body: await siteStatus(caller, params.siteId) };
+  },
+
   async dispatchJob({ caller, params, body, idempotencyKey, requestId }) {
     const out = await dispatch({ caller, allocationId: params.id, body, idempotencyKey, requestId });
     const headers: Record<string, string> = out.replayed ? { 'idempotent-replayed': 'true' } : {};

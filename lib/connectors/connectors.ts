@@ -19,6 +19,7 @@ import type { KairrApi } from '../platform/rest-api';
 import type { Ledger } from '../ledger/ledger';
 import { acknowledge } from '../nag';
 import { jobsApi } from '../../lambdas/jobs/api';
+import { connectorsApi } from '../../lambdas/connectors/api';
 import { PROVISIONING_EVENT_TYPES } from '../../lambdas/connectors/provisioning/events';
 import { EVENT_SOURCE } from '../../lambdas/domain/events';
 import { ConnectorNetwork } from './network';
@@ -153,12 +154,13 @@ export class Connectors extends Construct {
     // ---- jobs API -----------------------------------------------------------------------------------
     this.jobsFn = connectorFn('JobsApi', {
       entry: 'lambdas/jobs/handler.ts',
-      description: 'KAIRR jobs: dispatch, status and cancel at the sites',
+      description: 'KAIRR jobs: dispatch, status and cancel at the sites; site connector status',
       timeout: Duration.seconds(29),
       memorySize: 512,
       environment: { CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(',') },
     });
     props.api.addRoutes(jobsApi, this.jobsFn);
+    props.api.addRoutes(connectorsApi, this.jobsFn);
 
     this.functions = [this.provisioningStep, this.collector, this.reconciler, this.jobsFn];
   }

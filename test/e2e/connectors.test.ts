@@ -132,6 +132,17 @@ describe('dispatch and usage', () => {
     expect(consistency.body.ok).toBe(true);
   });
 
+  it('shows a site\'s scheduler and usage watermark to its operators, and not to others', async () => {
+    const operator = withToken(await mint({ sub: `e2e-op-${stamp}`, groups: ['site-operator:kisti6'] }));
+
+    const own = await operator.get('/v1/sites/kisti6/status');
+    const other = await operator.get('/v1/sites/spc/status');
+
+    expect(own).toMatchObject({ status: 200, body: { siteId: 'kisti6', scheduler: { ok: true, controller: 'up', accounting: 'up' }, usage: { watermark: expect.any(String) } } });
+    expect(other.status).toBe(403);
+    expect((await bob.get('/v1/sites/kisti6/status')).status).toBe(403);
+  });
+
   it('gives every bad job request its named 400', async () => {
     const valid = { site: 'spc', resource: 'b200', script: SHORT_JOB, gpus: 1, timeLimit: 2 };
     const cases: [Record<string, unknown>, string][] = [

@@ -10,7 +10,7 @@ import { advanceWatermark, getWatermark } from '../../lambdas/connectors/state';
 import { consistency } from '../../lambdas/ledger/service';
 import { getAllocation, listEntries } from '../../lambdas/ledger/store';
 import { driverFor, LONG_JOB, SHORT_JOB, waitFor } from './support/clusters';
-import { BOB, startHarness, type Harness } from './support/kairr';
+import { BOB, KISTI6_OPERATOR, startHarness, type Harness } from './support/kairr';
 
 jest.setTimeout(10 * 60_000);
 
@@ -80,6 +80,18 @@ describe('a finished job', () => {
     expect(after).toEqual(before);
     expect(await chargesOf('kisti6', job.schedulerJobId)).toEqual([expectedMc]);
     expect((await consistency(allocationId)).ok).toBe(true);
+  });
+
+  test('the site\'s status shows its scheduler and the watermark, to its own operators only', async () => {
+    const current = (await getWatermark('kisti6'))!;
+
+    const mine = await h.api('GET', '/v1/sites/kisti6/status', KISTI6_OPERATOR);
+    const other = await h.api('GET', '/v1/sites/spc/status', KISTI6_OPERATOR);
+    const member = await h.api('GET', '/v1/sites/kisti6/status', BOB);
+
+    expect(mine).toMatchObject({ status: 200, body: { siteId: 'kisti6', scheduler: { ok: true, controller: 'up', accounting: 'up', apiVersion: expect.stringMatching(/^v0\.0\.4/) }, usage: { watermark: current.watermark, lastRun: expect.objectContaining({ reports: expect.any(Number) }) } } });
+    expect(other.status).toBe(403);
+    expect(member.status).toBe(403);
   });
 
   test('the watermark never moves backwards', async () => {

@@ -41,6 +41,7 @@ export const ALICE: Caller = { sub: 'sub-alice', roles: ['researcher'], siteIds:
 export const BOB: Caller = { sub: 'sub-bob', roles: ['researcher'], siteIds: [], username: 'bob' };
 export const MALLORY: Caller = { sub: 'sub-mallory', roles: ['researcher'], siteIds: [], username: 'mallory' };
 export const ADMIN: Caller = { sub: 'sub-admin', roles: ['admin'], siteIds: [], username: 'admin' };
+export const KISTI6_OPERATOR: Caller = { sub: 'sub-op-kisti6', roles: ['site-operator'], siteIds: ['kisti6'] };
 export const ADMIN_CTX: AuditContext = { actor: { sub: 'sub-admin', role: 'admin' }, requestId: 'test' };
 
 /** The deployable ASL with the step function's ARN substituted, as CloudFormation does. */
@@ -188,6 +189,8 @@ function jobsRoute(method: string, path: string): { resource: string; params: Re
   if (m) return { resource: '/v1/allocations/{id}/jobs/{jobId}', params: { id: decodeURIComponent(m[1]), jobId: decodeURIComponent(m[2]) }, query };
   m = /^\/v1\/allocations\/([^/]+)\/jobs$/.exec(p);
   if (m) return { resource: '/v1/allocations/{id}/jobs', params: { id: decodeURIComponent(m[1]) }, query };
+  m = /^\/v1\/sites\/([^/]+)\/status$/.exec(p);
+  if (m) return { resource: '/v1/sites/{siteId}/status', params: { siteId: decodeURIComponent(m[1]) }, query };
   throw new Error(`${method} ${path} is not a jobs route`);
 }
 
