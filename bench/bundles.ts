@@ -1,10 +1,10 @@
 // npm run bench:bundles — each shipped handler bundle's size and cold module-initialisation time,
-// against a baseline built in the same run: a bundle holding only the AWS SDK clients that handler
-// uses (the floor no handler can go under). Uses the bundles `cdk synth` ships (cdk.out).
+// against a baseline built in the same run: a bundle holding exactly the AWS SDK exports that handler
+// imports, built the same way (the floor no handler can go under). Uses the bundles `cdk synth` ships.
 // Last line: one JSON object with every figure.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ensureBuilt, REPO_ROOT } from '../local/build';
@@ -42,7 +42,22 @@ function pairedInitMs(handler: string, handlerEnv: Record<string, string>, basel
   return { handler: median(h), baseline: baseline ? median(b) : 0 };
 }
 
-const sdkPackageOf = (input: string) => /node_modules\/(@aws-sdk\/(?:client-[^/]+|lib-[^/]+))\//.exec(input)?.[1];
+/** The value (not type-only) imports of @aws-sdk/* packages in the given source files, per package. */
+function sdkImportsOf(files: string[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const f of files) {
+    const src = readFileSync(join(REPO_ROOT, f), 'utf8');
+    for (const m of src.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[^'"]+)['"]/g)) {
+      if (m[1]) continue;
+      const names = m[2].split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('type ')).map((x) => x.split(/\s+as\s+/)[0].trim());
+      if (!names.length) continue;
+      const set = out.get(m[3]) ?? new Set<string>();
+      names.forEach((n) => set.add(n));
+      out.set(m[3], set);
+    }
+  }
+  return out;
+}
 
 async function main(): Promise<void> {
   const { outDir } = ensureBuilt({ quiet: true });
@@ -54,19 +69,29 @@ async function main(): Promise<void> {
     const entry = template.resources[fn.logicalId].Metadata?.['kairr:entry'] as string | undefined;
     if (!entry) continue;
     const name = entry.replace(/^lambdas\//, '').replace(/\/handler\.ts$/, '').replace(/\.ts$/, '').replace(/[^a-z0-9]+/gi, '_');
-    // Which SDK clients does the shipped handler hold? Ask esbuild with the same entry.
-    const meta = await build({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, platform: 'node', target: 'node22', write: false, metafile: true, minify: true, logLevel: 'silent', define: { 'process.env.KAIRR_CONFIG': '"{}"' } });
-    const clients = [...new Set(Object.keys(meta.metafile!.inputs).map(sdkPackageOf).filter((x): x is string => !!x))].sort();
+    // Which AWS SDK exports does the shipped handler use? Ask esbuild which of our modules the
+    // entry pulls in, and read their value imports from @aws-sdk/* packages.
+    const meta = await build({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, platform: 'node', target: 'node22', write: false, metafile: true, minify: true, logLevel: 'silent', mainFields: ['module', 'main'], define: { 'process.env.KAIRR_CONFIG': '"{}"' } });
+    const sdkImports = sdkImportsOf(Object.keys(meta.metafile!.inputs).filter((f) => !f.includes('node_modules')));
+    const clients = [...sdkImports.keys()].sort();
     const sizeKb = statSync(fn.handlerFile).size / 1024;
     const env = { ...fn.environment, KAIRR_CONFIG: '{}' };
     let baseKb = 0;
     let baseOut: string | undefined;
     if (clients.length) {
-      const baseEntry = join(work, `${name}-baseline.js`);
-      writeFileSync(baseEntry, clients.map((c, i) => `exports.c${i} = require(${JSON.stringify(c)});`).join('\n'));
+      // The floor: a bundle of exactly those SDK exports, built as the functions are (KairrFunction:
+      // ES module builds preferred, tree-shaken, minified, with a source map without sources), whose
+      // init constructs each service client as the handlers do at module load.
+      const baseEntry = join(work, `${name}-baseline.mjs`);
+      const lines: string[] = [];
+      for (const [pkg, names] of sdkImports) {
+        const list = [...names].sort();
+        lines.push(`import { ${list.join(', ')} } from ${JSON.stringify(pkg)};`, `export { ${list.join(', ')} };`);
+        for (const n of list) if (/^[A-Z]\w*Client$/.test(n) && pkg.startsWith('@aws-sdk/client-')) lines.push(`export const make${n} = new ${n}({});`);
+      }
+      writeFileSync(baseEntry, lines.join('\n'));
       baseOut = join(work, `${name}-baseline.bundle.js`);
-      // Built as the functions are (KairrFunction): minified, with a source map without sources.
-      await build({ entryPoints: [baseEntry], bundle: true, platform: 'node', target: 'node22', minify: true, sourcemap: true, sourcesContent: false, outfile: baseOut, nodePaths: [join(REPO_ROOT, 'node_modules')], logLevel: 'silent' });
+      await build({ entryPoints: [baseEntry], bundle: true, platform: 'node', format: 'cjs', target: 'node22', minify: true, sourcemap: true, sourcesContent: false, mainFields: ['module', 'main'], outfile: baseOut, nodePaths: [join(REPO_ROOT, 'node_modules')], logLevel: 'silent' });
       baseKb = statSync(baseOut).size / 1024;
     }
     const paired = pairedInitMs(fn.handlerFile, env, baseOut);

@@ -90,6 +90,9 @@ export class KairrFunction extends NodejsFunction {
         // The SDK is bundled (tree-shaken) rather than taken from the runtime, so the version
         // that runs is the version that was tested.
         externalModules: [],
+        // Prefer packages' ES module builds: esbuild tree-shakes ESM but keeps a CommonJS module
+        // whole, so the AWS SDK's dist-es builds cut each bundle by about a third (bench:bundles).
+        mainFields: ['module', 'main'],
         define: { 'process.env.KAIRR_CONFIG': JSON.stringify(JSON.stringify(props.defaults.runtimeConfig)) },
         commandHooks: copy.length
           ? {
