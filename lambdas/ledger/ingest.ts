@@ -126,8 +126,9 @@ async function commitPack(pack: Pending[]): Promise<void> {
   const now = first.now;
   const allocationIds = [...new Set(pack.map((p) => p.allocationId))];
   try {
-    await mutateAllocations(allocationIds, ctx, async (allocs) => {
-      const existing = await batchGet(pack.map((p) => keys.jobUsage(p.record.siteId, p.record.cluster, p.record.jobId)));
+    const jobKeys = pack.map((p) => keys.jobUsage(p.record.siteId, p.record.cluster, p.record.jobId));
+    // The jobs' usage so far is read with the allocations, in one round trip.
+    await mutateAllocations(allocationIds, ctx, async (allocs, existing) => {
       const writes = [];
       for (const alloc of allocs) {
         const mine = pack.filter((p) => p.allocationId === alloc.id);
@@ -163,7 +164,7 @@ async function commitPack(pack: Pending[]): Promise<void> {
         writes.push({ before: null, after: app.allocation, entries: app.entries, action: 'ledger.usage', details: { site: first.record.siteId, jobs: app.jobs.length }, sideWrites, events });
       }
       return writes;
-    });
+    }, jobKeys);
   } catch (e) {
     logger.error('usage pack failed', { allocations: allocationIds.length, records: pack.length, error: (e as Error).message });
     for (const p of pack) p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: 'failed', reason: { code: 'retry', path: '', problem: 'could not be recorded this time; send it again (reports are idempotent)' } };

@@ -144,13 +144,19 @@ export async function mutateAllocation<T extends LedgerWrite | null>(id: string,
  * Read-modify-commit on several allocations in one transaction (packed usage). `apply` gets the
  * current allocations (in the order of `ids`) and returns a write per allocation that changes.
  */
-export async function mutateAllocations(ids: string[], ctx: AuditContext, apply: (allocs: Allocation[]) => Promise<Omit<LedgerWrite, 'before'>[]>): Promise<void> {
+export async function mutateAllocations(
+  ids: string[],
+  ctx: AuditContext,
+  apply: (allocs: Allocation[], prefetched: Map<string, Item>) => Promise<Omit<LedgerWrite, 'before'>[]>,
+  /** Other items `apply` needs, read in the same round trip as the allocations (and again on a retry). */
+  prefetch: ItemKey[] = [],
+): Promise<void> {
   await retryOnStale(async () => {
-    const got = await batchGet(ids.map((id) => keys.allocation(id)));
+    const got = await batchGet([...ids.map((id) => keys.allocation(id)), ...prefetch]);
     const items = ids.map((id) => got.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`));
     const missing = ids.filter((_, i) => !items[i]);
     if (missing.length) throw new NotFoundError('Allocation', missing[0]);
-    const writes = await apply(items.map((it) => allocationOf(it!)));
+    const writes = await apply(items.map((it) => allocationOf(it!)), got);
     if (!writes.length) return;
     const byId = new Map(items.map((it) => [String(it!.id), it!]));
     await commitLedger(ctx, writes.map((w) => ({ ...w, before: byId.get(w.after.id)! })));
