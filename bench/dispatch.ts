@@ -304,7 +304,9 @@ async function replayCollection(recorded: Record<string, unknown>[]): Promise<vo
   say(`\n4. usage collection of ${REPLAY} records replayed from recorded slurmdbd answers (${ALLOCATIONS} allocations, ${SPREAD_MS / 3600_000} h of jobs)`);
   const templates = recorded.filter((j) => (j.time as { start?: number })?.start);
   if (!templates.length) throw new Error('no recorded jobs to replay');
-  const now = Date.now();
+  // Every replayed job has ended an hour before the collection runs: a job whose recorded end lies
+  // after the run's start is (rightly) left to the next run and would not count here.
+  const now = Date.now() - 3600_000;
   const base = now - SPREAD_MS;
   const step = SPREAD_MS / REPLAY;
   const accounts = Array.from({ length: ALLOCATIONS }, (_, i) => ({ id: `alloc-0benchreplay${String(i).padStart(11, '0')}`, account: '' }));

@@ -179,17 +179,18 @@ export interface DispatchInput {
 export async function dispatch(input: DispatchInput): Promise<Outcome<JobViewT>> {
   const { caller, body } = input;
   const now = new Date();
-  const a = await visibleAllocation(input.allocationId, caller);
+  // Both reads in one round trip; the pointer is only looked at once the caller may dispatch.
+  const [a, prior] = await Promise.all([
+    visibleAllocation(input.allocationId, caller),
+    input.idempotencyKey ? getDispatchPointer(input.allocationId, caller.sub, input.idempotencyKey) : null,
+  ]);
   const member = a.members.find((m) => m.sub === caller.sub);
   if (!member) throw new ForbiddenError('Only the allocation\'s members can dispatch jobs under it');
   const checked = checkRequest(body, a, now);
   const hash = requestHash(a.id, body);
   const ctx: AuditContext = { actor: { sub: caller.sub, role: 'researcher' }, requestId: input.requestId };
 
-  if (input.idempotencyKey) {
-    const prior = await getDispatchPointer(a.id, caller.sub, input.idempotencyKey);
-    if (prior) return resume(a.id, prior, hash, body, ctx);
-  }
+  if (prior) return resume(a.id, prior, hash, body, ctx);
   const account = checkAllocation(a, checked);
   const user = slurmUserName(member.username);
   const job: JobRecord = {
