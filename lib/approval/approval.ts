@@ -20,6 +20,7 @@ import type { KairrApi } from '../platform/rest-api';
 import type { DataTables } from '../platform/tables';
 import type { KairrEventBus } from '../platform/event-bus';
 import { acknowledge } from '../nag';
+import { STATE_MACHINE_WILDCARD_REASON, stateMachineLogs } from '../platform/state-machine-logs';
 
 export const APPROVAL_ASL = path.join(REPO_ROOT, 'statemachines', 'approval.asl.json');
 
@@ -96,23 +97,15 @@ export class Approval extends Construct {
       definitionBody: sfn.DefinitionBody.fromFile(APPROVAL_ASL),
       definitionSubstitutions: { FlowFunctionArn: this.flowFn.functionArn },
       tracingEnabled: true,
+      logs: stateMachineLogs(this, 'StateMachineLogs', props.defaults),
     });
-    acknowledge(
-      this.stateMachine,
-      'AwsSolutions-SF1',
-      'Executions keep their full history in Step Functions (every state, input and error, 90 days), each step logs to the flow function\'s log group, and the proposal records any error; CloudWatch Logs delivery for a state machine needs logs:*LogDelivery on "*", which no KAIRR role may hold.',
-    );
     this.flowFn.grantInvoke(this.stateMachine);
     acknowledge(
       this.stateMachine.role,
       `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.flowFn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
       "CDK's grantInvoke also covers the flow function's versions and aliases (ARN:*); the definition invokes the unqualified ARN of this one function.",
     );
-    acknowledge(
-      this.stateMachine.role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) does not support resource-level permissions; it is the only wildcard resource this role holds.',
-    );
+    acknowledge(this.stateMachine.role, 'AwsSolutions-IAM5[Resource::*]', STATE_MACHINE_WILDCARD_REASON);
 
     // ---- notifications ----
     const key = new kms.Key(this, 'NotificationsKey', { enableKeyRotation: true, description: 'KAIRR approval notifications (topic and its dead letters)', removalPolicy });

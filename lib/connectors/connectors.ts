@@ -23,6 +23,7 @@ import { connectorsApi } from '../../lambdas/connectors/api';
 import { PROVISIONING_EVENT_TYPES } from '../../lambdas/connectors/provisioning/events';
 import { EVENT_SOURCE } from '../../lambdas/domain/events';
 import { ConnectorNetwork } from './network';
+import { STATE_MACHINE_WILDCARD_REASON, stateMachineLogs } from '../platform/state-machine-logs';
 
 export const PROVISIONING_ASL = path.join(REPO_ROOT, 'statemachines', 'provisioning.asl.json');
 
@@ -102,15 +103,15 @@ export class Connectors extends Construct {
       definitionSubstitutions: { ProvisioningStepFunctionArn: this.provisioningStep.functionArn },
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,
+      logs: stateMachineLogs(this, 'ProvisioningLogs', props.defaults),
       timeout: Duration.hours(2),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // every task target, granted explicitly (the ASL invokes only this function)
     this.provisioningStep.grantInvoke(this.provisioning);
-    acknowledge(this.provisioning, 'AwsSolutions-SF1', 'Executions keep their full history in Step Functions (every state, input and error, 90 days) and each step logs to its own log group; CloudWatch Logs delivery for a state machine needs logs:*LogDelivery on "*", which no KAIRR role may hold.');
     const stepId = Stack.of(this).getLogicalId(this.provisioningStep.node.defaultChild as lambda.CfnFunction);
     acknowledge(this.provisioning.role, `AwsSolutions-IAM5[Resource::<${stepId}.Arn>:*]`, 'lambda:InvokeFunction on the step function\'s versions and aliases (ARN:*), as Step Functions\' lambda:invoke integration requires; it is the only function the flow invokes.');
-    acknowledge(this.provisioning.role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray tracing of the state machine (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) has no resource-level permissions; it is the only wildcard resource the flow\'s role holds.');
+    acknowledge(this.provisioning.role, 'AwsSolutions-IAM5[Resource::*]', STATE_MACHINE_WILDCARD_REASON);
     this.provisioningRule = new events.Rule(this, 'ProvisioningEvents', {
       eventBus: props.bus.bus,
       description: 'KAIRR allocation events → the provisioning flow',

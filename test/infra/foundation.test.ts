@@ -2,6 +2,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { synthStage, statementsByRole, actionsOf, resourcesOf, type Synth } from './support/synth';
 import { API_CATALOG } from '../../lambdas/api-catalog';
+import { LOG_DELIVERY_ACTIONS } from '../../lib/platform/state-machine-logs';
 
 let local: Synth;
 let example: Synth;
@@ -61,16 +62,37 @@ describe('tables', () => {
 });
 
 describe('IAM', () => {
-  it('grants no wildcard actions, and no wildcard resources except X-Ray', () => {
+  it('grants no wildcard actions, and no wildcard resources except X-Ray, and log delivery to state machines', () => {
     for (const s of [local, example]) {
+      // Roles that only Step Functions assumes: they alone may manage CloudWatch log deliveries,
+      // an API without resource-level permissions.
+      const machineRoles = new Set(
+        Object.entries(s.template.findResources('AWS::IAM::Role'))
+          .filter(([, r]) => JSON.stringify((r as { Properties: { AssumeRolePolicyDocument: unknown } }).Properties.AssumeRolePolicyDocument).includes('states.'))
+          .map(([id]) => id),
+      );
+      expect(machineRoles.size).toBe(2);
       for (const [role, stmts] of statementsByRole(s.template)) {
+        const mayUseStar = (a: string) => a.startsWith('xray:') || (machineRoles.has(role) && LOG_DELIVERY_ACTIONS.includes(a));
         for (const st of stmts) {
           for (const a of actionsOf(st)) expect({ role, action: a, wildcard: a === '*' || /^[a-z0-9-]+:\*$/.test(a) }).toEqual({ role, action: a, wildcard: false });
           const res = resourcesOf(st);
-          if (res.includes('"*"')) expect({ role, actions: actionsOf(st).filter((a) => !a.startsWith('xray:')) }).toEqual({ role, actions: [] });
+          if (res.includes('"*"')) expect({ role, actions: actionsOf(st).filter((a) => !mayUseStar(a)) }).toEqual({ role, actions: [] });
         }
       }
     }
+  });
+
+  it('logs each state machine\'s events to its own log group, without execution data', () => {
+    const machines = Object.values(local.template.findResources('AWS::StepFunctions::StateMachine')) as { Properties: { LoggingConfiguration?: { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] } } }[];
+    expect(machines).toHaveLength(2);
+    const groups = new Set<string>();
+    for (const m of machines) {
+      const lc = m.Properties.LoggingConfiguration!;
+      expect({ level: lc.Level, data: lc.IncludeExecutionData }).toEqual({ level: 'ALL', data: false });
+      groups.add(JSON.stringify(lc.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn));
+    }
+    expect(groups.size).toBe(2);
   });
 
   it('lets no role update or delete audit items', () => {
