@@ -46,6 +46,8 @@ class FunctionPool {
   private slots: Slot[] = [];
   private waiting: (() => void)[] = [];
   private pending = new Map<string, Pending>();
+  /** Set by stop(): no worker is spawned after it, even for an invocation already waiting. */
+  private stopped = false;
 
   constructor(
     readonly def: FunctionDef,
@@ -118,6 +120,7 @@ class FunctionPool {
 
   private async acquire(): Promise<Slot> {
     for (;;) {
+      if (this.stopped) throw new LambdaInvokeError('ServiceException', `${this.def.logicalId}: the local runtime is stopping`);
       const free = this.slots.find((s) => !s.busy);
       if (free) {
         free.busy = true;
@@ -149,10 +152,14 @@ class FunctionPool {
   }
 
   async stop(): Promise<void> {
+    // Stop first, then terminate: a terminated worker's exit wakes a waiting invocation, which
+    // must not spawn a new worker (it would outlive the runtime and keep the process alive).
+    this.stopped = true;
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     const slots = this.slots;
     this.slots = [];
+    for (const wake of this.waiting.splice(0)) wake();
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }
