@@ -4,6 +4,7 @@
 //   award plans  stored award plans and chair overrides of each call       → readAwardPlans
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
+import { queryAll } from '../shared/store/query-all';
 import { approvalGsi, approvalKeys, gsi, keys } from '../shared/store/keys';
 import type { Item } from '../shared/store/write-path';
 import { allocationOf } from '../ledger/store';
@@ -107,22 +108,13 @@ const AWARD_PLAN_SOURCE = 'award plans stored by POST /v1/calls/{callId}/award-p
 export async function readAwardPlans(callIds: readonly string[]): Promise<Map<string, Record<string, unknown>[]>> {
   const out = new Map<string, Record<string, unknown>[]>();
   for (const callId of callIds) {
-    const plans: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await ddb().send(
-        new QueryCommand({
-          TableName: mainTable(),
-          KeyConditionExpression: 'pk = :p',
-          ExpressionAttributeValues: { ':p': keys.awardPlansOf(callId) },
-          ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
-      plans.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const plans = await queryAll({
+      TableName: mainTable(),
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': keys.awardPlansOf(callId) },
+      ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
+      ScanIndexForward: false,
+    });
     if (plans.length) out.set(callId, plans);
   }
   return out;

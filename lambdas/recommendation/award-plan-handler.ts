@@ -4,6 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
 import { ddb, mainTable } from '../shared/store/client';
+import { queryAll } from '../shared/store/query-all';
 import { approvalGsi, approvalKeys, keys } from '../shared/store/keys';
 import { commit, type AuditContext, type Item } from '../shared/store/write-path';
 import { applyOverrides, computeAwardPlan, loadHighsSolver, type AwardOverride, type AwardPlanInput, type SolverSettings } from '../domain/award-plan';
@@ -48,21 +49,12 @@ async function readCall(callId: string): Promise<Call> {
 
 /** Proposals of the call awaiting the committee with their reviews in (the ones a plan is for). */
 async function reviewedProposals(callId: string, only?: string[]): Promise<Proposal[]> {
-  const out: Proposal[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb().send(
-      new QueryCommand({
-        TableName: mainTable(),
-        IndexName: 'gsi2',
-        KeyConditionExpression: 'gsi2pk = :s AND begins_with(gsi2sk, :c)',
-        ExpressionAttributeValues: { ':s': approvalGsi.proposalsInState('in-review'), ':c': `${callId}#` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const it of page.Items ?? []) out.push(it as unknown as Proposal);
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const out = (await queryAll({
+    TableName: mainTable(),
+    IndexName: 'gsi2',
+    KeyConditionExpression: 'gsi2pk = :s AND begins_with(gsi2sk, :c)',
+    ExpressionAttributeValues: { ':s': approvalGsi.proposalsInState('in-review'), ':c': `${callId}#` },
+  })) as unknown as Proposal[];
   const wanted = only ? new Set(only) : undefined;
   return out.filter((p) => (!wanted || wanted.has(p.id)) && p.reviewSummary?.quorum && p.requestedMc && p.pi);
 }
