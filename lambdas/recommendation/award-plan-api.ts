@@ -3,7 +3,7 @@
 // any line with a reason (audited); plan, inputs and overrides are stored so anyone can re-run it.
 import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
-import { ErrorSchema, ERROR_RESPONSES } from '../shared/http/schemas';
+import { ErrorSchema, ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
 import { SolverSettingsSchema } from '../domain/award-plan';
 
 const CallParams = z.strictObject({ callId: z.string().check(z.minLength(1), z.maxLength(64)) });
@@ -43,9 +43,11 @@ export const awardPlanApi = defineApi({
     path: '/v1/calls/{callId}/award-plans',
     tag: 'recommendation',
     summary: "The call's stored award plans, newest first",
+    description: 'Summaries, `limit` per page (default 50, at most 200); pass the returned `nextToken` for the next page.',
     auth: ['chair', 'admin', 'auditor'],
     params: CallParams,
-    responses: { 200: { description: 'Plans (summaries)', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) }, ...ERROR_RESPONSES },
+    query: z.strictObject({ limit: LimitQuery, nextToken: NextTokenQuery }),
+    responses: { 200: { description: 'Plans (summaries)', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextToken: z.optional(z.string()) }) }, ...ERROR_RESPONSES },
   },
   getAwardPlan: {
     method: 'GET',

@@ -3,6 +3,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
+import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { ddb, mainTable } from '../shared/store/client';
 import { queryAll } from '../shared/store/query-all';
 import { approvalGsi, approvalKeys, keys } from '../shared/store/keys';
@@ -114,9 +115,20 @@ export const handler = createHandler(awardPlanApi, {
     return { status: 201, body: view(record) };
   },
 
-  async listAwardPlans({ params }) {
-    const out = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': keys.awardPlansOf(params.callId) }, ScanIndexForward: false, ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides' }));
-    return { body: { items: out.Items ?? [] } };
+  async listAwardPlans({ params, query }) {
+    const pk = keys.awardPlansOf(params.callId);
+    const out = await ddb().send(
+      new QueryCommand({
+        TableName: mainTable(),
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': pk },
+        ScanIndexForward: false,
+        Limit: query.limit ?? 50,
+        ExclusiveStartKey: decodeToken(query.nextToken, pk),
+        ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
+      }),
+    );
+    return { body: { items: out.Items ?? [], nextToken: encodeToken(out.LastEvaluatedKey, pk) } };
   },
 
   async getAwardPlan({ params }) {

@@ -71,13 +71,13 @@ async function seed(c: Call, ps: Proposal[]) {
   for (const p of ps) await commit(ctx, { changes: [{ subject: { type: 'proposal', id: p.id }, before: null, after: proposalItem(p), action: 'proposal.seed' }] });
 }
 
-function event(method: string, resource: string, pathParameters: Record<string, string>, roles: string, body?: unknown, sub = 'chair-1'): APIGatewayProxyEvent {
+function event(method: string, resource: string, pathParameters: Record<string, string>, roles: string, body?: unknown, sub = 'chair-1', query: Record<string, string> | null = null): APIGatewayProxyEvent {
   return {
     httpMethod: method,
     resource,
     path: resource,
     pathParameters,
-    queryStringParameters: null,
+    queryStringParameters: query,
     headers: {},
     body: body === undefined ? null : JSON.stringify(body),
     isBase64Encoded: false,
@@ -142,5 +142,40 @@ describe('POST /v1/calls/{callId}/award-plan', () => {
     const empty = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-empty' }, 'admin', {}, 'admin-1')));
     expect(empty.status).toBe(422);
     expect(empty.body.error.code).toBe('nothing_to_plan');
+  });
+});
+
+describe('GET /v1/calls/{callId}/award-plans', () => {
+  const list = (callId: string, query: Record<string, string> | null, roles = 'auditor') => handler(event('GET', '/v1/calls/{callId}/award-plans', { callId }, roles, undefined, 'aud-1', query)).then(parse);
+
+  it('pages through the stored plans newest first, each plan exactly once', async () => {
+    await seed(call('call-p', { 'spc/h200': 1000 }), [proposal('prop-p1', 'call-p', 'university', 5, { 'spc/h200': 400 })]);
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) created.push(parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-p' }, 'chair', {}))).body.planId);
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await list('call-p', { limit: '2', ...(token ? { nextToken: token } : {}) });
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((p: { planId: string }) => p.planId));
+      token = page.body.nextToken;
+      pages++;
+    } while (token && pages < 10);
+    expect(seen).toEqual([...created].reverse());
+    expect(pages).toBe(3);
+  });
+
+  it('refuses a token issued for another call, a bad limit, and researchers', async () => {
+    const first = await list('call-p', { limit: '1' });
+    expect(first.body.nextToken).toEqual(expect.any(String));
+    const foreign = await list('call-a', { nextToken: first.body.nextToken });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.details[0].path).toBe('query.nextToken');
+    const zero = await list('call-p', { limit: '0' });
+    expect(zero.status).toBe(400);
+    expect(zero.body.error.details[0].path).toMatch(/limit/);
+    expect((await list('call-p', null, 'researcher')).status).toBe(403);
   });
 });
