@@ -1,13 +1,15 @@
 // The scheduler driver of each configured site, made once per execution environment. Credentials
 // come from the site's Secrets Manager secret (slurm-rest/secrets.ts), never from the environment.
 // Tests and the benchmark swap the factory (useDriverFactory) to hand in credentials read from
-// the local clusters' key files; the drivers themselves are the real ones.
+// the local clusters' key files; the drivers themselves are the real ones. Every driver handed out
+// changes its site's accounting under the site's lease (accounting-lease.ts).
 import { runtimeConfig } from '../shared/config';
 import { findSite, type Site } from '../domain/catalogue';
 import { ValidationError } from '../domain/errors';
 import { isSchedulerError, type SchedulerDriver } from './driver';
 import { slurmRestDriverForSite } from './slurm-rest';
 import { clearSecretsCache } from './slurm-rest/secrets';
+import { serializeAccounting } from './accounting-lease';
 
 export type DriverFactory = (site: Site) => SchedulerDriver;
 
@@ -31,7 +33,8 @@ export function siteOf(siteId: string, path = 'site'): Site {
 export function driverFor(siteId: string): SchedulerDriver {
   let d = drivers.get(siteId);
   if (!d) {
-    d = factory(siteOf(siteId));
+    // one accounting writer per site, whoever built the driver (accounting-lease.ts says why)
+    d = serializeAccounting(factory(siteOf(siteId)));
     drivers.set(siteId, d);
   }
   return d;

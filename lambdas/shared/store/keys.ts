@@ -104,5 +104,7 @@ export const connectorKeys = {
   dispatchKey: (allocationId: string, sub: string, key: string): ItemKey => keys.idempotency(`jobs:${allocationId}`, sub, key),
   usageWatermark: (siteId: string): ItemKey => ({ pk: `${PREFIX.connector}#${siteId}`, sk: 'USAGE' }),
   reconcileRun: (siteId: string): ItemKey => ({ pk: `${PREFIX.connector}#${siteId}`, sk: 'RECONCILE' }),
+  /** One accounting writer at a time per site (connectors/accounting-lease.ts); not audited, expires by itself. */
+  accountingLease: (siteId: string): ItemKey => ({ pk: `${PREFIX.connector}#${siteId}`, sk: 'ACCOUNTING_LEASE' }),
 };
 // ---- end connectors ----

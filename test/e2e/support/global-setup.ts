@@ -1,5 +1,6 @@
 // e2e globalSetup: targets the KAIRR named by KAIRR_API_URL (any deployment: LocalStack, a dev
-// stage) with a token source, or by default starts the local runtime itself from a fresh synth.
+// stage) with a token source, or by default starts the local runtime itself from a fresh synth,
+// with the local Slurm clusters it provisions on (started if they do not answer).
 //   KAIRR_API_URL          base URL (paths start with /v1)
 //   KAIRR_TOKENS_FILE      JSON {"tokens": {role: jwt}, "tokenMintUrl"?: url} (default .kairr/local.json shape)
 //   KAIRR_TOKEN_MINT_URL   a dev issuer's mint endpoint (POST {sub, groups} → {token})
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt } from '../../../local/build';
 import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime';
+import { ensureClusters } from '../../slurm/support/ensure-clusters';
 
 export interface E2eTarget {
   apiUrl: string;
@@ -36,6 +38,8 @@ export default async function setup(): Promise<void> {
     const src = file ? (JSON.parse(readFileSync(file, 'utf8')) as { tokens?: Record<string, string>; tokenMintUrl?: string }) : {};
     target = { apiUrl: process.env.KAIRR_API_URL.replace(/\/$/, ''), tokens: src.tokens ?? {}, tokenMintUrl: process.env.KAIRR_TOKEN_MINT_URL ?? src.tokenMintUrl, local: false };
   } else {
+    // the local runtime's sites are the local Slurm clusters: provisioning flows, dispatch and usage go there
+    await ensureClusters('e2e suite');
     const { outDir } = ensureBuilt({ quiet: true });
     // Schedules fire only when a test runs them (runSchedule), so none fires in the middle of another test.
     const runtime: LocalRuntime = await startLocalRuntime({ outDir, stateDir: join(dir, 'state'), port: 0, schedules: 'manual' });
