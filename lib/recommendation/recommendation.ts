@@ -1,5 +1,6 @@
 // Purpose-based recommendation (light, any caller) and the committee's award plan (HiGHS, for
-// chairs and admins; 1,769 MB = one full vCPU for the solver, with highs.wasm beside the bundle).
+// chairs and admins; 1,769 MB = one full vCPU for the solver). HiGHS's two files, highs.js and
+// highs.wasm, ship beside the award plan's bundle and load on its first solve.
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { recommendationApi } from '../../lambdas/recommendation/api';
@@ -38,7 +39,8 @@ export class Recommendation extends Construct {
       memorySize: 1769,
       timeout: Duration.seconds(29),
       environment: env,
-      assetFiles: ['node_modules/highs/build/highs.wasm'],
+      // HiGHS's glue and wasm ship beside the bundle and load on the first solve (highs-loader.ts)
+      assetFiles: ['node_modules/highs/build/highs.js', 'node_modules/highs/build/highs.wasm'],
     });
     props.tables.bindMain(this.awardPlanFn, 'RW');
     props.tables.bindAudit(this.awardPlanFn, 'append');

@@ -100,6 +100,26 @@ it('standard tier: two reviewers in parallel, aggregated scores, a partial award
   }
 });
 
+it('award plan: the chair plans the call\'s reviewed proposals with the bundled solver; stored, listed and read back', async () => {
+  // Capacity 2,500; both proposals score 4 and ask 1,500 and 1,200 GPU-credits, all or nothing:
+  // only one fits, and 4 × 1,500 beats 4 × 1,200.
+  const call = await createCall(admin, callBody(pool(), { capacity: { 'spc/h200': 2_500 } }));
+  const big = await reviewedAndAwaiting(await researcher(), call.id, { credits: { 'spc/h200': 1_500 } });
+  const small = await reviewedAndAwaiting(await researcher(), call.id, { credits: { 'spc/h200': 1_200 } });
+  expect((await (await researcher()).post(`/v1/calls/${call.id}/award-plan`, {})).status).toBe(403);
+  const res = await chair.post(`/v1/calls/${call.id}/award-plan`, { minViableFraction: 1 });
+  expect(res.status).toBe(201);
+  const awarded = Object.fromEntries(res.body.plan.proposals.map((p: any) => [p.proposalId, p.awardedTotal]));
+  expect(awarded).toEqual({ [big.id]: 1_500, [small.id]: 0 });
+  expect(res.body.plan.objective).toBeCloseTo(6_000, 6);
+  const list = await chair.get(`/v1/calls/${call.id}/award-plans`);
+  expect(list.status).toBe(200);
+  expect(list.body.items.map((x: any) => x.planId)).toEqual([res.body.planId]);
+  const got = await chair.get(`/v1/calls/${call.id}/award-plans/${res.body.planId}`);
+  expect(got.status).toBe(200);
+  expect(got.body.input).toEqual(res.body.input);
+});
+
 it('rejection: the flow ends Rejected and nothing is awarded', async () => {
   const call = await createCall(admin, callBody(pool()));
   const r = await researcher();

@@ -1,17 +1,31 @@
-// Loads HiGHS (compiled to WebAssembly) once per process and caches it.
+// Loads HiGHS (compiled to WebAssembly) once per process, on the first solve, and caches it.
 //
-// highs.js finds highs.wasm through `locateFile`. In the repo (tests, bench) the default resolves
-// the file from node_modules. In a Lambda bundled by esbuild, node_modules is gone and highs.js is
-// inlined into the bundle, so the default falls back to the bundle's own directory: ship
-// node_modules/highs/build/highs.wasm beside the bundle, as `highs.wasm` (or pass locateFile).
+// HiGHS is two files: highs.js (the Emscripten glue, 101 KB) and highs.wasm (3.5 MB). Neither is
+// inlined into the handler's bundle: only a plan computation needs them, so the award-plan
+// function's other routes (list, read, override) and its cold start never parse them. In the repo
+// (tests, bench) both resolve from node_modules/highs. In a Lambda bundled by esbuild node_modules
+// is gone: ship node_modules/highs/build/highs.js and highs.wasm beside the bundle (KairrFunction
+// assetFiles, lib/recommendation/recommendation.ts), where the fallbacks below find them.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-// A require, not an ES import: bundlers then take the package's CommonJS build (build/highs.js),
-// which the CommonJS Lambda bundles (KairrFunction, OutputFormat.CJS) need. An ES import makes
-// esbuild pick build/highs.mjs, whose import.meta.url is empty in a CommonJS bundle.
-import highsPackage = require('highs');
 import type { Highs } from 'highs';
 
-const loadHighs = highsPackage.default;
+type HighsFactory = (options: { locateFile?: (file: string) => string; wasmBinary?: ArrayBuffer | ArrayBufferView }) => Promise<Highs>;
+
+// Through an alias, so that esbuild leaves these requires to run time instead of bundling them.
+const runtimeRequire: NodeJS.Require = require;
+
+/** A HiGHS file shipped beside this (bundled) module, if there is one. */
+function besideBundle(file: string): string | undefined {
+  const p = path.join(typeof __dirname === 'string' ? __dirname : '.', file);
+  return existsSync(p) ? p : undefined;
+}
+
+/** The copy of highs.js beside the bundle; else the installed package's CommonJS build. */
+function highsFactory(): HighsFactory {
+  const mod = runtimeRequire(besideBundle('highs.js') ?? 'highs') as { default?: HighsFactory } | HighsFactory;
+  return typeof mod === 'function' ? mod : (mod.default as HighsFactory);
+}
 
 export type { Highs };
 
@@ -31,10 +45,12 @@ let cached: Promise<Highs> | undefined;
  */
 export function loadHighsSolver(options: HighsLoaderOptions = {}): Promise<Highs> {
   if (!cached) {
-    const pending = loadHighs({
-      locateFile: options.locateFile ?? defaultLocateFile,
-      ...(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {}),
-    });
+    const pending = Promise.resolve().then(() =>
+      highsFactory()({
+        locateFile: options.locateFile ?? defaultLocateFile,
+        ...(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {}),
+      }),
+    );
     cached = pending;
     pending.catch(() => {
       if (cached === pending) cached = undefined;
@@ -43,14 +59,9 @@ export function loadHighsSolver(options: HighsLoaderOptions = {}): Promise<Highs
   return cached;
 }
 
-/** node_modules/highs/build/<file> when the package is installed; else beside this (bundled) module. */
+/** Beside the bundle when shipped there (a Lambda); else node_modules/highs/build/<file> (the repo). */
 export function defaultLocateFile(file: string): string {
-  try {
-    // Through an alias, so bundlers do not try to resolve it at build time (in a bundle the wasm
-    // file ships beside the code and the catch below finds it).
-    const req: NodeJS.Require = require;
-    return path.join(path.dirname(req.resolve('highs/runtime')), file);
-  } catch {
-    return typeof __dirname === 'string' ? path.join(__dirname, file) : file;
-  }
+  const shipped = besideBundle(file);
+  if (shipped) return shipped;
+  return path.join(path.dirname(runtimeRequire.resolve('highs/runtime')), file);
 }

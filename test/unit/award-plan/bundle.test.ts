@@ -1,5 +1,6 @@
 // The shipped form: the optimiser bundled by esbuild the way KairrFunction bundles handlers
-// (CommonJS, node22), run from a directory with no node_modules, with highs.wasm beside it.
+// (CommonJS, node22), run from a directory with no node_modules, with HiGHS's two files (highs.js,
+// highs.wasm) beside it, as lib/recommendation ships them; the bundle itself holds no HiGHS code.
 import { buildSync } from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,11 +30,21 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('the bundle finds highs.wasm beside itself and solves', async () => {
-  fs.copyFileSync(path.join(repo, 'node_modules/highs/build/highs.wasm'), path.join(dir, 'out/highs.wasm'));
+test('the bundle holds none of HiGHS: its glue is loaded from beside the bundle on the first solve', () => {
+  // the glue's exports of the HiGHS C API keep their names through minification (a bundle that
+  // inlined highs.js, as this one did before, holds them)
+  const marker = 'Highs_setIntOptionValue';
+  expect(fs.readFileSync(path.join(repo, 'node_modules/highs/build/highs.js'), 'utf8')).toContain(marker);
+  expect(fs.readFileSync(path.join(dir, 'out/index.js'), 'utf8')).not.toContain(marker);
+});
+
+test('without highs.js beside it the solve fails (and is not cached: it works once the file is there)', async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bundle = require(path.join(dir, 'out/index.js')) as { handler: () => Promise<number> };
+  await expect(bundle.handler()).rejects.toThrow(/highs/);
 
+  fs.copyFileSync(path.join(repo, 'node_modules/highs/build/highs.js'), path.join(dir, 'out/highs.js'));
+  fs.copyFileSync(path.join(repo, 'node_modules/highs/build/highs.wasm'), path.join(dir, 'out/highs.wasm'));
   // A 600 (2400) + B 400 (1200).
   await expect(bundle.handler()).resolves.toBe(3600);
 });
