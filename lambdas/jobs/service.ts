@@ -7,7 +7,7 @@
 //     If the site cannot be reached, the item stays "submitting": a GET resolves it (the site has
 //     the job, or it never got it once the lease is over), and a retry resumes it.
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../domain/audit';
+import { canonicalJson } from '../domain/audit/jcs';
 import { rateAt, type Resource, type Site } from '../domain/catalogue';
 import { ConflictError, ForbiddenError, KairrError, NotFoundError, RuleViolationError, ValidationError, type ErrorDetail } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';

@@ -3,7 +3,7 @@
 // with a different body it is refused. Keys are scoped by caller and operation.
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { canonicalJson } from '../../domain/audit';
+import { canonicalJson } from '../../domain/audit/jcs';
 import { ConflictError } from '../../domain/errors';
 import { ddb, mainTable } from './client';
 import { keys } from './keys';

@@ -9,7 +9,9 @@
 // item, so there is no shared head item to become a hot partition (README, "Audit trail").
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { nextEvent, digestOf, type AuditEvent } from '../../domain/audit';
+// the modules themselves, not the audit barrel: the write path needs no export or verify code
+import { nextEvent, type AuditEvent } from '../../domain/audit/event';
+import { digestOf } from '../../domain/audit/jcs';
 import { ddb, mainTable, auditTable } from './client';
 import { auditStream, type ItemKey } from './keys';
 import { newId } from '../../domain/ids';
