@@ -71,7 +71,7 @@ export interface SubmitJobRequest {
   /** The batch script, starting with #!. */
   script: string;
   workingDirectory: string;
-  /** Defaults to `<workingDirectory>/slurm-%j.out`. */
+  /** Defaults to `<workingDirectory>/slurm-<user>-<jobid>.out` (Slurm's `slurm-%u-%j.out`). */
   standardOutput?: string;
   environment?: Record<string, string>;
   /** A human description stored as the job's comment. */

@@ -32,10 +32,13 @@ afterAll(async () => {
 
 const jobsPath = () => `/v1/allocations/${allocationId}/jobs`;
 const valid = { site: 'spc', resource: 'b200', script: SHORT_JOB, gpus: 2, timeLimit: 2 };
-/** The scheduler job ids that carry one dispatch id: slurmctld's (squeue) and slurmdbd's (sacct), which may lag. */
+/**
+ * The scheduler job ids that carry one dispatch id: slurmctld's (squeue, every state: a finished job
+ * stays there for MinJobAge) and slurmdbd's (sacct, which may lag behind a job that just ended).
+ */
 const jobsNamed = (siteId: string, jobId: string) => {
   const c = h.clusters[siteId];
-  const live = slurmCli(c, 'squeue', '-h', '-n', dispatchJobName(jobId), '-o', '%i');
+  const live = slurmCli(c, 'squeue', '-h', '-t', 'all', '-n', dispatchJobName(jobId), '-o', '%i');
   const past = slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', '--starttime=now-1hour', `--name=${dispatchJobName(jobId)}`, '--format=jobid');
   return [...new Set(`${live}\n${past}`.split('\n').map((l) => l.trim()).filter(Boolean))].sort();
 };
@@ -57,6 +60,10 @@ describe('dispatch', () => {
     expect(done).toMatchObject({ state: 'finished', schedulerState: 'COMPLETED', exitCode: 0, schedulerJobId: res.body.schedulerJobId });
     expect(atSite).toMatchObject({ jobId: res.body.schedulerJobId, dispatchId: res.body.jobId, account, partition: resource, user: member.username, gpus, state: 'COMPLETED' });
     expect(jobsNamed(site, res.body.jobId)).toEqual([res.body.schedulerJobId]);
+    // its output goes to a file named for the member, so another user's stale file under a reused
+    // job id in the shared default directory (/tmp) cannot make it fail to launch
+    const stdout = /StdOut=(\S+)/.exec(slurmCli(h.clusters[site], 'scontrol', 'show', 'job', res.body.schedulerJobId))?.[1];
+    expect(stdout).toBe(`/tmp/slurm-${member.username}-${res.body.schedulerJobId}.out`);
   });
 
   test('the list shows the allocation\'s jobs, newest first', async () => {

@@ -271,7 +271,10 @@ export class SlurmRestDriver implements SchedulerDriver {
         cpusPerTask: req.cpusPerTask ?? 1,
         gpusPerNode: req.gpus,
         workingDirectory: req.workingDirectory,
-        standardOutput: req.standardOutput ?? `${req.workingDirectory.replace(/\/+$/, '')}/slurm-%j.out`,
+        // the user in the name: in a shared sticky directory (the default is /tmp) a stale file of
+        // another user under a reused job id would make the job fail to launch (Slurm: "Could not
+        // open stdout file ... Permission denied", JobLaunchFailure), e.g. after a cluster is rebuilt
+        standardOutput: req.standardOutput ?? `${req.workingDirectory.replace(/\/+$/, '')}/slurm-%u-%j.out`,
         environment: req.environment ?? {},
       },
       slurmUserName(req.user),
