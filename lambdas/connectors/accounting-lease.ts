@@ -44,8 +44,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface AccountingLease {
   readonly siteId: string;
   readonly owner: string;
-  /** Whether a renewal found the lease taken over (it lapsed while this worker was stalled). */
-  readonly lost: boolean;
   release(): Promise<void>;
 }
 
@@ -79,16 +77,13 @@ export async function acquireAccountingLease(siteId: string, opts: LeaseOptions 
     pause = Math.min(pause * 2, 500);
   }
 
-  let lost = false;
   const renew = setInterval(() => {
     const now = Date.now();
     ddb()
       .send(new UpdateCommand({ TableName: mainTable(), Key: key, UpdateExpression: 'SET expiresAtMs = :exp', ConditionExpression: '#o = :me', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':exp': now + ttlMs, ':me': owner } }))
       .catch((e: unknown) => {
-        if (isConditionFailure(e)) {
-          lost = true;
-          logger.warn('accounting lease lost', { siteId, purpose: opts.purpose });
-        }
+        // it lapsed while this worker was stalled and another took it: say so, the change goes on
+        if (isConditionFailure(e)) logger.warn('accounting lease lost', { siteId, purpose: opts.purpose });
       });
   }, Math.max(10, Math.floor(ttlMs / 3)));
   renew.unref();
@@ -96,9 +91,6 @@ export async function acquireAccountingLease(siteId: string, opts: LeaseOptions 
   return {
     siteId,
     owner,
-    get lost() {
-      return lost;
-    },
     async release() {
       clearInterval(renew);
       try {

@@ -1,6 +1,6 @@
 // Loads HiGHS (compiled to WebAssembly) once per process, on the first solve, and caches it.
 //
-// HiGHS is two files: highs.js (the Emscripten glue, 101 KB) and highs.wasm (3.5 MB). Neither is
+// HiGHS is two files: highs.js (the Emscripten glue, 165 KB) and highs.wasm (3.5 MB). Neither is
 // inlined into the handler's bundle: only a plan computation needs them, so the award-plan
 // function's other routes (list, read, override) and its cold start never parse them. In the repo
 // (tests, bench) both resolve from node_modules/highs. In a Lambda bundled by esbuild node_modules
