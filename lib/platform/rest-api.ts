@@ -152,7 +152,7 @@ export class KairrApi extends Construct {
 
   /** Adds every route of a spec to the API, integrated with one function (Lambda proxy). */
   addRoutes(api: ApiSpec, fn: KairrFunction): void {
-    const integration = new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
+    const integration = new apigw.LambdaIntegration(fn, { proxy: true, scopePermissionToMethod: false });
     for (const [name, route] of Object.entries(api)) {
       const key = `${route.method} ${route.path}`;
       if (this.routes.has(key)) throw new Error(`Route ${key} (${name}) is declared twice`);
