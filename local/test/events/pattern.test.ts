@@ -1,6 +1,6 @@
 // Event pattern matching against the examples in the EventBridge user guide (content filtering,
 // arrays, null values) and the aws/event-ruler README, which EventBridge follows.
-import { InvalidEventPatternError, matchesEventPattern, parseEventPattern } from '../../../local/events';
+import { InvalidEventPatternError, matchesEventPattern, parseEventPattern } from '../../events';
 
 // The sample event of the event-ruler README ("Ruler by Example").
 const EC2_EVENT = {

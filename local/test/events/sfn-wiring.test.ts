@@ -1,7 +1,7 @@
 // How the local runtime wires the two emulators together: a state machine's events:putEvents
 // task publishes to the local bus, whose rule targets another state machine.
-import { startLocalEventBridge, type LocalEventBridge } from '../../../local/events';
-import { startLocalSfn, type LocalSfn } from '../../../local/sfn';
+import { startLocalEventBridge, type LocalEventBridge } from '../../events';
+import { startLocalSfn, type LocalSfn } from '../../sfn';
 
 const arn = (name: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:${name}`;
 let sfn: LocalSfn;

@@ -15,7 +15,7 @@ import {
   type LocalEventBridge,
   type LocalEventRule,
   type LocalEventTarget,
-} from '../../../local/events';
+} from '../../events';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';

@@ -4,8 +4,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LambdaHost, LambdaInvokeError } from '../../../local/lambda-host';
-import type { FunctionDef } from '../../../local/template';
+import { LambdaHost, LambdaInvokeError } from '../../lambda-host';
+import type { FunctionDef } from '../../template';
 
 function host(): LambdaHost {
   const dir = mkdtempSync(join(tmpdir(), 'kairr-lambda-host-'));

@@ -5,17 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { startLocalRuntime, type LocalRuntime, type LocalRuntimeInfo } from '../../../local/runtime';
+import { startCdkLocal, type CdkLocal, type CdkLocalInfo } from '@kairr/cdk-local';
 import { synthEmptyFixture } from './fixtures/app';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 let dir: string;
-let runtime: LocalRuntime;
+let runtime: CdkLocal;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kairr-runtime-empty-'));
   synthEmptyFixture(join(dir, 'cdk.out'));
-  runtime = await startLocalRuntime({ outDir: join(dir, 'cdk.out'), stateDir: join(dir, 'state'), port: 0 });
+  runtime = await startCdkLocal({ outDir: join(dir, 'cdk.out'), stateDir: join(dir, 'state'), port: 0 });
 }, 180_000);
 
 afterAll(async () => {
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 test('local.json records the new endpoints, with empty lists', () => {
-  const written = JSON.parse(readFileSync(join(dir, 'state', 'local.json'), 'utf8')) as LocalRuntimeInfo;
+  const written = JSON.parse(readFileSync(join(dir, 'state', 'local.json'), 'utf8')) as CdkLocalInfo;
 
   expect(written).toMatchObject({ stateMachines: {}, eventBuses: {}, rules: {} });
   expect(written.sfnEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -53,7 +53,7 @@ test('the admin endpoint lists no schedules and is idle at once', async () => {
 });
 
 test('time overrides for a state machine the template does not have are refused at start', async () => {
-  const start = startLocalRuntime({ outDir: join(dir, 'cdk.out'), stateDir: join(dir, 'state-2'), port: 0, sfnTimeOverrides: { NoSuchMachine: { waitMs: {} } } });
+  const start = startCdkLocal({ outDir: join(dir, 'cdk.out'), stateDir: join(dir, 'state-2'), port: 0, sfnTimeOverrides: { NoSuchMachine: { waitMs: {} } } });
 
   await expect(start).rejects.toThrow(/sfnTimeOverrides: no state machine NoSuchMachine/);
 });

@@ -6,21 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime';
-import { eventBusesOf, rulesOf, stateMachinesOf, Template } from '../../../local/template';
+import { startCdkLocal, type CdkLocal } from '@kairr/cdk-local';
+import { eventBusesOf, rulesOf, stateMachinesOf, Template } from '../../template';
 import { APPROVER, synthFixture, type FixtureIds } from './fixtures/app';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 let dir: string;
 let outDir: string;
 let ids: FixtureIds;
-let runtime: LocalRuntime;
+let runtime: CdkLocal;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kairr-runtime-'));
   outDir = join(dir, 'cdk.out');
   ids = synthFixture(outDir);
-  runtime = await startLocalRuntime({
+  runtime = await startCdkLocal({
     outDir,
     stateDir: join(dir, 'state'),
     port: 0,

@@ -1,6 +1,6 @@
 // What settle() relies on: an execution is "active" while one of its tasks works, and parked
 // while it only waits for the outside world (a callback token, a Wait, a child execution).
-import { startLocalSfn, type LocalSfn } from '../../../local/sfn';
+import { startLocalSfn, type LocalSfn } from '../../sfn';
 
 const arn = (name: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:${name}`;
 let sfn: LocalSfn;

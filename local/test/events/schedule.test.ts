@@ -1,5 +1,5 @@
 // Schedule expressions, checked against the examples of the EventBridge user guide.
-import { InvalidScheduleExpressionError, nextFireTime, parseScheduleExpression } from '../../../local/events';
+import { InvalidScheduleExpressionError, nextFireTime, parseScheduleExpression } from '../../events';
 
 const anchor = new Date('2024-01-01T00:00:00Z');
 

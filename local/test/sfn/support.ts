@@ -1,7 +1,7 @@
 // Shared fixtures for the local Step Functions tests: a fake Lambda fleet and history helpers.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { TaskContext } from '../../../local/sfn';
+import type { TaskContext } from '../../sfn';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
