@@ -16,6 +16,8 @@ export interface MockRouteDef {
   path: string;
   statusCode: number;
   headers: Record<string, string>;
+  /** The integration response's application/json template, served as it is (no VTL). */
+  body?: string;
 }
 
 export interface AuthorizerDef {
@@ -88,7 +90,8 @@ export function apisOf(t: Template): ApiDef[] {
         const ir = p.Integration.IntegrationResponses?.[0] ?? {};
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries((ir.ResponseParameters ?? {}) as Record<string, string>)) headers[k.replace('method.response.header.', '')] = String(v).replace(/^'|'$/g, '');
-        mocks.push({ method: p.HttpMethod, path, statusCode: Number(ir.StatusCode ?? 200), headers });
+        const body = ir.ResponseTemplates?.['application/json'];
+        mocks.push({ method: p.HttpMethod, path, statusCode: Number(ir.StatusCode ?? 200), headers, ...(typeof body === 'string' ? { body } : {}) });
         continue;
       }
       const fnId = functionIdIn(t, p.Integration?.Uri);

@@ -8,10 +8,17 @@ import { join } from 'node:path';
 
 export const LOCAL_ACCOUNT = '000000000000';
 
-/** The property that carries a declared physical name, for the types whose declared name is kept. */
+/** The property that carries a declared physical name: CloudFormation keeps it, so this does too. */
 const DECLARED_NAME: Record<string, string> = {
+  'AWS::DynamoDB::GlobalTable': 'TableName',
+  'AWS::DynamoDB::Table': 'TableName',
   'AWS::Events::EventBus': 'Name',
   'AWS::Events::Rule': 'Name',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::SecretsManager::Secret': 'Name',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::SQS::Queue': 'QueueName',
   'AWS::StepFunctions::StateMachine': 'StateMachineName',
 };
 
