@@ -2,7 +2,7 @@
 // cdk-nag) for a stage when its sources changed since the last synth, so the local runtime always
 // runs the current bundles.
 import { join } from 'node:path';
-import { ensureSynth, sourceHash as hashOf } from './synth';
+import { ensureSynth, sourceHash as hashOf } from './index';
 
 export const REPO_ROOT = join(__dirname, '..');
 const SOURCES = ['bin', 'lib', 'lambdas', 'statemachines', 'config', 'cdk.json', 'package-lock.json', 'tsconfig.json'];

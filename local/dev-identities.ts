@@ -1,7 +1,7 @@
 // KAIRR binding: the dev identities `npm start` and the e2e suite get tokens for, one per role.
 // More can be minted at any time through the issuer's POST /token (see the README).
 import type { Role } from '../lambdas/shared/http/spec';
-import type { TokenClaims } from './oidc';
+import type { TokenClaims } from './index';
 
 export const DEV_IDENTITIES: Record<Role, TokenClaims> = {
   researcher: { sub: 'dev-researcher', groups: ['researcher'], preferred_username: 'alice', name: 'Dev Researcher', email: 'researcher@kairr.local' },
