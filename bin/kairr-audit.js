@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// kairr-audit in a KAIRR checkout (`npx kairr-audit`): the TypeScript source through tsx (a
-// devDependency), so it always runs the code as it is now; without dev dependencies, the compiled
-// CLI (`npm run build -w kairr-audit`). The shipped package is tools/kairr-audit (`npm pack -w
-// kairr-audit`): one compiled file that needs neither tsx nor this checkout.
+// kairr-audit in a KAIRR checkout (`npx kairr-audit`, through the workspace's tools/kairr-audit/
+// bin.js): the TypeScript source through tsx (a devDependency), so it always runs the code as it
+// is now; without dev dependencies, the compiled CLI (`npm run build -w kairr-audit`). The shipped
+// package is tools/kairr-audit (`npm pack -w kairr-audit`): a compiled file that needs neither.
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');

@@ -14,7 +14,7 @@ let command: string;
 beforeAll(() => {
   work = tempDir('kairr-audit-pack-');
   const packed = JSON.parse(execFileSync('npm', ['pack', '-w', 'kairr-audit', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' })) as { filename: string; files: { path: string }[] }[];
-  expect(packed[0].files.map((f) => f.path).sort()).toEqual(['README.md', 'kairr-audit.cjs', 'package.json']);
+  expect(packed[0].files.map((f) => f.path).sort()).toEqual(['README.md', 'bin.js', 'kairr-audit.cjs', 'package.json']);
   prefix = join(work, 'prefix');
   mkdirSync(prefix);
   execFileSync('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(work, packed[0].filename)], { cwd: work, encoding: 'utf8' });
@@ -25,7 +25,7 @@ afterAll(() => work && removeDir(work));
 
 test('the installed package is the compiled file alone, with no node_modules', () => {
   const installed = join(prefix, 'lib', 'node_modules', 'kairr-audit');
-  expect(readdirSync(installed).sort()).toEqual(['README.md', 'kairr-audit.cjs', 'package.json']);
+  expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin.js', 'kairr-audit.cjs', 'package.json']);
   expect(existsSync(command)).toBe(true);
 });
 

@@ -6,7 +6,7 @@
 import { createRequest, decideRequest, getRequest, listRequests, type RequestBody } from '../../../lambdas/ledger/requests';
 import { getAllocation } from '../../../lambdas/ledger/store';
 import { consistency } from '../../../lambdas/ledger/service';
-import { ledgerFixture, newAllocation, system, type LedgerFixture } from './support';
+import { ledgerFixture, newAllocation, type LedgerFixture } from './support';
 
 let fx: LedgerFixture;
 beforeAll(async () => {
