@@ -1,18 +1,31 @@
 #!/usr/bin/env node
-// kairr-audit: offline verifier for KAIRR audit exports (see docs/audit.md).
-// The CLI is written in TypeScript (lambdas/domain/audit/cli.ts, next to the code that writes
-// exports, so both always agree). This entry registers tsx's CommonJS hook to load it, so tsx
-// (a devDependency) must be installed: run it from a checkout after `npm ci`, as `npx kairr-audit`.
+// kairr-audit in a KAIRR checkout (`npx kairr-audit`, through the workspace's tools/kairr-audit/
+// bin.js): the TypeScript source through tsx (a devDependency), so it always runs the code as it
+// is now; without dev dependencies, the compiled CLI (`npm run build -w kairr-audit`). The shipped
+// package is tools/kairr-audit (`npm pack -w kairr-audit`): a compiled file that needs neither.
 'use strict';
-require('tsx/cjs');
-const { main } = require('../lambdas/domain/audit/cli.ts');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`kairr-audit: ${err && err.stack ? err.stack : String(err)}\n`);
-    process.exitCode = 2;
-  },
-);
+const compiled = join(__dirname, '..', 'tools', 'kairr-audit', 'kairr-audit.cjs');
+let tsx = true;
+try {
+  require.resolve('tsx/cjs');
+} catch {
+  tsx = false;
+}
+if (!tsx && existsSync(compiled)) {
+  require(compiled);
+} else {
+  require('tsx/cjs');
+  const { main } = require('../lambdas/domain/audit/cli.ts');
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`kairr-audit: ${err && err.stack ? err.stack : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

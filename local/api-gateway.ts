@@ -1,6 +1,6 @@
 // A local API Gateway (REST, v1) built from the template's methods: Lambda proxy integrations,
 // the TOKEN authorizer (with its validation expression and result cache), required-parameter
-// validation, CORS preflight mocks and the gateway responses' templates.
+// validation, MOCK integrations (CORS preflights, static answers) and the gateway responses' templates.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { ApiDef, GatewayResponseDef, RouteDef } from './template';
@@ -176,6 +176,13 @@ export class LocalApiGateway {
       }
       const candidates = this.compiled.filter((c) => c.re.test(path));
       const hit = candidates.find((c) => c.route.method === method || c.route.method === 'ANY');
+      // A MOCK integration on another method (a health check, say) answers its static response.
+      const mock = hit ? undefined : this.opts.api.mocks.find((m) => (m.method === method || m.method === 'ANY') && compile(m.path).re.test(path));
+      if (mock) {
+        res.writeHead(mock.statusCode, { ...(mock.body !== undefined ? { 'content-type': 'application/json' } : {}), ...mock.headers });
+        res.end(mock.body ?? '');
+        return;
+      }
       if (!hit) {
         this.gateway(res, 'MISSING_AUTHENTICATION_TOKEN', 403, 'Missing Authentication Token');
         return;

@@ -28,7 +28,11 @@ export interface DynamoLocal {
   stop(): Promise<void>;
 }
 
-/** Starts DynamoDB Local; resolves once it answers ListTables. `dataDir` keeps data across restarts. */
+/**
+ * Starts DynamoDB Local; resolves once it answers ListTables. `dataDir` keeps data across restarts.
+ * The deadline (default 120 s) is only an upper bound: a JVM on a loaded 2-core machine has been
+ * seen to need more than 60 s to answer.
+ */
 export async function startDynamoLocal(opts: { port?: number; dataDir?: string; timeoutMs?: number } = {}): Promise<DynamoLocal> {
   const port = opts.port ?? (await freePort());
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
@@ -37,10 +41,19 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   let exited = false;
-  child.once('exit', () => (exited = true));
+  // The jar must never outlive this process, however it ends (a test setup that throws, say,
+  // ends jest's process without a teardown): 'exit' runs synchronously, and so does kill.
+  const killWithParent = () => {
+    if (!exited && child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killWithParent);
+  child.once('exit', () => {
+    exited = true;
+    process.removeListener('exit', killWithParent);
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
     if (exited) throw new Error(`DynamoDB Local exited during start (is Java 17 installed?):\n${output}`);
     try {
@@ -49,7 +62,7 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
     } catch {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${opts.timeoutMs ?? 60_000} ms:\n${output}`);
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${opts.timeoutMs ?? 120_000} ms:\n${output}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -5,7 +5,8 @@
 // KAIRR_API_URL set. Keeps its key in KAIRR_STATE_DIR so tokens survive restarts.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LocalOidcIssuer } from './oidc';
+import { LocalOidcIssuer } from './index';
+import { DEV_IDENTITIES } from './dev-identities';
 import { loadStageConfig } from '../lib/config/load';
 import { REPO_ROOT } from './build';
 
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.OIDC_PORT ?? 4599);
   const url = await issuer.listen(port, process.env.OIDC_HOST ?? '0.0.0.0');
   const file = join(stateDir, 'localstack-tokens.json');
-  writeFileSync(file, JSON.stringify({ issuer: cfg.identity.issuerUrl, tokens: issuer.devTokens(), tokenMintUrl: `http://127.0.0.1:${port}/token` }, null, 2));
+  writeFileSync(file, JSON.stringify({ issuer: cfg.identity.issuerUrl, tokens: issuer.devTokens(DEV_IDENTITIES), tokenMintUrl: `http://127.0.0.1:${port}/token` }, null, 2));
   console.log(`Dev OIDC issuer for stage "${stage}" on ${url} (JWKS ${url}/jwks.json); tokens in ${file}. Ctrl-C stops it.`);
   const stop = async () => {
     await issuer.close();

@@ -1,11 +1,11 @@
 // A local OIDC issuer for development and tests: an RSA key, its JWKS, a discovery document, and
-// dev tokens (RS256) for each role. The authorizer verifies these exactly as it verifies tokens of
-// the real issuer; locally only the address it fetches the keys from is pointed here.
+// dev tokens (RS256) for the identities an app names. An app's authorizer verifies these exactly
+// as it verifies tokens of the real issuer; locally only the address it fetches the keys from is
+// pointed here. Which identities exist (KAIRR's: local/dev-identities.ts) is the app's business.
 import { createServer, type Server } from 'node:http';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Role } from '../lambdas/shared/http/spec';
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
@@ -19,16 +19,6 @@ export interface TokenClaims {
   expiresIn?: number;
   [k: string]: unknown;
 }
-
-/** The dev identities `npm start` prints tokens for: one per role. */
-export const DEV_IDENTITIES: Record<Role, TokenClaims> = {
-  researcher: { sub: 'dev-researcher', groups: ['researcher'], preferred_username: 'alice', name: 'Dev Researcher', email: 'researcher@kairr.local' },
-  reviewer: { sub: 'dev-reviewer', groups: ['reviewer'], preferred_username: 'reviewer', name: 'Dev Reviewer', email: 'reviewer@kairr.local' },
-  chair: { sub: 'dev-chair', groups: ['chair'], preferred_username: 'chair', name: 'Dev Chair', email: 'chair@kairr.local' },
-  'site-operator': { sub: 'dev-site-operator', groups: ['site-operator:spc', 'site-operator:kisti6'], preferred_username: 'operator', name: 'Dev Site Operator', email: 'operator@kairr.local' },
-  auditor: { sub: 'dev-auditor', groups: ['auditor'], preferred_username: 'auditor', name: 'Dev Auditor', email: 'auditor@kairr.local' },
-  admin: { sub: 'dev-admin', groups: ['admin'], preferred_username: 'admin', name: 'Dev Admin', email: 'admin@kairr.local' },
-};
 
 export class LocalOidcIssuer {
   private server?: Server;
@@ -68,8 +58,9 @@ export class LocalOidcIssuer {
     return `${input}.${b64url(sign('RSA-SHA256', Buffer.from(input), this.privateKey))}`;
   }
 
-  devTokens(): Record<Role, string> {
-    return Object.fromEntries(Object.entries(DEV_IDENTITIES).map(([role, c]) => [role, this.mint(c)])) as Record<Role, string>;
+  /** A token for each named identity (e.g. one per role), by the same names. */
+  devTokens<K extends string>(identities: Record<K, TokenClaims>): Record<K, string> {
+    return Object.fromEntries(Object.entries<TokenClaims>(identities).map(([name, c]) => [name, this.mint(c)])) as Record<K, string>;
   }
 
   /**

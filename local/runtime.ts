@@ -1,18 +1,13 @@
-// The local runtime: the whole app on localhost with no AWS account and no Docker, built from the
-// synthesized template (cdk.out). Used by `npm start` (local/start.ts) and by the e2e suite.
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Template, apisOf, functionsOf, tablesOf } from './template';
-import { checkFlowTimeOptions, startLocalFlows, type LocalFlows, type LocalRuntimeEvents, type SettleOptions } from './flows';
-import type { LocalSfn, StateTimeOverrides } from './sfn';
-import { startDynamoLocal, createTables, localClient, type DynamoLocal } from './dynamo';
-import { LambdaHost } from './lambda-host';
-import { LocalApiGateway } from './api-gateway';
-import { LocalOidcIssuer } from './oidc';
-import { slurmSecretsReport } from './slurm-secrets';
+// KAIRR binding of the local runtime (@kairr/cdk-local, local/index.ts): the whole app on
+// localhost from the synthesized template (cdk.out), with what only KAIRR knows: the stage's
+// sites and their scheduler credentials from the local Slurm clusters, the dev identities (one per
+// role), and where the authorizer finds the dev issuer's keys. Used by `npm start`
+// (local/start.ts) and by the e2e suite.
 import { loadStageConfig } from '../lib/config/load';
-import { startFauxqs, startLambdaAndSecrets, type LocalServiceEndpoints } from './aws-services';
 import type { Role } from '../lambdas/shared/http/spec';
+import { apisOf, functionsOf, startCdkLocal, Template, writeLocalJson, type CdkLocal, type CdkLocalInfo, type CdkLocalOptions, type StateTimeOverrides } from './index';
+import { DEV_IDENTITIES } from './dev-identities';
+import { slurmSecretsReport } from './slurm-secrets';
 
 export interface LocalRuntimeOptions {
   outDir: string;
@@ -32,66 +27,26 @@ export interface LocalRuntimeOptions {
    * 'manual': they fire only on demand (runtime.events.runScheduleNow, POST {localAdminUrl}/schedules/{rule}/run).
    */
   schedules?: 'auto' | 'manual';
-  /**
-   * For tests only: multiplies every Step Functions duration (Wait, Retry intervals, task and
-   * execution timeouts). Default 1: state machines run in real time, as deployed.
-   */
+  /** For tests only: multiplies every Step Functions duration (see CdkLocalOptions). */
   sfnTimeScale?: number;
   /** For tests only: exact per-state times (ms), by state machine logical id or name. */
   sfnTimeOverrides?: Record<string, StateTimeOverrides>;
 }
 
-export interface LocalRuntimeInfo {
-  apiUrl: string;
+export interface LocalRuntimeInfo extends CdkLocalInfo {
   tokens: Record<Role, string>;
   /** Dev-only token mint: POST {sub, groups, ...} → {token}. */
   tokenMintUrl: string;
   issuer: string;
-  dynamodbEndpoint: string;
-  s3Endpoint: string;
-  lambdaEndpoint: string;
-  region: string;
-  buckets: Record<string, string>;
-  tables: Record<string, string>;
-  logFile: string;
-  /** Step Functions endpoint (functions get it as AWS_ENDPOINT_URL_SFN). */
-  sfnEndpoint: string;
-  /** EventBridge endpoint (functions get it as AWS_ENDPOINT_URL_EVENTBRIDGE). */
-  eventsEndpoint: string;
-  /** Local-only admin endpoint, ending in /_local: POST /schedules/{rule}/run, GET /idle, GET /schedules. */
-  localAdminUrl: string;
-  /** State machine ARNs, by logical id. */
-  stateMachines: Record<string, string>;
-  /** Custom event bus names, by logical id. */
-  eventBuses: Record<string, string>;
-  /** Event rule names, by logical id. */
-  rules: Record<string, string>;
   /** Which sites' local Slurm clusters the connectors can reach (default secrets only). */
   slurm?: { connected: string[]; notConnected: { siteId: string; reason: string }[] };
 }
 
-export interface LocalRuntime {
+export interface LocalRuntime extends CdkLocal {
   info: LocalRuntimeInfo;
-  template: Template;
-  lambdas: LambdaHost;
-  services: LocalServiceEndpoints;
-  /** The template's state machines in the local Step Functions service (executions, pending tasks). */
-  sfn: LocalSfn;
-  /** The local EventBridge: the bus, the template's rules, runScheduleNow. */
-  events: LocalRuntimeEvents;
-  /**
-   * Resolves once event deliveries, async Lambda invocations and Step Functions work have settled
-   * (executions waiting for a callback or a Wait count as settled). Rejects after timeoutMs (30 s).
-   */
-  settle(options?: SettleOptions): Promise<void>;
-  stop(): Promise<void>;
 }
 
-/** How long stop() lets async Lambda invocations (and their retries) finish before stopping the functions. */
-const STOP_ASYNC_GRACE_MS = 5_000;
-
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
-  mkdirSync(opts.stateDir, { recursive: true });
   const template = Template.load(opts.outDir);
   // The stage's sites (for the scheduler credentials): the stack is named Kairr-<stage>.
   const stageSites = (() => {
@@ -101,112 +56,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       return [];
     }
   })();
-  checkFlowTimeOptions(template, opts);
-  const region = template.region;
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const s of stops.reverse()) await s().catch(() => undefined);
+  // The authorizer's issuer and audience come from the template; only where it fetches the keys
+  // from is pointed at the local issuer (as DNS would).
+  const authorizerIds = new Set(apisOf(template).flatMap((api) => Object.values(api.authorizers).map((a) => a.functionLogicalId)));
+  const env = functionsOf(template).find((f) => authorizerIds.has(f.logicalId))?.environment ?? {};
+  const options: CdkLocalOptions = {
+    ...opts,
+    template,
+    env: { KAIRR_LOCAL: 'true' },
+    secrets: opts.secrets ?? (() => slurmSecretsReport(stageSites).secrets),
+    oidc: { issuer: env.OIDC_ISSUER ?? 'https://oidc.kairr.local', audience: env.OIDC_AUDIENCE ?? 'kairr-api', identities: DEV_IDENTITIES },
+    functionEnv: (fn, ctx) => (ctx.authorizerFunctionIds.has(fn.logicalId) && ctx.jwksUri ? { OIDC_JWKS_URI: ctx.jwksUri } : undefined),
   };
+  const local = await startCdkLocal(options);
   try {
-    const dynamo: DynamoLocal = await startDynamoLocal({ dataDir: opts.persist ? join(opts.stateDir, 'dynamodb') : undefined });
-    stops.push(() => dynamo.stop());
-    const tables = tablesOf(template);
-    const ddb = localClient(dynamo.endpoint, region);
-    await createTables(ddb, tables);
-    ddb.destroy();
-
-    const functions = functionsOf(template);
-    const apis = apisOf(template);
-    if (apis.length !== 1) throw new Error(`Expected one REST API in the template, found ${apis.length}`);
-    const api = apis[0];
-
-    // The authorizer's issuer and audience come from the template; only where it fetches the keys
-    // from is pointed at the local issuer (as DNS would).
-    const authorizerIds = new Set(Object.values(api.authorizers).map((a) => a.functionLogicalId));
-    const authorizerEnv = functions.find((f) => authorizerIds.has(f.logicalId))?.environment ?? {};
-    const oidc = new LocalOidcIssuer(authorizerEnv.OIDC_ISSUER ?? 'https://oidc.kairr.local', authorizerEnv.OIDC_AUDIENCE ?? 'kairr-api', opts.stateDir);
-    const oidcUrl = await oidc.listen();
-    stops.push(() => oidc.close());
-
-    const byType = (type: string) => template.ofType(type).map(([id]) => id);
-    const buckets = Object.fromEntries(byType('AWS::S3::Bucket').map((id) => [id, template.physicalName(id)]));
-    const fauxqs = await startFauxqs({
-      region,
-      buckets: Object.values(buckets),
-      topics: byType('AWS::SNS::Topic').map((id) => template.physicalName(id)),
-      queues: byType('AWS::SQS::Queue').map((id) => template.physicalName(id)),
-    });
-    stops.push(() => fauxqs.stop());
-
-    const logFile = join(opts.stateDir, 'logs', 'lambda.log');
-    const baseEnv: Record<string, string> = {
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
-      AWS_ENDPOINT_URL_SNS: fauxqs.endpoint,
-      AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_LAMBDA_LOG_FORMAT: 'JSON',
-      KAIRR_LOCAL: 'true',
-    };
-    const overrides: Record<string, Record<string, string>> = {};
-    for (const id of authorizerIds) overrides[id] = { OIDC_JWKS_URI: `${oidcUrl}/jwks.json` };
-    // The Lambda and Secrets Manager endpoints must exist before the functions' environment is fixed.
-    let host: LambdaHost | undefined;
-    const services = await startLambdaAndSecrets(
-      { resolve: (r: string) => host?.resolve(r), invoke: (r: string, e: unknown) => host!.invoke(r, e) } as unknown as LambdaHost,
-      opts.secrets ?? (() => slurmSecretsReport(stageSites).secrets),
-    );
-    stops.push(() => services.stop());
-    baseEnv.AWS_ENDPOINT_URL_LAMBDA = services.lambdaEndpoint;
-    baseEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = services.secretsEndpoint;
-
-    // State machines and event rules; their endpoints, like the others, go into every function's environment.
-    const flowsLogFile = join(opts.stateDir, 'logs', 'sfn-events.log');
-    mkdirSync(join(opts.stateDir, 'logs'), { recursive: true });
-    const flowsLog = createWriteStream(flowsLogFile, { flags: 'a' });
-    stops.push(() => new Promise<void>((r) => flowsLog.end(r)));
-    const logFlows = (line: string) => {
-      if (!flowsLog.writableEnded) flowsLog.write(`${new Date().toISOString()} ${line}\n`);
-      if (opts.echoLogs) console.log(line);
-    };
-    const flows: LocalFlows = await startLocalFlows({
-      template,
-      dynamodbEndpoint: dynamo.endpoint,
-      fauxqsEndpoint: fauxqs.endpoint,
-      lambdaEndpoint: services.lambdaEndpoint,
-      lambdas: () => {
-        if (!host) throw new Error('the local functions are not running yet');
-        return host;
-      },
-      lambdasIdle: () => services.idle(),
-      schedules: opts.schedules ?? 'auto',
-      sfnTimeScale: opts.sfnTimeScale,
-      sfnTimeOverrides: opts.sfnTimeOverrides,
-      log: logFlows,
-    });
-    stops.push(() => flows.stop()); // in case what follows fails; stop() is idempotent
-    baseEnv.AWS_ENDPOINT_URL_SFN = flows.sfn.url;
-    baseEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = flows.events.url;
-
-    const lambdas = new LambdaHost(functions, { baseEnv, overrides, logFile, echoLogs: opts.echoLogs });
-    host = lambdas;
-    stops.push(() => lambdas.stop());
-    // Normally stopped before the functions: no new deliveries or executions, then async invocations
-    // already accepted (and their retries) get a bounded grace to finish.
-    stops.push(async () => {
-      await flows.stop();
-      await withTimeout(services.idle(), STOP_ASYNC_GRACE_MS);
-    });
-    flows.start();
-
-    const gateway = new LocalApiGateway({ api, lambdas, region, port: opts.port });
-    const apiUrl = await gateway.listen();
-    stops.push(() => gateway.close());
-
     const slurm = opts.secrets ? undefined : slurmSecretsReport(stageSites);
     const info: LocalRuntimeInfo = {
       ...(slurm
@@ -217,39 +80,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
             },
           }
         : {}),
-      apiUrl,
-      tokens: oidc.devTokens(),
-      tokenMintUrl: `${oidcUrl}/token`,
-      issuer: oidc.issuer,
-      dynamodbEndpoint: dynamo.endpoint,
-      s3Endpoint: fauxqs.endpoint,
-      lambdaEndpoint: services.lambdaEndpoint,
-      region,
-      buckets,
-      tables: Object.fromEntries(tables.map((t) => [t.logicalId, String(t.createInput.TableName)])),
-      logFile,
-      sfnEndpoint: flows.sfn.url,
-      eventsEndpoint: flows.events.url,
-      localAdminUrl: flows.adminUrl,
-      stateMachines: Object.fromEntries(flows.stateMachines.map((m) => [m.logicalId, m.arn])),
-      eventBuses: Object.fromEntries(flows.events.buses.map((b) => [b.logicalId, b.name])),
-      rules: Object.fromEntries(flows.events.rules.map((r) => [r.logicalId, r.name])),
+      ...local.info,
+      tokens: local.info.tokens as Record<Role, string>,
+      tokenMintUrl: local.info.tokenMintUrl!,
+      issuer: local.info.issuer!,
     };
-    writeFileSync(join(opts.stateDir, 'local.json'), JSON.stringify(info, null, 2));
-    let stopping: Promise<void> | undefined;
-    return { info, template, lambdas, services, sfn: flows.sfn, events: flows.events, settle: flows.settle, stop: () => (stopping ??= stopAll()) };
+    writeLocalJson(opts.stateDir, info);
+    return { ...local, info };
   } catch (e) {
-    await stopAll();
+    await local.stop();
     throw e;
   }
-}
-
-/** Resolves when the promise does, or after ms, whichever is first (without keeping the process alive). */
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  return Promise.race([promise, elapsed]).finally(() => clearTimeout(timer));
 }

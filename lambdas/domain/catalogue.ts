@@ -77,7 +77,7 @@ export function parseResourceKey(key: string): { siteId: string; resourceId: str
 
 /**
  * The rate in force at `at` (an ISO date-time or date): the latest rate whose effectiveFrom is on or
- * before that day. Usage is charged at the rate in force when the job started (DOMAIN.md).
+ * before that day. Usage is charged at the rate in force when the job started (docs/domain.md).
  */
 export function rateAt(resource: Pick<Resource, 'creditRates'>, at: string): CreditRate | undefined {
   const day = at.slice(0, 10);

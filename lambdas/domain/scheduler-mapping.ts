@@ -81,7 +81,7 @@ export interface SchedulerJobRecord {
   dispatchId?: string;
 }
 
-/** One job's use, as DOMAIN.md's "Usage record" describes it. */
+/** One job's use, as docs/domain.md's "Usage record" describes it. */
 export interface UsageRecord {
   /** Stable key: the same job reported again (running, final, corrected) replaces the earlier record. */
   usageKey: string;

@@ -1,21 +1,17 @@
-// The local EventBridge: buses, rules, PutEvents, scheduled rules, and asynchronous delivery to
-// targets with retries and an in-memory dead-letter list.
+// The local EventBridge: buses, rules, PutEvents and scheduled rules. Rules are validated and
+// described in rules.ts; matched events go to their targets through delivery.ts (asynchronous,
+// with retries and an in-memory dead-letter list).
 import { randomUUID } from 'node:crypto';
 import { TimerSet } from '../sfn/timers';
-import { targetPayload } from './input';
+import { TargetDeliveries, isoSeconds } from './delivery';
+import { EventsApiError } from './errors';
 import { InvalidEventPatternError, matchesEventPattern, parseEventPattern, type EventPattern } from './pattern';
-import { nextFireTime, parseScheduleExpression, type Schedule } from './schedule';
-import type {
-  DeadLetter,
-  DeliverFn,
-  DeliveryRecord,
-  EventEnvelope,
-  LocalEventRule,
-  LocalEventTarget,
-  PutEventsRequestEntry,
-  PutEventsResult,
-  PutEventsResultEntry,
-} from './types';
+import { busNameOf, describeRule, ruleKey, ruleRecord, type RuleDescription, type RuleRecord } from './rules';
+import { nextFireTime } from './schedule';
+import type { DeadLetter, DeliverFn, DeliveryRecord, EventEnvelope, LocalEventRule, PutEventsRequestEntry, PutEventsResult, PutEventsResultEntry } from './types';
+
+export { EventsApiError } from './errors';
+export type { RuleDescription } from './rules';
 
 export interface LocalEventBusOptions {
   region?: string;
@@ -37,50 +33,8 @@ export interface LocalEventBusOptions {
   log?: (line: string) => void;
 }
 
-export class EventsApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly statusCode = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
-
-export interface RuleDescription {
-  name: string;
-  arn: string;
-  eventBusName: string;
-  eventPattern?: string;
-  scheduleExpression?: string;
-  state: 'ENABLED' | 'DISABLED';
-  description?: string;
-  targets: LocalEventTarget[];
-}
-
-interface RuleRecord {
-  rule: LocalEventRule;
-  arn: string;
-  busName: string;
-  pattern?: EventPattern;
-  schedule?: Schedule;
-  createdAt: Date;
-  cancelSchedule?: () => void;
-}
-
-interface DeliveryJob {
-  record: RuleRecord;
-  target: LocalEventTarget;
-  event: EventEnvelope;
-  payload: unknown;
-  ingestedAt: number;
-}
-
-const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
-const DEFAULT_MAX_EVENT_AGE_SECONDS = 86_400;
 
 export class LocalEventBus {
   readonly region: string;
@@ -89,27 +43,27 @@ export class LocalEventBus {
   private readonly buses = new Set<string>(['default']);
   private readonly timers = new TimerSet();
   private readonly stopController = new AbortController();
-  private readonly delivered: DeliveryRecord[] = [];
-  private readonly dead: DeadLetter[] = [];
-  private readonly waitingToRetry = new Map<DeliveryJob, { attempts: number; error: unknown; cancel: () => void }>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private idleWaiters: Array<() => void> = [];
-  private outstanding = 0;
+  private readonly deliveriesOut: TargetDeliveries;
   private schedulerRunning = false;
   private readonly now: () => Date;
   private readonly log: (line: string) => void;
-  private readonly maxRetries: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
 
-  constructor(private readonly options: LocalEventBusOptions) {
+  constructor(options: LocalEventBusOptions) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? (() => undefined);
-    this.maxRetries = options.retry?.maxRetries ?? 2;
-    this.baseDelayMs = options.retry?.baseDelayMs ?? 100;
-    this.maxDelayMs = options.retry?.maxDelayMs ?? 5_000;
+    this.deliveriesOut = new TargetDeliveries({
+      deliver: options.deliver,
+      onDeadLetter: options.onDeadLetter,
+      maxRetries: options.retry?.maxRetries ?? 2,
+      baseDelayMs: options.retry?.baseDelayMs ?? 100,
+      maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
+      timers: this.timers,
+      signal: this.stopController.signal,
+      now: this.now,
+      log: this.log,
+    });
     for (const bus of options.eventBuses ?? []) this.buses.add(bus);
     for (const rule of options.rules ?? []) this.putRule(rule);
     if (options.scheduler !== false) this.startScheduler();
@@ -119,33 +73,11 @@ export class LocalEventBus {
 
   /** Creates or replaces a rule (PutRule + PutTargets). Throws like the API for invalid input. */
   putRule(rule: LocalEventRule): void {
-    const busName = busNameOf(rule.eventBusName);
-    if (!RULE_NAME.test(rule.name)) throw new EventsApiError('ValidationException', `Rule name ${rule.name} is not valid`);
-    if (!rule.eventPattern && !rule.scheduleExpression) throw new EventsApiError('ValidationException', 'Parameter(s) EventPattern or ScheduleExpression must be specified.');
-    if (rule.scheduleExpression && busName !== 'default') {
-      throw new EventsApiError('ValidationException', 'ScheduleExpression is supported only on the default event bus.');
-    }
-    let pattern: EventPattern | undefined;
-    let schedule: Schedule | undefined;
-    try {
-      pattern = rule.eventPattern === undefined ? undefined : parseEventPattern(rule.eventPattern);
-      schedule = rule.scheduleExpression === undefined ? undefined : parseScheduleExpression(rule.scheduleExpression);
-    } catch (error) {
-      const code = error instanceof InvalidEventPatternError ? 'InvalidEventPatternException' : 'ValidationException';
-      throw new EventsApiError(code, `rule ${rule.name}: ${(error as Error).message}`);
-    }
-    const key = ruleKey(busName, rule.name);
+    const key = ruleKey(busNameOf(rule.eventBusName), rule.name);
     const previous = this.rules.get(key);
+    const record: RuleRecord = ruleRecord(rule, { region: this.region, accountId: this.accountId, createdAt: previous?.createdAt ?? this.now() });
     previous?.cancelSchedule?.();
-    const record: RuleRecord = {
-      rule: { ...rule, eventBusName: busName, state: rule.state ?? 'ENABLED', targets: rule.targets.map((target) => ({ ...target })) },
-      arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${busName === 'default' ? '' : `${busName}/`}${rule.name}`,
-      busName,
-      pattern,
-      schedule,
-      createdAt: previous?.createdAt ?? this.now(),
-    };
-    this.buses.add(busName);
+    this.buses.add(record.busName);
     this.rules.set(key, record);
     if (this.schedulerRunning) this.armSchedule(record);
   }
@@ -164,14 +96,14 @@ export class LocalEventBus {
   }
 
   describeRule(name: string, eventBusName?: string): RuleDescription {
-    return describe(this.requireRule(name, eventBusName));
+    return describeRule(this.requireRule(name, eventBusName));
   }
 
   listRules(filter: { eventBusName?: string; namePrefix?: string } = {}): RuleDescription[] {
     const busName = busNameOf(filter.eventBusName);
     return [...this.rules.values()]
       .filter((record) => record.busName === busName && (!filter.namePrefix || record.rule.name.startsWith(filter.namePrefix)))
-      .map(describe);
+      .map(describeRule);
   }
 
   testEventPattern(pattern: EventPattern | string, event: unknown): boolean {
@@ -207,32 +139,20 @@ export class LocalEventBus {
 
   /** Resolves when every delivery (including retries) has been delivered or dead-lettered. */
   idle(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.outstanding === 0) return Promise.resolve();
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== done);
-        reject(new Error(`event bus still has ${this.outstanding} deliveries outstanding after ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.idleWaiters.push(done);
-    });
+    return this.deliveriesOut.idle(options);
   }
 
   /** Deliveries not yet delivered or dead-lettered (running, or waiting for a retry). */
   get pendingDeliveries(): number {
-    return this.outstanding;
+    return this.deliveriesOut.pendingDeliveries;
   }
 
   get deliveries(): readonly DeliveryRecord[] {
-    return this.delivered;
+    return this.deliveriesOut.deliveries;
   }
 
   get deadLetters(): readonly DeadLetter[] {
-    return this.dead;
+    return this.deliveriesOut.deadLetters;
   }
 
   startScheduler(): void {
@@ -254,13 +174,7 @@ export class LocalEventBus {
     if (this.stopController.signal.aborted) return;
     this.stopScheduler();
     this.stopController.abort(new Error('the local event bus stopped'));
-    for (const [job, waiting] of [...this.waitingToRetry]) {
-      waiting.cancel();
-      this.waitingToRetry.delete(job);
-      await this.deadLetter(job, new Error('the local event bus stopped before the retry'), waiting.attempts);
-      this.finish();
-    }
-    await Promise.allSettled([...this.inFlight]);
+    await this.deliveriesOut.stop();
     this.timers.close();
   }
 
@@ -302,7 +216,7 @@ export class LocalEventBus {
     };
     for (const record of this.rules.values()) {
       if (record.busName === busName && record.rule.state === 'ENABLED' && record.pattern && matchesEventPattern(record.pattern, event)) {
-        this.dispatch(record, event);
+        this.deliveriesOut.dispatch(record, event);
       }
     }
     return { EventId: event.id };
@@ -321,7 +235,7 @@ export class LocalEventBus {
       detail: {},
     };
     this.log(`events: schedule ${record.rule.name} fired`);
-    this.dispatch(record, event);
+    this.deliveriesOut.dispatch(record, event);
     return event;
   }
 
@@ -339,97 +253,6 @@ export class LocalEventBus {
     });
   }
 
-  private dispatch(record: RuleRecord, event: EventEnvelope): void {
-    const ingestedAt = this.now().getTime();
-    for (const target of record.rule.targets) {
-      this.outstanding++;
-      let payload: unknown;
-      try {
-        payload = targetPayload(target, event, { ruleName: record.rule.name, ruleArn: record.arn, ingestionTime: isoSeconds(new Date(ingestedAt)) });
-      } catch (error) {
-        void this.deadLetter({ record, target, event, payload: undefined, ingestedAt }, error, 0).finally(() => this.finish());
-        continue;
-      }
-      this.attempt({ record, target, event, payload, ingestedAt }, 1);
-    }
-  }
-
-  private attempt(job: DeliveryJob, attempt: number): void {
-    const info = {
-      ruleName: job.record.rule.name,
-      ruleArn: job.record.arn,
-      eventBusName: job.record.busName,
-      event: job.event,
-      attempt,
-      signal: this.stopController.signal,
-    };
-    // Deliver after PutEvents has answered, as EventBridge does.
-    const running: Promise<void> = Promise.resolve()
-      .then(() => this.options.deliver(job.target, job.payload, info))
-      .then(
-        () => {
-          this.delivered.push({
-            ruleName: job.record.rule.name,
-            eventBusName: job.record.busName,
-            targetId: job.target.id,
-            targetArn: job.target.arn,
-            eventId: job.event.id,
-            payload: job.payload,
-            attempts: attempt,
-            deliveredAt: this.now(),
-          });
-          this.finish();
-        },
-        async (error: unknown) => {
-          const retries = job.target.retryPolicy?.maximumRetryAttempts ?? this.maxRetries;
-          const maxAgeMs = (job.target.retryPolicy?.maximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000;
-          const young = this.now().getTime() - job.ingestedAt < maxAgeMs;
-          if (!this.stopController.signal.aborted && attempt <= retries && young) {
-            const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-            this.log(`events: delivery to ${job.target.id} failed (attempt ${attempt}), retrying in ${delay} ms`);
-            const cancel = this.timers.after(delay, () => {
-              this.waitingToRetry.delete(job);
-              this.attempt(job, attempt + 1);
-            });
-            this.waitingToRetry.set(job, { attempts: attempt, error, cancel });
-            return;
-          }
-          await this.deadLetter(job, error, attempt);
-          this.finish();
-        },
-      )
-      .finally(() => this.inFlight.delete(running));
-    this.inFlight.add(running);
-  }
-
-  private async deadLetter(job: DeliveryJob, error: unknown, attempts: number): Promise<void> {
-    const letter: DeadLetter = {
-      ruleName: job.record.rule.name,
-      ruleArn: job.record.arn,
-      eventBusName: job.record.busName,
-      targetId: job.target.id,
-      targetArn: job.target.arn,
-      deadLetterArn: job.target.deadLetterConfig?.arn,
-      event: job.event,
-      payload: job.payload,
-      error: error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) },
-      attempts,
-      failedAt: this.now(),
-    };
-    this.dead.push(letter);
-    this.log(`events: dead-lettered event ${job.event.id} for target ${job.target.id} after ${attempts} attempt(s): ${letter.error.message}`);
-    try {
-      await this.options.onDeadLetter?.(letter);
-    } catch (forwardError) {
-      this.log(`events: onDeadLetter failed: ${(forwardError as Error).message}`);
-    }
-  }
-
-  private finish(): void {
-    this.outstanding--;
-    if (this.outstanding === 0) for (const waiter of this.idleWaiters.splice(0)) waiter();
-  }
-
   private requireRule(name: string, eventBusName?: string): RuleRecord {
     const busName = busNameOf(eventBusName);
     const record = this.rules.get(ruleKey(busName, name));
@@ -442,31 +265,3 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
   return new LocalEventBus(options);
 }
 
-function describe(record: RuleRecord): RuleDescription {
-  return {
-    name: record.rule.name,
-    arn: record.arn,
-    eventBusName: record.busName,
-    eventPattern: record.pattern ? JSON.stringify(record.pattern) : undefined,
-    scheduleExpression: record.schedule?.expression,
-    state: record.rule.state ?? 'ENABLED',
-    description: record.rule.description,
-    targets: record.rule.targets.map((target) => ({ ...target })),
-  };
-}
-
-/** Accepts a bus name or ARN (arn:aws:events:region:account:event-bus/name). */
-function busNameOf(nameOrArn: string | undefined): string {
-  if (!nameOrArn) return 'default';
-  const arn = /^arn:aws[\w-]*:events:[^:]*:\d{12}:event-bus\/(.+)$/.exec(nameOrArn);
-  return arn ? arn[1] : nameOrArn;
-}
-
-function ruleKey(busName: string, ruleName: string): string {
-  return `${busName}\u0000${ruleName}`;
-}
-
-/** EventBridge event times have no fractional seconds: 2017-12-22T18:43:48Z. */
-function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

@@ -1,18 +1,21 @@
 // The local Step Functions service: state machines, executions, task tokens, and the API
-// operations the HTTP layer exposes. Everything here is in memory and in process.
+// operations the HTTP layer exposes. Everything here is in memory and in process. An execution's
+// own record is execution.ts; the rules for what callers send are api-input.ts.
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type * as Sfn from '@aws-sdk/client-sfn';
 import { randomUUID } from 'node:crypto';
-import { compileDefinition, CONTEXT_KEYS, type AslDefinition, type CompiledDefinition, type JsonValue } from './definition';
+import { compileDefinition, type AslDefinition } from './definition';
 import { describeError, fatal, SfnApiError, TaskFailure } from './errors';
-import { ExecutionHistory } from './history';
 import type { ClosedExecution, LocalSfnTaskHandlers, NestedExecutions } from './integrations';
-import { createRunner, isExecutionError, statesTimeoutErrorClass, validateDefinition, type LibraryStateMachine, type RunOptions } from './library';
-import { createTaskHandler, createWaitHandler, type ExecutionScope, type StateTimeOverrides, type TaskActivity, type TaskRunnerEnv } from './task-runner';
+import { createRunner, statesTimeoutErrorClass, validateDefinition } from './library';
+import type { StateTimeOverrides, TaskRunnerEnv } from './task-runner';
 import { TimerSet } from './timers';
-import { newTaskToken, TaskTokenRegistry, type PendingTaskInfo } from './tokens';
+import { TaskTokenRegistry, type PendingTaskInfo } from './tokens';
+import { Execution, type ExecutionSnapshot, type ExecutionStatus, type MachineRecord } from './execution';
+import { runExecution } from './run';
+import { EXECUTION_ARN, NAME, paginate, parseExecutionInput, requireToken, STATE_MACHINE_ARN, withoutExecutionData } from './api-input';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+export type { ExecutionSnapshot, ExecutionStatus } from './execution';
 
 export interface LocalStateMachineSpec {
   arn: string;
@@ -42,173 +45,6 @@ export interface LocalSfnServiceOptions {
   /** Clock for dates the service reports. Default: the system clock. */
   now?: () => Date;
   log?: (line: string) => void;
-}
-
-export interface ExecutionSnapshot {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-}
-
-interface MachineRecord {
-  arn: string;
-  name: string;
-  type: 'STANDARD' | 'EXPRESS';
-  roleArn: string;
-  creationDate: Date;
-  definitionString: string;
-  compiled: CompiledDefinition;
-  runner: LibraryStateMachine;
-  overrides: StateTimeOverrides;
-}
-
-interface Outcome {
-  status: Exclude<ExecutionStatus, 'RUNNING'>;
-  output?: string;
-  error?: string;
-  cause?: string;
-}
-
-const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:\s]+$/;
-const EXECUTION_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:(execution|express):[^:\s]+:[^:\s]+$/;
-// Step Functions names: 1-80 characters, none of whitespace, brackets, wildcards, these
-// specials " # % \ ^ | ~ ` $ & , ; : / or control characters.
-const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
-const MAX_INPUT_BYTES = 256 * 1024;
-const LIBRARY_FAIL_STATE_ERROR = 'FailStateError';
-const LIBRARY_FAIL_STATE_CAUSE = 'Execution failed because of a Fail state';
-
-class Execution implements ExecutionScope {
-  status: ExecutionStatus = 'RUNNING';
-  stopDate?: Date;
-  output?: string;
-  error?: string;
-  cause?: string;
-  termination?: Outcome;
-  readonly history: ExecutionHistory;
-  readonly closed: Promise<void>;
-  private markClosed!: () => void;
-  private readonly controller = new AbortController();
-  private issuedToken?: string;
-  private libraryAbort?: () => void;
-
-  constructor(
-    readonly executionArn: string,
-    readonly executionName: string,
-    readonly machine: MachineRecord,
-    readonly input: string,
-    readonly inputValue: JsonValue,
-    readonly startDate: Date,
-    now: () => Date,
-  ) {
-    this.history = new ExecutionHistory(machine.compiled.stateTypes, now);
-    this.closed = new Promise((resolve) => (this.markClosed = resolve));
-  }
-
-  get stateMachineArn(): string {
-    return this.machine.arn;
-  }
-
-  get overrides(): StateTimeOverrides {
-    return this.machine.overrides;
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /**
-   * Backs the $$.Task.Token getter. The library resolves a Task's Parameters and calls its
-   * handler in one synchronous step, so the token minted here is claimed by that very handler
-   * (takeIssuedToken); a microtask drops it if no handler claims it.
-   */
-  issueToken(): string {
-    if (!this.issuedToken) {
-      const token = newTaskToken();
-      this.issuedToken = token;
-      queueMicrotask(() => {
-        if (this.issuedToken === token) this.issuedToken = undefined;
-      });
-    }
-    return this.issuedToken;
-  }
-
-  takeIssuedToken(): string | undefined {
-    const token = this.issuedToken;
-    this.issuedToken = undefined;
-    return token;
-  }
-
-  private working = 0;
-  private parkedTasks = 0;
-
-  track(): TaskActivity {
-    let state: 'working' | 'parked' | 'ended' = 'working';
-    this.working++;
-    const move = (to: 'working' | 'parked' | 'ended') => {
-      if (state === 'ended' || state === to) return;
-      if (state === 'working') this.working--;
-      else this.parkedTasks--;
-      if (to === 'working') this.working++;
-      else if (to === 'parked') this.parkedTasks++;
-      state = to;
-    };
-    return { working: () => move('working'), parked: () => move('parked'), end: () => move('ended') };
-  }
-
-  /**
-   * Parked: running, but every task in progress only waits for something outside the execution
-   * (a callback, a Wait's timer, a child execution) and none is working. Between states (no task
-   * at all) an execution is not parked: it is about to do something.
-   */
-  get isParked(): boolean {
-    return this.status === 'RUNNING' && this.working === 0 && this.parkedTasks > 0;
-  }
-
-  attachLibraryRun(abort: () => void): void {
-    this.libraryAbort = abort;
-    if (this.signal.aborted) abort();
-  }
-
-  /** Stops a running execution with a final status decided now (ABORTED or TIMED_OUT). */
-  terminate(outcome: Outcome): boolean {
-    if (this.status !== 'RUNNING' || this.termination) return false;
-    this.termination = outcome;
-    this.controller.abort(fatal(new TaskFailure('States.Aborted', outcome.cause ?? 'execution stopped')));
-    this.libraryAbort?.();
-    return true;
-  }
-
-  close(outcome: Outcome, at: Date): void {
-    this.status = outcome.status;
-    this.output = outcome.output;
-    this.error = outcome.error;
-    this.cause = outcome.cause;
-    this.stopDate = at;
-    this.markClosed();
-  }
-
-  snapshot(): ExecutionSnapshot {
-    return {
-      executionArn: this.executionArn,
-      stateMachineArn: this.machine.arn,
-      name: this.executionName,
-      status: this.status,
-      startDate: this.startDate,
-      stopDate: this.stopDate,
-      input: this.input,
-      output: this.output,
-      error: this.error,
-      cause: this.cause,
-    };
-  }
 }
 
 export class LocalSfnService {
@@ -324,7 +160,7 @@ export class LocalSfnService {
     });
     this.log(`sfn: started ${executionArn}`);
     // Run after the caller has its answer, as the real service does.
-    queueMicrotask(() => void this.run(execution));
+    queueMicrotask(() => void runExecution(execution, { env: this.env, timers: this.timers, timeScale: this.timeScale, now: this.now, log: this.log }));
     return { executionArn, startDate: execution.startDate };
   }
 
@@ -517,89 +353,6 @@ export class LocalSfnService {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private async run(execution: Execution): Promise<void> {
-    const { machine } = execution;
-    const handlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
-    for (const info of machine.compiled.tasks.values()) handlers[info.name] = createTaskHandler(info, execution, this.env);
-    for (const info of machine.compiled.waits.values()) handlers[info.name] = createWaitHandler(info, execution, this.env);
-
-    const timeoutMs =
-      machine.overrides.executionTimeoutMs ?? (machine.compiled.timeoutSeconds === undefined ? undefined : machine.compiled.timeoutSeconds * 1000 * this.timeScale);
-    let cancelTimeout: () => void = () => undefined;
-    let outcome: Outcome;
-    try {
-      if (timeoutMs !== undefined) {
-        cancelTimeout = this.timers.after(timeoutMs, () =>
-          execution.terminate({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `The execution exceeded its TimeoutSeconds (${machine.compiled.timeoutSeconds} s)` }),
-        );
-      }
-      const run = machine.runner.run(execution.inputValue as never, {
-        overrides: {
-          taskResourceLocalHandlers: handlers as NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>,
-          retryIntervalOverrides: machine.overrides.retryIntervalMs,
-        },
-        context: this.contextFor(execution),
-        noThrowOnAbort: true,
-      });
-      execution.attachLibraryRun(run.abort);
-      const drained = (async () => {
-        for await (const event of run.eventLogs) execution.history.consume(event as Parameters<ExecutionHistory['consume']>[0]);
-      })().catch((error: unknown) => this.log(`sfn: history of ${execution.executionArn} is incomplete: ${describeError(error).message}`));
-      try {
-        const output = await run.result;
-        outcome = execution.termination ?? { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
-      } catch (error) {
-        outcome = execution.termination ?? failureOutcome(error);
-      }
-      await drained;
-    } catch (error) {
-      outcome = { status: 'FAILED', error: 'States.Runtime', cause: describeError(error).message };
-    } finally {
-      cancelTimeout();
-    }
-    this.close(execution, outcome);
-  }
-
-  private close(execution: Execution, outcome: Outcome): void {
-    const { history } = execution;
-    history.flushUnattached();
-    if (outcome.status === 'SUCCEEDED') {
-      history.append('ExecutionSucceeded', { executionSucceededEventDetails: { output: outcome.output, outputDetails: { truncated: false } } });
-    } else if (outcome.status === 'FAILED') {
-      history.append('ExecutionFailed', { executionFailedEventDetails: { error: outcome.error, cause: outcome.cause } });
-    } else if (outcome.status === 'ABORTED') {
-      history.append('ExecutionAborted', { executionAbortedEventDetails: { error: outcome.error, cause: outcome.cause } });
-    } else {
-      history.append('ExecutionTimedOut', { executionTimedOutEventDetails: { error: outcome.error, cause: outcome.cause } });
-    }
-    execution.close(outcome, this.now());
-    this.log(`sfn: ${execution.executionArn} ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''}`);
-  }
-
-  private contextFor(execution: Execution): Record<string, unknown> {
-    const { machine } = execution;
-    const now = this.now;
-    const base = { Id: execution.executionArn, Name: execution.executionName, RoleArn: machine.roleArn, StartTime: execution.startDate.toISOString(), RedriveCount: 0 };
-    return {
-      Execution: base,
-      // The library replaces Execution.Input/StartTime inside Parallel/Map; definition.ts points
-      // $$.Execution.* here instead.
-      [CONTEXT_KEYS.execution]: { ...base, Input: structuredClone(execution.inputValue) },
-      [CONTEXT_KEYS.state]: {
-        get EnteredTime() {
-          return now().toISOString();
-        },
-      },
-      [CONTEXT_KEYS.stateNames]: machine.compiled.stateNames,
-      StateMachine: { Id: machine.arn, Name: machine.name },
-      Task: {
-        get Token() {
-          return execution.issueToken();
-        },
-      },
-    };
-  }
-
   private async waitUntilClosed(executionArn: string, signal: AbortSignal): Promise<ClosedExecution> {
     const execution = this.requireExecution(executionArn);
     await new Promise<void>((resolve, reject) => {
@@ -648,56 +401,4 @@ export class LocalSfnService {
   private assertRunning(): void {
     if (this.stopped) throw new SfnApiError('ValidationException', 'the local Step Functions service has stopped');
   }
-}
-
-function parseExecutionInput(input: string): JsonValue {
-  if (Buffer.byteLength(input, 'utf8') > MAX_INPUT_BYTES) throw new SfnApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: input exceeds 262144 bytes');
-  try {
-    return JSON.parse(input) as JsonValue;
-  } catch {
-    throw new SfnApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not valid JSON');
-  }
-}
-
-function requireToken(token: unknown): string {
-  if (typeof token !== 'string') throw new SfnApiError('ValidationException', "1 validation error detected: Value null at 'taskToken' failed to satisfy constraint: Member must not be null");
-  return token;
-}
-
-function failureOutcome(error: unknown): Outcome {
-  const cause = isExecutionError(error) ? error.cause : error;
-  const described = describeError(cause);
-  return {
-    status: 'FAILED',
-    // A Fail state without Error/Cause reports neither, like AWS.
-    error: described.name === LIBRARY_FAIL_STATE_ERROR ? undefined : described.name,
-    cause: described.message === LIBRARY_FAIL_STATE_CAUSE ? undefined : described.message,
-  };
-}
-
-function paginate<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined): { items: T[]; nextToken?: string } {
-  const pageSize = maxResults && maxResults > 0 ? Math.min(maxResults, 1000) : 100;
-  let offset = 0;
-  if (nextToken) {
-    try {
-      offset = (JSON.parse(Buffer.from(nextToken, 'base64url').toString('utf8')) as { offset: number }).offset;
-    } catch {
-      throw new SfnApiError('InvalidToken', 'Invalid Token: nextToken is not a token this service issued');
-    }
-    if (!Number.isInteger(offset) || offset < 0) throw new SfnApiError('InvalidToken', 'Invalid Token: nextToken is not a token this service issued');
-  }
-  const page = items.slice(offset, offset + pageSize);
-  const next = offset + pageSize < items.length ? Buffer.from(JSON.stringify({ offset: offset + pageSize })).toString('base64url') : undefined;
-  return { items: page, nextToken: next };
-}
-
-function withoutExecutionData(event: Sfn.HistoryEvent): Sfn.HistoryEvent {
-  const copy: Record<string, unknown> = { ...event };
-  for (const [key, value] of Object.entries(copy)) {
-    if (key.endsWith('EventDetails') && value && typeof value === 'object') {
-      const { input: _input, output: _output, parameters: _parameters, ...rest } = value as Record<string, unknown>;
-      copy[key] = rest;
-    }
-  }
-  return copy as unknown as Sfn.HistoryEvent;
 }

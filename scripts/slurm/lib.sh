@@ -15,7 +15,58 @@ set +m # no job control: a background job is then no process-group leader, so `s
 
 SLURM_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SLURM_SCRIPTS/../.." && pwd)
-KAIRR_SLURM_DIR=${KAIRR_SLURM_DIR:-$REPO_ROOT/.slurm}
+# --- where the clusters' state lives -------------------------------------------------------------
+# The daemons run as their own users (munge, slurm, mysql), so every folder above the state dir
+# must be traversable by users other than root: munged refuses a key it "cannot canonicalize".
+# A clone under a home folder of mode 0700 (root's, for one) is not. Then, unless the state dir
+# was chosen explicitly, it moves to /var/lib/kairr/slurm-<hash of the checkout's path>, and
+# <repo>/.slurm becomes a link to it (so tools that read <repo>/.slurm/clusters.json find it).
+# An explicit KAIRR_SLURM_DIR that the daemons cannot reach is refused, with what to do.
+
+# traversable_by_others DIR: a user other than root can reach DIR (or the nearest folder above it
+# that exists), through every folder above it. Without root nothing can be checked (nor started).
+traversable_by_others() {
+  local d=$1
+  while [ ! -e "$d" ] && [ "$d" != / ]; do d=$(dirname "$d"); done
+  [ "$(id -u)" = 0 ] || return 0
+  setpriv --reuid=65534 --regid=65534 --clear-groups -- /bin/sh -c 'cd "$1"' kairr-check "$d" 2>/dev/null
+}
+
+SLURM_DEFAULT_DIR=$REPO_ROOT/.slurm
+SLURM_FALLBACK_DIR=/var/lib/kairr/slurm-$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)
+if [ -n "${KAIRR_SLURM_DIR:-}" ]; then
+  KAIRR_SLURM_DIR_SOURCE=explicit
+elif [ -L "$SLURM_DEFAULT_DIR" ]; then
+  KAIRR_SLURM_DIR=$(readlink -f "$SLURM_DEFAULT_DIR")
+  KAIRR_SLURM_DIR_SOURCE=link
+elif [ ! -e "$SLURM_DEFAULT_DIR" ] && ! traversable_by_others "$REPO_ROOT"; then
+  KAIRR_SLURM_DIR=$SLURM_FALLBACK_DIR
+  KAIRR_SLURM_DIR_SOURCE=fallback
+else
+  KAIRR_SLURM_DIR=$SLURM_DEFAULT_DIR
+  KAIRR_SLURM_DIR_SOURCE=default
+fi
+
+# check_state_dir: dies, saying what to do, when the daemons could not reach the state dir.
+check_state_dir() {
+  traversable_by_others "$KAIRR_SLURM_DIR" && return 0
+  local why="the clusters' daemons run as their own users (munge, slurm, mysql) and cannot reach $KAIRR_SLURM_DIR: a folder above it is closed to other users (a home folder of mode 0700?)"
+  case "$KAIRR_SLURM_DIR_SOURCE" in
+    explicit) die "$why. Set KAIRR_SLURM_DIR to a folder every user can traverse (for example $SLURM_FALLBACK_DIR), or open the folders above it with chmod o+x" ;;
+    *) die "$why. Move or remove $SLURM_DEFAULT_DIR (it is state only: bash scripts/slurm/stop.sh --wipe), then start again: the state then goes to $SLURM_FALLBACK_DIR; or set KAIRR_SLURM_DIR to a folder every user can traverse" ;;
+  esac
+}
+
+# ensure_state_dir: creates the state dir; for the fallback, links <repo>/.slurm to it.
+ensure_state_dir() {
+  check_state_dir
+  mkdir -p "$KAIRR_SLURM_DIR"
+  if [ "$KAIRR_SLURM_DIR_SOURCE" = fallback ]; then
+    chmod 755 /var/lib/kairr
+    ln -sfn "$KAIRR_SLURM_DIR" "$SLURM_DEFAULT_DIR"
+    log "the checkout $REPO_ROOT is closed to other users: cluster state is in $KAIRR_SLURM_DIR ($SLURM_DEFAULT_DIR links to it)"
+  fi
+}
 ALL_CLUSTERS="spc kisti6"
 PATH_IN=/usr/sbin:/usr/bin:/sbin:/bin
 HOST_SHORT=$(uname -n | cut -d. -f1)

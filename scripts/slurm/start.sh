@@ -6,7 +6,8 @@
 #   bash scripts/slurm/start.sh kisti6     # only kisti6 (Slurm 24.11, trixie chroot)
 #
 # Needs root on Debian 12. Installs missing Debian packages (and builds the trixie chroot once).
-# State lives in ${KAIRR_SLURM_DIR:-<repo>/.slurm}; the result is described in $KAIRR_SLURM_DIR/clusters.json.
+# State lives in ${KAIRR_SLURM_DIR:-<repo>/.slurm} (under /var/lib/kairr when the checkout is closed to other
+# users; see lib.sh); the result is described in $KAIRR_SLURM_DIR/clusters.json.
 # See docs/connectors.md ("Local clusters").
 set -eu
 # shellcheck source=scripts/slurm/lib.sh
@@ -17,7 +18,7 @@ require_root
 parse_clusters "$@"
 
 T_ALL=$(now_ms)
-mkdir -p "$KAIRR_SLURM_DIR"
+ensure_state_dir
 # one start at a time per state dir (a test's global setup and a developer may race)
 exec 9>"$KAIRR_SLURM_DIR/.start.lock"
 flock -w 600 9 || die "another start.sh holds $KAIRR_SLURM_DIR/.start.lock"

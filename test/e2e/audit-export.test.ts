@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { as, runSchedule, settle, target } from './support/client';
+import { as, describeLocal, runSchedule, settle, target } from './support/client';
 import { callBody, createCall, createProposal, devClient, identity, proposalBody, stateOf, suiteTarget } from './approval-support';
 
 const ROOT = join(__dirname, '..', '..');
@@ -68,7 +68,7 @@ async function exportNow(format: 'csv' | 'jsonl', filters?: Record<string, strin
 }
 
 beforeAll(async () => {
-  if (!target().local) return;
+  if (!target().local) return; // every test below is skipped then (describeLocal)
   for (const n of [1, 2]) {
     const res = await as('admin').post('/v1/allocations', allocationBody(n), { 'idempotency-key': `e2e-audit-alloc-${n}-${Date.now()}` });
     expect(res.status).toBe(201);
@@ -80,17 +80,10 @@ beforeAll(async () => {
 });
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const localOnly = () => {
-  if (!target().local) {
-    console.warn('skipped: needs the local runtime (schedules run on demand, settle)');
-    return true;
-  }
-  return false;
-};
+const NEEDS_LOCAL = 'needs the local runtime (the anchor schedule run on demand, settle)';
 
-describe('audit events over HTTP', () => {
+describeLocal('audit events over HTTP', NEEDS_LOCAL, () => {
   it('shows the admin\'s change of an allocation, with its hash chain', async () => {
-    if (localOnly()) return;
     const res = await as('auditor').get(`/v1/audit/events?subjectType=allocation&subjectId=${allocationIds[0]}`);
     expect(res.status).toBe(200);
     expect(res.body.items[0]).toMatchObject({ stream: `allocation/${allocationIds[0]}`, seq: 1, action: 'allocation.award', actor: { sub: 'dev-admin', role: 'admin' }, reason: expect.stringContaining('"quoted"') });
@@ -99,9 +92,8 @@ describe('audit events over HTTP', () => {
   });
 });
 
-describe('exports through the API, verified offline', () => {
+describeLocal('exports through the API, verified offline', NEEDS_LOCAL, () => {
   it('JSONL: downloaded through the presigned URLs, verified by npx kairr-audit verify with the anchors; an edited line fails', async () => {
-    if (localOnly()) return;
     const view = await exportNow('jsonl');
     expect(view.totalRecords).toBeGreaterThanOrEqual(2);
     expect(view.anchors.length).toBeGreaterThanOrEqual(1);
@@ -139,7 +131,6 @@ describe('exports through the API, verified offline', () => {
   });
 
   it('CSV: formula-like cells neutralised; verifies; a removed row fails', async () => {
-    if (localOnly()) return;
     const view = await exportNow('csv', { subjectType: 'allocation' });
     const dir = await downloadTo(view);
     expect(readdirSync(dir).sort()).toEqual([...view.files.map((f: { name: string }) => f.name), 'manifest.json'].sort());
@@ -158,7 +149,6 @@ describe('exports through the API, verified offline', () => {
   });
 
   it('lists the export among the auditor\'s exports; presigned URLs are short-lived', async () => {
-    if (localOnly()) return;
     const list = await as('auditor').get('/v1/audit/exports?limit=5');
     expect(list.status).toBe(200);
     expect(list.body.items.length).toBeGreaterThanOrEqual(1);
@@ -170,9 +160,8 @@ describe('exports through the API, verified offline', () => {
   });
 });
 
-describe('reports over HTTP', () => {
+describeLocal('reports over HTTP', NEEDS_LOCAL, () => {
   it('allocation records as JSON and as CSV (formula-like cells neutralised)', async () => {
-    if (localOnly()) return;
     const json = await as('auditor').get('/v1/reports/allocations?field=climate-science');
     expect(json.status).toBe(200);
     expect(json.body.allocations.map((a: { allocationId: string }) => a.allocationId)).toEqual(expect.arrayContaining(allocationIds));
@@ -185,7 +174,6 @@ describe('reports over HTTP', () => {
   });
 
   it('fairness per call: a starter proposal approved automatically counts as requested, awarded and accepted', async () => {
-    if (localOnly()) return;
     const t = suiteTarget();
     const admin = devClient(t, 'admin');
     const call = await createCall(admin, callBody([{ sub: 'audit-rev-a', institution: 'POSTECH' }, { sub: 'audit-rev-b', institution: 'UNIST' }], { fairnessFloors: { startup: 0.1 } }));

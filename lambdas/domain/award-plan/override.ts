@@ -1,4 +1,4 @@
-// A chair's override of one plan line. The optimiser recommends; the chair decides (DOMAIN.md). An
+// A chair's override of one plan line. The optimiser recommends; the chair decides (docs/domain.md). An
 // override never re-solves: it sets the line, recomputes every total and re-checks every rule, so
 // the chair sees at once what the change breaks (capacity, request cap, minimum, floors).
 import { ValidationError } from '../errors';

@@ -53,7 +53,7 @@ export const SolverSettingsSchema = z.strictObject({
 });
 export type SolverSettings = z.infer<typeof SolverSettingsSchema>;
 
-/** A chair's override of one plan line (DOMAIN.md: the chair decides, the optimiser recommends). */
+/** A chair's override of one plan line (docs/domain.md: the chair decides, the optimiser recommends). */
 export const AwardOverrideSchema = z.strictObject({
   proposalId: z.string().check(z.minLength(1), z.maxLength(128)),
   resourceKey: ResourceKeySchema,

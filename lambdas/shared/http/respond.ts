@@ -1,4 +1,4 @@
-// The ONE place where errors become HTTP responses, in the one shape from DOMAIN.md:
+// The ONE place where errors become HTTP responses, in the one shape from docs/domain.md:
 //   {"error": {"code", "message", "details": [{"path", "problem"}]}}
 // Unknown errors become a bare 500 and are logged; their message never reaches the client.
 import { KairrError } from '../../domain/errors';

@@ -9,6 +9,16 @@ export function target(): E2eTarget {
   return cached;
 }
 
+/**
+ * describe() for tests that need the local runtime (its admin endpoint, its DynamoDB, the local
+ * clusters). Against another target (KAIRR_API_URL) the block is skipped, visibly: jest reports
+ * its tests as skipped, and the title says why.
+ */
+export function describeLocal(title: string, reason: string, fn: () => void): void {
+  if (target().local) describe(title, fn);
+  else describe.skip(`${title} [skipped against ${target().apiUrl}: ${reason}]`, fn);
+}
+
 export interface Res<T = any> {
   status: number;
   body: T;

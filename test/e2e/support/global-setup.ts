@@ -30,7 +30,18 @@ export interface E2eTarget {
   local: boolean;
 }
 
+let stopOnFailure: (() => Promise<void>) | undefined;
+
 export default async function setup(): Promise<void> {
+  try {
+    await prepare();
+  } catch (e) {
+    await stopOnFailure?.().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function prepare(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kairr-e2e-'));
   let target: E2eTarget;
   if (process.env.KAIRR_API_URL) {
@@ -44,6 +55,8 @@ export default async function setup(): Promise<void> {
     // Schedules fire only when a test runs them (runSchedule), so none fires in the middle of another test.
     const runtime: LocalRuntime = await startLocalRuntime({ outDir, stateDir: join(dir, 'state'), port: 0, schedules: 'manual' });
     (globalThis as Record<string, unknown>).__KAIRR_RUNTIME__ = runtime;
+    // A setup that fails runs no teardown: whatever fails from here on stops the runtime first.
+    stopOnFailure = () => runtime.stop();
     const i = runtime.info;
     target = {
       apiUrl: i.apiUrl,

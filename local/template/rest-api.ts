@@ -1,0 +1,121 @@
+// The template's REST APIs (API Gateway v1): routes with their Lambda proxy integrations and
+// required parameters, MOCK integrations (CORS preflights), TOKEN authorizers and gateway responses.
+import type { Template } from './template';
+
+export interface RouteDef {
+  method: string;
+  path: string;
+  functionLogicalId: string;
+  authorizerLogicalId?: string;
+  requiredParams: string[];
+  operationName?: string;
+}
+
+export interface MockRouteDef {
+  method: string;
+  path: string;
+  statusCode: number;
+  headers: Record<string, string>;
+  /** The integration response's application/json template, served as it is (no VTL). */
+  body?: string;
+}
+
+export interface AuthorizerDef {
+  logicalId: string;
+  type: string;
+  functionLogicalId: string;
+  identityHeader: string;
+  validationRegex?: string;
+  ttlSeconds: number;
+}
+
+export interface GatewayResponseDef {
+  type: string;
+  statusCode?: number;
+  template?: string;
+  headers: Record<string, string>;
+}
+
+export interface ApiDef {
+  logicalId: string;
+  stageName: string;
+  routes: RouteDef[];
+  mocks: MockRouteDef[];
+  authorizers: Record<string, AuthorizerDef>;
+  gatewayResponses: Record<string, GatewayResponseDef>;
+}
+
+/** The function a Lambda ARN expression (possibly an apigateway invocation URI) points at. */
+function functionIdIn(t: Template, uri: unknown): string | undefined {
+  const s = JSON.stringify(uri);
+  for (const [id] of t.ofType('AWS::Lambda::Function')) if (s.includes(`"${id}"`)) return id;
+  return undefined;
+}
+
+export function apisOf(t: Template): ApiDef[] {
+  return t.ofType('AWS::ApiGateway::RestApi').map(([apiId]) => {
+    const resources = new Map<string, { parent: unknown; part: string }>();
+    for (const [id, r] of t.ofType('AWS::ApiGateway::Resource')) {
+      if (r.Properties?.RestApiId?.Ref !== apiId) continue;
+      resources.set(id, { parent: r.Properties.ParentId, part: r.Properties.PathPart });
+    }
+    const pathOf = (resId: unknown): string => {
+      if (resId && typeof resId === 'object' && 'Fn::GetAtt' in (resId as object)) return '';
+      const id = (resId as { Ref?: string })?.Ref;
+      const r = id ? resources.get(id) : undefined;
+      if (!r) return '';
+      return `${pathOf(r.parent)}/${r.part}`;
+    };
+    const authorizers: Record<string, AuthorizerDef> = {};
+    for (const [id, r] of t.ofType('AWS::ApiGateway::Authorizer')) {
+      if (r.Properties?.RestApiId?.Ref !== apiId) continue;
+      const fnId = functionIdIn(t, r.Properties.AuthorizerUri);
+      if (!fnId) throw new Error(`Authorizer ${id} has no Lambda function`);
+      authorizers[id] = {
+        logicalId: id,
+        type: r.Properties.Type,
+        functionLogicalId: fnId,
+        identityHeader: String(r.Properties.IdentitySource ?? 'method.request.header.Authorization').replace('method.request.header.', ''),
+        validationRegex: r.Properties.IdentityValidationExpression,
+        ttlSeconds: Number(r.Properties.AuthorizerResultTtlInSeconds ?? 300),
+      };
+    }
+    const routes: RouteDef[] = [];
+    const mocks: MockRouteDef[] = [];
+    for (const [, r] of t.ofType('AWS::ApiGateway::Method')) {
+      const p = r.Properties ?? {};
+      if (p.RestApiId?.Ref !== apiId) continue;
+      const path = pathOf(p.ResourceId) || '/';
+      if (p.Integration?.Type === 'MOCK') {
+        const ir = p.Integration.IntegrationResponses?.[0] ?? {};
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries((ir.ResponseParameters ?? {}) as Record<string, string>)) headers[k.replace('method.response.header.', '')] = String(v).replace(/^'|'$/g, '');
+        const body = ir.ResponseTemplates?.['application/json'];
+        mocks.push({ method: p.HttpMethod, path, statusCode: Number(ir.StatusCode ?? 200), headers, ...(typeof body === 'string' ? { body } : {}) });
+        continue;
+      }
+      const fnId = functionIdIn(t, p.Integration?.Uri);
+      if (!fnId || p.Integration?.Type !== 'AWS_PROXY') continue;
+      routes.push({
+        method: p.HttpMethod,
+        path,
+        functionLogicalId: fnId,
+        authorizerLogicalId: p.AuthorizationType === 'CUSTOM' ? p.AuthorizerId?.Ref : undefined,
+        requiredParams: Object.entries((p.RequestParameters ?? {}) as Record<string, boolean>)
+          .filter(([, req]) => req)
+          .map(([k]) => k),
+        operationName: p.OperationName,
+      });
+    }
+    const gatewayResponses: Record<string, GatewayResponseDef> = {};
+    for (const [, r] of t.ofType('AWS::ApiGateway::GatewayResponse')) {
+      const p = r.Properties ?? {};
+      if (p.RestApiId?.Ref !== apiId) continue;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries((p.ResponseParameters ?? {}) as Record<string, string>)) headers[k.replace('gatewayresponse.header.', '')] = String(v).replace(/^'|'$/g, '');
+      gatewayResponses[p.ResponseType] = { type: p.ResponseType, statusCode: p.StatusCode ? Number(p.StatusCode) : undefined, template: p.ResponseTemplates?.['application/json'], headers };
+    }
+    const stage = t.ofType('AWS::ApiGateway::Stage').find(([, r]) => r.Properties?.RestApiId?.Ref === apiId);
+    return { logicalId: apiId, stageName: stage?.[1].Properties?.StageName ?? 'prod', routes, mocks, authorizers, gatewayResponses };
+  });
+}
