@@ -151,7 +151,8 @@ export function planRetry(plan: PipelinePlan, runs: StageRuns): { runs: StageRun
     delete again.startedAt;
     delete again.endedAt;
     delete again.bytesMoved;
-    if (r.state === 'failed' || r.state === 'cancelled') again.attempt = r.attempt + 1;
+    // an attempt is a run: a stage cancelled before it started keeps its number
+    if ((r.state === 'failed' || r.state === 'cancelled') && r.startedAt) again.attempt = r.attempt + 1;
     next[id] = again;
   }
   return { runs: next, resumeFrom: readyStages(plan, next, false) };
