@@ -34,7 +34,13 @@ export interface RecordResult {
   edges: number;
 }
 
-export async function recordEvent(event: RunEvent): Promise<RecordResult> {
+export interface RecordOptions {
+  /** Neighbours kept on a node's item (default INLINE_NEIGHBOURS; tests make hubs with fewer). */
+  inlineNeighbours?: number;
+}
+
+export async function recordEvent(event: RunEvent, opts: RecordOptions = {}): Promise<RecordResult> {
+  const max = opts.inlineNeighbours ?? INLINE_NEIGHBOURS;
   const problems = checkRunEvent(event);
   if (problems.length) throw new ValidationError(problems, 'The event does not follow OpenLineage 2-0-2');
   let stored = true;
@@ -53,15 +59,15 @@ export async function recordEvent(event: RunEvent): Promise<RecordResult> {
   const edges = edgesOf(event);
   await inParallel(
     edges.flatMap((e) => [
-      () => addNeighbour(e.from, 'down', e.to),
-      () => addNeighbour(e.to, 'up', e.from),
+      () => addNeighbour(e.from, 'down', e.to, max),
+      () => addNeighbour(e.to, 'up', e.from, max),
     ]),
     PARALLEL_REQUESTS,
   );
   return { stored, edges: edges.length };
 }
 
-async function addNeighbour(node: string, direction: Direction, neighbour: string): Promise<void> {
+async function addNeighbour(node: string, direction: Direction, neighbour: string, max: number): Promise<void> {
   const info = parseNodeId(node);
   try {
     await ddb().send(
@@ -71,7 +77,7 @@ async function addNeighbour(node: string, direction: Direction, neighbour: strin
         UpdateExpression: 'ADD #a :n SET #k = if_not_exists(#k, :k)',
         ConditionExpression: 'attribute_not_exists(#a) OR size(#a) < :max OR contains(#a, :one)',
         ExpressionAttributeNames: { '#a': attr(direction), '#k': 'kind' },
-        ExpressionAttributeValues: { ':n': new Set([neighbour]), ':one': neighbour, ':k': info.kind, ':max': INLINE_NEIGHBOURS },
+        ExpressionAttributeValues: { ':n': new Set([neighbour]), ':one': neighbour, ':k': info.kind, ':max': max },
       }),
     );
   } catch (e) {
