@@ -3,26 +3,30 @@
 // same way for every mover: the file list, the SHA-256 check of every file at the destination
 // against the catalogue's manifest, and the result.
 //
-// A mover's bash fragment runs with these variables set, and must set three:
+// A mover's bash fragment runs with these variables set:
 //   $SRC    the source folder (an rsync URL, or a path on a shared file system), no trailing /
 //   $DEST   the destination folder (absolute, at this site; it exists)
 //   $LIST   a file of the manifest's relative paths, NUL-separated
 //   $WORK   a private scratch folder
-//   sets MOVER_RC (0 = the mover says it copied everything), MOVED_FILES, MOVED_BYTES
-// "Moved" counts only what the mover actually sent: a re-run after a half-finished transfer moves
-// what was missing or wrong, and nothing else.
+// and must write its exit code to "$WORK/mover.rc" (0 = it says it copied everything) and its own
+// messages to "$WORK/mover.log". On stdout it prints each file it has finished, one relative path
+// a line: the script hashes those at once, while the mover goes on with the next (both cores
+// busy), and counts them as moved. A re-run after a half-finished transfer moves, and so prints,
+// only what was missing or wrong. A mover that prints nothing still works: every file is then
+// hashed after it ends, and nothing counts as moved.
 //
 // rclone (a Debian package) would plug in as
-//   rclone copy --checksum --files-from-raw "$LIST0" "$SRC" "$DEST" --stats-one-line -v
+//   rclone copy --checksum --files-from-raw "$WORK/list.lines" "$SRC" "$DEST" --use-json-log -v
 // with the NUL list turned into lines (paths have no newlines), its remote named in the site's
-// rclone.conf (endpoint "rclone://<remote>/<path>"), MOVED_* read from its final stats line, and
-// exit codes 1/3/5/6 mapped to retryable. Globus would plug in as a fragment that runs
+// rclone.conf (endpoint "rclone://<remote>/<path>"), each "Copied" log record's object printed on
+// stdout, and its exit codes 1/3/5/6 mapped to retryable. Globus would plug in as a fragment that
+// runs, at a site with a Globus endpoint,
 //   globus transfer --sync-level checksum --verify-checksum --submission-id "$TRANSFER_ID" \
 //     --batch "$WORK/globus.batch" SRC_ENDPOINT DEST_ENDPOINT && globus task wait "$TASK"
-// (the submission id makes a resubmitted job reuse the task instead of starting a second one), then
-// reads bytes_transferred and files_transferred from `globus task show -F json`. Both keep the
-// same contract: checksum-based sync (only what is missing or differs moves) and our own SHA-256
-// verification afterwards, because the catalogue's manifest, not the mover, is the truth.
+// (the submission id makes a resubmitted job reuse its task instead of starting a second one) and
+// prints the successful transfers' destination paths from `globus task successful-transfers`.
+// All keep the same contract: checksum-based sync (only what is missing or differs moves), then
+// our own SHA-256 check against the manifest, because the catalogue, not the mover, is the truth.
 import type { MoverConfig } from './storage';
 
 export interface Mover {
@@ -54,18 +58,13 @@ export const rsyncMover: Mover = {
       '--partial-dir=.kairr-partial',
       '--from0',
       '--files-from="$LIST"',
-      '--stats',
-      // plain numbers in --stats (no thousands separators)
-      '--no-h',
+      // one line per file, printed by the receiver once the file is in place; names as they are (-8)
+      "--out-format='%n'",
+      '-8',
       '--timeout=600',
       ...(config.bwlimitKiBps ? [`--bwlimit=${config.bwlimitKiBps}`] : []),
     ];
-    return [
-      `${cmd} ${opts.join(' ')} -- "$SRC/" "$DEST/" >"$WORK/mover.log" 2>&1`,
-      'MOVER_RC=$?',
-      `MOVED_FILES=$(sed -n 's/^Number of regular files transferred: \\([0-9]*\\).*/\\1/p' "$WORK/mover.log" | head -n 1)`,
-      `MOVED_BYTES=$(sed -n 's/^Total transferred file size: \\([0-9]*\\).*/\\1/p' "$WORK/mover.log" | head -n 1)`,
-    ].join('\n');
+    return `${cmd} ${opts.join(' ')} -- "$SRC/" "$DEST/" 2>"$WORK/mover.log"; echo $? >"$WORK/mover.rc"`;
   },
 };
 
