@@ -108,3 +108,18 @@ export const connectorKeys = {
   accountingLease: (siteId: string): ItemKey => ({ pk: `${PREFIX.connector}#${siteId}`, sk: 'ACCOUNTING_LEASE' }),
 };
 // ---- end connectors ----
+
+// ---- lineage (OpenLineage run events and the graph built from them) -------------------------
+// One item per node (LINEAGE#<nodeId>/NODE) holding its neighbours as two string sets, `up` and
+// `down`, so a query reads a whole frontier with BatchGetItem (100 nodes a request) instead of
+// one Query per node. A node with more neighbours than an item should hold keeps the rest as edge
+// items in its own partition (UP#<id> / DOWN#<id>) and a flag on the node item, read with a Query
+// only for such hubs. The events themselves: LINEAGE#RUN#<runId>/EVENT#<eventTime>#<eventType>.
+export const lineageKeys = {
+  node: (nodeId: string): ItemKey => ({ pk: `LINEAGE#${nodeId}`, sk: 'NODE' }),
+  edge: (nodeId: string, direction: 'up' | 'down', neighbour: string): ItemKey => ({ pk: `LINEAGE#${nodeId}`, sk: `${direction.toUpperCase()}#${neighbour}` }),
+  edgePrefix: (nodeId: string, direction: 'up' | 'down') => ({ pk: `LINEAGE#${nodeId}`, skPrefix: `${direction.toUpperCase()}#` }),
+  event: (runId: string, eventTime: string, eventType: string): ItemKey => ({ pk: `LINEAGE#RUN#${runId}`, sk: `EVENT#${eventTime}#${eventType}` }),
+  eventsOf: (runId: string) => ({ pk: `LINEAGE#RUN#${runId}`, skPrefix: 'EVENT#' }),
+};
+// ---- end lineage ----
