@@ -167,7 +167,13 @@ export class KairrApi extends Construct {
         requestParameters,
         ...(route.auth === 'public' ? { authorizationType: apigw.AuthorizationType.NONE } : { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }),
       });
-      if (route.auth === 'public') {
+      // ---- people: the programmes catalogue's own reason for being public ----
+      const peoplePublic = /^\/v1\/(programmes|certificates|internships|people\/orgs)(\/|$)/.test(route.path);
+      // ---- end people ----
+      if (route.auth === 'public' && peoplePublic) {
+        acknowledge(method, 'AwsSolutions-APIG4', `${key} is public by design (route spec auth: 'public'): the training catalogue, internship postings and certificate verification are read by anyone, and by registries that harvest courses; its function has read-only data access.`);
+        acknowledge(method, 'AwsSolutions-COG4', `${key} is public by design (route spec auth: 'public'), so it has no authorizer of any kind.`);
+      } else if (route.auth === 'public') {
         acknowledge(method, 'AwsSolutions-APIG4', `${key} is public by design (route spec auth: 'public'): health checks and the OpenAPI document must be readable without a token.`);
         acknowledge(method, 'AwsSolutions-COG4', `${key} is public by design (route spec auth: 'public'), so it has no authorizer of any kind.`);
       } else {
