@@ -15,6 +15,7 @@ export interface CourseFilters {
   qualifiesForStarter?: boolean;
 }
 
+const CJK_TOKEN = /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u3400-\u4dbf\u4e00-\u9fff]/u;
 const FIELD_WEIGHTS = { name: 4, keywords: 3, teaches: 2, description: 1 } as const;
 
 function bag(texts: readonly string[]): Map<string, number> {
@@ -38,12 +39,22 @@ export function scoreCourse(c: Course, queryTokens: readonly string[]): number {
     description: bag([c.description.ko, c.description.en]),
   };
   let score = 0;
+  let cjk = 0;
+  let cjkMissed = 0;
   for (const tok of new Set(queryTokens)) {
     let hit = 0;
     for (const [k, w] of Object.entries(FIELD_WEIGHTS) as [keyof typeof FIELD_WEIGHTS, number][]) hit += Math.min(3, bags[k].get(tok) ?? 0) * w;
-    if (hit === 0) return 0;
+    const isCjk = CJK_TOKEN.test(tok);
+    if (isCjk) cjk++;
+    if (hit === 0) {
+      // Every Latin word must occur; of the Hangul bigrams, a third may miss (a particle or an
+      // ending glued to the query's last word: "분산학습은" still finds "분산학습").
+      if (!isCjk) return 0;
+      cjkMissed++;
+    }
     score += hit;
   }
+  if (cjk && (cjkMissed === cjk || cjkMissed > Math.floor(cjk / 3))) return 0;
   return score;
 }
 
