@@ -11,7 +11,7 @@
 // instance's partition: a consistent query of those entries is the waitlist in order. A freed seat
 // is given to the head of the waitlist in the same transaction as the withdrawal; fillFreeSeats()
 // repairs anything left over (a raised capacity, a crash between steps).
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Caller } from '../shared/http/caller';
 import { ddb, mainTable } from '../shared/store/client';
 import { peopleKeys } from '../shared/store/keys';
@@ -201,7 +201,15 @@ export async function fillFreeSeats(instanceId: string, ctx: AuditContext): Prom
 /** 1-based place in the waitlist (consistent count of the entries ahead). */
 export async function waitlistPosition(e: Enrolment): Promise<number | undefined> {
   if (e.state !== 'waitlisted') return undefined;
+  // Count the entries before this one's ticket (a consistent COUNT query: no items transferred).
   const { pk, skPrefix } = peopleKeys.waitPrefix(e.instanceId);
-  const ahead = (await queryPrefix(pk, skPrefix)).filter((w) => Number(w.ticket) < e.ticket).length;
-  return ahead + 1;
+  const mine = peopleKeys.waitEntry(e.instanceId, e.ticket).sk;
+  let ahead = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': pk, ':from': skPrefix, ':to': mine }, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start }));
+    ahead += out.Count ?? 0;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return Math.max(1, ahead); // the range includes this learner's own entry
 }

@@ -11,7 +11,7 @@ import { newId } from '../domain/ids';
 import { applicationId, internshipProblems, periodWithin, type Application, type CreateInternshipBody, type Internship } from '../domain/people';
 import { asHost, asResearcher } from './access';
 import { orgDirectory, snapshotOf } from './org-directory';
-import { applicationItem, getItem, internshipItem, mustGet, queryAllIndex, strip } from './store';
+import { applicationItem, batchGet, getItem, internshipItem, mustGet, queryAllIndex, strip } from './store';
 
 export async function createInternship(c: Caller, body: CreateInternshipBody, requestId: string, record: (i: Internship) => SideWrite[], now = new Date()): Promise<Internship> {
   if (!(await orgDirectory().get(body.hostOrgId))) throw ValidationError.field('hostOrgId', `"${body.hostOrgId}" is not an organisation in the directory`);
@@ -55,8 +55,11 @@ export async function readInternship(id: string): Promise<Internship> {
 
 export async function listInternships(f: { field?: string; hostOrgId?: string; status?: string }): Promise<Internship[]> {
   const items = f.hostOrgId ? await queryAllIndex('gsi2', peopleGsi.internshipsOfHost(f.hostOrgId)) : await queryAllIndex('gsi1', peopleGsi.internships);
+  const places = items.length ? await batchGet(items.map((it) => peopleKeys.internshipPlaces(String(it.id)))) : [];
+  const selected = new Map(places.map((p) => [String(p.pk).slice('INTERN#'.length), Number(p.selected ?? 0)]));
   return items
     .map((it) => strip<Internship>(it))
+    .map((i) => ({ ...i, selected: selected.get(i.id) ?? 0 }))
     .filter((i) => (f.status ?? 'open') === 'all' || i.status === (f.status ?? 'open'))
     .filter((i) => !f.field || i.field === f.field)
     .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
