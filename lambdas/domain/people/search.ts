@@ -47,14 +47,14 @@ export function scoreCourse(c: Course, queryTokens: readonly string[]): number {
     const isCjk = CJK_TOKEN.test(tok);
     if (isCjk) cjk++;
     if (hit === 0) {
-      // Every Latin word must occur; of the Hangul bigrams, a third may miss (a particle or an
-      // ending glued to the query's last word: "분산학습은" still finds "분산학습").
+      // Every Latin word must occur; of the Hangul bigrams one (or a third) may miss: a particle
+      // or an ending glued to the query's last word ("슬럼을" finds "슬럼", "분산학습은" "분산학습").
       if (!isCjk) return 0;
       cjkMissed++;
     }
     score += hit;
   }
-  if (cjk && (cjkMissed === cjk || cjkMissed > Math.floor(cjk / 3))) return 0;
+  if (cjk && (cjkMissed === cjk || cjkMissed > (cjk >= 2 ? Math.max(1, Math.floor(cjk / 3)) : 0))) return 0;
   return score;
 }
 

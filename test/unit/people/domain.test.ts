@@ -27,6 +27,9 @@ describe('searchCourses', () => {
   it('finds a Korean query inside inflected words, names weighing most', () => {
     expect(searchCourses(cs, { q: '분산학습은' }).map((r) => r.course.id)).toEqual(['crs-1']);
     expect(searchCourses(cs, { q: '분산' }).map((r) => r.course.id)).toEqual(['crs-1', 'crs-2']);
+    expect(searchCourses(cs, { q: '파이썬을' }).map((r) => r.course.id)).toEqual(['crs-3']);
+    expect(searchCourses(cs, { q: '파이' }).map((r) => r.course.id)).toEqual(['crs-3']);
+    expect(searchCourses(cs, { q: '썬을' })).toEqual([]);
     expect(searchCourses(cs, { q: 'language models' }).map((r) => r.course.id)).toEqual(['crs-1']);
     expect(searchCourses(cs, { q: 'quantum' })).toEqual([]);
   });
