@@ -9,6 +9,10 @@ import { jobsApi } from './jobs/api'; // connectors
 import { connectorsApi } from './connectors/api'; // connectors
 import { approvalApi } from './approval/api'; // approval
 import { auditApi } from './audit/api'; // audit
+// ---- people ----
+import { catalogueApi as peopleCatalogueApi } from './people/catalogue-api';
+import { peopleApi } from './people/api';
+// ---- end people ----
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
@@ -19,4 +23,8 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'connectors', api: connectorsApi }, // connectors
   { capability: 'approval', api: approvalApi }, // approval
   { capability: 'audit', api: auditApi }, // audit
+  // ---- people ----
+  { capability: 'people-catalogue', api: peopleCatalogueApi },
+  { capability: 'people', api: peopleApi },
+  // ---- end people ----
 ];

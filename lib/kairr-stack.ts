@@ -16,6 +16,9 @@ import { Recommendation } from './recommendation/recommendation';
 import { Approval } from './approval/approval';
 // ---- end approval ----
 import { Audit } from './audit/audit'; // audit
+// ---- people ----
+import { People } from './people/people';
+// ---- end people ----
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -77,6 +80,10 @@ export class KairrStack extends Stack {
     });
     this.functions.push(...audit.functions);
     // ---- end audit ----
+    // ---- people ----
+    const people = new People(this, 'People', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    this.functions.push(...people.functions);
+    // ---- end people ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

@@ -90,6 +90,17 @@ export const StageConfigSchema = z
           { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
         ),
         // ---- end approval ----
+        // ---- people: mentoring priority for SME and startup mentees ----
+        people: z._default(
+          z.strictObject({
+            /** Org types whose mentees may take the places held for priority. */
+            priorityOrgTypes: z._default(z.array(z.enum(['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'])).check(z.maxLength(6)), ['sme', 'startup']),
+            /** Share of each mentor's capacity held for priority mentees (floor of capacity x share; 0 = no priority). */
+            heldShare: z._default(z.number().check(z.minimum(0), z.maximum(1)), 0.25),
+          }),
+          { priorityOrgTypes: ['sme', 'startup'], heldShare: 0.25 },
+        ),
+        // ---- end people ----
       }),
       {
         overdraftCredits: 0,
@@ -103,6 +114,7 @@ export const StageConfigSchema = z
         reconcileIntervalMinutes: 15,
         reconcileOrphans: 'report',
         approval: { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
+        people: { priorityOrgTypes: ['sme', 'startup'], heldShare: 0.25 }, // people
       },
     ),
     // ---- approval: e-mail addresses subscribed to the approval notifications topic ----

@@ -123,3 +123,56 @@ export const lineageKeys = {
   eventsOf: (runId: string) => ({ pk: `LINEAGE#RUN#${runId}`, skPrefix: 'EVENT#' }),
 };
 // ---- end lineage ----
+// ---- people (programmes, enrolment, certificates, internships, mentoring, role grants) ------
+// Courses COURSE#id/COURSE: published ones by gsi1 PPLCOURSES, all by gsi2 PPLCOURSESTATE#status.
+// Instances CINST#id/CINST by course (gsi1 PPLINST#courseId, sk startDate); each instance's
+// partition also holds its seat counter (SEATS) and its waitlist in ticket order (WAIT#ticket),
+// read with consistent queries. Enrolments ENROL#id/ENROL (id = hash of instance and person):
+// a learner's by gsi1, an instance's roster by gsi2 (sk state#ticket). Grants are KAIRR items,
+// one per (role, scope, person). The org directory item (PPLORG#id) is the interim org record
+// OrgDirectory reads until the trust capability's registry lands (lambdas/people/org-directory.ts).
+const pad10 = (n: number) => String(n).padStart(10, '0');
+
+export const peopleGsi = {
+  publishedCourses: 'PPLCOURSES',
+  coursesInState: (status: string) => `PPLCOURSESTATE#${status}`,
+  instancesOf: (courseId: string) => `PPLINST#${courseId}`,
+  enrolmentsOf: (sub: string) => `PPLENROLOF#${sub}`,
+  roster: (instanceId: string) => `PPLROSTER#${instanceId}`,
+  grantsOf: (sub: string) => `PPLGRANTOF#${sub}`,
+  grantsOn: (scopeType: string, scopeId: string) => `PPLGRANTON#${scopeType}#${scopeId}`,
+  internships: 'PPLINTERNSHIPS',
+  internshipsOfHost: (orgId: string) => `PPLINTERNHOST#${orgId}`,
+  applicationsOf: (sub: string) => `PPLAPPOF#${sub}`,
+  applicationsTo: (internshipId: string) => `PPLAPPTO#${internshipId}`,
+  mentors: 'PPLMENTORS',
+  menteeRequestsOf: (sub: string) => `PPLMREQOF#${sub}`,
+  matchesOfMentee: (sub: string) => `PPLMATCHMENTEE#${sub}`,
+  matchesOfMentor: (sub: string) => `PPLMATCHMENTOR#${sub}`,
+};
+
+export const peopleKeys = {
+  org: (orgId: string): ItemKey => ({ pk: `PPLORG#${orgId}`, sk: 'ORG' }),
+  affiliation: (sub: string): ItemKey => ({ pk: `PPLAFFIL#${sub}`, sk: 'AFFIL' }),
+  course: (id: string): ItemKey => ({ pk: `COURSE#${id}`, sk: 'COURSE' }),
+  instance: (id: string): ItemKey => ({ pk: `CINST#${id}`, sk: 'CINST' }),
+  /** The instance's seat counter: capacity, enrolled, waiting, nextTicket (changed with ADD, never read-modify-written). */
+  seats: (instanceId: string): ItemKey => ({ pk: `CINST#${instanceId}`, sk: 'SEATS' }),
+  waitEntry: (instanceId: string, ticket: number): ItemKey => ({ pk: `CINST#${instanceId}`, sk: `WAIT#${pad10(ticket)}` }),
+  waitPrefix: (instanceId: string) => ({ pk: `CINST#${instanceId}`, skPrefix: 'WAIT#' }),
+  enrolment: (id: string): ItemKey => ({ pk: `ENROL#${id}`, sk: 'ENROL' }),
+  certificate: (id: string): ItemKey => ({ pk: `CERT#${id}`, sk: 'CERT' }),
+  /** One item per qualifying course a person completed: qualifiesForStarter(sub) reads the partition. */
+  starterQualification: (sub: string, courseId: string): ItemKey => ({ pk: `PPLSTARTER#${sub}`, sk: `COURSE#${courseId}` }),
+  starterQualificationsOf: (sub: string) => `PPLSTARTER#${sub}`,
+  grant: (id: string): ItemKey => ({ pk: `PPLGRANT#${id}`, sk: 'GRANT' }),
+  internship: (id: string): ItemKey => ({ pk: `INTERN#${id}`, sk: 'INTERN' }),
+  /** The posting's selection counter: places, selected. */
+  internshipPlaces: (id: string): ItemKey => ({ pk: `INTERN#${id}`, sk: 'PLACES' }),
+  application: (id: string): ItemKey => ({ pk: `INTERNAPP#${id}`, sk: 'APP' }),
+  mentor: (sub: string): ItemKey => ({ pk: `MENTOR#${sub}`, sk: 'MENTOR' }),
+  menteeRequest: (id: string): ItemKey => ({ pk: `MREQ#${id}`, sk: 'MREQ' }),
+  match: (id: string): ItemKey => ({ pk: `MATCH#${id}`, sk: 'MATCH' }),
+  ticketOrder: pad10,
+};
+// ---- end people ----

@@ -8,7 +8,7 @@ import { startLocalSfn, type LocalSfn } from '../../../local/sfn';
 import { validatePipeline } from '../../../lambdas/domain/pipelines/validate';
 import { initialRuns, moveStage, pipelineStatus, planCancel, readyStages, skipAfterStop, type StageRuns } from '../../../lambdas/domain/pipelines/state';
 import type { PipelinePlan } from '../../../lambdas/domain/pipelines/plan';
-import { enteredStates, lambdaArn, machineArn } from '../local-sfn/support';
+import { enteredStates, lambdaArn, machineArn } from '../../../local/test/sfn/support';
 import { kistiToSpc, parseBody, world } from './support';
 
 const STEP = lambdaArn('PipelineStep');
