@@ -40,10 +40,7 @@ export class KairrStack extends Stack {
     this.api = new KairrApi(this, 'Api', {
       stage: cfg.stage,
       defaults,
-      issuerUrl: identity.issuerUrl,
-      audience: identity.audience,
-      groupsClaim: identity.groupsClaim,
-      jwksUri: identity.jwksUri,
+      issuers: identity.issuers,
       allowHttpJwks: cfg.identity.allowHttpJwks,
       corsAllowOrigins: cfg.api.corsAllowOrigins,
       throttleRateLimit: cfg.api.throttleRateLimit,

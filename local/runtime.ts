@@ -8,7 +8,7 @@ import type { LocalSfn, StateTimeOverrides } from './sfn';
 import { startDynamoLocal, createTables, localClient, type DynamoLocal } from './dynamo';
 import { LambdaHost } from './lambda-host';
 import { LocalApiGateway } from './api-gateway';
-import { LocalOidcIssuer } from './oidc';
+import { startLocalIssuers, type IssuerEntry } from './oidc';
 import { slurmSecretsReport } from './slurm-secrets';
 import { loadStageConfig } from '../lib/config/load';
 import { startFauxqs, startLambdaAndSecrets, type LocalServiceEndpoints } from './aws-services';
@@ -47,6 +47,10 @@ export interface LocalRuntimeInfo {
   /** Dev-only token mint: POST {sub, groups, ...} → {token}. */
   tokenMintUrl: string;
   issuer: string;
+  // ---- identity ----
+  /** Every trusted issuer of the stage, each a local issuer with its own key and mint (federation tests). */
+  issuers: { id: string; issuer: string; subjectPrefix: string; tokenMintUrl: string }[];
+  // ---- end identity ----
   dynamodbEndpoint: string;
   s3Endpoint: string;
   lambdaEndpoint: string;
@@ -120,13 +124,17 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     if (apis.length !== 1) throw new Error(`Expected one REST API in the template, found ${apis.length}`);
     const api = apis[0];
 
-    // The authorizer's issuer and audience come from the template; only where it fetches the keys
-    // from is pointed at the local issuer (as DNS would).
+    // The authorizer's issuers and audiences come from the template; only where it fetches each
+    // issuer's keys from is pointed at a local issuer of its own (as DNS would).
     const authorizerIds = new Set(Object.values(api.authorizers).map((a) => a.functionLogicalId));
     const authorizerEnv = functions.find((f) => authorizerIds.has(f.logicalId))?.environment ?? {};
-    const oidc = new LocalOidcIssuer(authorizerEnv.OIDC_ISSUER ?? 'https://oidc.kairr.local', authorizerEnv.OIDC_AUDIENCE ?? 'kairr-api', opts.stateDir);
-    const oidcUrl = await oidc.listen();
-    stops.push(() => oidc.close());
+    const issuerEntries: IssuerEntry[] = authorizerEnv.OIDC_ISSUERS
+      ? (JSON.parse(authorizerEnv.OIDC_ISSUERS) as IssuerEntry[])
+      : [{ id: 'default', issuerUrl: 'https://oidc.kairr.local', audience: ['kairr-api'], subjectPrefix: '' }];
+    const localIssuers = await startLocalIssuers(issuerEntries, opts.stateDir);
+    stops.push(() => localIssuers.close());
+    const oidc = localIssuers.primary;
+    const oidcUrl = oidc.url;
 
     const byType = (type: string) => template.ofType(type).map(([id]) => id);
     const buckets = Object.fromEntries(byType('AWS::S3::Bucket').map((id) => [id, template.physicalName(id)]));
@@ -153,7 +161,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       KAIRR_LOCAL: 'true',
     };
     const overrides: Record<string, Record<string, string>> = {};
-    for (const id of authorizerIds) overrides[id] = { OIDC_JWKS_URI: `${oidcUrl}/jwks.json` };
+    for (const id of authorizerIds) overrides[id] = { OIDC_ISSUERS: JSON.stringify(localIssuers.rewritten) };
     // The Lambda and Secrets Manager endpoints must exist before the functions' environment is fixed.
     let host: LambdaHost | undefined;
     const services = await startLambdaAndSecrets(
@@ -221,6 +229,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       tokens: oidc.devTokens(),
       tokenMintUrl: `${oidcUrl}/token`,
       issuer: oidc.issuer,
+      // ---- identity ----
+      issuers: localIssuers.issuers.map(({ entry, oidc: o }) => ({ id: entry.id, issuer: entry.issuerUrl, subjectPrefix: entry.subjectPrefix, tokenMintUrl: `${o.url}/token` })),
+      // ---- end identity ----
       dynamodbEndpoint: dynamo.endpoint,
       s3Endpoint: fauxqs.endpoint,
       lambdaEndpoint: services.lambdaEndpoint,

@@ -1,7 +1,7 @@
 // The REST API (API Gateway v1): access logs in JSON, throttling, X-Ray, CORS from config, the
 // OIDC Lambda authorizer on every non-public method, gateway responses in the one error shape,
 // and routes added from the same route specs the handlers use (lambdas/*/api.ts).
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -9,14 +9,13 @@ import { acknowledge } from '../nag';
 import { Construct } from 'constructs';
 import type { ApiSpec } from '../../lambdas/shared/http/spec';
 import { KairrFunction, type FunctionDefaults } from './kairr-function';
+import type { TrustedIssuer } from '../../lambdas/domain/identity/issuers';
 
 export interface KairrApiProps {
   stage: string;
   defaults: FunctionDefaults;
-  issuerUrl: string;
-  audience: string;
-  groupsClaim: string;
-  jwksUri?: string;
+  /** The trusted issuers (Identity construct), handed to the authorizer as JSON. */
+  issuers: TrustedIssuer[];
   allowHttpJwks?: boolean;
   corsAllowOrigins: string[];
   throttleRateLimit: number;
@@ -113,10 +112,8 @@ export class KairrApi extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(5),
       environment: {
-        OIDC_ISSUER: props.issuerUrl,
-        OIDC_AUDIENCE: props.audience,
-        OIDC_GROUPS_CLAIM: props.groupsClaim,
-        ...(props.jwksUri ? { OIDC_JWKS_URI: props.jwksUri } : {}),
+        // JSON (the Cognito pool's URLs are CloudFormation tokens until deploy).
+        OIDC_ISSUERS: Stack.of(scope).toJsonString(props.issuers),
         ...(props.allowHttpJwks ? { OIDC_ALLOW_HTTP_JWKS: 'true' } : {}),
       },
     });
