@@ -16,6 +16,7 @@ import { Recommendation } from './recommendation/recommendation';
 import { Approval } from './approval/approval';
 // ---- end approval ----
 import { Audit } from './audit/audit'; // audit
+import { Registry } from './identity/registry'; // identity
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -74,6 +75,10 @@ export class KairrStack extends Stack {
     });
     this.functions.push(...audit.functions);
     // ---- end audit ----
+    // ---- identity ----
+    const registry = new Registry(this, 'Registry', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    this.functions.push(registry.fn);
+    // ---- end identity ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

@@ -3,6 +3,7 @@
 // are assigned to and not conflicted on; staff see all. Someone else's proposal is answered like a
 // missing one, so its existence is not disclosed.
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
 import { hasRole, type Caller } from '../shared/http/caller';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { idempotent } from '../shared/store/idempotency';
@@ -170,4 +171,4 @@ export const handler = createHandler(approvalApi, {
     const { call } = await readCall(p.callId);
     return { body: { replaced: out.replaced, assignment: out.assignment ? staffReviewView(out.assignment, call.reviewerPool) : null } };
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments

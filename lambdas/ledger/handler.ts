@@ -2,6 +2,7 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
 import { ddb, mainTable } from '../shared/store/client';
 import { gsi } from '../shared/store/keys';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
@@ -182,7 +183,7 @@ const api = createHandler(ledgerApi, {
     const { results } = await ingestUsage(params.siteId, body.records as UsageReport[], ctxOf(caller, requestId, 'site-operator'));
     return { body: { results, summary: summarise(results) } };
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments
 
 /** Direct invocation by the connectors (their IAM role is the only principal allowed to invoke). */
 interface ConnectorUsageEvent {

@@ -3,6 +3,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { ddb, mainTable } from '../shared/store/client';
 import { queryAll } from '../shared/store/query-all';
@@ -150,4 +151,4 @@ export const handler = createHandler(awardPlanApi, {
     }
     return { body: view(next) };
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments
