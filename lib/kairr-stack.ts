@@ -1,6 +1,8 @@
 // The KAIRR stack: a small composition of one construct per capability.
 import { Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import * as sqs from 'aws-cdk-lib/aws-sqs'; // edge
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions'; // edge
 import { runtimeConfigOf, type StageConfig } from './config/schema';
 import type { FunctionDefaults, KairrFunction } from './platform/kairr-function';
 import { DataTables } from './platform/tables';
@@ -83,6 +85,12 @@ export class KairrStack extends Stack {
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);
     for (const fn of this.functions) alarms.watchFunction(fn);
+    // ---- edge: every queue in KAIRR is a dead-letter queue; every state machine is watched ----
+    for (const c of this.node.findAll()) {
+      if (c instanceof sqs.Queue) alarms.watchDeadLetters(c);
+      else if (c instanceof sfn.StateMachine) alarms.watchStateMachine(c);
+    }
+    // ---- end edge ----
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the KAIRR API (paths start with /v1)' });
   }

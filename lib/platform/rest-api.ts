@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { ApiSpec } from '../../lambdas/shared/http/spec';
 import { KairrFunction, type FunctionDefaults } from './kairr-function';
 import type { TrustedIssuer } from '../../lambdas/domain/identity/issuers';
+import { bodyRulesOutsideScriptRoutes, bodySizeOutsideBulkRoutes, COUNTED_BODY_RULES } from './waf-scope'; // edge
 
 export interface KairrApiProps {
   stage: string;
@@ -138,10 +139,14 @@ export class KairrApi extends Construct {
       defaultAction: { allow: {} },
       visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'kairr-api', sampledRequestsEnabled: false },
       rules: [
-        rule('common', 0, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' } }),
-        rule('known-bad-inputs', 1, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' } }),
+        // ---- edge: the Common Rule Set, its body rules scoped (lib/platform/waf-scope.ts) ----
+        rule('common', 0, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet', ruleActionOverrides: COUNTED_BODY_RULES.map((name) => ({ name, actionToUse: { count: {} } })) } }),
+        rule('body-size-outside-bulk-routes', 1, bodySizeOutsideBulkRoutes(), true),
+        rule('body-rules-outside-script-routes', 2, bodyRulesOutsideScriptRoutes(), true),
+        // ---- end edge ----
+        rule('known-bad-inputs', 3, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' } }),
         // Per client IP over 5 minutes: a generous multiple of the stage's steady rate limit.
-        rule('rate-per-ip', 2, { rateBasedStatement: { limit: Math.max(100, Math.round(rateLimitPerSecond * 300)), aggregateKeyType: 'IP' } }, true),
+        rule('rate-per-ip', 4, { rateBasedStatement: { limit: Math.max(100, Math.round(rateLimitPerSecond * 300)), aggregateKeyType: 'IP' } }, true),
       ],
     });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.restApi.deploymentStage.stageArn, webAclArn: acl.attrArn });
