@@ -13,6 +13,7 @@ import { auditApi } from './audit/api'; // audit
 import { catalogueApi as peopleCatalogueApi } from './people/catalogue-api';
 import { peopleApi } from './people/api';
 // ---- end people ----
+import { identityApi } from './identity/api'; // identity
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
@@ -27,4 +28,5 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'people-catalogue', api: peopleCatalogueApi },
   { capability: 'people', api: peopleApi },
   // ---- end people ----
+  { capability: 'identity', api: identityApi }, // identity
 ];

@@ -1,6 +1,8 @@
 // The KAIRR stack: a small composition of one construct per capability.
 import { Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import * as sqs from 'aws-cdk-lib/aws-sqs'; // edge
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions'; // edge
 import { runtimeConfigOf, type StageConfig } from './config/schema';
 import type { FunctionDefaults, KairrFunction } from './platform/kairr-function';
 import { DataTables } from './platform/tables';
@@ -19,6 +21,7 @@ import { Audit } from './audit/audit'; // audit
 // ---- people ----
 import { People } from './people/people';
 // ---- end people ----
+import { Registry } from './identity/registry'; // identity
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -43,10 +46,7 @@ export class KairrStack extends Stack {
     this.api = new KairrApi(this, 'Api', {
       stage: cfg.stage,
       defaults,
-      issuerUrl: identity.issuerUrl,
-      audience: identity.audience,
-      groupsClaim: identity.groupsClaim,
-      jwksUri: identity.jwksUri,
+      issuers: identity.issuers,
       allowHttpJwks: cfg.identity.allowHttpJwks,
       corsAllowOrigins: cfg.api.corsAllowOrigins,
       throttleRateLimit: cfg.api.throttleRateLimit,
@@ -84,10 +84,20 @@ export class KairrStack extends Stack {
     const people = new People(this, 'People', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
     this.functions.push(...people.functions);
     // ---- end people ----
+    // ---- identity ----
+    const registry = new Registry(this, 'Registry', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    this.functions.push(registry.fn);
+    // ---- end identity ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);
     for (const fn of this.functions) alarms.watchFunction(fn);
+    // ---- edge: every queue in KAIRR is a dead-letter queue; every state machine is watched ----
+    for (const c of this.node.findAll()) {
+      if (c instanceof sqs.Queue) alarms.watchDeadLetters(c);
+      else if (c instanceof sfn.StateMachine) alarms.watchStateMachine(c);
+    }
+    // ---- end edge ----
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the KAIRR API (paths start with /v1)' });
   }

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { LocalOidcIssuer } from './index';
 import { DEV_IDENTITIES } from './dev-identities';
 import { loadStageConfig } from '../lib/config/load';
+import { issuersOf } from '../lib/config/identity';
 import { REPO_ROOT } from './build';
 
 async function main(): Promise<void> {
@@ -15,11 +16,14 @@ async function main(): Promise<void> {
   const cfg = loadStageConfig(stage);
   const stateDir = resolve(process.env.KAIRR_STATE_DIR ?? join(REPO_ROOT, '.kairr'));
   mkdirSync(stateDir, { recursive: true });
-  const issuer = new LocalOidcIssuer(cfg.identity.issuerUrl, cfg.identity.audience, stateDir);
+  // The stage's own (unprefixed) issuer, else its first: the one dev tokens come from.
+  const trusted = issuersOf(cfg.identity);
+  const own = trusted.find((i) => i.subjectPrefix === '') ?? trusted[0];
+  const issuer = new LocalOidcIssuer(own.issuerUrl, own.audience[0], stateDir);
   const port = Number(process.env.OIDC_PORT ?? 4599);
   const url = await issuer.listen(port, process.env.OIDC_HOST ?? '0.0.0.0');
   const file = join(stateDir, 'localstack-tokens.json');
-  writeFileSync(file, JSON.stringify({ issuer: cfg.identity.issuerUrl, tokens: issuer.devTokens(DEV_IDENTITIES), tokenMintUrl: `http://127.0.0.1:${port}/token` }, null, 2));
+  writeFileSync(file, JSON.stringify({ issuer: own.issuerUrl, tokens: issuer.devTokens(DEV_IDENTITIES), tokenMintUrl: `http://127.0.0.1:${port}/token` }, null, 2));
   console.log(`Dev OIDC issuer for stage "${stage}" on ${url} (JWKS ${url}/jwks.json); tokens in ${file}. Ctrl-C stops it.`);
   const stop = async () => {
     await issuer.close();

@@ -11,12 +11,12 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export interface TokenClaims {
   sub: string;
-  groups: string[];
+  groups?: string[];
   preferred_username?: string;
   email?: string;
   name?: string;
-  /** Seconds from now; negative makes an expired token (for tests). */
-  expiresIn?: number;
+  /** Seconds from now; negative makes an expired token, null one without `exp` (for tests). */
+  expiresIn?: number | null;
   [k: string]: unknown;
 }
 
@@ -30,8 +30,9 @@ export class LocalOidcIssuer {
     readonly issuer: string,
     readonly audience: string,
     stateDir?: string,
+    keyFileName = 'oidc-signing-key.pem',
   ) {
-    const keyFile = stateDir ? join(stateDir, 'oidc-signing-key.pem') : undefined;
+    const keyFile = stateDir ? join(stateDir, keyFileName) : undefined;
     if (keyFile && existsSync(keyFile)) this.privateKey = createPrivateKey(readFileSync(keyFile));
     else {
       this.privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
@@ -40,8 +41,23 @@ export class LocalOidcIssuer {
         writeFileSync(keyFile, this.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       }
     }
-    const jwk = createPublicKey(this.privateKey).export({ format: 'jwk' });
-    this.kid = b64url(Buffer.from(String(jwk.n)).subarray(0, 12));
+    this.kid = LocalOidcIssuer.kidOf(this.privateKey);
+  }
+
+  private static kidOf(key: KeyObject): string {
+    const jwk = createPublicKey(key).export({ format: 'jwk' });
+    return b64url(Buffer.from(String(jwk.n)).subarray(0, 12));
+  }
+
+  /** The public key as PEM (tests use it to forge an HS256 token "signed" with it). */
+  publicKeyPem(): string {
+    return createPublicKey(this.privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  }
+
+  /** Signs with a new key from now on and withdraws the old one from the JWKS (a revoked key). */
+  rotateKey(): void {
+    this.privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    this.kid = LocalOidcIssuer.kidOf(this.privateKey);
   }
 
   jwks() {
@@ -53,7 +69,7 @@ export class LocalOidcIssuer {
     const now = Math.floor(Date.now() / 1000);
     const { expiresIn = 12 * 3600, ...rest } = claims;
     const header = { alg: 'RS256', typ: 'JWT', kid: this.kid };
-    const payload = { iss: this.issuer, aud: this.audience, iat: now - 5, nbf: now - 5, exp: now + expiresIn, jti: randomUUID(), ...rest };
+    const payload = { iss: this.issuer, aud: this.audience, iat: now - 5, nbf: now - 5, ...(expiresIn === null ? {} : { exp: now + expiresIn }), jti: randomUUID(), ...rest };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
     return `${input}.${b64url(sign('RSA-SHA256', Buffer.from(input), this.privateKey))}`;
   }
@@ -81,7 +97,7 @@ export class LocalOidcIssuer {
         req.on('end', () => {
           try {
             const claims = JSON.parse(body) as TokenClaims;
-            if (typeof claims.sub !== 'string' || !Array.isArray(claims.groups)) return send(400, { error: 'sub (string) and groups (array) are required' });
+            if (typeof claims.sub !== 'string' || (claims.groups !== undefined && !Array.isArray(claims.groups))) return send(400, { error: 'sub (a string) is required; groups, if given, must be an array' });
             send(200, { token: this.mint(claims) });
           } catch {
             send(400, { error: 'invalid JSON' });
@@ -105,3 +121,53 @@ export class LocalOidcIssuer {
     await new Promise<void>((r) => this.server!.close(() => r()));
   }
 }
+
+// ---- identity: several issuers (federation) ----
+/** The trusted issuers as the authorizer's OIDC_ISSUERS lists them (only what the local issuers need). */
+export interface IssuerEntry {
+  id: string;
+  issuerUrl: string;
+  audience: string[];
+  subjectPrefix: string;
+  jwksUri?: string;
+  [k: string]: unknown;
+}
+
+export interface LocalIssuers {
+  /** In the order of the stage's issuers. */
+  issuers: { entry: IssuerEntry; oidc: LocalOidcIssuer }[];
+  /** The issuer dev tokens come from: the unprefixed one (the stage's own), else the first. */
+  primary: LocalOidcIssuer;
+  /** OIDC_ISSUERS with each issuer's jwksUri pointed at its local issuer. */
+  rewritten: IssuerEntry[];
+  close(): Promise<void>;
+}
+
+/**
+ * One local issuer per trusted issuer of the stage, each with its own key (kept in stateDir), JWKS
+ * and mint endpoint: the local runtime acts as a federation of several identity providers.
+ */
+export async function startLocalIssuers(entries: IssuerEntry[], stateDir?: string, host = '127.0.0.1'): Promise<LocalIssuers> {
+  const primaryIndex = Math.max(0, entries.findIndex((e) => e.subjectPrefix === ''));
+  const issuers: LocalIssuers['issuers'] = [];
+  try {
+    for (const [n, entry] of entries.entries()) {
+      // The primary keeps the key file it always had, so tokens printed before still verify.
+      const oidc = new LocalOidcIssuer(entry.issuerUrl, entry.audience[0], stateDir, n === primaryIndex ? 'oidc-signing-key.pem' : `oidc-signing-key-${entry.id}.pem`);
+      await oidc.listen(0, host);
+      issuers.push({ entry, oidc });
+    }
+  } catch (e) {
+    await Promise.all(issuers.map((i) => i.oidc.close()));
+    throw e;
+  }
+  return {
+    issuers,
+    primary: issuers[primaryIndex].oidc,
+    rewritten: issuers.map(({ entry, oidc }) => ({ ...entry, jwksUri: `${oidc.url}/jwks.json` })),
+    close: async () => {
+      await Promise.all(issuers.map((i) => i.oidc.close()));
+    },
+  };
+}
+// ---- end identity ----

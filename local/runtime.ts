@@ -1,12 +1,14 @@
 // KAIRR binding of the local runtime (@kairr/cdk-local, local/index.ts): the whole app on
 // localhost from the synthesized template (cdk.out), with what only KAIRR knows: the stage's
 // sites and their scheduler credentials from the local Slurm clusters, the dev identities (one per
-// role), and where the authorizer finds the dev issuer's keys. Used by `npm start`
+// role), and one dev issuer per trusted issuer of the stage, with the authorizer told where each
+// one's keys are. Used by `npm start`
 // (local/start.ts) and by the e2e suite.
 import { loadStageConfig } from '../lib/config/load';
 import type { Role } from '../lambdas/shared/http/spec';
 import { apisOf, functionsOf, startCdkLocal, Template, writeLocalJson, type CdkLocal, type CdkLocalInfo, type CdkLocalOptions, type StateTimeOverrides } from './index';
 import { DEV_IDENTITIES } from './dev-identities';
+import { startLocalIssuers, type IssuerEntry } from './oidc';
 import { slurmSecretsReport } from './slurm-secrets';
 
 export interface LocalRuntimeOptions {
@@ -38,6 +40,10 @@ export interface LocalRuntimeInfo extends CdkLocalInfo {
   /** Dev-only token mint: POST {sub, groups, ...} → {token}. */
   tokenMintUrl: string;
   issuer: string;
+  // ---- identity ----
+  /** Every trusted issuer of the stage, each a local issuer with its own key and mint (federation tests). */
+  issuers: { id: string; issuer: string; subjectPrefix: string; tokenMintUrl: string }[];
+  // ---- end identity ----
   /** Which sites' local Slurm clusters the connectors can reach (default secrets only). */
   slurm?: { connected: string[]; notConnected: { siteId: string; reason: string }[] };
 }
@@ -56,21 +62,35 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
       return [];
     }
   })();
-  // The authorizer's issuer and audience come from the template; only where it fetches the keys
-  // from is pointed at the local issuer (as DNS would).
+  // The authorizer's issuers and audiences come from the template; only where it fetches each
+  // issuer's keys from is pointed at a local issuer of its own (as DNS would).
   const authorizerIds = new Set(apisOf(template).flatMap((api) => Object.values(api.authorizers).map((a) => a.functionLogicalId)));
   const env = functionsOf(template).find((f) => authorizerIds.has(f.logicalId))?.environment ?? {};
+  const issuerEntries: IssuerEntry[] = env.OIDC_ISSUERS
+    ? (JSON.parse(env.OIDC_ISSUERS) as IssuerEntry[])
+    : [{ id: 'default', issuerUrl: 'https://oidc.kairr.local', audience: ['kairr-api'], subjectPrefix: '' }];
+  const localIssuers = await startLocalIssuers(issuerEntries, opts.stateDir);
   const options: CdkLocalOptions = {
     ...opts,
     template,
     env: { KAIRR_LOCAL: 'true' },
     secrets: opts.secrets ?? (() => slurmSecretsReport(stageSites).secrets),
-    oidc: { issuer: env.OIDC_ISSUER ?? 'https://oidc.kairr.local', audience: env.OIDC_AUDIENCE ?? 'kairr-api', identities: DEV_IDENTITIES },
-    functionEnv: (fn, ctx) => (ctx.authorizerFunctionIds.has(fn.logicalId) && ctx.jwksUri ? { OIDC_JWKS_URI: ctx.jwksUri } : undefined),
+    functionEnv: (fn, ctx) => (ctx.authorizerFunctionIds.has(fn.logicalId) ? { OIDC_ISSUERS: JSON.stringify(localIssuers.rewritten) } : undefined),
   };
-  const local = await startCdkLocal(options);
+  let local: CdkLocal;
+  try {
+    local = await startCdkLocal(options);
+  } catch (e) {
+    await localIssuers.close();
+    throw e;
+  }
+  const stop = async () => {
+    await local.stop();
+    await localIssuers.close();
+  };
   try {
     const slurm = opts.secrets ? undefined : slurmSecretsReport(stageSites);
+    const oidc = localIssuers.primary;
     const info: LocalRuntimeInfo = {
       ...(slurm
         ? {
@@ -81,14 +101,17 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
           }
         : {}),
       ...local.info,
-      tokens: local.info.tokens as Record<Role, string>,
-      tokenMintUrl: local.info.tokenMintUrl!,
-      issuer: local.info.issuer!,
+      tokens: oidc.devTokens(DEV_IDENTITIES) as Record<Role, string>,
+      tokenMintUrl: `${oidc.url}/token`,
+      issuer: oidc.issuer,
+      // ---- identity ----
+      issuers: localIssuers.issuers.map(({ entry, oidc: o }) => ({ id: entry.id, issuer: entry.issuerUrl, subjectPrefix: entry.subjectPrefix, tokenMintUrl: `${o.url}/token` })),
+      // ---- end identity ----
     };
     writeLocalJson(opts.stateDir, info);
-    return { ...local, info };
+    return { ...local, info, oidc, stop };
   } catch (e) {
-    await local.stop();
+    await stop();
     throw e;
   }
 }

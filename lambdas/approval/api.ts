@@ -1,6 +1,7 @@
 // Calls, proposals, reviews and committee decisions: route specs (who may call, strict schemas).
 import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
+import { AffiliationView } from '../identity/api'; // identity
 import { ErrorSchema, ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
 import {
   ASSIGNMENT_STATUSES,
@@ -29,6 +30,9 @@ const text = (min: number, max: number) => z.string().check(z.trim(), z.minLengt
 const Field = z.string().check(z.trim(), z.minLength(2), z.maxLength(100), z.regex(/^[A-Za-z0-9][A-Za-z0-9 ,&()/'.-]*$/));
 const Reason = text(3, 2000);
 const Score = z.int().check(z.minimum(1), z.maximum(5));
+// ---- identity ----
+const ORG_ID = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/));
+// ---- end identity ----
 const CATALOGUE_ID = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/));
 
 export const CallIdParams = z.strictObject({ callId: ID });
@@ -41,6 +45,8 @@ export const PoolReviewerSchema = z.strictObject({
   name: text(1, 200),
   email: z.optional(z.email()),
   institution: text(2, 200),
+  /** identity: the reviewer's organisation in the registry; a PI of the same org is a conflict. */
+  orgId: z.optional(ORG_ID),
   fields: z.array(Field).check(z.minLength(1), z.maxLength(20)),
   maxLoad: z.int().check(z.minimum(1), z.maximum(100)),
 });
@@ -117,7 +123,7 @@ export const CallView = z.object({
   reviewDeadlineHours: z.number(),
   decisionDeadlineDays: z.number(),
   /** Admins, chairs and auditors only. */
-  reviewerPool: z.optional(z.array(z.object({ sub: z.string(), name: z.string(), email: z.optional(z.string()), institution: z.string(), fields: z.array(z.string()), maxLoad: z.number() }))),
+  reviewerPool: z.optional(z.array(z.object({ sub: z.string(), name: z.string(), email: z.optional(z.string()), institution: z.string(), orgId: z.optional(z.string()), fields: z.array(z.string()), maxLoad: z.number() }))),
   awardedByOrgType: z.optional(z.record(z.string(), z.record(z.string(), z.number()))),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -155,8 +161,14 @@ const NeededSchema = z.strictObject({ name: text(1, 200), catalogueId: z.optiona
 export const PiSchema = z.strictObject({
   name: text(1, 200),
   email: z.email(),
+  /** A display name: the organisation KAIRR uses is the one the PI's verified claims match in the registry. */
   institution: text(2, 200),
+  /** Declared: used only when the registry knows no organisation for the PI, and flagged to the chair. */
   orgType: z.enum(ORG_TYPES),
+  // ---- identity ----
+  /** The registry org to apply for, when the PI's verified claims match several (it must be one of them). */
+  orgId: z.optional(ORG_ID),
+  // ---- end identity ----
   /** Scheduler user name; defaults to the token's preferred_username. */
   username: z.optional(USERNAME),
 });
@@ -217,7 +229,9 @@ export const ProposalView = z.object({
   title: z.string(),
   abstract: z.optional(z.string()),
   field: z.optional(z.string()),
-  pi: z.optional(z.object({ name: z.string(), email: z.string(), institution: z.string(), orgType: z.string(), username: z.optional(z.string()) })),
+  pi: z.optional(z.object({ name: z.string(), email: z.string(), institution: z.string(), orgType: z.string(), username: z.optional(z.string()), affiliation: z.optional(AffiliationView) })),
+  /** identity: staff only; why the PI's affiliation counts towards no fairness floor, or differs from what they declared. */
+  affiliationFlags: z.optional(z.array(z.object({ code: z.string(), message: z.string() }))),
   ownerSub: z.optional(z.string()),
   team: z.array(z.record(z.string(), z.unknown())),
   workload: z.optional(z.record(z.string(), z.unknown())),

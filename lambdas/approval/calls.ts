@@ -1,6 +1,7 @@
 // Calls: admins create and edit them; everyone lists the open ones. Cross-field rules (window,
 // tiers, floors, pool, resources) are checked on the whole call after a create or an edit, so
 // both answer 400 with the same field paths.
+import { readOrgs } from '../shared/identity/orgs'; // identity
 import { runtimeConfig } from '../shared/config';
 import { retryOnStale, type AuditContext, type SideWrite } from '../shared/store/write-path';
 import { approvalGsi } from '../shared/store/keys';
@@ -64,8 +65,18 @@ export function callProblems(c: Call, sites: readonly Site[]): Problem[] {
   return out;
 }
 
-function assertValid(c: Call): void {
-  const problems = callProblems(c, runtimeConfig().sites);
+// ---- identity ----
+/** Each pool reviewer's orgId must be an organisation in the registry (conflicts rest on it). */
+async function poolOrgProblems(c: Call): Promise<{ path: string; problem: string }[]> {
+  const ids = [...new Set(c.reviewerPool.flatMap((r) => (r.orgId ? [r.orgId] : [])))];
+  if (!ids.length) return [];
+  const known = await readOrgs(ids);
+  return c.reviewerPool.flatMap((r, i) => (r.orgId && !known.has(r.orgId) ? [{ path: `reviewerPool[${i}].orgId`, problem: `is not an organisation in the registry (${r.orgId})` }] : []));
+}
+// ---- end identity ----
+
+async function assertValid(c: Call): Promise<void> {
+  const problems = [...callProblems(c, runtimeConfig().sites), ...(await poolOrgProblems(c))];
   if (problems.length) throw new ValidationError(problems, `The call is invalid: ${problems.map((p) => `${p.path} ${p.problem}`).join('; ')}`);
 }
 
@@ -96,7 +107,7 @@ export function buildCall(body: CreateCallBody, id: string, by: string, now: Dat
 export async function createCall(body: CreateCallBody, ctx: AuditContext, sideWrites: (c: Call) => SideWrite[] = () => []): Promise<Call> {
   const now = ctx.now ?? new Date();
   const call = buildCall(body, newId('call'), ctx.actor.sub, now);
-  assertValid(call);
+  await assertValid(call);
   await commitApproval(ctx, { changes: [callChange(null, call, 'call.create', { resources: Object.keys(call.capacityMc) })], sideWrites: sideWrites(call) });
   return call;
 }
@@ -121,7 +132,7 @@ export async function updateCall(id: string, body: UpdateCallBody, ctx: AuditCon
       ...(body.decisionDeadlineDays !== undefined ? { decisionDeadlineDays: body.decisionDeadlineDays } : {}),
       updatedAt: now.toISOString(),
     };
-    assertValid(next);
+    await assertValid(next);
     const changed = Object.keys(body).filter((k) => k !== 'reason');
     await commitApproval({ ...ctx, reason: body.reason ?? ctx.reason }, { changes: [callChange(item, next, 'call.update', { fields: changed })] });
     return next;

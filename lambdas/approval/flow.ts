@@ -28,7 +28,10 @@ import {
   type Proposal,
   type ProposalState,
   type Review,
+  effectiveOrgType,
+  type OrgType,
 } from '../domain/approval';
+import { floorTypeOf } from '../shared/identity/standing'; // identity
 import { createAllocation } from '../ledger/service';
 import {
   assignmentChange,
@@ -156,9 +159,10 @@ export async function autoApprove(input: FlowInput): Promise<{ approved: boolean
     const { reason, holder } = await otherActiveStarter(p.ownerSub, p.id);
     if (reason) return demote(reason);
     const awardMc = p.requestedMc ?? {};
+    const floorType = await floorTypeOf({ ownerSub: p.ownerSub, affiliation: p.pi!.affiliation }); // identity
     let nextCall;
     try {
-      nextCall = reserve(call, { requestedMc: awardMc, awardMc, orgType: p.pi!.orgType });
+      nextCall = reserve(call, { requestedMc: awardMc, awardMc, orgType: floorType });
     } catch (e) {
       if (e instanceof RuleViolationError) return demote(`the call cannot give it in full (${e.details.map((d) => `${d.path} ${d.problem}`).join('; ')})`);
       throw e;
@@ -171,6 +175,7 @@ export async function autoApprove(input: FlowInput): Promise<{ approved: boolean
       decidedBy: FLOW_ACTOR.sub,
       decidedAt: now,
       automatic: true,
+      floorOrgType: floorType, // identity
     };
     const after: Proposal = { ...p, stage: 'awarding', decision, reservedMc: awardMc, updatedAt: now };
     const marker: SideWrite = {
@@ -202,7 +207,7 @@ export interface PanelOutput {
 
 const PASSED_OVER: Record<string, string> = {
   pi: 'is the PI',
-  institution: 'share the PI\'s institution',
+  institution: 'belong to the PI\'s organisation',
   team: 'on the team',
   declared: 'declared a conflict',
   'at-max-load': 'at their maximum load',
@@ -374,6 +379,13 @@ export async function decisionTimedOut(input: FlowInput): Promise<{ outcome: str
   throw new DecisionDeadlinePassed(`The committee did not decide within ${call.decisionDeadlineDays} day(s)`);
 }
 
+// ---- identity ----
+/** The floor bucket a reservation was made in (decisions before floors rested on the registry used the declared type). */
+function reservedFloorType(p: Proposal): OrgType | null {
+  return p.decision && p.decision.floorOrgType !== undefined ? p.decision.floorOrgType : (p.pi?.orgType ?? null);
+}
+// ---- end identity ----
+
 // ---- Award --------------------------------------------------------------------------------
 
 export async function award(input: FlowInput): Promise<{ allocationId: string }> {
@@ -394,8 +406,11 @@ export async function award(input: FlowInput): Promise<{ allocationId: string }>
         title: p.title,
         piSub: p.ownerSub,
         piUsername: p.pi!.username,
-        institution: p.pi!.institution,
-        orgType: p.pi!.orgType,
+        // ---- identity: the registry's name and type where the PI's claims matched an org ----
+        institution: p.pi!.affiliation?.orgName ?? p.pi!.institution,
+        orgType: effectiveOrgType(p.pi!),
+        ...(p.pi!.affiliation?.orgId ? { orgId: p.pi!.affiliation.orgId } : {}),
+        // ---- end identity ----
         field: p.field ?? 'unspecified',
         proposalId: p.id,
         callId: p.callId,
@@ -453,7 +468,7 @@ export async function recordError(input: FlowInput & { error?: StatesError }): P
       changes.unshift(proposalChange(item, after, 'proposal.error', { code }));
       if (p.reservedMc && p.pi && Object.keys(p.reservedMc).length) {
         const { call, item: ci } = await readCall(p.callId);
-        changes.push(callChange(ci, release(call, p.pi.orgType, p.reservedMc), 'call.capacity.release', { proposalId: p.id, creditsMc: p.reservedMc }));
+        changes.push(callChange(ci, release(call, reservedFloorType(p), p.reservedMc), 'call.capacity.release', { proposalId: p.id, creditsMc: p.reservedMc }));
       }
     }
     if (!changes.length) return { recorded: false };

@@ -3,6 +3,7 @@
 // are assigned to and not conflicted on; staff see all. Someone else's proposal is answered like a
 // missing one, so its existence is not disclosed.
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
 import { hasRole, type Caller } from '../shared/http/caller';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { idempotent } from '../shared/store/idempotency';
@@ -15,7 +16,7 @@ import { callsScope, createCall, listCalls, updateCall } from './calls';
 import { createProposal, isStaff, submitProposal, updateProposal, withdrawProposal } from './proposals';
 import { chairConflict, declareConflict, decide, panelOf, replaceReviewer, reviewerMayRead, submitReview } from './reviews';
 import { assignmentOf, batchGet, listAssignments, proposalOf, queryIndex, readCall, readProposal } from './store';
-import { assignmentView, callView, decisionResponse, proposalView, staffReviewView } from './views';
+import { assignmentView, callView, decisionResponse, proposalView, staffProposalView, staffReviewView } from './views';
 import { approvalKeys } from '../shared/store/keys';
 
 function ctxOf(caller: Caller, requestId: string, role: string, reason?: string | null): AuditContext {
@@ -64,13 +65,7 @@ export const handler = createHandler(approvalApi, {
       const proposals = page.items.map(proposalOf);
       const chairOnly = hasRole(caller, 'chair') && !hasRole(caller, 'admin', 'auditor');
       // A chair sees which proposals they are conflicted on; the panel's scores of those stay hidden.
-      const shown = await Promise.all(
-        proposals.map(async (p) => {
-          const conflicted = hasRole(caller, 'chair') ? (await chairConflict(caller, p)) !== null : undefined;
-          const view = proposalView(p, 'staff', conflicted === undefined ? {} : { conflicted });
-          return chairOnly && conflicted ? { ...view, reviewSummary: undefined } : view;
-        }),
-      );
+      const shown = await Promise.all(proposals.map(async (p) => staffProposalView(p, chairOnly, hasRole(caller, 'chair') ? (await chairConflict(caller, p)) !== null : undefined)));
       return { body: { items: shown, nextToken: encodeToken(page.nextKey, `${scope}#${query.callId ?? ''}`) } };
     }
     const scope = approvalGsi.proposalsOf(caller.sub);
@@ -91,7 +86,11 @@ export const handler = createHandler(approvalApi, {
   async getProposal({ caller, params }) {
     const { proposal: p } = await readProposal(params.id);
     if (p.ownerSub === caller.sub && hasRole(caller, 'researcher')) return { body: proposalView(p, 'owner') };
-    if (isStaff(caller)) return { body: proposalView(p, 'staff', hasRole(caller, 'chair') ? { conflicted: (await chairConflict(caller, p)) !== null } : {}) };
+    if (isStaff(caller)) {
+      // The same rule as the list: a conflicted chair gets no review summary (issue 11, section 5).
+      const chairOnly = hasRole(caller, 'chair') && !hasRole(caller, 'admin', 'auditor');
+      return { body: staffProposalView(p, chairOnly, hasRole(caller, 'chair') ? (await chairConflict(caller, p)) !== null : undefined) };
+    }
     if (hasRole(caller, 'reviewer') && (await reviewerMayRead(p, caller.sub))) return { body: proposalView(p, 'reviewer') };
     throw new NotFoundError('Proposal', params.id);
   },
@@ -170,4 +169,4 @@ export const handler = createHandler(approvalApi, {
     const { call } = await readCall(p.callId);
     return { body: { replaced: out.replaced, assignment: out.assignment ? staffReviewView(out.assignment, call.reviewerPool) : null } };
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments

@@ -5,7 +5,7 @@ import { domainEvent } from '../shared/events/outbox';
 import type { AuditContext, Change, ImmutablePut, SideWrite } from '../shared/store/write-path';
 import { RuleViolationError } from '../domain/errors';
 import type { DomainEvent } from '../domain/events';
-import { assignmentId, conflictOf, CONFLICT_TEXT, pickReviewers, type Assignment, type Call, type PoolReviewer, type Proposal } from '../domain/approval';
+import { assignmentId, conflictOf, CONFLICT_TEXT, pickReviewers, poolPerson, type Assignment, type Call, type PoolReviewer, type Proposal } from '../domain/approval';
 import { assignmentChange, commitApproval, declaredConflicts, listAssignments, loadChange, readLoads, type LoadState, type StoredAssignment } from './store';
 
 export function deadlineOf(call: Pick<Call, 'reviewDeadlineHours'>, from: Date): string {
@@ -88,7 +88,7 @@ export async function handOver(ctx: AuditContext, p: Proposal, call: Call, h: Ha
       : exclude.has(r.sub)
         ? 'is already on this proposal\'s panel for this round (or was before)'
         : (() => {
-            const c = conflictOf(r, { ownerSub: p.ownerSub, team: p.team, pi: p.pi }, declared);
+            const c = conflictOf(poolPerson(r), { ownerSub: p.ownerSub, team: p.team, pi: p.pi }, declared);
             if (c) return CONFLICT_TEXT[c];
             return (loads.get(r.sub)?.open ?? 0) >= r.maxLoad ? `is at their maximum load (${r.maxLoad})` : null;
           })();

@@ -25,6 +25,8 @@ import {
 } from '../domain/approval';
 import { remainingMc } from '../domain/approval/capacity';
 import { logger } from '../shared/log';
+import { affiliationOf } from '../shared/identity/orgs'; // identity
+import { UnknownAffiliationChoice, type Affiliation } from '../domain/identity/affiliation'; // identity
 import type { CreateProposalBody, UpdateProposalBody } from './api';
 import { commitApproval, listAssignments, proposalChange, readCall, readLoads, readProposal } from './store';
 import { closeChanges } from './panel';
@@ -105,8 +107,29 @@ export function recommendedRequest(w: WorkloadProfile, call: Call, now: Date): {
   return { requestedMc: { [pick.resourceKey]: toMc(credits) }, note: { resource: pick.resourceKey, credits, generatedAt: result.generatedAt, basis: result.basis.slice(0, 20) } };
 }
 
+// ---- identity ----
+/** The PI's affiliation from their verified claims (the org they ask for must be one of theirs). */
+async function piAffiliation(caller: Caller, wanted: string | undefined, now: Date): Promise<Affiliation> {
+  try {
+    return await affiliationOf(caller, { wanted, now });
+  } catch (e) {
+    if (e instanceof UnknownAffiliationChoice) throw ValidationError.field('pi.orgId', `is not an organisation your verified claims (or an admin's record) show you belong to (${wanted})`);
+    throw e;
+  }
+}
+/** At submission: the org the draft had, if the claims still show it; otherwise what they show now. */
+async function currentAffiliation(caller: Caller, had: string | undefined, now: Date): Promise<Affiliation> {
+  try {
+    return await affiliationOf(caller, { wanted: had, now });
+  } catch (e) {
+    if (e instanceof UnknownAffiliationChoice) return affiliationOf(caller, { now });
+    throw e;
+  }
+}
+// ---- end identity ----
+
 /** Applies the body's fields to a proposal (drafts and revisions). */
-function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call, now: Date): Proposal {
+async function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call, now: Date): Promise<Proposal> {
   const next: Proposal = { ...p };
   if (body.title !== undefined) next.title = body.title;
   if (body.abstract !== undefined) next.abstract = body.abstract;
@@ -115,6 +138,7 @@ function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call, now:
     const username = body.pi.username ?? (caller.username && USERNAME.test(caller.username) ? caller.username : undefined);
     if (!username) throw ValidationError.field('pi.username', 'is required: the token has no usable preferred_username (lower-case letters, digits, . _ -)');
     next.pi = { name: body.pi.name, email: body.pi.email, institution: body.pi.institution, orgType: body.pi.orgType, username };
+    next.pi.affiliation = await piAffiliation(caller, body.pi.orgId, now); // identity
   }
   if (body.team !== undefined) {
     const problems = teamProblems(body.team);
@@ -172,7 +196,7 @@ export async function createProposal(caller: Caller, body: CreateProposalBody, c
   if (windowState(call, now) === 'closed') throw new RuleViolationError(`Call ${call.id} closed at ${call.closesAt}`, [{ path: 'callId', problem: `call ${call.id} closed at ${call.closesAt}` }], 'call_closed');
   const draft: Proposal = { id: newId('prop'), callId: call.id, ownerSub: caller.sub, state: 'draft', round: 0, title: body.title, team: [], datasets: [], models: [], createdAt: now.toISOString(), updatedAt: now.toISOString() };
   const { callId: _c, ...fields } = body;
-  const p = applyFields(draft, fields, caller, call, now);
+  const p = await applyFields(draft, fields, caller, call, now);
   await commitApproval(ctx, { changes: [proposalChange(null, p, 'proposal.create', { callId: call.id })], sideWrites: sideWrites(p) });
   return p;
 }
@@ -191,7 +215,7 @@ export async function updateProposal(caller: Caller, id: string, body: UpdatePro
     const { proposal: p, item } = await ownProposal(caller, id);
     if (!EDITABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state}; only a draft or a proposal sent back for revision can be edited`, [], 'not_editable');
     const call = await callFor(p.callId);
-    const next = applyFields(p, body, caller, call, ctx.now ?? new Date());
+    const next = await applyFields(p, body, caller, call, ctx.now ?? new Date());
     await commitApproval(ctx, { changes: [proposalChange(item, next, 'proposal.update', { fields: Object.keys(body) })] });
     return next;
   });
@@ -208,11 +232,14 @@ export async function submitProposal(caller: Caller, id: string, ctx: AuditConte
       const problem = w === 'closed' ? `call ${call.id} closed at ${call.closesAt}` : `call ${call.id} opens at ${call.opensAt}`;
       throw new RuleViolationError(`The proposal cannot be submitted: ${problem}`, [{ path: 'callId', problem }], w === 'closed' ? 'call_closed' : 'call_not_open');
     }
-    const problems = checkProposal(p, call, runtimeConfig().sites, now.toISOString());
+    // identity: the affiliation as the PI's claims show it now (a claim may have changed since the draft)
+    const pi = p.pi ? { ...p.pi, affiliation: await currentAffiliation(caller, p.pi.affiliation?.orgId, now) } : undefined;
+    const problems = checkProposal({ ...p, pi }, call, runtimeConfig().sites, now.toISOString());
     if (problems.length) throw new RuleViolationError(`The proposal cannot be submitted yet: ${problems.map((x) => `${x.path} ${x.problem}`).join('; ')}`, problems, 'incomplete');
     const round = p.round + 1;
     const next: Proposal = {
       ...p,
+      pi,
       state: 'submitted',
       stage: undefined,
       round,

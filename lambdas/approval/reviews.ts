@@ -36,6 +36,8 @@ import {
   type StoredAssignment,
 } from './store';
 import { handOver } from './panel';
+import { orgIdsOf } from '../shared/identity/orgs'; // identity
+import { floorTypeOf } from '../shared/identity/standing'; // identity
 import { completeTask } from './sfn';
 import { decidedEvent } from './events';
 
@@ -55,13 +57,15 @@ export async function reviewerMayRead(p: Proposal, sub: string): Promise<boolean
 
 /**
  * Why a chair may not act on this proposal (their own, or conflicted), or null. A chair is
- * recognised on the team by sub or e-mail, and by institution when they are in the call's pool.
+ * recognised on the team by sub or e-mail, and by organisation: every org their verified claims
+ * or an admin's record give them, and their org in the call's pool.
  */
 export async function chairConflict(caller: Caller, p: Proposal): Promise<string | null> {
   if (p.ownerSub === caller.sub) return 'it is their own proposal';
-  const { call } = await readCall(p.callId);
+  const [{ call }, orgIds, declared] = await Promise.all([readCall(p.callId), orgIdsOf(caller), declaredConflicts(p.id)]);
   const inPool = call.reviewerPool.find((r) => r.sub === caller.sub);
-  const c = conflictOf({ sub: caller.sub, email: caller.email ?? inPool?.email, institution: inPool?.institution }, { ownerSub: p.ownerSub, team: p.team, pi: p.pi }, await declaredConflicts(p.id));
+  if (inPool?.orgId) orgIds.add(inPool.orgId);
+  const c = conflictOf({ sub: caller.sub, email: caller.email ?? inPool?.email, orgIds: [...orgIds] }, { ownerSub: p.ownerSub, team: p.team, pi: p.pi }, declared);
   return c ? `they are conflicted: the chair ${CONFLICT_TEXT[c]}` : null;
 }
 
@@ -190,9 +194,10 @@ export async function decide(caller: Caller, proposalId: string, body: DecisionB
     let after: Proposal;
     if (body.decision === 'approve') {
       const awardMc = Object.fromEntries(Object.entries(body.credits).map(([k, v]) => [k, toMc(v)]));
-      const { call, item: ci } = await readCall(p.callId);
-      const nextCall = reserve(call, { requestedMc: p.requestedMc ?? {}, awardMc, orgType: p.pi!.orgType });
+      const [{ call, item: ci }, floorType] = await Promise.all([readCall(p.callId), floorTypeOf({ ownerSub: p.ownerSub, affiliation: p.pi!.affiliation })]);
+      const nextCall = reserve(call, { requestedMc: p.requestedMc ?? {}, awardMc, orgType: floorType });
       record.creditsMc = awardMc;
+      record.floorOrgType = floorType;
       after = { ...p, stage: 'awarding', decision: record, reservedMc: awardMc, updatedAt: now.toISOString() };
       changes.push(callChange(ci, nextCall, 'call.capacity.reserve', { proposalId: p.id, creditsMc: awardMc }));
     } else {

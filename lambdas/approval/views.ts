@@ -13,6 +13,7 @@ import {
   type Proposal,
 } from '../domain/approval';
 import { remainingMc } from '../domain/approval/capacity';
+import { affiliationFlags } from '../domain/identity/affiliation'; // identity
 
 const credits = (m: Record<string, Mc> | undefined) => Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, fromMc(v)]));
 
@@ -98,7 +99,20 @@ export function proposalView(p: Proposal, audience: Audience, extra: { conflicte
     ...(p.allocationId ? { allocationId: p.allocationId } : {}),
     ...(p.error ? { error: p.error } : {}),
     ...(extra.conflicted !== undefined ? { conflicted: extra.conflicted } : {}),
+    // ---- identity: the chair is told when the PI's affiliation counts towards no floor ----
+    ...(audience === 'staff' && p.pi ? { affiliationFlags: affiliationFlags(p.pi.affiliation, p.pi) } : {}),
+    // ---- end identity ----
   };
+}
+
+/**
+ * A chair's view of a proposal they are conflicted on: no panel scores (the list and GET of one
+ * proposal alike), so a conflicted chair learns nothing of how the panel judged it.
+ */
+export function staffProposalView(p: Proposal, chairOnly: boolean, conflicted: boolean | undefined) {
+  const view: Record<string, unknown> = proposalView(p, 'staff', conflicted === undefined ? {} : { conflicted });
+  if (chairOnly && conflicted) delete view.reviewSummary;
+  return view;
 }
 
 /** The decision and the reviews of the decided round, with the reviewers anonymous ("Reviewer 1", ...). */

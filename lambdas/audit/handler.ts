@@ -3,6 +3,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { idempotent } from '../shared/store/idempotency';
 import type { AuditContext } from '../shared/store/write-path';
@@ -154,4 +155,4 @@ export const handler = createHandler(auditApi, {
     }
     return sized({ body: report }, 'callId');
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments

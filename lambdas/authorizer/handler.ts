@@ -1,17 +1,22 @@
-// Lambda TOKEN authorizer: verifies an OIDC JWT (signature against the issuer's JWKS, issuer,
-// audience, expiry) and hands the caller's id and roles to handlers through the request context.
-// It does not depend on Cognito: any OIDC issuer works, so the same app deploys to LocalStack.
+// Lambda TOKEN authorizer: verifies an OIDC JWT from one of the stage's trusted issuers (signature
+// against that issuer's JWKS, issuer, audience, expiry; a token without `exp` is refused) and hands
+// the caller's KAIRR subject, roles and affiliation evidence to handlers through the request
+// context. It does not depend on Cognito: any OIDC issuer works, so the same app deploys to
+// LocalStack. It reads no table (no AWS SDK, a small bundle): KAIRR's own role assignments are
+// merged in by the router (lambdas/shared/http/router.ts, lambdas/shared/identity/people.ts).
 import type { APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult } from 'aws-lambda';
 import { JwtVerifier } from 'aws-jwt-verify';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { SimpleJwksCache, type JwkWithKid, type Jwks, type JwksCache } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { rolesFromGroups, callerToContext } from '../shared/http/caller';
-import { requireEnv } from '../shared/config';
+import { requireEnv, runtimeConfig } from '../shared/config';
 import { logger } from '../shared/log';
+import { claimAt, identityOf, type TrustedIssuer } from '../domain/identity/issuers';
 
-const ISSUER = requireEnv('OIDC_ISSUER');
-const AUDIENCE = requireEnv('OIDC_AUDIENCE');
-const GROUPS_CLAIM = process.env.OIDC_GROUPS_CLAIM || 'groups';
+export { claimAt };
+
+const ISSUERS = JSON.parse(requireEnv('OIDC_ISSUERS')) as TrustedIssuer[];
+const KNOWN_SITES = new Set(runtimeConfig().sites.map((s) => s.id));
 
 /** JWKS over HTTPS, or plain HTTP to a loopback address (the local runtime's issuer). */
 export function jwksUrlAllowed(uri: string): boolean {
@@ -30,33 +35,80 @@ const fetcher: Fetcher = {
   },
 };
 
-let verifierPromise: Promise<{ verify(token: string): Promise<Record<string, unknown>> }> | undefined;
+/** The JWKS cache's clock (tests move it instead of waiting). */
+export const jwksClock = { now: () => Date.now() };
 
-async function jwksUri(): Promise<string> {
-  if (process.env.OIDC_JWKS_URI) return process.env.OIDC_JWKS_URI;
-  const discovery = `${ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`;
+/**
+ * A JWKS cache that fetches each issuer's keys again once they are older than its TTL, so a key
+ * the issuer withdrew stops verifying tokens within the TTL (aws-jwt-verify's own cache refetches
+ * only on an unknown kid, and would trust a withdrawn key for as long as the function lives). A
+ * failed refresh keeps the old keys for at most one more TTL, then refuses.
+ */
+export class TtlJwksCache implements JwksCache {
+  private inner = new SimpleJwksCache({ fetcher });
+  private fetchedAt = new Map<string, number>();
+  constructor(private readonly ttlMsOf: (uri: string) => number) {}
+
+  private age(uri: string): number {
+    const at = this.fetchedAt.get(uri);
+    return at === undefined ? Infinity : jwksClock.now() - at;
+  }
+
+  async getJwks(uri: string): Promise<Jwks> {
+    const jwks = await this.inner.getJwks(uri);
+    this.fetchedAt.set(uri, jwksClock.now());
+    return jwks;
+  }
+
+  addJwks(uri: string, jwks: Jwks): void {
+    this.inner.addJwks(uri, jwks);
+    this.fetchedAt.set(uri, jwksClock.now());
+  }
+
+  getCachedJwk(uri: string, jwt: Parameters<JwksCache['getCachedJwk']>[1]): JwkWithKid {
+    if (this.age(uri) > this.ttlMsOf(uri)) throw new Error(`The keys of ${uri} are older than their TTL`);
+    return this.inner.getCachedJwk(uri, jwt);
+  }
+
+  async getJwk(uri: string, jwt: Parameters<JwksCache['getJwk']>[1]): Promise<JwkWithKid> {
+    const ttl = this.ttlMsOf(uri);
+    if (this.age(uri) > ttl) {
+      try {
+        await this.getJwks(uri);
+      } catch (e) {
+        if (this.age(uri) > 2 * ttl) throw e;
+        logger.warn('refreshing the issuer keys failed; the cached keys are used for at most one more TTL', { uri, error: (e as Error).message });
+      }
+    }
+    return this.inner.getJwk(uri, jwt);
+  }
+}
+
+type Verifier = { verify(token: string): Promise<Record<string, unknown>> };
+let verifierPromise: Promise<Verifier> | undefined;
+
+async function jwksUriOf(i: TrustedIssuer): Promise<string> {
+  if (i.jwksUri) return i.jwksUri;
+  const discovery = `${i.issuerUrl.replace(/\/$/, '')}/.well-known/openid-configuration`;
   const doc = JSON.parse(new TextDecoder().decode(await fetcher.fetch(discovery))) as { jwks_uri?: string };
-  if (!doc.jwks_uri) throw new Error(`The issuer's discovery document has no jwks_uri`);
+  if (!doc.jwks_uri) throw new Error(`The discovery document of ${i.issuerUrl} has no jwks_uri`);
   return doc.jwks_uri;
 }
 
-function verifier() {
-  verifierPromise ??= jwksUri()
-    .then((uri) => {
-      const v = JwtVerifier.create({ issuer: ISSUER, audience: AUDIENCE, jwksUri: uri }, { jwksCache: new SimpleJwksCache({ fetcher }) });
-      return { verify: (t: string) => v.verify(t) as unknown as Promise<Record<string, unknown>> };
+function verifier(): Promise<Verifier> {
+  verifierPromise ??= Promise.all(ISSUERS.map(jwksUriOf))
+    .then((uris) => {
+      const ttl = new Map(uris.map((u, n) => [u, ISSUERS[n].jwksTtlSeconds * 1000]));
+      const cache = new TtlJwksCache((u) => ttl.get(u) ?? 600_000);
+      const configs = ISSUERS.map((i, n) => ({ issuer: i.issuerUrl, audience: i.audience, jwksUri: uris[n] }));
+      const v = JwtVerifier.create(configs, { jwksCache: cache });
+      return { verify: (t: string) => (v.verify as (jwt: string) => Promise<unknown>)(t) as Promise<Record<string, unknown>> };
     })
     .catch((e) => {
       verifierPromise = undefined; // retry discovery on the next call
       throw e;
     });
   return verifierPromise;
-}
-
-/** Reads a claim by name or dotted path (e.g. "realm_access.roles" for Keycloak). */
-export function claimAt(payload: Record<string, unknown>, path: string): unknown {
-  if (path in payload) return payload[path];
-  return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), payload);
 }
 
 // Turns arn:aws:execute-api:region:account:apiId/stage/METHOD/path into the same ARN with any
@@ -67,25 +119,29 @@ export function wildcardResource(methodArn: string): string {
   return `${apiArn}/${stage}/*/*`;
 }
 
+function refuse(reason: string): never {
+  logger.info('token rejected', { reason });
+  throw new Error('Unauthorized'); // API Gateway answers 401
+}
+
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(event.authorizationToken ?? '');
-  if (!m) throw new Error('Unauthorized'); // API Gateway answers 401
+  if (!m) refuse('malformed');
   let payload: Record<string, unknown>;
   try {
     payload = await (await verifier()).verify(m[1]);
   } catch (e) {
-    logger.info('token rejected', { reason: (e as Error).name });
-    throw new Error('Unauthorized');
+    refuse((e as Error).name);
   }
-  const rawGroups = claimAt(payload, GROUPS_CLAIM);
-  const groups = Array.isArray(rawGroups) ? rawGroups.filter((g): g is string => typeof g === 'string') : typeof rawGroups === 'string' ? rawGroups.split(/[ ,]+/) : [];
-  const { roles, siteIds } = rolesFromGroups(groups);
-  const sub = String(payload.sub ?? '');
-  if (!sub) throw new Error('Unauthorized');
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  // aws-jwt-verify checks exp only when the token has one: a token that never expires is refused here.
+  if (typeof payload.exp !== 'number') refuse('no exp');
+  const issuer = ISSUERS.find((i) => i.issuerUrl === payload.iss);
+  if (!issuer) refuse('unknown issuer');
+  const who = identityOf(payload, issuer, (groups) => rolesFromGroups(groups, KNOWN_SITES));
+  if ('refused' in who) refuse(who.refused);
   return {
-    principalId: sub,
+    principalId: who.sub,
     policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wildcardResource(event.methodArn) }] },
-    context: callerToContext({ sub, roles, siteIds, username: str(payload.preferred_username), email: str(payload.email), name: str(payload.name) }),
+    context: callerToContext({ ...who, roles: who.roles as never }),
   };
 }

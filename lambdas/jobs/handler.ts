@@ -2,6 +2,7 @@
 // (lambdas/connectors/api.ts), served by the same function: it already reaches the schedulers.
 // Thin: the work is in service.ts and connectors/status.ts.
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { connectorKeys } from '../shared/store/keys';
 import { jobsApi } from './api';
@@ -33,4 +34,4 @@ export const handler = createHandler({ ...jobsApi, ...connectorsApi }, {
   async cancelJob({ caller, params, requestId }) {
     return { body: await cancelJob(caller, params.id, params.jobId, requestId) };
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments

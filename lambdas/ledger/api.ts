@@ -29,6 +29,7 @@ export const AllocationView = z.object({
   piSub: z.string(),
   institution: z.string(),
   orgType: z.string(),
+  orgId: z.optional(z.string()), // identity
   field: z.string(),
   proposalId: z.nullable(z.string()),
   callId: z.nullable(z.string()),
@@ -113,6 +114,8 @@ export const ledgerApi = defineApi({
       field: z.string().check(z.minLength(2), z.maxLength(100)),
       startDate: z.iso.date(),
       endDate: z.iso.date(),
+      /** identity: the PI's organisation in the registry (its chairs are then conflicted on the allocation's requests). */
+      orgId: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/))),
       credits: z.record(RESOURCE_KEY, Credits),
       members: z.optional(z.array(z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: USERNAME })).check(z.maxLength(100))),
       reason: z.string().check(z.minLength(3), z.maxLength(2000)),

@@ -2,6 +2,8 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
+import { orgIdsOf, readOrg } from '../shared/identity/orgs'; // identity
 import { ddb, mainTable } from '../shared/store/client';
 import { gsi } from '../shared/store/keys';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
@@ -60,6 +62,7 @@ const api = createHandler(ledgerApi, {
     }
     if (!Object.keys(body.credits).length) throw ValidationError.field('credits', 'must name at least one resource');
     if (body.endDate <= body.startDate) throw ValidationError.field('endDate', 'must be after startDate');
+    if (body.orgId && !(await readOrg(body.orgId))) throw ValidationError.field('orgId', `is not an organisation in the registry (${body.orgId})`); // identity
     const res = await idempotent({ operation: 'allocation.create', callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
       const id = newId('alloc');
       let view: unknown;
@@ -71,6 +74,7 @@ const api = createHandler(ledgerApi, {
           piUsername: body.piUsername,
           institution: body.institution,
           orgType: body.orgType,
+          ...(body.orgId ? { orgId: body.orgId } : {}), // identity
           field: body.field,
           proposalId: null,
           callId: null,
@@ -168,6 +172,9 @@ const api = createHandler(ledgerApi, {
   async decideRequest({ caller, params, body, requestId }) {
     const a = await getAllocation(params.id).then((x) => x.allocation);
     if (a.piSub === caller.sub || a.members.some((m) => m.sub === caller.sub)) throw new ForbiddenError('A chair cannot decide on a request for an allocation they belong to');
+    // ---- identity: the chair's organisations (registry ids) against the PI's ----
+    if (a.orgId && (await orgIdsOf(caller)).has(a.orgId)) throw new ForbiddenError(`A chair cannot decide on a request for an allocation of their own organisation (${a.orgId})`);
+    // ---- end identity ----
     await getRequest(params.id, params.requestId);
     return { body: await decideRequest(params.id, params.requestId, body.decision, ctxOf(caller, requestId, 'chair', body.reason)) };
   },
@@ -182,7 +189,7 @@ const api = createHandler(ledgerApi, {
     const { results } = await ingestUsage(params.siteId, body.records as UsageReport[], ctxOf(caller, requestId, 'site-operator'));
     return { body: { results, summary: summarise(results) } };
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments
 
 /** Direct invocation by the connectors (their IAM role is the only principal allowed to invoke). */
 interface ConnectorUsageEvent {

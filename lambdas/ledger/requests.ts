@@ -166,6 +166,7 @@ export async function decideRequest(allocationId: string, requestId: string, dec
         piUsername: old.members.find((m) => m.role === 'pi')?.username ?? old.piSub,
         institution: old.institution,
         orgType: old.orgType,
+        ...(old.orgId ? { orgId: old.orgId } : {}), // identity
         field: old.field,
         proposalId: old.proposalId,
         callId: old.callId,

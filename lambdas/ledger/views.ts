@@ -17,6 +17,7 @@ export function allocationView(a: Allocation, now = new Date()) {
     piSub: a.piSub,
     institution: a.institution,
     orgType: a.orgType,
+    ...(a.orgId ? { orgId: a.orgId } : {}), // identity
     field: a.field,
     proposalId: a.proposalId,
     callId: a.callId,

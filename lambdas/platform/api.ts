@@ -46,17 +46,6 @@ export const platformApi = defineApi({
     auth: 'public',
     responses: { 200: { description: 'The OpenAPI document' } },
   },
-  me: {
-    method: 'GET',
-    path: '/v1/me',
-    tag: 'platform',
-    summary: "The caller's identity and roles",
-    auth: 'any',
-    responses: {
-      200: { description: 'The caller', schema: z.object({ sub: z.string(), roles: z.array(z.string()), siteIds: z.array(z.string()), username: z.optional(z.string()), email: z.optional(z.string()), name: z.optional(z.string()) }) },
-      401: ERROR_RESPONSES[401],
-    },
-  },
   listSites: {
     method: 'GET',
     path: '/v1/sites',

@@ -1,4 +1,5 @@
-// Platform endpoints: health, the caller, the sites catalogue, and the OpenAPI document.
+// Platform endpoints: health, the sites catalogue, and the OpenAPI document (the caller, GET
+// /v1/me, is the identity capability's: it reads KAIRR's role assignments and the org registry).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHandler } from '../shared/http/router';
@@ -42,9 +43,6 @@ export const handler = createHandler(platformApi, {
     // Generated at synth from every route spec and shipped beside this bundle (lib/platform/platform-endpoints.ts).
     openapiCache ??= readFileSync(join(__dirname, 'openapi.json'), 'utf8');
     return { text: openapiCache, contentType: 'application/json; charset=utf-8', headers: { 'cache-control': 'public, max-age=300' } };
-  },
-  async me({ caller }) {
-    return { body: { sub: caller.sub, roles: caller.roles, siteIds: caller.siteIds, username: caller.username, email: caller.email, name: caller.name } };
   },
   async listSites() {
     const now = new Date();

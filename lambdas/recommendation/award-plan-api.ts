@@ -18,6 +18,8 @@ const PlanView = z.object({
   settings: z.record(z.string(), z.unknown()),
   plan: z.record(z.string(), z.unknown()),
   overrides: z.array(z.object({ proposalId: z.string(), resourceKey: z.string(), credits: z.number(), reason: z.string(), by: z.string(), at: z.string() })),
+  /** A chair's view: how many proposals they are conflicted on are left out (their lines, scores and overrides). */
+  masked: z.optional(z.number()),
 });
 
 export const awardPlanApi = defineApi({
@@ -62,7 +64,7 @@ export const awardPlanApi = defineApi({
     method: 'POST',
     path: '/v1/calls/{callId}/award-plans/{planId}/overrides',
     tag: 'recommendation',
-    summary: 'The chair overrides one line of the plan, with a reason (audited); the plan shows any rule it now breaks',
+    summary: 'The chair overrides one line of the plan, with a reason (audited); the plan shows any rule it now breaks. Refused (403) for a proposal the chair is conflicted on',
     auth: ['chair'],
     params: PlanParams,
     body: z.strictObject({ proposalId: z.string().check(z.minLength(1), z.maxLength(64)), resourceKey: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}\/[a-z][a-z0-9-]{1,30}$/)), credits: z.number().check(z.gte(0), z.lte(1e9)), reason: z.string().check(z.minLength(3), z.maxLength(2000)) }),

@@ -3,6 +3,7 @@
 // and where catalogue datasets live.
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
+import { withKairrRoles } from '../shared/identity/people'; // identity
 import { runtimeConfig } from '../shared/config';
 import { ddb, mainTable } from '../shared/store/client';
 import { approvalGsi, keys } from '../shared/store/keys';
@@ -58,4 +59,4 @@ export const handler = createHandler(recommendationApi, {
     const result = recommend(profile, { sites, now: new Date().toISOString(), queue, openCallCapacity: capacity, datasetSites: dsSites });
     return { body: { ...result, context: { queueKnownFor: Object.keys(queue).sort(), openCallCapacityKnown: capacity !== undefined } } };
   },
-});
+}, { caller: withKairrRoles }); // identity: KAIRR's role assignments

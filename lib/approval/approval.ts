@@ -7,7 +7,6 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -21,6 +20,7 @@ import type { DataTables } from '../platform/tables';
 import type { KairrEventBus } from '../platform/event-bus';
 import { acknowledge } from '../nag';
 import { STATE_MACHINE_WILDCARD_REASON, stateMachineLogs } from '../platform/state-machine-logs';
+import { allowServicesToUseKey } from '../platform/key-policy';
 
 export const APPROVAL_ASL = path.join(REPO_ROOT, 'statemachines', 'approval.asl.json');
 
@@ -109,13 +109,7 @@ export class Approval extends Construct {
 
     // ---- notifications ----
     const key = new kms.Key(this, 'NotificationsKey', { enableKeyRotation: true, description: 'KAIRR approval notifications (topic and its dead letters)', removalPolicy });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('sns.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-      }),
-    );
+    allowServicesToUseKey(key, ['events.amazonaws.com', 'sns.amazonaws.com']);
     this.topic = new sns.Topic(this, 'Notifications', { displayName: 'KAIRR approval notifications', masterKey: key, enforceSSL: true });
     const undelivered = new sqs.Queue(this, 'Undelivered', { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14) });
     acknowledge(undelivered, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the notification rule and e-mail subscriptions; a DLQ of a DLQ would only move the same messages again.');
@@ -125,7 +119,9 @@ export class Approval extends Construct {
       eventBus: props.bus.bus,
       description: 'KAIRR: approval notifications (submitted, assigned, reminder, decided, awarded) to the topic',
       eventPattern: { source: ['kairr'], detailType: NOTIFIED_EVENTS },
-      targets: [new targets.SnsTopic(this.topic, { deadLetterQueue: undelivered, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+      // A role, not the topic key's policy: CDK would otherwise grant events.amazonaws.com the key
+      // without aws:SourceAccount/aws:SourceArn (the confused-deputy gap lib/platform/key-policy.ts closes).
+      targets: [new targets.SnsTopic(this.topic, { deadLetterQueue: undelivered, retryAttempts: 8, maxEventAge: Duration.hours(24), authorizeUsingRole: true })],
     });
   }
 

@@ -2,6 +2,14 @@
 // Validated strictly; a bad file stops synth with the path of each bad field (see load.ts).
 import * as z from 'zod/mini';
 import { SiteSchema } from '../../lambdas/domain/catalogue';
+// ---- identity ----
+import { IdentitySchema, checkIdentity } from './identity';
+// ---- end identity ----
+
+// ---- edge ----
+/** Stages that reach their schedulers over loopback or the Docker host, where http: is allowed. */
+export const LOCAL_STAGES: ReadonlySet<string> = new Set(['local', 'localstack']);
+// ---- end edge ----
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -12,17 +20,9 @@ export const StageConfigSchema = z
     /** AWS account and region; omitted for env-agnostic synth (local, LocalStack). */
     env: z.optional(z.strictObject({ account: z.optional(z.string().check(z.regex(/^\d{12}$/))), region: z.string().check(z.minLength(1)) })),
     sites: z.array(SiteSchema).check(z.minLength(1)),
-    identity: z.strictObject({
-      issuerUrl: z.url(),
-      audience: z.string().check(z.minLength(1)),
-      groupsClaim: z._default(z.string().check(z.minLength(1)), 'groups'),
-      /** Defaults to the issuer's discovery document's jwks_uri, then to ISSUER/.well-known/jwks.json. */
-      jwksUri: z.optional(z.url()),
-      /** Fetch the keys over plain HTTP from a non-loopback host: only for LocalStack (the dev issuer on the Docker host). */
-      allowHttpJwks: z._default(z.boolean(), false),
-      /** Creates a Cognito user pool whose issuer the authorizer then trusts (not in LocalStack community). */
-      cognitoUserPool: z.optional(z.strictObject({ enabled: z.boolean(), domainPrefix: z.optional(z.string().check(z.regex(/^[a-z0-9-]{3,63}$/))) })),
-    }),
+    // ---- identity: trusted issuers (lib/config/identity.ts) ----
+    identity: IdentitySchema,
+    // ---- end identity ----
     retention: z.strictObject({
       logRetentionDays: z.union(LOG_RETENTION_DAYS.map((d) => z.literal(d)) as unknown as [z.ZodMiniLiteral<1>, z.ZodMiniLiteral<3>]),
       /** Keep data stores when the stack is deleted. */
@@ -152,6 +152,19 @@ export const StageConfigSchema = z
           });
         });
       });
+      // ---- identity ----
+      checkIdentity(cfg.identity, new Set(cfg.sites.map((site) => site.id)), ctx);
+      // ---- end identity ----
+      // ---- edge: scheduler endpoints ----
+      // Plain http would carry the site's scheduler JWT in clear: only the local stages reach their
+      // schedulers on loopback or the Docker host.
+      if (!LOCAL_STAGES.has(cfg.stage)) {
+        cfg.sites.forEach((site, i) => {
+          if (!site.scheduler.endpoint.startsWith('https:'))
+            ctx.addIssue({ code: 'custom', path: ['sites', i, 'scheduler', 'endpoint'], message: `must use https: outside the local stages (${[...LOCAL_STAGES].join(', ')}); the scheduler's JWT must not travel in clear` });
+        });
+      }
+      // ---- end edge ----
     }),
   );
 

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -24,6 +23,7 @@ import { PROVISIONING_EVENT_TYPES } from '../../lambdas/connectors/provisioning/
 import { EVENT_SOURCE } from '../../lambdas/domain/events';
 import { ConnectorNetwork } from './network';
 import { STATE_MACHINE_WILDCARD_REASON, stateMachineLogs } from '../platform/state-machine-logs';
+import { allowServicesToUseKey } from '../platform/key-policy';
 
 export const PROVISIONING_ASL = path.join(REPO_ROOT, 'statemachines', 'provisioning.asl.json');
 
@@ -69,7 +69,7 @@ export class Connectors extends Construct {
       reconciler: queue('ReconcilerDeadLetters', 'reconciler runs that kept failing'),
     };
     // EventBridge writes undeliverable events to these KMS-encrypted queues.
-    key.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.ServicePrincipal('events.amazonaws.com')], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'] }));
+    allowServicesToUseKey(key, ['events.amazonaws.com']);
 
     const connectorFn = (fid: string, p: { entry: string; description: string; timeout: Duration; memorySize?: number; async?: sqs.Queue; environment?: Record<string, string> }) => {
       const fn = new KairrFunction(this, fid, {

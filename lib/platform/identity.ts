@@ -1,11 +1,14 @@
-// Who the authorizer trusts. By default the stage's OIDC issuer (the national identity federation,
-// Keycloak, ...). Optionally the stack creates a Cognito user pool with one group per role and
-// trusts that instead. Cognito is optional so that the same app deploys to LocalStack community.
+// Who the authorizer trusts: the stage's issuers (the national identity federation's broker,
+// Keycloak, ...; lib/config/identity.ts). Optionally the stack creates a Cognito user pool with one
+// group per role and trusts it as one more issuer ("cognito"). Cognito is optional so that the same
+// app deploys to LocalStack community.
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/schema';
 import { ROLES } from '../../lambdas/shared/http/spec';
+import { issuersOf } from '../config/identity';
+import type { TrustedIssuer } from '../../lambdas/domain/identity/issuers';
 
 export interface IdentityProps {
   config: StageConfig['identity'];
@@ -13,22 +16,15 @@ export interface IdentityProps {
 }
 
 export class Identity extends Construct {
-  readonly issuerUrl: string;
-  readonly audience: string;
-  readonly groupsClaim: string;
-  readonly jwksUri?: string;
+  /** Every issuer the authorizer trusts (URLs may be CloudFormation tokens: the Cognito pool's). */
+  readonly issuers: TrustedIssuer[];
   readonly userPool?: cognito.UserPool;
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     const c = props.config;
-    if (!c.cognitoUserPool?.enabled) {
-      this.issuerUrl = c.issuerUrl;
-      this.audience = c.audience;
-      this.groupsClaim = c.groupsClaim;
-      this.jwksUri = c.jwksUri;
-      return;
-    }
+    this.issuers = issuersOf(c);
+    if (!c.cognitoUserPool?.enabled) return;
     const pool = new cognito.UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
       signInAliases: { email: true },
@@ -50,10 +46,22 @@ export class Identity extends Construct {
     });
     if (c.cognitoUserPool.domainPrefix) pool.addDomain('Domain', { cognitoDomain: { domainPrefix: c.cognitoUserPool.domainPrefix } });
     this.userPool = pool;
-    this.issuerUrl = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${pool.userPoolId}`;
-    // Cognito ID tokens carry the client id as "aud" and the groups as "cognito:groups".
-    this.audience = client.userPoolClientId;
-    this.groupsClaim = 'cognito:groups';
-    this.jwksUri = `${this.issuerUrl}/.well-known/jwks.json`;
+    const issuerUrl = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${pool.userPoolId}`;
+    // Cognito ID tokens carry the client id as "aud" and the groups as "cognito:groups"; the pool's
+    // groups are KAIRR's roles (made above), and Cognito verifies e-mail addresses itself.
+    this.issuers.push({
+      id: 'cognito',
+      issuerUrl,
+      audience: [client.userPoolClientId],
+      jwksUri: `${issuerUrl}/.well-known/jwks.json`,
+      subjectPrefix: c.issuers ? 'cognito:' : '',
+      claims: { subject: 'sub', email: 'email', emailVerified: 'email_verified', name: 'name', username: 'cognito:username', groups: 'cognito:groups', homeOrganization: 'schac_home_organization', scopedAffiliation: 'eduperson_scoped_affiliation' },
+      affiliation: ['email'],
+      requireEmailVerified: true,
+      roles: { groupNames: true, groupMap: {}, default: [] },
+      jwksTtlSeconds: 600,
+    });
+    // The single-issuer form with a pool trusts the pool instead of its issuerUrl (as it always did).
+    if (!c.issuers) this.issuers.splice(0, 1);
   }
 }

@@ -1,7 +1,7 @@
 // The REST API (API Gateway v1): access logs in JSON, throttling, X-Ray, CORS from config, the
 // OIDC Lambda authorizer on every non-public method, gateway responses in the one error shape,
 // and routes added from the same route specs the handlers use (lambdas/*/api.ts).
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -9,14 +9,14 @@ import { acknowledge } from '../nag';
 import { Construct } from 'constructs';
 import type { ApiSpec } from '../../lambdas/shared/http/spec';
 import { KairrFunction, type FunctionDefaults } from './kairr-function';
+import type { TrustedIssuer } from '../../lambdas/domain/identity/issuers';
+import { bodyRulesOutsideScriptRoutes, bodySizeOutsideBulkRoutes, COUNTED_BODY_RULES } from './waf-scope'; // edge
 
 export interface KairrApiProps {
   stage: string;
   defaults: FunctionDefaults;
-  issuerUrl: string;
-  audience: string;
-  groupsClaim: string;
-  jwksUri?: string;
+  /** The trusted issuers (Identity construct), handed to the authorizer as JSON. */
+  issuers: TrustedIssuer[];
   allowHttpJwks?: boolean;
   corsAllowOrigins: string[];
   throttleRateLimit: number;
@@ -113,10 +113,8 @@ export class KairrApi extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(5),
       environment: {
-        OIDC_ISSUER: props.issuerUrl,
-        OIDC_AUDIENCE: props.audience,
-        OIDC_GROUPS_CLAIM: props.groupsClaim,
-        ...(props.jwksUri ? { OIDC_JWKS_URI: props.jwksUri } : {}),
+        // JSON (the Cognito pool's URLs are CloudFormation tokens until deploy).
+        OIDC_ISSUERS: Stack.of(scope).toJsonString(props.issuers),
         ...(props.allowHttpJwks ? { OIDC_ALLOW_HTTP_JWKS: 'true' } : {}),
       },
     });
@@ -141,10 +139,14 @@ export class KairrApi extends Construct {
       defaultAction: { allow: {} },
       visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'kairr-api', sampledRequestsEnabled: false },
       rules: [
-        rule('common', 0, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' } }),
-        rule('known-bad-inputs', 1, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' } }),
+        // ---- edge: the Common Rule Set, its body rules scoped (lib/platform/waf-scope.ts) ----
+        rule('common', 0, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet', ruleActionOverrides: COUNTED_BODY_RULES.map((name) => ({ name, actionToUse: { count: {} } })) } }),
+        rule('body-size-outside-bulk-routes', 1, bodySizeOutsideBulkRoutes(), true),
+        rule('body-rules-outside-script-routes', 2, bodyRulesOutsideScriptRoutes(), true),
+        // ---- end edge ----
+        rule('known-bad-inputs', 3, { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' } }),
         // Per client IP over 5 minutes: a generous multiple of the stage's steady rate limit.
-        rule('rate-per-ip', 2, { rateBasedStatement: { limit: Math.max(100, Math.round(rateLimitPerSecond * 300)), aggregateKeyType: 'IP' } }, true),
+        rule('rate-per-ip', 4, { rateBasedStatement: { limit: Math.max(100, Math.round(rateLimitPerSecond * 300)), aggregateKeyType: 'IP' } }, true),
       ],
     });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.restApi.deploymentStage.stageArn, webAclArn: acl.attrArn });

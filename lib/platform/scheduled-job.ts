@@ -3,12 +3,12 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { KairrFunction, type FunctionDefaults } from './kairr-function';
 import { acknowledge } from '../nag';
+import { allowServicesToUseKey } from './key-policy';
 
 export interface ScheduledJobProps {
   entry: string;
@@ -44,6 +44,6 @@ export class ScheduledJob extends Construct {
     this.rule = new events.Rule(this, 'Schedule', { schedule: props.schedule, description: props.description });
     this.rule.addTarget(new targets.LambdaFunction(this.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: this.deadLetters }));
     // EventBridge writes failed deliveries to the encrypted DLQ.
-    props.key.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.ServicePrincipal('events.amazonaws.com')], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'] }));
+    allowServicesToUseKey(props.key, ['events.amazonaws.com']);
   }
 }

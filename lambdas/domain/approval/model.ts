@@ -2,6 +2,9 @@
 // Plain data, no AWS imports: the store persists exactly these shapes, the flow and the API read
 // them, and the rules in this folder are pure functions over them. Credits are integer millicredits.
 import type { Mc } from '../ledger/money';
+// ---- identity ----
+import type { Affiliation } from '../identity/affiliation';
+// ---- end identity ----
 
 export const ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
 export type OrgType = (typeof ORG_TYPES)[number];
@@ -47,7 +50,12 @@ export interface PoolReviewer {
   name: string;
   /** Used to recognise the reviewer on a proposal's team list (by e-mail). */
   email?: string;
+  /** A display name; conflicts of interest use orgId. */
   institution: string;
+  // ---- identity ----
+  /** The reviewer's organisation in the registry: a PI of the same org is a conflict. */
+  orgId?: string;
+  // ---- end identity ----
   /** Fields of science the reviewer covers. */
   fields: string[];
   /** The most open assignments the reviewer takes at once. */
@@ -73,8 +81,11 @@ export interface Call {
   capacityMc: Record<string, Mc>;
   /** Reserved by approvals (awarded, or being awarded), per resource. Never above capacity. */
   awardedMc: Record<string, Mc>;
-  /** The same, split by the awardee's org type (for the fairness floors). */
-  awardedByOrgTypeMc: Partial<Record<OrgType, Record<string, Mc>>>;
+  /**
+   * The same, split by the org type each award counts towards for the fairness floors; awards to
+   * an affiliation that is not verified count towards none ("unverified").
+   */
+  awardedByOrgTypeMc: Partial<Record<OrgType | 'unverified', Record<string, Mc>>>;
   tiers: TierPolicy;
   eligibleOrgTypes: OrgType[];
   /** The most one proposal may ask, in total. */
@@ -127,8 +138,14 @@ export interface NeededItem {
 export interface PrincipalInvestigator {
   name: string;
   email: string;
+  /** What the researcher typed: a display name only. */
   institution: string;
+  /** The org type the researcher declared: used only where the registry knows no org for them (and flagged). */
   orgType: OrgType;
+  // ---- identity ----
+  /** The PI's organisation as KAIRR resolved it from their verified claims (set on every write and on submit). */
+  affiliation?: Affiliation;
+  // ---- end identity ----
   /** Scheduler user name (defaults to the token's preferred_username). */
   username: string;
 }
@@ -160,6 +177,10 @@ export interface DecisionRecord {
   decidedAt: string;
   /** True for the starter tier's automatic approval and the check's automatic rejection. */
   automatic: boolean;
+  // ---- identity ----
+  /** The org type the award counts towards for the fairness floors (null: none, the affiliation is not verified). */
+  floorOrgType?: OrgType | null;
+  // ---- end identity ----
 }
 
 export interface Proposal {
@@ -253,3 +274,10 @@ export interface DecisionItem {
 export function sumMc(m: Record<string, Mc> | undefined): Mc {
   return Object.values(m ?? {}).reduce((s, v) => s + v, 0);
 }
+
+// ---- identity ----
+/** The org type a proposal is handled as: the registry's, when its PI's affiliation matched an org; else what they declared. */
+export function effectiveOrgType(pi: Pick<PrincipalInvestigator, 'orgType' | 'affiliation'>): OrgType {
+  return pi.affiliation?.orgType ?? pi.orgType;
+}
+// ---- end identity ----

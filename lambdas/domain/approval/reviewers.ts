@@ -1,5 +1,7 @@
 // Conflicts of interest and reviewer assignment. A person is conflicted on a proposal when they
-// are its PI, share the PI's institution, are named on the team, or declared a conflict. Reviewers
+// are its PI, belong to the PI's organisation (registry ids: the org the PI's verified claims
+// matched, the reviewer's org in the pool or the chair's own; never names anyone typed), are named
+// on the team, or declared a conflict. Reviewers
 // are picked from the call's pool: never a conflicted one, never one at their maximum load, never
 // one already on this proposal's round; among the rest, those covering the proposal's field first,
 // then those who reviewed the previous round (a resubmission goes back to its panel), then the
@@ -11,20 +13,15 @@ export type ConflictReason = 'pi' | 'institution' | 'team' | 'declared';
 
 export interface Person {
   sub: string;
-  institution?: string;
+  /** The person's organisations in the registry (any of them conflicts with the PI's). */
+  orgIds?: readonly string[];
   email?: string;
 }
 
-export type ConflictSubject = Pick<Proposal, 'ownerSub' | 'team'> & { pi?: { institution: string; email: string } };
+export type ConflictSubject = Pick<Proposal, 'ownerSub' | 'team'> & { pi?: { email: string; affiliation?: { orgId?: string } } };
 
-export function normaliseInstitution(s: string): string {
-  return s
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[.,'’]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+/** A pool reviewer as a person for conflicts: their registry org, if the admin gave one. */
+export const poolPerson = (r: PoolReviewer): Person => ({ sub: r.sub, email: r.email, orgIds: r.orgId ? [r.orgId] : [] });
 
 const sameEmail = (a?: string, b?: string) => !!a && !!b && a.trim().toLowerCase() === b.trim().toLowerCase();
 
@@ -37,13 +34,14 @@ export function conflictOf(person: Person, p: ConflictSubject, declared: Readonl
   if (person.sub === p.ownerSub || (p.pi && sameEmail(p.pi.email, person.email))) return 'pi';
   if (onTeam(person, p.team)) return 'team';
   if (declared.has(person.sub)) return 'declared';
-  if (person.institution && p.pi && normaliseInstitution(person.institution) === normaliseInstitution(p.pi.institution)) return 'institution';
+  const piOrg = p.pi?.affiliation?.orgId;
+  if (piOrg && person.orgIds?.includes(piOrg)) return 'institution';
   return null;
 }
 
 export const CONFLICT_TEXT: Record<ConflictReason, string> = {
   pi: 'is the proposal\'s PI',
-  institution: 'shares the PI\'s institution',
+  institution: 'belongs to the PI\'s organisation',
   team: 'is named on the proposal\'s team',
   declared: 'declared a conflict of interest',
 };
@@ -90,7 +88,7 @@ export function eligibleReviewers(input: Omit<PickInput, 'count'>): { candidates
       passedOver.push({ sub: r.sub, reason: 'excluded' });
       continue;
     }
-    const c = conflictOf(r, input.proposal, input.declared);
+    const c = conflictOf(poolPerson(r), input.proposal, input.declared);
     if (c) {
       passedOver.push({ sub: r.sub, reason: c });
       continue;

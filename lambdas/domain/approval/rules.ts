@@ -3,7 +3,7 @@
 // the field it is about, so the API can answer 400/422 with details and the flow can record them.
 import { findResource, findSite, parseResourceKey, type Site } from '../catalogue';
 import { fromMc, type Mc } from '../ledger/money';
-import { sumMc, type Call, type Proposal, type Tier } from './model';
+import { effectiveOrgType, sumMc, type Call, type Proposal, type Tier } from './model';
 
 export interface Problem {
   path: string;
@@ -113,7 +113,12 @@ export function checkProposal(p: Proposal, call: Call, sites: readonly Site[], s
   if (p.callId !== call.id) out.push({ path: 'callId', problem: `is ${p.callId}, not ${call.id}` });
   const w = windowState(call, submittedAt);
   if (w !== 'open') out.push({ path: 'callId', problem: w === 'closed' ? `call ${call.id} closed at ${call.closesAt}` : `call ${call.id} opens at ${call.opensAt}` });
-  if (p.pi && !call.eligibleOrgTypes.includes(p.pi.orgType)) out.push({ path: 'pi.orgType', problem: `"${p.pi.orgType}" may not apply to call ${call.id} (eligible: ${call.eligibleOrgTypes.join(', ')})` });
+  // The registry's org type when the PI's claims matched an org (what they typed otherwise, flagged to the chair).
+  if (p.pi && !call.eligibleOrgTypes.includes(effectiveOrgType(p.pi))) {
+    const t = effectiveOrgType(p.pi);
+    const why = p.pi.affiliation?.orgType ? ` (the registry's type of ${p.pi.affiliation.orgName})` : '';
+    out.push({ path: 'pi.orgType', problem: `"${t}"${why} may not apply to call ${call.id} (eligible: ${call.eligibleOrgTypes.join(', ')})` });
+  }
   if (p.requestedMc && Object.keys(p.requestedMc).length) out.push(...requestProblems(p.requestedMc, call, sites, p.requestedTier));
   return out;
 }

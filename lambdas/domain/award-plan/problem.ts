@@ -80,7 +80,8 @@ export function canonicalize(input: AwardPlanInput): CanonicalProblem {
   for (let p = 0; p < n; p++) lineProposal.fill(p, lineStart[p], lineStart[p + 1]);
   if (details.length > 0) throw new ValidationError(details, 'The award-plan input is invalid');
 
-  const floorShare = Float64Array.from(ORG_TYPES, (t) => input.floors[t] ?? 0);
+  // "unverified" has no floor: its share is 0, so it is never held to one.
+  const floorShare = Float64Array.from(ORG_TYPES, (t) => (t === 'unverified' ? 0 : (input.floors[t] ?? 0)));
   return {
     callId: input.callId,
     keys,

@@ -3,9 +3,16 @@
 // them, so the API layer validates with these and generates OpenAPI from the same source.
 import * as z from 'zod/mini';
 
-export const ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
+/** The org types a fairness floor may reserve capacity for. */
+export const FLOOR_ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
+/**
+ * A proposal's org type in a plan: a floor type, or "unverified": its PI's affiliation is not
+ * verified in the organisation registry, so its award counts towards no floor (it has none).
+ */
+export const ORG_TYPES = [...FLOOR_ORG_TYPES, 'unverified'] as const;
 export const OrgTypeSchema = z.enum(ORG_TYPES);
 export type OrgType = z.infer<typeof OrgTypeSchema>;
+const FloorOrgTypeSchema = z.enum(FLOOR_ORG_TYPES);
 
 /** "spc/h200": the key used wherever credits are counted per resource (catalogue.resourceKey). */
 export const ResourceKeySchema = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}\/[a-z][a-z0-9-]{1,30}$/));
@@ -33,7 +40,7 @@ export const AwardPlanInputSchema = z.strictObject({
    * Fairness floors: per org type, the smallest share (0..1) of the call's TOTAL capacity (all
    * resources together) reserved for it, honoured as far as that org type's requests allow.
    */
-  floors: z.partialRecord(OrgTypeSchema, Fraction),
+  floors: z.partialRecord(FloorOrgTypeSchema, Fraction),
   /**
    * A funded proposal receives at least this fraction of EACH line it requested, or nothing at
    * all (0 = any amount is viable, 1 = all or nothing).

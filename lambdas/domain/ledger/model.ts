@@ -42,6 +42,8 @@ export interface Allocation {
   piSub: string;
   institution: string;
   orgType: string;
+  /** The PI's organisation in the registry (identity): a chair of it is conflicted on the allocation's requests. */
+  orgId?: string;
   field: string;
   proposalId: string | null;
   callId: string | null;

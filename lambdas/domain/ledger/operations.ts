@@ -32,6 +32,8 @@ export interface NewAllocation {
   piUsername: string;
   institution: string;
   orgType: string;
+  /** The PI's organisation in the registry (identity), when known. */
+  orgId?: string;
   field: string;
   proposalId: string | null;
   callId: string | null;
@@ -56,6 +58,7 @@ export function award(input: NewAllocation, ctx: OpContext): { allocation: Alloc
     piSub: input.piSub,
     institution: input.institution,
     orgType: input.orgType,
+    ...(input.orgId ? { orgId: input.orgId } : {}), // identity
     field: input.field,
     proposalId: input.proposalId,
     callId: input.callId,

@@ -3,7 +3,7 @@
 // zod schemas, runs the implementation, and maps any error in one place (respond.ts).
 // Handlers stay thin: they parse (done here), call the domain, and shape the result.
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import type { ApiSpec, BodyOf, ParamsOf, QueryOf, RouteSpec } from './spec';
+import type { ApiSpec, BodyOf, ParamsOf, QueryOf, Role, RouteSpec } from './spec';
 import { callerFromContext, hasRole, type Caller } from './caller';
 import { errorResponse, json, type HttpResponse } from './respond';
 import { ForbiddenError, UnauthorizedError, ValidationError, NotFoundError, KairrError } from '../../domain/errors';
@@ -66,7 +66,18 @@ export function authorize(route: RouteSpec, caller: Caller | undefined): void {
   if (!hasRole(caller, ...route.auth)) throw new ForbiddenError(`This needs one of the roles: ${route.auth.join(', ')}`);
 }
 
-export function createHandler<A extends ApiSpec>(api: A, impl: Implementation<A>) {
+// ---- identity ----
+export interface HandlerOptions {
+  /**
+   * Completes the token's caller with what KAIRR itself records (roles admins assigned, links):
+   * lambdas/shared/identity/people.ts withKairrRoles. Handlers without a DynamoDB client (the
+   * platform's health, catalogue and OpenAPI routes) go without, and see only the token's roles.
+   */
+  caller?: (caller: Caller, needs: 'any' | readonly Role[]) => Promise<Caller>;
+}
+// ---- end identity ----
+
+export function createHandler<A extends ApiSpec>(api: A, impl: Implementation<A>, opts: HandlerOptions = {}) {
   const byKey = new Map<string, { name: keyof A; route: RouteSpec }>();
   for (const [name, route] of Object.entries(api)) byKey.set(`${route.method} ${route.path}`, { name, route });
 
@@ -82,6 +93,7 @@ export function createHandler<A extends ApiSpec>(api: A, impl: Implementation<A>
       if (!hit) throw new NotFoundError('Route', `${event.httpMethod} ${event.path}`);
       const { name, route } = hit;
       caller = callerFromContext(event.requestContext?.authorizer as Record<string, unknown> | undefined);
+      if (caller && opts.caller && route.auth !== 'public') caller = await opts.caller(caller, route.auth);
       authorize(route, caller);
 
       const params = parse(route.params, event.pathParameters ?? {}, 'params');

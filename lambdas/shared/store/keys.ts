@@ -176,3 +176,20 @@ export const peopleKeys = {
   ticketOrder: pad10,
 };
 // ---- end people ----
+// ---- identity (organisation registry, people: KAIRR role assignments, affiliations, links) ----
+// An org: ORG#id/ORG, listed by gsi1 "ORGS" (gsi1sk = English name#id). One match item per e-mail
+// domain, home organisation and entity id (ORGMATCH#kind#value), written with the org in one
+// transaction and conditioned on not existing, so two orgs can never claim the same domain. A
+// person: PERSON#sub/PERSON (roles KAIRR assigns, an admin-recorded affiliation, or a link to
+// another subject: aliasOf); listed by gsi1 "PEOPLE".
+export const identityGsi = {
+  allOrgs: 'ORGS',
+  allPeople: 'PEOPLE',
+};
+
+export const identityKeys = {
+  org: (orgId: string): ItemKey => ({ pk: `ORG#${orgId}`, sk: 'ORG' }),
+  orgMatch: (kind: string, value: string): ItemKey => ({ pk: `ORGMATCH#${kind}#${value}`, sk: 'ORGMATCH' }),
+  person: (sub: string): ItemKey => ({ pk: `PERSON#${sub}`, sk: 'PERSON' }),
+};
+// ---- end identity ----

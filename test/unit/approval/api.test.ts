@@ -1,6 +1,6 @@
 // The approval API in-process: strict validation (every problem a 4xx naming the field, never a
 // 500), Idempotency-Key, and who may see and do what.
-import { admin, approvalFixture, as, assignmentOf, callBody, caller, chair, newCall, newProposal, panel, pool, proposalBody, reviewBody, until, type ApprovalFixture } from './support';
+import { admin, approvalFixture, as, assignmentOf, callBody, caller, chair, memberOf, newCall, newProposal, panel, pool, proposalBody, reviewBody, until, type ApprovalFixture } from './support';
 
 let fx: ApprovalFixture;
 beforeAll(async () => {
@@ -271,11 +271,11 @@ describe('reviews and decisions', () => {
     expect((await as(who).post(`/v1/proposals/${p.id}/reviews`, reviewBody())).status).toBe(409);
   });
 
-  it('lets the chair replace a pending reviewer, never with a conflicted one', async () => {
-    const { p, assigned } = await inReview();
+  it('lets the chair replace a pending reviewer, never with a conflicted one (the PI\'s organisation, by registry id)', async () => {
+    const { p, assigned } = await inReview(memberOf('KAIST', `api-kaist-${++n}`));
     const conflicted = await as(chair).post(`/v1/proposals/${p.id}/reviewers/${assigned[0]}/replace`, { replacement: 'chair-in-pool', reason: 'Swap.' });
     expect(conflicted.status).toBe(422);
-    expect(conflicted.body.error.details).toEqual([{ path: 'replacement', problem: "shares the PI's institution" }]);
+    expect(conflicted.body.error.details).toEqual([{ path: 'replacement', problem: "belongs to the PI's organisation" }]);
     const spare = ['api-rev-a', 'api-rev-b', 'api-rev-c'].find((s) => !assigned.includes(s))!;
     const res = await as(chair).post(`/v1/proposals/${p.id}/reviewers/${assigned[0]}/replace`, { replacement: spare, reason: 'Reviewer on leave.' });
     expect(res.status).toBe(200);

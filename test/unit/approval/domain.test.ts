@@ -59,7 +59,7 @@ function proposal(over: Partial<Proposal> = {}): Proposal {
     title: 'A title',
     abstract: 'An abstract',
     field: 'physics',
-    pi: { name: 'PI', email: 'pi@kaist.example', institution: 'KAIST', orgType: 'university', username: 'pi' },
+    pi: { name: 'PI', email: 'pi@kaist.example', institution: 'KAIST', orgType: 'university', username: 'pi', affiliation: { status: 'verified', orgId: 'kaist', orgType: 'university', orgName: 'KAIST', source: 'email', candidates: ['kaist'], evidence: [{ source: 'email', value: 'kaist.ac.kr' }], resolvedAt: '' } },
     team: [{ name: 'Co', email: 'co@snu.example', institution: 'SNU', role: 'co-investigator', sub: 'co-1' }],
     workload: { purpose: 'hpc-simulation', precision: 'fp64', dataset: { sizeGB: 10, location: { siteId: 'kisti6' } }, memoryPerGpuGB: 40, interconnect: 'high', totalPflop: 100 },
     requestedMc: { 'kisti6/gh200': 500_000 },
@@ -73,7 +73,8 @@ function proposal(over: Partial<Proposal> = {}): Proposal {
   };
 }
 
-const reviewer = (sub: string, institution: string, fields = ['physics'], maxLoad = 3, email?: string): PoolReviewer => ({ sub, name: sub, institution, fields, maxLoad, ...(email ? { email } : {}) });
+/** A pool reviewer; their registry org is the lower-cased institution (conflicts compare org ids, not names). */
+const reviewer = (sub: string, institution: string, fields = ['physics'], maxLoad = 3, email?: string): PoolReviewer => ({ sub, name: sub, institution, orgId: institution.toLowerCase().replace(/[^a-z0-9]+/g, '-'), fields, maxLoad, ...(email ? { email } : {}) });
 
 describe('tiers and windows', () => {
   it('puts a total in the tier whose threshold it is under; a starter call takes only starter requests', () => {
@@ -118,20 +119,36 @@ describe('requests and completeness', () => {
   it('checks eligibility and the window at the time of submission', () => {
     const c = call();
     expect(checkProposal(proposal(), c, sites, '2026-02-01T00:00:00Z')).toEqual([]);
-    expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'enterprise' } }), c, sites, '2026-02-01T00:00:00Z').map((p) => p.path)).toEqual(['pi.orgType']);
+    // the registry's type decides where the PI's claims matched an org; what they declared, only where none did
+    expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'enterprise' } }), c, sites, '2026-02-01T00:00:00Z')).toEqual([]);
+    const enterprise = { ...proposal().pi!.affiliation!, orgType: 'enterprise' as const, orgName: 'Big Co' };
+    expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'university', affiliation: enterprise } }), c, sites, '2026-02-01T00:00:00Z')).toEqual([{ path: 'pi.orgType', problem: expect.stringMatching(/^"enterprise" \(the registry's type of Big Co\) may not apply/) }]);
+    expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'enterprise', affiliation: undefined } }), c, sites, '2026-02-01T00:00:00Z').map((p) => p.path)).toEqual(['pi.orgType']);
     expect(checkProposal(proposal(), c, sites, '2026-03-02T00:00:00Z')).toEqual([{ path: 'callId', problem: 'call call-1 closed at 2026-03-01T00:00:00.000Z' }]);
   });
 });
 
 describe('conflicts of interest', () => {
   const p = proposal();
-  it('recognises the PI, the team (by sub or e-mail), a declared conflict and the PI\'s institution (normalised)', () => {
+  it('recognises the PI, the team (by sub or e-mail), a declared conflict and the PI\'s organisation (by registry id)', () => {
     expect(conflictOf({ sub: 'pi-1' }, p, new Set())).toBe('pi');
     expect(conflictOf({ sub: 'co-1' }, p, new Set())).toBe('team');
     expect(conflictOf({ sub: 'other', email: 'CO@snu.example' }, p, new Set())).toBe('team');
     expect(conflictOf({ sub: 'x' }, p, new Set(['x']))).toBe('declared');
-    expect(conflictOf({ sub: 'y', institution: '  kaist ' }, p, new Set())).toBe('institution');
-    expect(conflictOf({ sub: 'z', institution: 'POSTECH' }, p, new Set())).toBeNull();
+    expect(conflictOf({ sub: 'y', orgIds: ['postech', 'kaist'] }, p, new Set())).toBe('institution');
+    expect(conflictOf({ sub: 'z', orgIds: ['postech'] }, p, new Set())).toBeNull();
+  });
+
+  it('never decides by what anyone typed: a PI cannot evade a conflict, nor create one, by the institution they write', () => {
+    // the PI writes a rival's name: the rival's reviewers are not excluded (they would be, on free text)
+    const rival = proposal({ pi: { ...proposal().pi!, institution: 'POSTECH' } });
+    expect(conflictOf({ sub: 'r', orgIds: ['postech'] }, rival, new Set())).toBeNull();
+    // the PI writes a variant of their own institution's name: their colleagues are still excluded
+    const evasive = proposal({ pi: { ...proposal().pi!, institution: 'K.A.I.S.T. (Daejeon campus)' } });
+    expect(conflictOf({ sub: 'k', orgIds: ['kaist'] }, evasive, new Set())).toBe('institution');
+    // an unmatched PI is in no org: only the PI, team and declared conflicts apply
+    const unmatched = proposal({ pi: { ...proposal().pi!, affiliation: { status: 'unmatched', candidates: [], evidence: [], resolvedAt: '' } } });
+    expect(conflictOf({ sub: 'k', orgIds: ['kaist'] }, unmatched, new Set())).toBeNull();
   });
 });
 
@@ -199,6 +216,16 @@ describe('capacity and fairness floors', () => {
     expect(heldForOthersMc(after, 'university', 'spc/h200')).toBe(50_000);
     expect(after.awardedMc).toEqual({ 'spc/h200': 150_000 });
     expect(release(after, 'startup', { 'spc/h200': 150_000 }).awardedMc).toEqual({ 'spc/h200': 0 });
+  });
+
+  it('an award to an affiliation that is not verified counts towards no floor, and may not take what the floors hold', () => {
+    // null: the PI's affiliation is not verified; every floor (startup 200, university 500) stays held
+    expect(availableForMc(c, null)).toEqual({ 'spc/h200': 300_000 });
+    const after = reserve(c, { orgType: null, requestedMc: { 'spc/h200': 300_000 }, awardMc: { 'spc/h200': 300_000 } });
+    expect(after.awardedByOrgTypeMc).toEqual({ unverified: { 'spc/h200': 300_000 } });
+    expect(heldForOthersMc(after, 'university', 'spc/h200')).toBe(200_000); // the startup floor is still all held
+    expect(() => assertAwardFits(c, { orgType: null, requestedMc: { 'spc/h200': 400_000 }, awardMc: { 'spc/h200': 400_000 } })).toThrow(/only 300 are left for an affiliation that is not verified/);
+    expect(release(after, null, { 'spc/h200': 300_000 }).awardedByOrgTypeMc).toEqual({ unverified: { 'spc/h200': 0 } });
   });
 
   it('refuses an award above the request, the remaining capacity, or the floors, naming the resource', () => {

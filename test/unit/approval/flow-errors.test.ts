@@ -3,7 +3,7 @@
 // and no execution left waiting.
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { approvalKeys } from '../../../lambdas/shared/store/keys';
-import { admin, approvalFixture, as, assignmentOf, caller, chair, enteredStates, newCall, newProposal, panel, pool, proposalState, reviewBody, until, type ApprovalFixture } from './support';
+import { admin, approvalFixture, as, assignmentOf, caller, chair, memberOf, enteredStates, newCall, newProposal, panel, pool, proposalState, reviewBody, until, type ApprovalFixture } from './support';
 
 let fx: ApprovalFixture;
 beforeAll(async () => {
@@ -56,11 +56,11 @@ it('Check: a proposal that is no longer eligible when the flow checks it is reje
 
 it('AssignReviewers: a pool that cannot staff the panel ends the proposal in error, with the cause', async () => {
   const call = await newCall({ reviewerPool: pool([{ sub: 'err-a', institution: 'POSTECH' }, { sub: 'err-kaist', institution: 'KAIST' }]) });
-  const r = researcher();
+  const r = memberOf('KAIST', `err-kaist-pi-${++n}`);
   const p = await newProposal(r, call.id);
   await as(r).post(`/v1/proposals/${p.id}/submit`);
   const failed = await proposalState(r, p.id, 'error');
-  expect(failed.error).toMatchObject({ code: 'InsufficientReviewers', message: expect.stringMatching(/^Only 1 reviewer\(s\) of call .* the standard tier needs at least 2 \(passed over: 1 share the PI's institution\)$/) });
+  expect(failed.error).toMatchObject({ code: 'InsufficientReviewers', message: expect.stringMatching(/^Only 1 reviewer\(s\) of call .* the standard tier needs at least 2 \(passed over: 1 belong to the PI's organisation\)$/) });
   const done = await fx.sfn.executions.waitFor(executionArn(p.id));
   expect(done.status).toBe('FAILED');
   expect(enteredStates(fx.sfn.executions.history(done.executionArn))).toEqual(['Check', 'CheckPassed', 'AssignReviewers', 'RecordError', 'FlowFailed']);

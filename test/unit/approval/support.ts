@@ -93,6 +93,7 @@ export async function approvalFixture(opts: { timeOverrides?: StateTimeOverrides
   });
   process.env.AWS_ENDPOINT_URL_SFN = sfn.url;
   process.env.APPROVAL_STATE_MACHINE_ARN = machineArn;
+  await seedOrgs(); // identity
   return {
     tables,
     bus,
@@ -159,10 +160,37 @@ export const as = (who: Caller) => ({
 export const admin = caller('admin-1', ['admin']);
 export const chair = caller('chair-1', ['chair'], { email: 'chair@kairr.example' });
 
-/** The reviewer pool used by most tests: fields and institutions chosen per test by sub. */
-export function pool(entries: { sub: string; institution: string; fields?: string[]; maxLoad?: number; email?: string }[]) {
-  return entries.map((e) => ({ sub: e.sub, name: `Reviewer ${e.sub}`, institution: e.institution, fields: e.fields ?? ['computer-science'], maxLoad: e.maxLoad ?? 5, ...(e.email ? { email: e.email } : {}) }));
+// ---- identity: the organisations the fixtures use, in the registry (verified) ----
+/** Institution (display name) → registry org: id, type and e-mail domain. */
+export const ORGS: Record<string, { orgId: string; orgType: string; domain: string }> = {
+  KAIST: { orgId: 'kaist', orgType: 'university', domain: 'kaist.example' },
+  POSTECH: { orgId: 'postech', orgType: 'university', domain: 'postech.example' },
+  UNIST: { orgId: 'unist', orgType: 'university', domain: 'unist.example' },
+  GIST: { orgId: 'gist', orgType: 'university', domain: 'gist.example' },
+  SNU: { orgId: 'snu', orgType: 'university', domain: 'snu.example' },
+  'Tiny AI': { orgId: 'tiny-ai', orgType: 'startup', domain: 'startup.example' },
+};
+
+async function seedOrgs(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createOrg, verifyOrg } = require('../../../lambdas/identity/orgs') as typeof import('../../../lambdas/identity/orgs');
+  const ctx = { actor: { sub: 'admin-1', role: 'admin' }, requestId: 'seed-orgs', reason: 'test registry' };
+  for (const [name, o] of Object.entries(ORGS)) {
+    await createOrg({ orgId: o.orgId, names: { ko: name, en: name }, orgType: o.orgType as 'university', emailDomains: [o.domain], homeOrganizations: [], entityIds: [] }, ctx, () => []);
+    await verifyOrg(o.orgId, true, ctx);
+  }
 }
+
+/** A researcher whose verified e-mail is at `institution`'s domain (their affiliation is that org). */
+export function memberOf(institution: keyof typeof ORGS, sub: string, roles: Role[] = ['researcher']): Caller {
+  return caller(sub, roles, { affiliation: [{ source: 'email', value: ORGS[institution].domain }] });
+}
+
+/** The reviewer pool used by most tests: fields and institutions chosen per test by sub (a known institution's org id too). */
+export function pool(entries: { sub: string; institution: string; fields?: string[]; maxLoad?: number; email?: string }[]) {
+  return entries.map((e) => ({ sub: e.sub, name: `Reviewer ${e.sub}`, institution: e.institution, ...(ORGS[e.institution] ? { orgId: ORGS[e.institution].orgId } : {}), fields: e.fields ?? ['computer-science'], maxLoad: e.maxLoad ?? 5, ...(e.email ? { email: e.email } : {}) }));
+}
+// ---- end identity ----
 
 export function callBody(overrides: Record<string, unknown> = {}) {
   const now = Date.now();

@@ -8,11 +8,21 @@ import { commit } from '../../../lambdas/shared/store/write-path';
 import { callItem, proposalItem } from '../../../lambdas/approval/store';
 import type { Call, Proposal } from '../../../lambdas/domain/approval/model';
 import { handler } from '../../../lambdas/recommendation/award-plan-handler';
+import { createOrg, verifyOrg } from '../../../lambdas/identity/orgs';
+import type { Affiliation } from '../../../lambdas/domain/identity/affiliation';
 
 let t: TestTables;
+// A verified registry org per org type (floors count only verified affiliations), and one that is not.
+const ORG_OF_TYPE: Record<string, string> = { university: 'uni', sme: 'sme-co', startup: 'start-co', 'research-institute': 'inst', enterprise: 'big-co', 'public-agency': 'agency' };
 beforeAll(async () => {
   useStageConfig('local');
   t = await createTestTables();
+  const ctx = { actor: { sub: 'admin-1', role: 'admin' }, requestId: 'seed', reason: 'registry' };
+  for (const [orgType, orgId] of Object.entries(ORG_OF_TYPE)) {
+    await createOrg({ orgId, names: { ko: orgId, en: orgId }, orgType: orgType as 'university', emailDomains: [`${orgId}.example`], homeOrganizations: [], entityIds: [] }, ctx, () => []);
+    await verifyOrg(orgId, true, ctx);
+  }
+  await createOrg({ orgId: 'unchecked', names: { ko: 'u', en: 'Unchecked' }, orgType: 'sme', emailDomains: ['unchecked.example'], homeOrganizations: [], entityIds: [] }, ctx, () => []);
 });
 afterAll(async () => {
   await t.drop();
@@ -44,7 +54,8 @@ function call(id: string, capacity: Record<string, number>, floors: Call['fairne
   };
 }
 
-function proposal(id: string, callId: string, orgType: Proposal['pi'] extends infer P ? (P extends { orgType: infer O } ? O : never) : never, score: number, requested: Record<string, number>): Proposal {
+function proposal(id: string, callId: string, orgType: Proposal['pi'] extends infer P ? (P extends { orgType: infer O } ? O : never) : never, score: number, requested: Record<string, number>, org: string | null = ORG_OF_TYPE[orgType], team: Proposal['team'] = []): Proposal {
+  const affiliation: Affiliation = org ? { status: 'verified', orgId: org, orgType, orgName: org, source: 'email', candidates: [org], evidence: [], resolvedAt: now } : { status: 'unmatched', candidates: [], evidence: [], resolvedAt: now };
   return {
     id,
     callId,
@@ -53,8 +64,8 @@ function proposal(id: string, callId: string, orgType: Proposal['pi'] extends in
     stage: 'awaiting-decision',
     round: 1,
     title: `Proposal ${id}`,
-    pi: { name: 'PI', email: 'pi@example.kr', institution: 'Uni', orgType, username: 'alice' },
-    team: [],
+    pi: { name: 'PI', email: 'pi@example.kr', institution: 'Uni', orgType, username: 'alice', affiliation },
+    team,
     requestedMc: Object.fromEntries(Object.entries(requested).map(([k, v]) => [k, v * 1000])),
     datasets: [],
     models: [],
@@ -71,7 +82,7 @@ async function seed(c: Call, ps: Proposal[]) {
   for (const p of ps) await commit(ctx, { changes: [{ subject: { type: 'proposal', id: p.id }, before: null, after: proposalItem(p), action: 'proposal.seed' }] });
 }
 
-function event(method: string, resource: string, pathParameters: Record<string, string>, roles: string, body?: unknown, sub = 'chair-1', query: Record<string, string> | null = null): APIGatewayProxyEvent {
+function event(method: string, resource: string, pathParameters: Record<string, string>, roles: string, body?: unknown, sub = 'chair-1', query: Record<string, string> | null = null, affiliation?: string): APIGatewayProxyEvent {
   return {
     httpMethod: method,
     resource,
@@ -81,7 +92,7 @@ function event(method: string, resource: string, pathParameters: Record<string, 
     headers: {},
     body: body === undefined ? null : JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: { requestId: `req-${Math.random()}`, authorizer: { sub, roles, siteIds: '' } },
+    requestContext: { requestId: `req-${Math.random()}`, authorizer: { sub, roles, siteIds: '', ...(affiliation ? { affiliation } : {}) } },
   } as unknown as APIGatewayProxyEvent;
 }
 
@@ -179,3 +190,64 @@ describe('GET /v1/calls/{callId}/award-plans', () => {
     expect((await list('call-p', null, 'researcher')).status).toBe(403);
   });
 });
+
+// ---- identity: floors count verified affiliations only; a chair's conflicts (issue 11, sections 2 and 5) ----
+describe('award plans and trust', () => {
+  it('a proposal whose PI\'s affiliation is not verified is planned as "unverified": it counts towards no floor', async () => {
+    // 1000 credits, 60% kept for SMEs. The only "SME" asking is unmatched (it typed sme), the other
+    // SME org is in the registry but not verified: neither counts, so the floor is capped by requests (0).
+    await seed(call('call-u', { 'spc/h200': 1000 }, { sme: 0.6 }), [
+      proposal('prop-u1', 'call-u', 'sme', 5, { 'spc/h200': 700 }, null),
+      proposal('prop-u2', 'call-u', 'sme', 4, { 'spc/h200': 300 }, 'unchecked'),
+      proposal('prop-u3', 'call-u', 'university', 3, { 'spc/h200': 300 }),
+    ]);
+    const res = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-u' }, 'chair', { minViableFraction: 1 })));
+    expect(res.status).toBe(201);
+    expect(Object.fromEntries(res.body.input.proposals.map((p: any) => [p.id, p.orgType]))).toEqual({ 'prop-u1': 'unverified', 'prop-u2': 'unverified', 'prop-u3': 'university' });
+    expect(res.body.plan.floors).toEqual([expect.objectContaining({ orgType: 'sme', awarded: 0, status: 'capped-by-requests' })]);
+  });
+
+  describe("a chair's conflicts", () => {
+    const plans = '/v1/calls/{callId}/award-plans/{planId}';
+    let planId: string;
+    beforeAll(async () => {
+      await seed(call('call-c', { 'spc/h200': 1000 }), [
+        proposal('prop-c1', 'call-c', 'university', 5, { 'spc/h200': 400 }),
+        proposal('prop-c2', 'call-c', 'sme', 4, { 'spc/h200': 400 }),
+        proposal('prop-c3', 'call-c', 'startup', 3, { 'spc/h200': 400 }, 'start-co', [{ name: 'C', email: 'chair-team@kairr.example', institution: 'x', role: 'co-investigator' }]),
+      ]);
+      planId = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-c' }, 'admin', { minViableFraction: 1 }, 'admin-1'))).body.planId;
+    });
+    // this chair belongs to "uni" (prop-c1's PI's org) by a verified e-mail
+    const uniChair = JSON.stringify([{ source: 'email', value: 'uni.example' }]);
+
+    it('a conflicted chair\'s view leaves out the proposals they are conflicted on (org, team); admins, auditors and other chairs see all', async () => {
+      const mine = parse(await handler({ ...event('GET', plans, { callId: 'call-c', planId }, 'chair', undefined, 'chair-uni', null, uniChair) }));
+      expect(mine.status).toBe(200);
+      expect(mine.body.masked).toBe(1);
+      expect(mine.body.input.proposals.map((p: any) => p.id)).toEqual(['prop-c2', 'prop-c3']);
+      expect(mine.body.plan.proposals.map((p: any) => p.proposalId)).toEqual(['prop-c2', 'prop-c3']);
+      expect(JSON.stringify(mine.body)).not.toContain('prop-c1');
+      const onTeam = event('GET', plans, { callId: 'call-c', planId }, 'chair', undefined, 'chair-team');
+      (onTeam.requestContext.authorizer as Record<string, string>).email = 'chair-team@kairr.example';
+      expect(parse(await handler(onTeam)).body.plan.proposals.map((p: any) => p.proposalId)).toEqual(['prop-c1', 'prop-c2']);
+      for (const [roles, sub] of [['admin', 'admin-1'], ['auditor', 'aud-1'], ['chair', 'chair-free'], ['chair,admin', 'chair-uni']]) {
+        const all = parse(await handler(event('GET', plans, { callId: 'call-c', planId }, roles, undefined, sub, null, sub === 'chair-uni' ? uniChair : undefined)));
+        expect(all.body.masked).toBeUndefined();
+        expect(all.body.plan.proposals).toHaveLength(3);
+      }
+    });
+
+    it('refuses a conflicted chair\'s override of such a proposal, and takes another chair\'s', async () => {
+      const refused = parse(await handler(event('POST', `${plans}/overrides`, { callId: 'call-c', planId }, 'chair', { proposalId: 'prop-c1', resourceKey: 'spc/h200', credits: 0, reason: 'not them' }, 'chair-uni', null, uniChair)));
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(/conflicted on \(prop-c1\)/);
+      const own = parse(await handler(event('POST', `${plans}/overrides`, { callId: 'call-c', planId }, 'chair', { proposalId: 'prop-c2', resourceKey: 'spc/h200', credits: 100, reason: 'trim it' }, 'chair-uni', null, uniChair)));
+      expect(own.status).toBe(200);
+      expect(own.body.plan.proposals.map((p: any) => p.proposalId)).toEqual(['prop-c2', 'prop-c3']);
+      const other = parse(await handler(event('POST', `${plans}/overrides`, { callId: 'call-c', planId }, 'chair', { proposalId: 'prop-c1', resourceKey: 'spc/h200', credits: 200, reason: 'halve it' }, 'chair-free')));
+      expect(other.status).toBe(200);
+    });
+  });
+});
+// ---- end identity ----

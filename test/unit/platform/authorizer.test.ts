@@ -1,7 +1,9 @@
 // The authorizer's pure parts: the cached policy must cover every method of the API stage (a token
 // cached after a POST must still allow a GET), and claims are read by name or dotted path.
-process.env.OIDC_ISSUER = 'https://issuer.test';
-process.env.OIDC_AUDIENCE = 'kairr-api';
+// (The authorizer against real issuers: test/unit/identity/authorizer.test.ts.)
+import { useStageConfig } from '../../support/config';
+process.env.OIDC_ISSUERS = '[]';
+useStageConfig('local');
 import { wildcardResource, claimAt, jwksUrlAllowed } from '../../../lambdas/authorizer/handler';
 import { rolesFromGroups } from '../../../lambdas/shared/http/caller';
 

@@ -68,7 +68,8 @@ describe('a bad config', () => {
   });
 
   it('refuses a file whose stage does not match its name, and a missing or broken file', () => {
-    expect(() => loadStageConfig('bad', write({ ...good(), stage: 'prod' }))).toThrow(/stage.*"prod".*"bad"/s);
+    const example = JSON.parse(readFileSync(join(REPO, 'config', 'example.json'), 'utf8'));
+    expect(() => loadStageConfig('bad', write({ ...example, stage: 'prod' }))).toThrow(/stage.*"prod".*"bad"/s);
     expect(() => loadStageConfig('bad', write('{ not json'))).toThrow(/not valid JSON/);
     expect(() => loadStageConfig('nope', mkdtempSync(join(tmpdir(), 'kairr-cfg-')))).toThrow(/no configuration for stage "nope"/);
   });
@@ -83,3 +84,50 @@ describe('a bad config', () => {
     expect(res.stderr).toMatch(/no configuration for stage "no-such-stage"/);
   });
 });
+
+// ---- identity and edge: issuers, role maps, scheduler endpoints ----
+describe('trust settings', () => {
+  const local = () => JSON.parse(readFileSync(join(REPO, 'config', 'local.json'), 'utf8'));
+  const problems = (cfg: unknown, stage: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kairr-cfg-'));
+    writeFileSync(join(dir, `${stage}.json`), JSON.stringify(cfg));
+    try {
+      loadStageConfig(stage, dir);
+    } catch (e) {
+      return Object.fromEntries((e as ConfigError).problems.map((p) => [p.path, p.problem]));
+    }
+    return {};
+  };
+
+  it('refuses an http: scheduler endpoint outside the local stages, naming the site', () => {
+    const byPath = problems({ ...local(), stage: 'staging' }, 'staging');
+    expect(byPath['sites[0].scheduler.endpoint']).toMatch(/^must use https: outside the local stages/);
+    expect(byPath['sites[1].scheduler.endpoint']).toMatch(/^must use https:/);
+    expect(problems(local(), 'local')).toEqual({}); // loopback clusters, local stage
+  });
+
+  it('names bad issuers: two unprefixed ones, unknown roles, unknown sites, legacy fields beside issuers', () => {
+    const cfg = local();
+    cfg.identity.issuers[1].subjectPrefix = '';
+    cfg.identity.issuers[1].roles.groupMap = { ops: 'site-operator:atlantis', boss: 'overlord', c: 'chair:spc' };
+    cfg.identity.issuers[1].roles.default = ['researcher', 'emperor'];
+    cfg.identity.issuers.push({ ...cfg.identity.issuers[0], id: 'local' });
+    cfg.identity.audience = 'kairr-api';
+    const byPath = problems(cfg, 'local');
+    expect(byPath['identity.issuers[1].subjectPrefix']).toMatch(/two issuers' subjects could name the same person/);
+    expect(byPath['identity.issuers[1].roles.groupMap.ops']).toMatch(/needs a configured site id/);
+    expect(byPath['identity.issuers[1].roles.groupMap.boss']).toMatch(/is not a KAIRR role/);
+    expect(byPath['identity.issuers[1].roles.groupMap.c']).toMatch(/takes no site/);
+    expect(byPath['identity.issuers[1].roles.default[1]']).toMatch(/is not a KAIRR role/);
+    expect(byPath['identity.issuers[2].id']).toMatch(/duplicates issuer id "local"/);
+    expect(byPath['identity.issuers[2].issuerUrl']).toBe('is trusted twice');
+    expect(byPath['identity.audience']).toMatch(/cannot be combined with identity.issuers/);
+  });
+
+  it('requires an issuer in the single-issuer form', () => {
+    const cfg = local();
+    delete cfg.identity.issuers;
+    expect(problems(cfg, 'local')).toMatchObject({ 'identity.issuerUrl': expect.stringMatching(/is required/), 'identity.audience': expect.stringMatching(/is required/) });
+  });
+});
+// ---- end identity and edge ----
