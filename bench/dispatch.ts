@@ -356,7 +356,7 @@ async function replayCollection(recorded: Record<string, unknown>[]): Promise<vo
     h.events.bus.setRuleState('kairr-provisioning-events', 'DISABLED', BUS); // the replay accounts exist only in the replay
     for (const a of accounts) {
       await createAllocation(
-        { id: a.id, title: 'replay', piSub: ALICE.sub, piUsername: 'alice', institution: 'KISTI', orgType: 'research-institute', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2099-12-31', members: [], awardsMc: { 'kisti6/gh200': toMc(10_000_000) } },
+        { id: a.id, title: 'replay', piSub: ALICE.sub, institution: 'KISTI', orgType: 'research-institute', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2099-12-31', members: [], awardsMc: { 'kisti6/gh200': toMc(10_000_000) } },
         { actor: { sub: 'bench', role: 'admin' }, requestId: 'bench' },
       );
       await recordProvisioned(a.id, [{ resourceKey: 'kisti6/gh200', siteId: 'kisti6', account: a.account }], { actor: { sub: 'bench', role: 'system' }, requestId: 'bench' });

@@ -5,7 +5,8 @@ import { createHandler } from '../shared/http/router';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { connectorKeys } from '../shared/store/keys';
 import { jobsApi } from './api';
-import { cancelJob, dispatch, getJob, listJobs } from './service';
+import { cancelJob, getJob, listJobs } from './service';
+import { dispatch } from './dispatch';
 import { connectorsApi } from '../connectors/api';
 import { siteStatus } from '../connectors/status';
 

@@ -8,7 +8,14 @@ const ID = z.string().check(z.regex(/^[a-z]+-[0-9a-z]{26}$/));
 const AllocationParams = z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)) });
 const RESOURCE_KEY = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}\/[a-z][a-z0-9-]{1,30}$/));
 const Credits = z.number().check(z.positive(), z.maximum(1e9));
-const USERNAME = z.string().check(z.regex(/^[a-z_][a-z0-9_.-]{0,31}$/));
+// ---- site accounts ----
+/**
+ * A scheduler user name in a request. Never accepted (logins are site accounts, which only the site
+ * creates): the field is declared so that an attempt is refused with a named 400 and audited,
+ * rather than dropped by the schema.
+ */
+const REFUSED_USERNAME = z.optional(z.string().check(z.maxLength(256)));
+// ---- end site accounts ----
 
 const ResourceBalance = z.object({
   resource: z.string(),
@@ -35,7 +42,7 @@ export const AllocationView = z.object({
   tier: z.nullable(z.string()),
   startDate: z.string(),
   endDate: z.string(),
-  members: z.array(z.object({ sub: z.string(), username: z.string(), role: z.string(), addedAt: z.string() })),
+  members: z.array(z.object({ sub: z.string(), role: z.string(), addedAt: z.string() })),
   balances: z.array(ResourceBalance),
   schedulerAccounts: z.record(z.string(), z.string()),
   createdAt: z.string(),
@@ -107,14 +114,15 @@ export const ledgerApi = defineApi({
     body: z.strictObject({
       title: z.string().check(z.minLength(3), z.maxLength(200)),
       piSub: z.string().check(z.minLength(1), z.maxLength(128)),
-      piUsername: USERNAME,
+      /** Refused: the PI's logins are site accounts. */
+      piUsername: REFUSED_USERNAME,
       institution: z.string().check(z.minLength(2), z.maxLength(200)),
       orgType: z.enum(ORG_TYPES),
       field: z.string().check(z.minLength(2), z.maxLength(100)),
       startDate: z.iso.date(),
       endDate: z.iso.date(),
       credits: z.record(RESOURCE_KEY, Credits),
-      members: z.optional(z.array(z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: USERNAME })).check(z.maxLength(100))),
+      members: z.optional(z.array(z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: REFUSED_USERNAME })).check(z.maxLength(100))),
       reason: z.string().check(z.minLength(3), z.maxLength(2000)),
     }),
     responses: { 201: { description: 'The new allocation (pending provisioning)', schema: AllocationView }, ...ERROR_RESPONSES },
@@ -141,11 +149,12 @@ export const ledgerApi = defineApi({
     method: 'POST',
     path: '/v1/allocations/{id}/members',
     tag: 'allocations',
-    summary: 'The PI adds a member',
+    summary: 'The PI adds a member (their logins at the sites are site accounts, created by the sites)',
+    description: 'A `username` is refused (400 `scheduler_user_not_selectable`, audited): the member\'s login at each site is the site account the site confirms (GET /v1/sites/{siteId}/accounts/{sub}).',
     auth: ['researcher', 'admin'],
     params: AllocationParams,
-    body: z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: USERNAME }),
-    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES, 409: { description: 'Already a member', schema: ErrorSchema } },
+    body: z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: REFUSED_USERNAME }),
+    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES, 409: { description: 'Already a member', schema: ErrorSchema }, 422: { description: 'The allocation has policy.maxMembersPerAllocation members already', schema: ErrorSchema } },
   },
   removeMember: {
     method: 'DELETE',
@@ -237,7 +246,9 @@ export const ledgerApi = defineApi({
     path: '/v1/allocations/{id}/adjustments',
     tag: 'allocations',
     summary: 'An admin corrects credits (signed) or refunds usage, with a reason',
+    description: 'With an Idempotency-Key, a retry returns the first answer and adds nothing; the same key with another body is refused (409).',
     auth: ['admin'],
+    idempotent: true,
     params: AllocationParams,
     body: z.strictObject({ kind: z.enum(['adjustment', 'refund']), resource: RESOURCE_KEY, credits: z.number().check(z.minimum(-1e9), z.maximum(1e9)), reason: z.string().check(z.minLength(3), z.maxLength(2000)) }),
     responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES },

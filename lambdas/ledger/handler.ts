@@ -22,6 +22,8 @@ import { ingestUsage, type IngestResult } from './ingest';
 import { allocationView, burnDown, canSee, entryView } from './views';
 import { keys } from '../shared/store/keys';
 import type { UsageReport } from '../domain/ledger/validate-usage';
+import { refuseChosenSchedulerUser } from '../shared/store/refusals';
+import { assertMemberCap } from './limits';
 
 function ctxOf(caller: Caller, requestId: string, role: string, reason?: string | null): AuditContext {
   return { actor: { sub: caller.sub, role }, requestId, reason: reason ?? null };
@@ -60,6 +62,10 @@ const api = createHandler(ledgerApi, {
     }
     if (!Object.keys(body.credits).length) throw ValidationError.field('credits', 'must name at least one resource');
     if (body.endDate <= body.startDate) throw ValidationError.field('endDate', 'must be after startDate');
+    // ---- site accounts: logins come from the sites, never from a request ----
+    await refuseChosenSchedulerUser(ctxOf(caller, requestId, 'admin'), 'POST /v1/allocations', [{ path: 'piUsername', value: body.piUsername }, ...(body.members ?? []).map((m, i) => ({ path: `members[${i}].username`, value: m.username }))]);
+    assertMemberCap(1 + (body.members ?? []).filter((m) => m.sub !== body.piSub).length, 'members');
+    // ---- end site accounts ----
     const res = await idempotent({ operation: 'allocation.create', callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
       const id = newId('alloc');
       let view: unknown;
@@ -68,7 +74,6 @@ const api = createHandler(ledgerApi, {
           id,
           title: body.title,
           piSub: body.piSub,
-          piUsername: body.piUsername,
           institution: body.institution,
           orgType: body.orgType,
           field: body.field,
@@ -77,7 +82,7 @@ const api = createHandler(ledgerApi, {
           tier: null,
           startDate: body.startDate,
           endDate: body.endDate,
-          members: (body.members ?? []).map((m) => ({ ...m, role: 'member' as const })),
+          members: (body.members ?? []).map((m) => ({ sub: m.sub, role: 'member' as const })),
           awardsMc: Object.fromEntries(Object.entries(body.credits).map(([k, v]) => [k, toMc(v)])),
         },
         ctxOf(caller, requestId, 'admin', body.reason),
@@ -121,7 +126,9 @@ const api = createHandler(ledgerApi, {
 
   async addMember({ caller, params, body, requestId }) {
     requirePi(caller, await visible(params.id, caller));
-    const a = await addMember(params.id, { sub: body.sub, username: body.username }, ctxOf(caller, requestId, actingRole(caller, 'researcher', 'admin')));
+    const ctx = ctxOf(caller, requestId, actingRole(caller, 'researcher', 'admin'));
+    await refuseChosenSchedulerUser(ctx, 'POST /v1/allocations/{id}/members', [{ path: 'username', value: body.username }], { type: 'allocation', id: params.id });
+    const a = await addMember(params.id, { sub: body.sub }, ctx);
     return { body: allocationView(a) };
   },
 
@@ -172,9 +179,15 @@ const api = createHandler(ledgerApi, {
     return { body: await decideRequest(params.id, params.requestId, body.decision, ctxOf(caller, requestId, 'chair', body.reason)) };
   },
 
-  async adjust({ caller, params, body, requestId }) {
-    const a = await addCredits(params.id, body.kind, body.resource, body.credits, ctxOf(caller, requestId, 'admin', body.reason));
-    return { body: allocationView(a) };
+  async adjust({ caller, params, body, requestId, idempotencyKey }) {
+    // a retried adjustment (same Idempotency-Key) must not add its credits twice
+    const res = await idempotent({ operation: `alloc-adjust:${params.id}`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
+      let view: unknown;
+      await addCredits(params.id, body.kind, body.resource, body.credits, ctxOf(caller, requestId, 'admin', body.reason), undefined, (a) => record({ status: 200, body: (view = allocationView(a)) }));
+      return { status: 200, body: view };
+    });
+    const headers: Record<string, string> = res.replayed ? { 'idempotent-replayed': 'true' } : {};
+    return { status: res.status, body: res.body, headers };
   },
 
   async ingestUsage({ caller, params, body, requestId }) {

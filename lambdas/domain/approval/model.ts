@@ -96,6 +96,7 @@ export interface TeamMember {
   role: (typeof TEAM_ROLES)[number];
   /** The member's KAIRR identity, when they have one (then they become an allocation member). */
   sub?: string;
+  /** LEGACY (refused on input since site accounts): kept only so older stored proposals still read. */
   username?: string;
 }
 
@@ -129,8 +130,8 @@ export interface PrincipalInvestigator {
   email: string;
   institution: string;
   orgType: OrgType;
-  /** Scheduler user name (defaults to the token's preferred_username). */
-  username: string;
+  /** LEGACY (refused on input since site accounts): a name older proposals carried; never used. */
+  username?: string;
 }
 
 export interface RecommendationNote {

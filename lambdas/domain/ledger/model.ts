@@ -27,8 +27,12 @@ export interface ResourceAccount {
 
 export interface Member {
   sub: string;
-  /** The member's user name at the sites' schedulers (defaults to the token's preferred_username). */
-  username: string;
+  /**
+   * LEGACY: the scheduler user name a requester typed before site accounts existed. Never used to
+   * run anything: logins are site accounts (domain/site-accounts.ts), which only the site creates.
+   * Read only by the migration (connectors/site-accounts/migrate.ts).
+   */
+  username?: string;
   role: 'pi' | 'member';
   addedAt: string;
 }
@@ -88,6 +92,8 @@ export interface LedgerEntry {
   jobs?: JobCharge[];
   /** For exchanges: the other side's resource. */
   counterpart?: string;
+  /** The allocation's audit seq this entry was written with (entries up to an item's seq are its ledger). */
+  allocSeq?: number;
 }
 
 /** One job's charge so far, kept for idempotency: a report is charged only by its difference. */
@@ -110,6 +116,8 @@ export interface JobUsageState {
   account: string;
   rate: number;
   updatedAt: string;
+  /** The allocation's audit seq of the commit that last changed this job's charge. */
+  allocSeq?: number;
 }
 
 export function emptyAccount(): ResourceAccount {

@@ -29,7 +29,6 @@ export interface NewAllocation {
   id: string;
   title: string;
   piSub: string;
-  piUsername: string;
   institution: string;
   orgType: string;
   field: string;
@@ -47,7 +46,7 @@ export interface NewAllocation {
 export function award(input: NewAllocation, ctx: OpContext): { allocation: Allocation; entries: LedgerEntry[] } {
   const resources = Object.keys(input.awardsMc).sort();
   if (!resources.length) throw ValidationError.field('credits', 'must award at least one resource');
-  const members: Member[] = [{ sub: input.piSub, username: input.piUsername, role: 'pi', addedAt: ctx.now }];
+  const members: Member[] = [{ sub: input.piSub, role: 'pi', addedAt: ctx.now }];
   for (const m of input.members) if (m.sub !== input.piSub) members.push({ ...m, role: 'member', addedAt: ctx.now });
   const allocation: Allocation = {
     id: input.id,

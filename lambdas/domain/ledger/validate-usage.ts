@@ -20,7 +20,7 @@ export interface UsageReport {
 }
 
 export interface Rejection {
-  code: 'unknown_allocation' | 'job_of_another_allocation' | 'unknown_resource' | 'resource_not_in_allocation' | 'wrong_cluster' | 'negative_value' | 'absurd_value' | 'end_before_start' | 'start_in_future' | 'no_rate';
+  code: 'unknown_allocation' | 'job_of_another_allocation' | 'resource_mismatch' | 'unknown_resource' | 'resource_not_in_allocation' | 'wrong_cluster' | 'negative_value' | 'absurd_value' | 'end_before_start' | 'start_in_future' | 'no_rate';
   path: string;
   problem: string;
 }

@@ -67,7 +67,9 @@ export interface ConditionCheck {
 type SideCondition = { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
 export type SideWrite =
   | { put: Item; condition?: SideCondition; failure?: () => Error }
-  | { delete: ItemKey; condition?: SideCondition; failure?: () => Error };
+  | { delete: ItemKey; condition?: SideCondition; failure?: () => Error }
+  // ---- dispatch holds: a counter changed in place (ADD), never rewritten whole ----
+  | { update: { key: ItemKey; expression: string; names?: Record<string, string>; values?: Record<string, unknown> }; condition?: SideCondition; failure?: () => Error };
 
 export interface WriteSet {
   changes: Change[];
@@ -177,7 +179,20 @@ export function buildTransaction(ctx: AuditContext, set: WriteSet): { input: Tra
       ? { ConditionExpression: w.condition.expression, ...(w.condition.names ? { ExpressionAttributeNames: w.condition.names } : {}), ...(w.condition.values ? { ExpressionAttributeValues: w.condition.values } : {}) }
       : {};
     if ('put' in w) items.push({ Put: { TableName: mainTable(), Item: w.put, ...cond } });
-    else items.push({ Delete: { TableName: mainTable(), Key: w.delete, ...cond } });
+    else if ('update' in w) {
+      const names = { ...(w.update.names ?? {}), ...(w.condition?.names ?? {}) };
+      const values = { ...(w.update.values ?? {}), ...(w.condition?.values ?? {}) };
+      items.push({
+        Update: {
+          TableName: mainTable(),
+          Key: w.update.key,
+          UpdateExpression: w.update.expression,
+          ...(w.condition ? { ConditionExpression: w.condition.expression } : {}),
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+        },
+      });
+    } else items.push({ Delete: { TableName: mainTable(), Key: w.delete, ...cond } });
     roles.push(`side:${i}`);
   });
   (set.checks ?? []).forEach((c, i) => {
@@ -272,7 +287,7 @@ export async function commit(ctx: AuditContext, set: WriteSet): Promise<CommitRe
           if (kind === 'side') {
             const w = set.sideWrites![i];
             if (w.failure) throw w.failure();
-            const k = 'put' in w ? w.put : w.delete;
+            const k = 'put' in w ? w.put : 'update' in w ? w.update.key : w.delete;
             throw new StaleWriteError(`${k.pk}/${k.sk}`);
           }
           if (kind === 'check') throw set.checks![i].failure();
