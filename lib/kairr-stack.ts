@@ -81,6 +81,9 @@ export class KairrStack extends Stack {
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);
     for (const fn of this.functions) alarms.watchFunction(fn);
+    // ---- parked usage ----
+    ledger.alarmOnParkedUsage(alarms.topic, cfg.stage, cfg.sites.map((s) => s.id));
+    // ---- end parked usage ----
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the KAIRR API (paths start with /v1)' });
   }

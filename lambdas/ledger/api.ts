@@ -282,6 +282,28 @@ export const ledgerApi = defineApi({
       ...ERROR_RESPONSES,
     },
   },
+  // ---- parked usage: refused reports are kept, listed and replayed (ledger/parked.ts) ----
+  listParkedUsage: {
+    method: 'GET',
+    path: '/v1/sites/{siteId}/usage/parked',
+    tag: 'sites',
+    summary: "A site's usage reports the ledger refused, with why: kept until replayed (an alarm fires when any are parked)",
+    auth: ['site-operator', 'admin', 'auditor'],
+    params: z.strictObject({ siteId: z.string().check(z.minLength(1), z.maxLength(64)) }),
+    query: z.strictObject({ state: z.optional(z.enum(['parked', 'resolved'])), limit: LimitQuery, nextToken: NextTokenQuery }),
+    responses: { 200: { description: 'A page of parked reports', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextToken: z.optional(z.string()) }) }, ...ERROR_RESPONSES },
+  },
+  replayParkedUsage: {
+    method: 'POST',
+    path: '/v1/sites/{siteId}/usage/parked/replay',
+    tag: 'sites',
+    summary: 'Sends parked reports through ingestion again (all parked ones, at most 500, or the named jobs); those now charged are resolved',
+    auth: ['site-operator', 'admin'],
+    params: z.strictObject({ siteId: z.string().check(z.minLength(1), z.maxLength(64)) }),
+    body: z.strictObject({ jobs: z.optional(z.array(z.strictObject({ cluster: z.string().check(z.minLength(1), z.maxLength(64)), jobId: z.string().check(z.minLength(1), z.maxLength(64)) })).check(z.minLength(1), z.maxLength(500))) }),
+    responses: { 200: { description: 'What was replayed, resolved and is still refused', schema: z.object({ replayed: z.number(), resolved: z.array(z.record(z.string(), z.unknown())), stillRefused: z.array(z.record(z.string(), z.unknown())) }) }, ...ERROR_RESPONSES },
+  },
+  // ---- end parked usage ----
 });
 
 export { ID };

@@ -24,6 +24,7 @@ import { keys } from '../shared/store/keys';
 import type { UsageReport } from '../domain/ledger/validate-usage';
 import { refuseChosenSchedulerUser } from '../shared/store/refusals';
 import { assertMemberCap } from './limits';
+import { listParked, replayParked } from './parked';
 
 function ctxOf(caller: Caller, requestId: string, role: string, reason?: string | null): AuditContext {
   return { actor: { sub: caller.sub, role }, requestId, reason: reason ?? null };
@@ -189,6 +190,20 @@ const api = createHandler(ledgerApi, {
     const headers: Record<string, string> = res.replayed ? { 'idempotent-replayed': 'true' } : {};
     return { status: res.status, body: res.body, headers };
   },
+
+  // ---- parked usage ----
+  async listParkedUsage({ caller, params, query }) {
+    if (!hasRole(caller, 'admin', 'auditor') && !caller.siteIds.includes(params.siteId)) throw new ForbiddenError(`You operate ${caller.siteIds.join(', ') || 'no site'}, not ${params.siteId}`);
+    const scope = `PARKED#${params.siteId}`;
+    const page = await listParked(params.siteId, { state: query.state, limit: query.limit ?? 100, startKey: decodeToken(query.nextToken, scope) });
+    return { body: { items: page.items, nextToken: encodeToken(page.nextKey, scope) } };
+  },
+
+  async replayParkedUsage({ caller, params, body, requestId }) {
+    if (!hasRole(caller, 'admin') && !caller.siteIds.includes(params.siteId)) throw new ForbiddenError(`You operate ${caller.siteIds.join(', ') || 'no site'}, not ${params.siteId}`);
+    return { body: await replayParked(params.siteId, body.jobs, ctxOf(caller, requestId, actingRole(caller, 'site-operator', 'admin'), 'replay of parked usage'), ingestUsage) };
+  },
+  // ---- end parked usage ----
 
   async ingestUsage({ caller, params, body, requestId }) {
     if (!caller.siteIds.includes(params.siteId)) throw new ForbiddenError(`You operate ${caller.siteIds.join(', ') || 'no site'}, not ${params.siteId}`);

@@ -2,6 +2,7 @@
 // ledger (which moves credits) and the connectors (which provision and report usage).
 // Plain data: the store modules persist exactly these shapes.
 import type { Mc } from './money';
+import type { AutoApproved } from './self-service';
 
 export const ALLOCATION_STATES = ['pending-provisioning', 'active', 'exhausted', 'expired', 'suspended', 'provisioning-failed', 'closed'] as const;
 export type AllocationState = (typeof ALLOCATION_STATES)[number];
@@ -61,6 +62,8 @@ export interface Allocation {
   updatedAt: string;
   /** Bumped by every ledger entry; used to order and count entries. */
   entryCount: number;
+  /** What was approved automatically in the current period (self-service.ts); absent before the first. */
+  autoApproved?: AutoApproved;
 }
 
 export interface JobCharge {
