@@ -19,6 +19,9 @@ import { recordNotSubmitted, recordSubmitted } from './outcomes';
 import { releaseTracked } from './holds';
 import { refuse } from '../shared/store/refusals';
 import { getSiteAccountItem } from '../connectors/site-accounts/store';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, mainTable } from '../shared/store/client';
+import { keys } from '../shared/store/keys';
 
 /**
  * How long a worker holds a dispatch while it submits. Longer than the API function's timeout
@@ -219,14 +222,22 @@ async function recordStatus(item: Item, s: JobStatus, ctx: AuditContext): Promis
     return await updateJobFresh(j.allocationId, j.jobId, ctx, async (cur) => {
       const c = jobOf(cur);
       if (c.phase === s.phase && c.schedulerState === s.state && c.reason === s.reason) return null;
-      const neverRan = s.phase === 'finished' && !s.start;
-      const hold = neverRan ? await releaseTracked(c, new Date().toISOString()) : { patch: {}, sideWrites: [] };
+      // a finished job keeps its hold until it is charged, unless it never ran or its final charge is in
+      const done = s.phase === 'finished' && c.holdState === 'tracked' && (!s.start || (await finallyCharged(c)));
+      const hold = done ? await releaseTracked(c, new Date().toISOString()) : { patch: {}, sideWrites: [] };
       return { patch: { ...statusPatch(s), ...hold.patch }, action: 'job.status', details: { phase: s.phase, schedulerState: s.state, ...(s.reason ? { reason: s.reason } : {}), ...(hold.patch.holdState ? { hold: 'released' } : {}) }, sideWrites: hold.sideWrites };
     });
   } catch (e) {
     if (e instanceof StaleWriteError) return (await getJobItem(j.allocationId, j.jobId)) ?? item;
     throw e;
   }
+}
+
+/** Whether the ledger has the job's final charge (a report with its end), e.g. from a collector that sent no dispatch id. */
+async function finallyCharged(j: JobRecord): Promise<boolean> {
+  if (!j.schedulerJobId) return false;
+  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: keys.jobUsage(j.siteId, j.cluster, j.schedulerJobId), ConsistentRead: true }));
+  return !!out.Item?.end;
 }
 
 /** Asks the site about a job (resolving an unconfirmed dispatch); returns the stored state if the site cannot answer. */

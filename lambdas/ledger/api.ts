@@ -74,6 +74,8 @@ export const UsageReportSchema = z.strictObject({
   start: z.iso.datetime({ offset: true }),
   end: z.optional(z.nullable(z.iso.datetime({ offset: true }))),
   elapsedSeconds: z.number().check(z.int()),
+  /** KAIRR's dispatch id, for a job KAIRR dispatched (its Slurm job name is kairr.<dispatchId>): its hold is released as it is charged. */
+  dispatchId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/))),
 });
 
 const RequestBody = z.discriminatedUnion('type', [

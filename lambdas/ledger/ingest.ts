@@ -241,10 +241,11 @@ export async function ingestUsage(siteId: string, reports: UsageReport[], ctx: A
       wanted.set(String(it.allocationId), keys.allocation(String(it.allocationId)));
     }
   }
-  // the jobs' dispatch holds come in the same round trip (a report of a job KAIRR dispatched)
-  const holdKeys = reports.map((r) => trustKeys.jobHold(siteId, r.cluster, r.jobId));
+  // the dispatch holds of jobs KAIRR dispatched (they carry its dispatch id) come in the same round trip
+  const dispatched = reports.filter((r) => r.dispatchId);
+  const holdKeys = dispatched.map((r) => trustKeys.jobHold(siteId, r.cluster, r.jobId));
   const allocItems = await batchGet([...wanted.values(), ...holdKeys]);
-  const held = new Set(reports.filter((_r, i) => allocItems.has(`${holdKeys[i].pk}|${holdKeys[i].sk}`)).map((r) => jobKeyOf({ siteId, cluster: r.cluster, jobId: r.jobId })));
+  const held = new Set(dispatched.filter((_r, i) => allocItems.has(`${holdKeys[i].pk}|${holdKeys[i].sk}`)).map((r) => jobKeyOf({ siteId, cluster: r.cluster, jobId: r.jobId })));
   const allocation = (id: string) => {
     const it = allocItems.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`);
     return it ? allocationOf(it) : undefined;

@@ -17,6 +17,8 @@ export interface UsageReport {
   start: string;
   end?: string | null;
   elapsedSeconds: number;
+  /** Set for a job KAIRR dispatched: its dispatch hold is looked up and released as it is charged. */
+  dispatchId?: string;
 }
 
 export interface Rejection {
