@@ -252,6 +252,14 @@ async function refresh(item: Item, ctx: AuditContext): Promise<{ item: Item; sta
       // the worker that held the lease is gone and the site has no job with this dispatch id
       return { item: await recordNotSubmitted(j.allocationId, j.jobId, j.siteId, ctx), stale: false };
     }
+    if (j.state === 'submitted' && j.phase === 'finished' && j.holdState === 'tracked' && (await finallyCharged(j))) {
+      // charged in full by a report without a dispatch id: what it still holds goes back
+      const next = await updateJobFresh(j.allocationId, j.jobId, ctx, async (cur) => {
+        const hold = await releaseTracked(jobOf(cur), new Date().toISOString());
+        return hold.patch.holdState ? { patch: hold.patch, action: 'job.hold.release', details: { hold: 'released', why: 'charged in full' }, sideWrites: hold.sideWrites } : null;
+      });
+      return { item: next, stale: false };
+    }
     if (j.state !== 'submitted' || !j.schedulerJobId || j.phase === 'finished') return { item, stale: false };
     const s = await withCredentialRefresh(() => driver.jobStatus(j.schedulerJobId!));
     return { item: await recordStatus(item, s, ctx), stale: false };
