@@ -92,7 +92,7 @@ export async function dispatch(input: DispatchInput): Promise<Outcome<JobViewT>>
         if (!won) throw e;
         return resume(input, won, hash, ctx);
       }
-      if (!(e instanceof ConditionMovedError) && !(e instanceof HoldExceededError)) throw e;
+      if (!(e instanceof ConditionMovedError) && !(e instanceof HoldExceededError) && !lostToConcurrentWriters(e)) throw e;
       fresh = true;
       if (++races < MAX_RACES) continue;
       throw new ConflictError('Other changes to this allocation kept overtaking this dispatch; send it again', [{ path: 'id', problem: 'busy' }], 'dispatch_contended');
@@ -100,6 +100,12 @@ export async function dispatch(input: DispatchInput): Promise<Outcome<JobViewT>>
     const done = await submit(recorded, body, ctx, true);
     return { status: 201, body: view(jobOf(done)) };
   }
+}
+
+/** DynamoDB cancelled the transaction for a concurrent one on the same items (after commit's own retries). */
+function lostToConcurrentWriters(e: unknown): boolean {
+  const err = e as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return err.name === 'TransactionConflictException' || (err.name === 'TransactionCanceledException' && !!err.CancellationReasons?.some((r) => r.Code === 'TransactionConflict'));
 }
 
 interface Plan {

@@ -37,7 +37,8 @@ export function placeHold(job: Pick<JobRecord, 'allocationId' | 'resourceKey' | 
   return {
     update: {
       key: counterKey(job),
-      expression: 'ADD heldMc :e SET updatedAt = :t, allocationId = :a, resource = :r',
+      expression: 'ADD heldMc :e SET updatedAt = :t, allocationId = :a, #res = :r',
+      names: { '#res': 'resource' },
       values: { ':e': job.holdMc ?? 0, ':t': now, ':a': job.allocationId, ':r': job.resourceKey },
     },
     condition: { expression: 'attribute_not_exists(heldMc) OR heldMc <= :max', values: { ':max': maxHeldMc } },
