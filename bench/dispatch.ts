@@ -11,8 +11,12 @@
 //   5. usage freshness with the default collection interval: interval + slurmdbd's lag + one
 //      collection run, each part measured (target ≤ 5 minutes).
 // Figures are printed as they come; the LAST line is one JSON object with every figure.
-// Options: --runs N (dispatch pairs per cluster, default 30), --jobs N (default 1000), --replay N
-// (default 100000), --provision N (awards per site, default 3).
+//   6. (with 2) the exactly-once limit: a direct submit plus one DynamoDB transaction, measured in
+//      the same rounds (target: dispatch ≤ 1.3× it, holds included);
+//   7. a burst: N jobs at concurrency C through KAIRR against N direct submits (target ≥ 0.8×).
+// Options: --runs N (dispatch rounds per cluster, default 30), --jobs N (default 1000), --replay N
+// (default 100000), --provision N (awards per site, default 3), --burst N (default 500),
+// --concurrency C (default 32), --only provisioning,dispatch,burst,collection,freshness.
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +41,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../lambdas/shared/store/keys';
 import { mainTable } from '../lambdas/shared/store/client';
+import { burst, onceTransaction } from './dispatch-limits';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.LOG_LEVEL ??= 'error';
@@ -49,6 +54,14 @@ const RUNS = arg('runs', 30);
 const JOBS = arg('jobs', 1000);
 const REPLAY = arg('replay', 100_000);
 const PROVISION = arg('provision', 3);
+const BURST = arg('burst', 500);
+const BURST_CONCURRENCY = arg('concurrency', 32);
+/** --only provisioning,dispatch,burst,collection,freshness (default: every part). */
+const ONLY = (() => {
+  const i = process.argv.indexOf('--only');
+  return i > 0 ? new Set(process.argv[i + 1].split(',')) : undefined;
+})();
+const want = (part: string) => !ONLY || ONLY.has(part);
 const TRUE_JOB = '#!/bin/bash\ntrue\n';
 /** A fixed allocation id, so a later run finds the job array of an earlier one in accounting. */
 const COLLECT_ALLOCATION = 'alloc-0benchcollect00000000000';
@@ -73,13 +86,14 @@ async function main(): Promise<void> {
   let h: Harness | undefined;
   try {
     h = await startHarness();
-    await provisioningLatency(h, clusters);
-    await dispatchLatency(h, clusters);
-    const recorded = await realCollection(h, clusters.find((c) => c.cluster === 'kisti6')!);
-    await freshness(h, clusters.find((c) => c.cluster === 'kisti6')!);
+    if (want('provisioning')) await provisioningLatency(h, clusters);
+    if (want('dispatch')) await dispatchLatency(h, clusters);
+    if (want('burst')) Object.assign(figures, await burst(h, clusters, { jobs: BURST, concurrency: BURST_CONCURRENCY, driverOf, say }));
+    const recorded = want('collection') ? await realCollection(h, clusters.find((c) => c.cluster === 'kisti6')!) : undefined;
+    if (want('freshness')) await freshness(h, clusters.find((c) => c.cluster === 'kisti6')!);
     await h.stop();
     h = undefined;
-    await replayCollection(recorded);
+    if (recorded) await replayCollection(recorded);
   } finally {
     await h?.stop().catch(() => undefined);
     await stopDynamo(dynamo);
@@ -168,7 +182,7 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
     });
   });
   const plainDynamo = timeDynamo();
-  const all = { visible: [] as number[], response: [] as number[], direct: [] as number[], dynamo: [] as number[] };
+  const all = { visible: [] as number[], response: [] as number[], direct: [] as number[], dynamo: [] as number[], limit: [] as number[], cold: [] as number[] };
   const cancel: [LocalCluster, string][] = [];
   try {
     for (const c of clusters) {
@@ -185,7 +199,20 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
         cancel.push([c, id]);
         return t1 - t0;
       };
-      const kairr = async () => {
+      // ---- the exactly-once limit: a direct submit plus ONE DynamoDB transaction (a record and its
+      // audit event) on the same DynamoDB Local: what any dispatch that records before it submits pays
+      const limit = async () => {
+        const t0 = performance.now();
+        await onceTransaction(plainDynamo);
+        const id = await api.submit({ script: TRUE_JOB, name: `kairr.${newId('limit')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} }, 'alice');
+        const t1 = performance.now();
+        cancel.push([c, id]);
+        return t1 - t0;
+      };
+      const kairr = async (cold = false) => {
+        // cold: no dispatch snapshot reused (jobs/snapshot.ts), so the dispatch reads first
+        if (cold) process.env.KAIRR_DISPATCH_SNAPSHOT_MS = '0';
+        else delete process.env.KAIRR_DISPATCH_SNAPSHOT_MS;
         const d0 = ddbClock.ms;
         const t0 = performance.now();
         const res = await h.api('POST', `/v1/allocations/${a.id}/jobs`, ALICE, { body: { site: c.siteId, resource, script: TRUE_JOB, gpus: 1, timeLimit: 1 } });
@@ -195,26 +222,35 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
         cancel.push([c, res.body.schedulerJobId]);
         return { visible: submittedAt - t0, response: t1 - t0, dynamo: ddbClock.ms - d0 };
       };
-      for (let i = 0; i < 3; i++) (await direct(), await kairr()); // warm: version detection, tokens, connections
+      for (let i = 0; i < 3; i++) (await direct(), await kairr(), await limit()); // warm: version detection, tokens, connections
       const k = { visible: [] as number[], response: [] as number[], dynamo: [] as number[] };
       const d: number[] = [];
+      const lim: number[] = [];
+      const coldVisible: number[] = [];
       const one = async () => {
         const r = await kairr();
         k.visible.push(r.visible);
         k.response.push(r.response);
         k.dynamo.push(r.dynamo);
       };
-      for (let i = 0; i < RUNS; i++) {
-        if (i % 2) (await one(), d.push(await direct()));
-        else (d.push(await direct()), await one());
-      }
+      // the four kinds take turns, each one first in every fourth round
+      const kinds = [async () => d.push(await direct()), one, async () => lim.push(await limit()), async () => coldVisible.push((await kairr(true)).visible)];
+      for (let i = 0; i < RUNS; i++) for (let j = 0; j < kinds.length; j++) await kinds[(i + j) % kinds.length]();
+      delete process.env.KAIRR_DISPATCH_SNAPSHOT_MS;
       const ratio = median(k.visible) / median(d);
+      figures[`dispatch_${c.cluster}_limit_median_ms`] = round(median(lim));
+      figures[`dispatch_${c.cluster}_vs_limit_ratio`] = round(median(k.visible) / median(lim), 2);
+      figures[`dispatch_${c.cluster}_cold_visible_median_ms`] = round(median(coldVisible));
+      figures[`dispatch_${c.cluster}_cold_vs_limit_ratio`] = round(median(coldVisible) / median(lim), 2);
+      all.limit.push(...lim);
+      all.cold.push(...coldVisible);
       figures[`dispatch_${c.cluster}_kairr_visible_median_ms`] = round(median(k.visible));
       figures[`dispatch_${c.cluster}_kairr_response_median_ms`] = round(median(k.response));
       figures[`dispatch_${c.cluster}_kairr_dynamodb_median_ms`] = round(median(k.dynamo));
       figures[`dispatch_${c.cluster}_direct_median_ms`] = round(median(d));
       figures[`dispatch_${c.cluster}_ratio`] = round(ratio, 2);
       say(`   ${c.cluster}: KAIRR to visible median ${round(median(k.visible))} ms (its response ${round(median(k.response))} ms, of which DynamoDB ${round(median(k.dynamo))} ms), direct submit median ${round(median(d))} ms, ratio ${round(ratio, 2)}`);
+      say(`   ${c.cluster}: exactly-once limit (one transaction + direct submit) median ${round(median(lim))} ms: KAIRR ${figures[`dispatch_${c.cluster}_vs_limit_ratio`]}× it (reusing the dispatch snapshot), ${figures[`dispatch_${c.cluster}_cold_vs_limit_ratio`]}× cold (${round(median(coldVisible))} ms)`);
       all.visible.push(...k.visible);
       all.response.push(...k.response);
       all.dynamo.push(...k.dynamo);
@@ -232,6 +268,12 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
   figures.dispatch_ratio = round(median(all.visible) / median(all.direct), 2);
   figures.dispatch_response_ratio = round(median(all.response) / median(all.direct), 2);
   figures.dispatch_ratio_target = 1.5;
+  figures.dispatch_limit_median_ms = round(median(all.limit));
+  figures.dispatch_vs_limit_ratio = round(median(all.visible) / median(all.limit), 2);
+  figures.dispatch_cold_visible_median_ms = round(median(all.cold));
+  figures.dispatch_cold_vs_limit_ratio = round(median(all.cold) / median(all.limit), 2);
+  figures.dispatch_vs_limit_target = 1.3;
+  say(`   all: KAIRR ${figures.dispatch_vs_limit_ratio}× the exactly-once limit (${figures.dispatch_cold_vs_limit_ratio}× cold), holds included (target ≤ 1.3)`);
   say(`   all: ratio of medians ${figures.dispatch_ratio} to visible, ${figures.dispatch_response_ratio} to the API's answer (target ≤ 1.5)`);
 }
 
@@ -356,7 +398,7 @@ async function replayCollection(recorded: Record<string, unknown>[]): Promise<vo
     h.events.bus.setRuleState('kairr-provisioning-events', 'DISABLED', BUS); // the replay accounts exist only in the replay
     for (const a of accounts) {
       await createAllocation(
-        { id: a.id, title: 'replay', piSub: ALICE.sub, piUsername: 'alice', institution: 'KISTI', orgType: 'research-institute', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2099-12-31', members: [], awardsMc: { 'kisti6/gh200': toMc(10_000_000) } },
+        { id: a.id, title: 'replay', piSub: ALICE.sub, institution: 'KISTI', orgType: 'research-institute', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2099-12-31', members: [], awardsMc: { 'kisti6/gh200': toMc(10_000_000) } },
         { actor: { sub: 'bench', role: 'admin' }, requestId: 'bench' },
       );
       await recordProvisioned(a.id, [{ resourceKey: 'kisti6/gh200', siteId: 'kisti6', account: a.account }], { actor: { sub: 'bench', role: 'system' }, requestId: 'bench' });

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ALLOCATIONS; i++) {
       const id = newId('alloc');
       await createAllocation(
-        { id, title: 'bench', piSub: `pi-${i}`, piUsername: 'alice', institution: 'KAIST', orgType: 'university', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2027-12-31', members: [], awardsMc: { 'spc/h200': 1e12, 'spc/b200': 1e12 } },
+        { id, title: 'bench', piSub: `pi-${i}`, institution: 'KAIST', orgType: 'university', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2027-12-31', members: [], awardsMc: { 'spc/h200': 1e12, 'spc/b200': 1e12 } },
         system,
       );
       allocs.push(id);

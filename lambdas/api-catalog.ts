@@ -7,6 +7,7 @@ import { recommendationApi } from './recommendation/api';
 import { awardPlanApi } from './recommendation/award-plan-api';
 import { jobsApi } from './jobs/api'; // connectors
 import { connectorsApi } from './connectors/api'; // connectors
+import { siteAccountsApi } from './connectors/site-accounts/api'; // site accounts
 import { approvalApi } from './approval/api'; // approval
 import { auditApi } from './audit/api'; // audit
 // ---- people ----
@@ -22,6 +23,7 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'award-plan', api: awardPlanApi },
   { capability: 'jobs', api: jobsApi }, // connectors
   { capability: 'connectors', api: connectorsApi }, // connectors
+  { capability: 'site-accounts', api: siteAccountsApi }, // site accounts
   { capability: 'approval', api: approvalApi }, // approval
   { capability: 'audit', api: auditApi }, // audit
   // ---- people ----

@@ -8,6 +8,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { ensureBuilt, REPO_ROOT } from './build';
 import { startLocalRuntime } from './runtime';
+import { startSiteAgent } from './site-agent';
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -38,6 +39,15 @@ async function main(): Promise<void> {
     row('Slurm', sl.connected.length ? `connected to the local cluster${sl.connected.length > 1 ? 's' : ''} of ${sl.connected.join(', ')}` : 'no local cluster is running');
     for (const n of sl.notConnected) row('', `${n.siteId}: not connected (${n.reason}); start with: npm run slurm:start`);
   }
+  // ---- site accounts: the local clusters' site side ----
+  let agent: { stop(): void } | undefined;
+  const clusterOf: Record<string, string> = { spc: 'spc', kisti6: 'kisti6' };
+  const agentSites = Object.fromEntries((info.slurm?.connected ?? []).filter((id) => clusterOf[id]).map((id) => [id, clusterOf[id]]));
+  if (Object.keys(agentSites).length && process.env.KAIRR_SITE_AGENT !== 'off' && info.tokens['site-operator']) {
+    agent = startSiteAgent({ apiUrl: info.apiUrl, operatorToken: info.tokens['site-operator'], sites: agentSites });
+    row('Site accounts', `the local site agent creates and confirms logins for pending requests at ${Object.keys(agentSites).join(', ')} (KAIRR_SITE_AGENT=off to do it by hand)`);
+  }
+  // ---- end site accounts ----
   row('Local admin', `${info.localAdminUrl}   (POST /schedules/{rule}/run, GET /idle)`);
   row('Logs', `${info.logFile} (functions)`);
   row('', `${join(dirname(info.logFile), 'sfn-events.log')} (Step Functions, EventBridge)`);
@@ -50,6 +60,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    agent?.stop();
     console.log(`\n${signal}: stopping...`);
     await runtime.stop();
     process.exit(0);

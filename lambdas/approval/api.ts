@@ -25,7 +25,10 @@ const RESOURCE_KEY = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}\/[a-z][a-z0
 const Credits = z.number().check(z.positive(), z.maximum(1e9));
 const ID = z.string().check(z.regex(/^[a-z]+-[0-9a-z]{26}$/));
 const SUB = z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^\s,]+$/));
-const USERNAME = z.string().check(z.regex(/^[a-z_][a-z0-9_.-]{0,31}$/));
+// ---- site accounts ----
+/** Declared only so that an attempt to choose a scheduler user is refused by name and audited (logins are site accounts). */
+const USERNAME = z.string().check(z.maxLength(256));
+// ---- end site accounts ----
 const text = (min: number, max: number) => z.string().check(z.trim(), z.minLength(min), z.maxLength(max));
 const Field = z.string().check(z.trim(), z.minLength(2), z.maxLength(100), z.regex(/^[A-Za-z0-9][A-Za-z0-9 ,&()/'.-]*$/));
 const Reason = text(3, 2000);
@@ -169,7 +172,7 @@ export const PiSchema = z.strictObject({
   /** The registry org to apply for, when the PI's verified claims match several (it must be one of them). */
   orgId: z.optional(ORG_ID),
   // ---- end identity ----
-  /** Scheduler user name; defaults to the token's preferred_username. */
+  /** Refused (400 scheduler_user_not_selectable, audited): the PI's logins are site accounts, which the sites create. */
   username: z.optional(USERNAME),
 });
 

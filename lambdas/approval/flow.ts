@@ -399,13 +399,13 @@ export async function award(input: FlowInput): Promise<{ allocationId: string }>
     const startDate = now.toISOString().slice(0, 10);
     const id = newId('alloc');
     const after: Proposal = { ...p, state: 'approved', stage: undefined, reservedMc: undefined, allocationId: id, updatedAt: now.toISOString() };
-    const members = p.team.filter((m) => m.sub && m.username && m.sub !== p.ownerSub).map((m) => ({ sub: m.sub!, username: m.username!, role: 'member' as const }));
+    // team members named by their KAIRR identity become members; their logins are site accounts
+    const members = p.team.filter((m) => m.sub && m.sub !== p.ownerSub).map((m) => ({ sub: m.sub!, role: 'member' as const }));
     await createAllocation(
       {
         id,
         title: p.title,
         piSub: p.ownerSub,
-        piUsername: p.pi!.username,
         // ---- identity: the registry's name and type where the PI's claims matched an org ----
         institution: p.pi!.affiliation?.orgName ?? p.pi!.institution,
         orgType: effectiveOrgType(p.pi!),

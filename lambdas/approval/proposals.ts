@@ -7,6 +7,7 @@ import { runtimeConfig } from '../shared/config';
 import type { Caller } from '../shared/http/caller';
 import { hasRole } from '../shared/http/caller';
 import { retryOnStale, type AuditContext, type Change, type SideWrite } from '../shared/store/write-path';
+import { refuseChosenSchedulerUser } from '../shared/store/refusals';
 import { domainEvent } from '../shared/events/outbox';
 import { ConflictError, NotFoundError, RuleViolationError, UnavailableError, ValidationError } from '../domain/errors';
 import { newId } from '../domain/ids';
@@ -32,7 +33,6 @@ import { commitApproval, listAssignments, proposalChange, readCall, readLoads, r
 import { closeChanges } from './panel';
 import { executionArnOf, executionName, startFlow, stopFlow } from './sfn';
 
-const USERNAME = /^[a-z_][a-z0-9_.-]{0,31}$/;
 
 type Fields = UpdateProposalBody;
 
@@ -49,10 +49,15 @@ function teamProblems(team: NonNullable<Fields['team']>): { path: string; proble
       if (subs.has(m.sub)) out.push({ path: `team[${i}].sub`, problem: `repeats team[${subs.get(m.sub)}]` });
       subs.set(m.sub, i);
     }
-    if (m.username && !m.sub) out.push({ path: `team[${i}].username`, problem: 'needs the member\'s sub (their KAIRR identity) too' });
   });
   return out;
 }
+
+// ---- site accounts: a proposal never chooses the user its jobs run as ----
+function refuseSchedulerUsers(body: Fields, ctx: AuditContext, route: string, about?: { type: string; id: string }): Promise<void> {
+  return refuseChosenSchedulerUser(ctx, route, [{ path: 'pi.username', value: body.pi?.username }, ...(body.team ?? []).map((m, i) => ({ path: `team[${i}].username`, value: m.username }))], about);
+}
+// ---- end site accounts ----
 
 const AI_TRAINING = new Set(['pretraining', 'fine-tuning']);
 
@@ -135,9 +140,7 @@ async function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call
   if (body.abstract !== undefined) next.abstract = body.abstract;
   if (body.field !== undefined) next.field = body.field;
   if (body.pi !== undefined) {
-    const username = body.pi.username ?? (caller.username && USERNAME.test(caller.username) ? caller.username : undefined);
-    if (!username) throw ValidationError.field('pi.username', 'is required: the token has no usable preferred_username (lower-case letters, digits, . _ -)');
-    next.pi = { name: body.pi.name, email: body.pi.email, institution: body.pi.institution, orgType: body.pi.orgType, username };
+    next.pi = { name: body.pi.name, email: body.pi.email, institution: body.pi.institution, orgType: body.pi.orgType };
     next.pi.affiliation = await piAffiliation(caller, body.pi.orgId, now); // identity
   }
   if (body.team !== undefined) {
@@ -196,6 +199,7 @@ export async function createProposal(caller: Caller, body: CreateProposalBody, c
   if (windowState(call, now) === 'closed') throw new RuleViolationError(`Call ${call.id} closed at ${call.closesAt}`, [{ path: 'callId', problem: `call ${call.id} closed at ${call.closesAt}` }], 'call_closed');
   const draft: Proposal = { id: newId('prop'), callId: call.id, ownerSub: caller.sub, state: 'draft', round: 0, title: body.title, team: [], datasets: [], models: [], createdAt: now.toISOString(), updatedAt: now.toISOString() };
   const { callId: _c, ...fields } = body;
+  await refuseSchedulerUsers(fields, ctx, 'POST /v1/proposals');
   const p = await applyFields(draft, fields, caller, call, now);
   await commitApproval(ctx, { changes: [proposalChange(null, p, 'proposal.create', { callId: call.id })], sideWrites: sideWrites(p) });
   return p;
@@ -211,6 +215,7 @@ export async function ownProposal(caller: Caller, id: string) {
 const EDITABLE = new Set(['draft', 'revision-requested']);
 
 export async function updateProposal(caller: Caller, id: string, body: UpdateProposalBody, ctx: AuditContext): Promise<Proposal> {
+  await refuseSchedulerUsers(body, ctx, 'PATCH /v1/proposals/{id}', { type: 'proposal', id });
   return retryOnStale(async () => {
     const { proposal: p, item } = await ownProposal(caller, id);
     if (!EDITABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state}; only a draft or a proposal sent back for revision can be edited`, [], 'not_editable');

@@ -135,7 +135,7 @@ export function serializeAccounting(driver: SchedulerDriver, opts: LeaseOptions 
     submitJob: (req) => driver.submitJob(req),
     findJobByDispatchId: (id, o) => driver.findJobByDispatchId(id, o),
     jobStatus: (id) => driver.jobStatus(id),
-    cancelJob: (id) => driver.cancelJob(id),
+    cancelJob: (id, opts) => driver.cancelJob(id, opts),
     listJobs: (req) => driver.listJobs(req),
   };
 }

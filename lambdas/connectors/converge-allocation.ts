@@ -11,6 +11,7 @@ import type { AccountState } from './driver';
 import { desiredAccounts, type DesiredAccount } from './desired';
 import { converge, type ConvergeResult } from './converge';
 import { driverFor, withCredentialRefresh } from './sites';
+import { loginsOf, requestMissingAccounts } from './site-accounts/logins';
 
 export const MAX_PASSES = 5;
 
@@ -27,8 +28,13 @@ export async function convergeResource(allocationId: string, resourceKey: string
   let item = await getAllocationItem(allocationId);
   for (let pass = 1; item && pass <= MAX_PASSES; pass++) {
     const seq = item.auditSeq;
-    const desired: DesiredAccount | undefined = desiredAccounts(allocationOf(item), cfg.sites, { now: now(), overdraftMc: toMc(cfg.policy.overdraftCredits) }).accounts.find((a) => a.resourceKey === resourceKey);
+    const allocation = allocationOf(item);
+    const siteId = resourceKey.split('/')[0];
+    // members' logins are the site accounts the site confirmed; the others get a pending request
+    const logins = await loginsOf(allocation, siteId);
+    const desired: DesiredAccount | undefined = desiredAccounts(allocation, cfg.sites, { now: now(), overdraftMc: toMc(cfg.policy.overdraftCredits), logins }).accounts.find((a) => a.resourceKey === resourceKey);
     if (!desired) return total;
+    await requestMissingAccounts(allocation, siteId, desired.awaitingAccounts, { actor: { sub: `system:connector-${siteId}`, role: 'system' }, requestId: `converge-${allocationId}`, reason: 'a member has no account at the site yet' });
     const r = await withCredentialRefresh(() => converge(driverFor(desired.siteId), desired, known));
     total = total ? { ...r, changes: [...total.changes, ...r.changes], deferred: r.deferred, passes: pass } : { ...r, passes: pass };
     known = undefined; // later passes read the account afresh

@@ -29,8 +29,10 @@ export interface DesiredAccount {
   /** GrpTRESMins=gres/gpu: the credits granted so far at the rate in force now. */
   gpuMinutes: number;
   blocked: boolean;
-  /** Scheduler user names, sorted. */
+  /** Scheduler user names (the members' active site accounts at the site), sorted. */
   members: string[];
+  /** Members without an active site account at the site: no association until the site confirms one. */
+  awaitingAccounts: string[];
   /** Human reasons for blocked / no members, for reports. */
   why: string[];
 }
@@ -52,10 +54,17 @@ export interface DesiredState {
   unknownResources: string[];
 }
 
-export function desiredAccounts(a: Allocation, sites: readonly Site[], opts: { now: Date; overdraftMc?: number; siteId?: string }): DesiredState {
+/**
+ * The members' active logins, keyed `${siteId}#${sub}` (site-accounts/store.ts). A member's login is
+ * only ever what the site confirmed, never a name from a request (docs/security.md).
+ */
+export type SiteLogins = ReadonlyMap<string, string>;
+
+export function desiredAccounts(a: Allocation, sites: readonly Site[], opts: { now: Date; overdraftMc?: number; siteId?: string; logins: SiteLogins }): DesiredState {
   const accounts: DesiredAccount[] = [];
   const unknownResources: string[] = [];
-  const usernames = [...new Set(a.members.map((m) => slurmUserName(m.username)))].sort();
+  const loginsAt = (siteId: string) => [...new Set(a.members.map((m) => opts.logins.get(`${siteId}#${m.sub}`)).filter((u): u is string => !!u).map(slurmUserName))].sort();
+  const awaitingAt = (siteId: string) => a.members.filter((m) => !opts.logins.has(`${siteId}#${m.sub}`)).map((m) => m.sub).sort();
   for (const resourceKey of Object.keys(a.resources).sort()) {
     const rk = parseResourceKey(resourceKey);
     const site = rk && sites.find((s) => s.id === rk.siteId);
@@ -85,7 +94,8 @@ export function desiredAccounts(a: Allocation, sites: readonly Site[], opts: { n
       exists: recorded !== undefined || !ended,
       gpuMinutes: rate ? budgetGpuMinutes(balance, rate.creditsPerGpuHour, opts.overdraftMc ?? 0) : 0,
       blocked: BLOCKED_STATES.includes(a.state) || balance.exhausted || !rate,
-      members: ended ? [] : usernames,
+      members: ended ? [] : loginsAt(site.id),
+      awaitingAccounts: ended ? [] : awaitingAt(site.id),
       why,
     });
   }

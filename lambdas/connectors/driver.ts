@@ -169,7 +169,8 @@ export interface SchedulerDriver {
   /** Throws a not-found SchedulerError for an unknown job. */
   jobStatus(jobId: string): Promise<JobStatus>;
   /** Cancel a job; cancelling a finished job succeeds. Throws not-found for an unknown job. */
-  cancelJob(jobId: string): Promise<void>;
+  /** Idempotent. With asUser, the cancel is made as that user (the scheduler refuses another user's job). */
+  cancelJob(jobId: string, opts?: { asUser?: string }): Promise<void>;
   /** Jobs that ran at or after the watermark (finished since, or running), for usage collection. */
   listJobs(req: ListJobsRequest): Promise<SchedulerJobRecord[]>;
 }

@@ -54,6 +54,24 @@ export const SiteSchema = z.strictObject({
     parentAccount: z._default(z.string().check(z.minLength(1)), 'kairr'),
   }),
   resources: z.array(ResourceSchema).check(z.minLength(1)),
+  // ---- site accounts ----
+  /** Which logins KAIRR may run jobs as at this site (docs/security.md, "Site accounts"). */
+  accounts: z._default(
+    z.strictObject({
+      /** Logins must match this pattern (anchored); the default is a portable POSIX login. */
+      usernamePattern: z._default(z.string().check(z.minLength(2), z.maxLength(200)), '^[a-z][a-z0-9_-]{1,31}$'),
+      /** Never a researcher's login here, on top of the built-in list (root, daemon, slurm, munge, mysql, ...). */
+      denyUsernames: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(500)), []),
+      /** The site's SlurmUser (refused as a login, whatever the credentials name). */
+      slurmUser: z._default(z.string().check(z.minLength(1), z.maxLength(64)), 'slurm'),
+      /** Prefix of the name KAIRR proposes for a new login (k + base32 of the person's hash). */
+      proposedPrefix: z._default(z.string().check(z.regex(/^[a-z][a-z0-9]{0,7}$/)), 'k'),
+      /** Whether the site's connector (not only its operators) may confirm accounts. */
+      connectorMayConfirm: z._default(z.boolean(), false),
+    }),
+    { usernamePattern: '^[a-z][a-z0-9_-]{1,31}$', denyUsernames: [], slurmUser: 'slurm', proposedPrefix: 'k', connectorMayConfirm: false },
+  ),
+  // ---- end site accounts ----
 });
 export type Site = z.infer<typeof SiteSchema>;
 

@@ -34,6 +34,12 @@ export const DispatchBody = z.strictObject({
   env: z.optional(z.record(z.string().check(z.regex(ENV_NAME)), z.string().check(z.maxLength(4096)))),
   /** An absolute path at the site; defaults to policy.jobWorkingDirectory. */
   workingDirectory: z.optional(z.string().check(z.regex(/^\/[^\0\n]{0,1023}$/))),
+  // ---- site accounts ----
+  /** Refused (400 scheduler_user_not_selectable, audited): the job runs as the caller's own site account. */
+  user: z.optional(z.string().check(z.maxLength(256))),
+  /** Refused, as `user`. */
+  username: z.optional(z.string().check(z.maxLength(256))),
+  // ---- end site accounts ----
 });
 export type DispatchBody = z.infer<typeof DispatchBody>;
 
@@ -77,7 +83,7 @@ export const jobsApi = defineApi({
     tag: 'jobs',
     summary: 'A member submits a job under the allocation, to one of its resources',
     description:
-      'The job runs under the allocation\'s scheduler account for the resource, as the member\'s scheduler user, after KAIRR checked membership, state, the request against the resource (GPUs per node, nodes, the partition\'s time limit, the script size) and the balance (GPUs × nodes × time limit at the rate in force). The dispatch is recorded before it is submitted and stamped on the job, so a retry (same Idempotency-Key) never submits twice.',
+      'The job runs under the allocation\'s scheduler account for the resource, as the caller\'s own site account at the site (never a user the request names: `user`/`username` are refused and audited), after KAIRR checked membership, state, the request against the resource (GPUs per node, nodes, the partition\'s time limit, the script size) and the balance (GPUs × nodes × time limit at the rate in force, less what jobs in flight hold). The dispatch is recorded before it is submitted and stamped on the job, so a retry (same Idempotency-Key) never submits twice.',
     auth: ['researcher'],
     params: AllocationParams,
     body: DispatchBody,
@@ -87,8 +93,8 @@ export const jobsApi = defineApi({
       200: { description: 'A retry (same Idempotency-Key): the job the first request dispatched', schema: JobView },
       ...ERROR_RESPONSES,
       404: { description: 'No such allocation (or not yours)', schema: ErrorSchema },
-      409: { description: 'The allocation is not active or not provisioned, or the same dispatch is in progress', schema: ErrorSchema },
-      422: { description: 'Not enough credits, or the site refused the job', schema: ErrorSchema },
+      409: { description: 'The allocation is not active or not provisioned, the caller has no active account at the site (site_account_missing), or the same dispatch is in progress', schema: ErrorSchema },
+      422: { description: 'Not enough credits (jobs in flight hold theirs), or the site refused the job', schema: ErrorSchema },
       503: Unavailable,
     },
   },
@@ -115,14 +121,14 @@ export const jobsApi = defineApi({
     method: 'DELETE',
     path: '/v1/allocations/{id}/jobs/{jobId}',
     tag: 'jobs',
-    summary: 'The member who dispatched it, or the PI, cancels a job (a finished job stays as it was)',
+    summary: 'The member who dispatched it, or the PI, cancels a job (a finished job is answered 409 job_finished and stays as it was)',
     auth: ['researcher', 'admin'],
     params: JobParams,
     responses: {
       200: { description: 'The job after the cancel', schema: JobView },
       ...ERROR_RESPONSES,
       404: { description: 'No such job (or allocation)', schema: ErrorSchema },
-      409: { description: 'Its dispatch is still in progress', schema: ErrorSchema },
+      409: { description: 'Its dispatch is still in progress, or it has finished already (job_finished)', schema: ErrorSchema },
       503: Unavailable,
     },
   },

@@ -1,29 +1,27 @@
-// Job dispatch, status and cancel. The rule that matters: a retried POST never submits twice.
-//  1. The dispatch is recorded first (audited job item, state "submitting", with a lease), and its
-//     id is the job's dispatch id, stamped on the scheduler job (Slurm: job name kairr.<id>).
-//  2. Only then is it submitted. A first attempt skips the lookup (the id is brand new); a retry
-//     (same Idempotency-Key) or a resumed dispatch always looks the id up at the site first.
-//  3. The outcome is recorded: submitted (with the scheduler's job id), or rejected by the site.
-//     If the site cannot be reached, the item stays "submitting": a GET resolves it (the site has
-//     the job, or it never got it once the lease is over), and a retry resumes it.
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../domain/audit/jcs';
+// Job status, lists and cancel, and the checks a dispatch request goes through (dispatch.ts records
+// and submits). A GET asks the site and records what changed; a DELETE cancels at the site, as the
+// job's own login when its dispatcher asks, and never marks a finished job cancelled.
 import { rateAt, type Resource, type Site } from '../domain/catalogue';
 import { ConflictError, ForbiddenError, KairrError, NotFoundError, RuleViolationError, ValidationError, type ErrorDetail } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
 import { fromMc, toMc } from '../domain/ledger/money';
-import { newId } from '../domain/ids';
 import { slurmUserName } from '../domain/scheduler-mapping';
 import { runtimeConfig } from '../shared/config';
 import { hasRole, type Caller } from '../shared/http/caller';
 import { StaleWriteError, type AuditContext, type Item } from '../shared/store/write-path';
 import { allocationOf, getAllocationItem } from '../ledger/store';
 import { canSee } from '../ledger/views';
-import { isSchedulerError, type JobStatus, type SubmitJobRequest } from '../connectors/driver';
+import { isSchedulerError, type JobStatus } from '../connectors/driver';
 import { driverFor, withCredentialRefresh } from '../connectors/sites';
 import { ENV_NAME, MAX_ENV_VARS, type DispatchBody, type JobState } from './api';
-import { createJob, DispatchRaceError, getDispatchPointer, getJobItem, jobOf, listJobItems, updateJob, updateJobFresh, type JobRecord } from './store';
-import { logger } from '../shared/log';
+import { getJobItem, jobOf, listJobItems, updateJobFresh, type JobRecord } from './store';
+import { recordNotSubmitted, recordSubmitted } from './outcomes';
+import { releaseTracked } from './holds';
+import { refuse } from '../shared/store/refusals';
+import { getSiteAccountItem } from '../connectors/site-accounts/store';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, mainTable } from '../shared/store/client';
+import { keys } from '../shared/store/keys';
 
 /**
  * How long a worker holds a dispatch while it submits. Longer than the API function's timeout
@@ -142,8 +140,12 @@ export function checkRequest(body: DispatchBody, a: Allocation, now: Date): Chec
   };
 }
 
-/** State, provisioning and balance: the rules after the request itself is valid. */
-function checkAllocation(a: Allocation, c: Checked): string {
+/**
+ * State, provisioning and balance: the rules after the request itself is valid. Returns the account,
+ * the balance read, and how much the resource's jobs in flight may hold at most with this one too
+ * (the dispatch transaction's condition on the hold counter, holds.ts).
+ */
+export function checkAllocation(a: Allocation, c: Checked): { account: string; balanceMc: number; maxHeldMc: number } {
   if (a.state !== 'active') {
     throw new ConflictError(`The allocation is ${a.state}; jobs can be dispatched only while it is active${a.stateReason ? ` (${a.stateReason})` : ''}`, [{ path: 'id', problem: `allocation is ${a.state}` }], 'allocation_not_active');
   }
@@ -152,157 +154,19 @@ function checkAllocation(a: Allocation, c: Checked): string {
   const balance = a.resources[c.resourceKey];
   const policy = runtimeConfig().policy;
   if (balance.exhausted) throw new RuleViolationError(`${c.resourceKey} has no credits left`, [{ path: 'resource', problem: 'has no credits left' }], 'insufficient_credits');
-  if (policy.dispatchBalanceCheck === 'time-limit' && balance.balanceMc + toMc(policy.overdraftCredits) < toMc(c.estimatedCredits)) {
+  const maxHeldMc = balance.balanceMc + toMc(policy.overdraftCredits) - toMc(c.estimatedCredits);
+  if (policy.dispatchBalanceCheck === 'time-limit' && maxHeldMc < 0) {
     throw new RuleViolationError(
       `The job may use ${c.estimatedCredits} credits (GPUs × nodes × time limit at ${c.rate} credits per GPU-hour); ${c.resourceKey} has ${fromMc(balance.balanceMc)} left`,
       [{ path: 'timeLimit', problem: `needs ${c.estimatedCredits} credits at most; ${fromMc(balance.balanceMc)} are left (lower it, or the GPUs)` }],
       'insufficient_credits',
     );
   }
-  return account;
-}
-
-function requestHash(allocationId: string, body: DispatchBody): string {
-  return createHash('sha256').update(canonicalJson({ allocationId, ...body } as never)).digest('hex');
-}
-
-// ---- dispatch ---------------------------------------------------------------------------------
-
-export interface DispatchInput {
-  caller: Caller;
-  allocationId: string;
-  body: DispatchBody;
-  idempotencyKey?: string;
-  requestId: string;
-}
-
-export async function dispatch(input: DispatchInput): Promise<Outcome<JobViewT>> {
-  const { caller, body } = input;
-  const now = new Date();
-  // Both reads in one round trip; the pointer is only looked at once the caller may dispatch.
-  const [a, prior] = await Promise.all([
-    visibleAllocation(input.allocationId, caller),
-    input.idempotencyKey ? getDispatchPointer(input.allocationId, caller.sub, input.idempotencyKey) : null,
-  ]);
-  const member = a.members.find((m) => m.sub === caller.sub);
-  if (!member) throw new ForbiddenError('Only the allocation\'s members can dispatch jobs under it');
-  const checked = checkRequest(body, a, now);
-  const hash = requestHash(a.id, body);
-  const ctx: AuditContext = { actor: { sub: caller.sub, role: 'researcher' }, requestId: input.requestId };
-
-  if (prior) return resume(a.id, prior, hash, body, ctx);
-  const account = checkAllocation(a, checked);
-  const user = slurmUserName(member.username);
-  const job: JobRecord = {
-    jobId: newId('job', now.getTime()),
-    allocationId: a.id,
-    siteId: checked.site.id,
-    resourceKey: checked.resourceKey,
-    cluster: checked.site.scheduler.cluster,
-    account,
-    user,
-    submittedBy: caller.sub,
-    ...(body.name ? { name: body.name } : {}),
-    gpus: body.gpus,
-    nodes: body.nodes,
-    timeLimitMinutes: body.timeLimit,
-    workingDirectory: checked.workingDirectory(user),
-    scriptBytes: checked.scriptBytes,
-    scriptSha256: createHash('sha256').update(body.script).digest('hex'),
-    envNames: Object.keys(body.env ?? {}).sort(),
-    creditsPerGpuHour: checked.rate,
-    estimatedCredits: checked.estimatedCredits,
-    state: 'submitting',
-    createdAt: now.toISOString(),
-    leaseUntil: new Date(now.getTime() + LEASE_MS).toISOString(),
-    attempts: 1,
-    requestHash: hash,
-  };
-  let item: Item;
-  try {
-    item = await createJob(job, ctx, input.idempotencyKey ? { sub: caller.sub, key: input.idempotencyKey } : undefined);
-  } catch (e) {
-    if (!(e instanceof DispatchRaceError)) throw e;
-    const won = await getDispatchPointer(a.id, caller.sub, input.idempotencyKey!);
-    if (!won) throw e;
-    return resume(a.id, won, hash, body, ctx);
-  }
-  const done = await submit(item, body, ctx, true);
-  return { status: 201, body: view(jobOf(done)) };
-}
-
-/** A retry with the same Idempotency-Key: the first request's job, finishing its dispatch if needed. */
-async function resume(allocationId: string, prior: { jobId: string; requestHash: string }, hash: string, body: DispatchBody, ctx: AuditContext): Promise<Outcome<JobViewT>> {
-  if (prior.requestHash !== hash) {
-    throw new ConflictError('This Idempotency-Key was used with a different job request', [{ path: 'headers.Idempotency-Key', problem: 'was already used for another request' }], 'idempotency_key_reused');
-  }
-  const item = await getJobItem(allocationId, prior.jobId);
-  if (!item) throw new NotFoundError('Job', prior.jobId);
-  const job = jobOf(item);
-  if (job.state !== 'submitting' && job.state !== 'not-submitted') return { status: 200, body: view(job), replayed: true };
-  if (job.state === 'submitting' && Date.parse(job.leaseUntil) > Date.now()) {
-    throw new ConflictError(`Job ${job.jobId} is being dispatched by another request right now; ask again in a moment`, [{ path: 'jobId', problem: job.jobId }], 'dispatch_in_progress');
-  }
-  // take the lease: of two retries, only the one whose commit wins goes on
-  let leased: Item;
-  try {
-    leased = await updateJob(item, { state: 'submitting', leaseUntil: new Date(Date.now() + LEASE_MS).toISOString(), attempts: job.attempts + 1, error: undefined }, 'job.dispatch.resume', ctx, { attempt: job.attempts + 1 });
-  } catch (e) {
-    if (e instanceof StaleWriteError) throw new ConflictError(`Job ${job.jobId} is being dispatched by another request right now; ask again in a moment`, [{ path: 'jobId', problem: job.jobId }], 'dispatch_in_progress');
-    throw e;
-  }
-  const done = await submit(leased, body, ctx, false);
-  return { status: 200, body: view(jobOf(done)), replayed: true };
-}
-
-/** Submits a recorded dispatch and records the outcome. */
-async function submit(item: Item, body: DispatchBody, ctx: AuditContext, firstAttempt: boolean): Promise<Item> {
-  const job = jobOf(item);
-  const req: SubmitJobRequest = {
-    dispatchId: job.jobId,
-    account: job.account,
-    user: job.user,
-    partition: partitionOf(job),
-    gpus: job.gpus,
-    nodes: job.nodes,
-    timeLimitMinutes: job.timeLimitMinutes,
-    script: body.script,
-    workingDirectory: job.workingDirectory,
-    environment: body.env ?? {},
-    description: job.name ? `${job.name} (KAIRR ${job.allocationId})` : `KAIRR ${job.allocationId}`,
-    firstAttempt,
-  };
-  const driver = driverFor(job.siteId);
-  let result: { jobId: string; alreadySubmitted: boolean };
-  try {
-    result = await withCredentialRefresh(() => driver.submitJob(req));
-  } catch (e) {
-    if (isSchedulerError(e) && e.kind === 'permanent') {
-      await updateJob(item, { state: 'rejected', error: e.message.slice(0, 500), leaseUntil: new Date().toISOString() }, 'job.rejected', ctx, { error: e.message.slice(0, 500) });
-      throw new RuleViolationError(`${job.siteId} refused the job: ${e.message}`, [{ path: 'site', problem: 'refused the job' }], 'rejected_by_site');
-    }
-    logger.warn('dispatch unconfirmed', { jobId: job.jobId, site: job.siteId, error: (e as Error).message });
-    if (neverSent(e)) {
-      // the site refused the connection: nothing reached it, so a retry may go ahead at once
-      // (it still looks the dispatch id up first); otherwise the lease runs out on its own
-      await updateJob(item, { leaseUntil: new Date().toISOString(), error: `${job.siteId} was unreachable: ${(e as Error).message}`.slice(0, 500) }, 'job.dispatch.unreachable', ctx).catch(() => undefined);
-    }
-    throw siteUnavailable(job, e);
-  }
-  const now = new Date().toISOString();
-  const patch: Partial<JobRecord> = { state: 'submitted', schedulerJobId: result.jobId, submittedAt: now, phase: 'pending', leaseUntil: now, error: undefined };
-  const details = { schedulerJobId: result.jobId, alreadySubmitted: result.alreadySubmitted };
-  try {
-    return await updateJob(item, patch, 'job.submitted', ctx, details);
-  } catch (e) {
-    if (!(e instanceof StaleWriteError)) throw e;
-    // someone resolved it meanwhile (a GET that found the job): record ours only if it is still open
-    return updateJobFresh(job.allocationId, job.jobId, ctx, (cur) => (jobOf(cur).state === 'submitted' ? null : { patch, action: 'job.submitted', details }));
-  }
+  return { account, balanceMc: balance.balanceMc, maxHeldMc };
 }
 
 /** The request never left: the connection itself was refused (so the site cannot have the job). */
-function neverSent(e: unknown): boolean {
+export function neverSent(e: unknown): boolean {
   if (!isSchedulerError(e) || e.kind !== 'transient') return false;
   let c: unknown = e.details.cause;
   for (let depth = 0; c && depth < 4; depth++) {
@@ -312,14 +176,14 @@ function neverSent(e: unknown): boolean {
   return false;
 }
 
-function partitionOf(job: JobRecord): string {
+export function partitionOf(job: JobRecord): string {
   const [siteId, resourceId] = job.resourceKey.split('/');
   const r = runtimeConfig().sites.find((s) => s.id === siteId)?.resources.find((x) => x.id === resourceId);
   if (!r) throw new Error(`resource ${job.resourceKey} is no longer configured`);
   return r.partition;
 }
 
-function siteUnavailable(job: JobRecord, e: unknown): KairrError {
+export function siteUnavailable(job: JobRecord, e: unknown): KairrError {
   const auth = isSchedulerError(e) && e.kind === 'auth';
   return new KairrError(
     503,
@@ -347,16 +211,33 @@ function statusPatch(s: JobStatus): Partial<JobRecord> {
   };
 }
 
-/** Records a change of phase or scheduler state (not every elapsed second). */
+/**
+ * Records a change of phase or scheduler state (not every elapsed second). A job that ended without
+ * ever starting will never be charged, so what it still held goes back in the same commit.
+ */
 async function recordStatus(item: Item, s: JobStatus, ctx: AuditContext): Promise<Item> {
   const j = jobOf(item);
   if (j.phase === s.phase && j.schedulerState === s.state && j.reason === s.reason) return { ...item, elapsedSeconds: s.elapsedSeconds };
   try {
-    return await updateJob(item, statusPatch(s), 'job.status', ctx, { phase: s.phase, schedulerState: s.state, ...(s.reason ? { reason: s.reason } : {}) });
+    return await updateJobFresh(j.allocationId, j.jobId, ctx, async (cur) => {
+      const c = jobOf(cur);
+      if (c.phase === s.phase && c.schedulerState === s.state && c.reason === s.reason) return null;
+      // a finished job keeps its hold until it is charged, unless it never ran or its final charge is in
+      const done = s.phase === 'finished' && c.holdState === 'tracked' && (!s.start || (await finallyCharged(c)));
+      const hold = done ? await releaseTracked(c, new Date().toISOString()) : { patch: {}, sideWrites: [] };
+      return { patch: { ...statusPatch(s), ...hold.patch }, action: 'job.status', details: { phase: s.phase, schedulerState: s.state, ...(s.reason ? { reason: s.reason } : {}), ...(hold.patch.holdState ? { hold: 'released' } : {}) }, sideWrites: hold.sideWrites };
+    });
   } catch (e) {
     if (e instanceof StaleWriteError) return (await getJobItem(j.allocationId, j.jobId)) ?? item;
     throw e;
   }
+}
+
+/** Whether the ledger has the job's final charge (a report with its end), e.g. from a collector that sent no dispatch id. */
+async function finallyCharged(j: JobRecord): Promise<boolean> {
+  if (!j.schedulerJobId) return false;
+  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: keys.jobUsage(j.siteId, j.cluster, j.schedulerJobId), ConsistentRead: true }));
+  return !!out.Item?.end;
 }
 
 /** Asks the site about a job (resolving an unconfirmed dispatch); returns the stored state if the site cannot answer. */
@@ -366,20 +247,17 @@ async function refresh(item: Item, ctx: AuditContext): Promise<{ item: Item; sta
   try {
     if (j.state === 'submitting') {
       const found = await withCredentialRefresh(() => driver.findJobByDispatchId(j.jobId, { account: j.account, submittedAfter: new Date(Date.parse(j.createdAt) - 60_000) }));
-      if (found) {
-        const now = new Date().toISOString();
-        const next = await updateJobFresh(j.allocationId, j.jobId, ctx, (cur) =>
-          jobOf(cur).state === 'submitting' ? { patch: { state: 'submitted', schedulerJobId: found.jobId, submittedAt: now, leaseUntil: now, error: undefined, ...statusPatch(found) }, action: 'job.submitted', details: { schedulerJobId: found.jobId, resolvedBy: 'lookup' } } : null,
-        );
-        return { item: next, stale: false };
-      }
+      if (found) return { item: await recordSubmitted(item, found.jobId, ctx, { patch: statusPatch(found), details: { resolvedBy: 'lookup' } }), stale: false };
       if (Date.parse(j.leaseUntil) > Date.now()) return { item, stale: false };
       // the worker that held the lease is gone and the site has no job with this dispatch id
-      const next = await updateJobFresh(j.allocationId, j.jobId, ctx, (cur) =>
-        jobOf(cur).state === 'submitting' && Date.parse(jobOf(cur).leaseUntil) <= Date.now()
-          ? { patch: { state: 'not-submitted', error: `${j.siteId} never received this job; send the request again with the same Idempotency-Key, or dispatch it anew` }, action: 'job.not-submitted' }
-          : null,
-      );
+      return { item: await recordNotSubmitted(j.allocationId, j.jobId, j.siteId, ctx), stale: false };
+    }
+    if (j.state === 'submitted' && j.phase === 'finished' && j.holdState === 'tracked' && (await finallyCharged(j))) {
+      // charged in full by a report without a dispatch id: what it still holds goes back
+      const next = await updateJobFresh(j.allocationId, j.jobId, ctx, async (cur) => {
+        const hold = await releaseTracked(jobOf(cur), new Date().toISOString());
+        return hold.patch.holdState ? { patch: hold.patch, action: 'job.hold.release', details: { hold: 'released', why: 'charged in full' }, sideWrites: hold.sideWrites } : null;
+      });
       return { item: next, stale: false };
     }
     if (j.state !== 'submitted' || !j.schedulerJobId || j.phase === 'finished') return { item, stale: false };
@@ -410,6 +288,8 @@ export async function listJobs(caller: Caller, allocationId: string, limit: numb
   return { items: page.items.map((j) => view(j)), nextKey: page.nextKey };
 }
 
+const CANCEL_ROUTE = 'DELETE /v1/allocations/{id}/jobs/{jobId}';
+
 export async function cancelJob(caller: Caller, allocationId: string, jobId: string, requestId: string): Promise<JobViewT> {
   const a = await visibleAllocation(allocationId, caller);
   let item = await jobItemOf(allocationId, jobId);
@@ -428,17 +308,37 @@ export async function cancelJob(caller: Caller, allocationId: string, jobId: str
     }
   }
   const cur = jobOf(item);
-  if (cur.state !== 'submitted' || !cur.schedulerJobId) return view(cur);
+  if (cur.state !== 'submitted' || !cur.schedulerJobId || cur.cancelledAt) return view(cur);
   const driver = driverFor(cur.siteId);
-  try {
-    await withCredentialRefresh(() => driver.cancelJob(cur.schedulerJobId!));
-  } catch (e) {
-    if (isSchedulerError(e) && (e.kind === 'transient' || e.kind === 'auth')) throw siteUnavailable(cur, e);
-    if (isSchedulerError(e) && e.kind === 'not-found') throw new NotFoundError('Job at the site', cur.schedulerJobId!);
-    throw e;
+  const siteCall = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await withCredentialRefresh(call);
+    } catch (e) {
+      if (isSchedulerError(e) && (e.kind === 'transient' || e.kind === 'auth')) throw siteUnavailable(cur, e);
+      if (isSchedulerError(e) && e.kind === 'not-found') throw new NotFoundError('Job at the site', cur.schedulerJobId!);
+      throw e;
+    }
+  };
+  // Ask the site first: a finished job is not cancelled (nothing changes), and a scheduler job that
+  // is not this dispatch's, run by this dispatch's login, is never touched.
+  const atSite = await siteCall(() => driver.jobStatus(cur.schedulerJobId!));
+  if ((atSite.dispatchId !== undefined && atSite.dispatchId !== cur.jobId) || slurmUserName(atSite.user) !== cur.user) {
+    throw await refuse(ctx, { status: 409, code: 'scheduler_job_mismatch', message: `Scheduler job ${cur.schedulerJobId} at ${cur.siteId} is not job ${jobId} as KAIRR dispatched it; nothing was cancelled`, route: CANCEL_ROUTE, fields: [{ path: 'jobId', value: jobId, problem: `the site's job ${cur.schedulerJobId} runs as ${atSite.user} (dispatch ${atSite.dispatchId ?? 'none'})` }], about: { type: 'job', id: jobId } });
   }
+  if (atSite.phase === 'finished') {
+    throw new ConflictError(`Job ${jobId} has already finished (${atSite.state}${atSite.end ? ` at ${atSite.end}` : ''}); nothing was cancelled`, [{ path: 'jobId', problem: `finished at the site: ${atSite.state}` }], 'job_finished');
+  }
+  // The dispatcher cancels with a token of their own login (the scheduler then refuses any job not
+  // theirs); the PI or an admin through the site's service user, on the job verified above.
+  const own = caller.sub === cur.submittedBy ? await getSiteAccountItem(cur.siteId, caller.sub) : null;
+  const asUser = own && own.state === 'active' && slurmUserName(String(own.username ?? '')) === cur.user ? cur.user : undefined;
+  await siteCall(() => driver.cancelJob(cur.schedulerJobId!, asUser ? { asUser } : {}));
   const cancelledAt = new Date().toISOString();
-  item = await updateJobFresh(allocationId, jobId, ctx, (c) => (jobOf(c).cancelledAt ? null : { patch: { cancelledAt, cancelledBy: caller.sub }, action: 'job.cancel', details: { schedulerJobId: cur.schedulerJobId } }));
+  item = await updateJobFresh(allocationId, jobId, ctx, async (c) => {
+    if (jobOf(c).cancelledAt) return null;
+    const hold = await releaseTracked(jobOf(c), cancelledAt);
+    return { patch: { cancelledAt, cancelledBy: caller.sub, ...hold.patch }, action: 'job.cancel', details: { schedulerJobId: cur.schedulerJobId, as: asUser ?? 'site service user', ...(hold.patch.holdState ? { hold: 'released' } : {}) }, sideWrites: hold.sideWrites };
+  });
   let status: JobStatus | undefined;
   try {
     status = await driver.jobStatus(cur.schedulerJobId);

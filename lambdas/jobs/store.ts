@@ -4,7 +4,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { connectorKeys } from '../shared/store/keys';
-import { commit, StaleWriteError, type AuditContext, type Item, type SideWrite } from '../shared/store/write-path';
+import { commit, StaleWriteError, type AuditContext, type ConditionCheck, type Item, type SideWrite } from '../shared/store/write-path';
 import { ConflictError } from '../domain/errors';
 import type { JobState } from './api';
 
@@ -49,6 +49,12 @@ export interface JobRecord {
   error?: string;
   /** sha256 of the dispatch request (for Idempotency-Key replays). */
   requestHash: string;
+  // ---- dispatch holds (holds.ts) ----
+  /** Credits (mc) this job held against the balance when it was dispatched. */
+  holdMc?: number;
+  /** held: counted on the allocation's hold counter; tracked: its remainder sits in the job's hold item; released. */
+  holdState?: 'held' | 'tracked' | 'released';
+  // ---- end dispatch holds ----
 }
 
 export function jobItem(j: JobRecord): Item {
@@ -80,9 +86,15 @@ export class DispatchRaceError extends ConflictError {
 const POINTER_TTL_SECONDS = 24 * 3600;
 
 /** Records a new dispatch (state submitting) and, with an Idempotency-Key, its pointer, in one audited commit. */
-export async function createJob(j: JobRecord, ctx: AuditContext, idempotency?: { sub: string; key: string }): Promise<Item> {
+/** What a job change carries besides the job item: index items, hold counters, and the conditions it rests on. */
+export interface JobWriteExtra {
+  sideWrites?: SideWrite[];
+  checks?: ConditionCheck[];
+}
+
+export async function createJob(j: JobRecord, ctx: AuditContext, idempotency?: { sub: string; key: string }, extra: JobWriteExtra = {}): Promise<Item> {
   const after = jobItem(j);
-  const sideWrites: SideWrite[] = idempotency
+  const pointer: SideWrite[] = idempotency
     ? [
         {
           put: { ...connectorKeys.dispatchKey(j.allocationId, idempotency.sub, idempotency.key), jobId: j.jobId, requestHash: j.requestHash, createdAt: j.createdAt, ttl: Math.floor(Date.parse(j.createdAt) / 1000) + POINTER_TTL_SECONDS },
@@ -92,8 +104,9 @@ export async function createJob(j: JobRecord, ctx: AuditContext, idempotency?: {
       ]
     : [];
   const res = await commit(ctx, {
-    changes: [{ subject: { type: 'job', id: j.jobId }, before: null, after, action: 'job.dispatch', details: { allocationId: j.allocationId, site: j.siteId, resource: j.resourceKey, account: j.account, user: j.user, gpus: j.gpus, nodes: j.nodes, timeLimitMinutes: j.timeLimitMinutes, scriptSha256: j.scriptSha256 } }],
-    sideWrites,
+    changes: [{ subject: { type: 'job', id: j.jobId }, before: null, after, action: 'job.dispatch', details: { allocationId: j.allocationId, site: j.siteId, resource: j.resourceKey, account: j.account, user: j.user, gpus: j.gpus, nodes: j.nodes, timeLimitMinutes: j.timeLimitMinutes, scriptSha256: j.scriptSha256, ...(j.holdMc ? { holdMc: j.holdMc } : {}) } }],
+    sideWrites: [...pointer, ...(extra.sideWrites ?? [])],
+    checks: extra.checks,
   });
   return { ...after, auditSeq: res.events[0].seq, auditHash: res.events[0].hash };
 }
@@ -102,25 +115,27 @@ export async function createJob(j: JobRecord, ctx: AuditContext, idempotency?: {
  * Changes a job item as read (`before`): throws StaleWriteError when someone else changed it first.
  * Returns the new item (with its new audit head) for further changes.
  */
-export async function updateJob(before: Item, patch: Partial<JobRecord>, action: string, ctx: AuditContext, details?: Record<string, unknown>): Promise<Item> {
+export async function updateJob(before: Item, patch: Partial<JobRecord>, action: string, ctx: AuditContext, details?: Record<string, unknown>, extra: JobWriteExtra = {}): Promise<Item> {
   const next = { ...jobOf(before), ...patch } as JobRecord;
   for (const [k, v] of Object.entries(patch)) if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
   const after = jobItem(next);
   // undefined means "remove the attribute"; the audit details carry only what is set
   const shown = JSON.parse(JSON.stringify(details ?? patch)) as Record<string, unknown>;
-  const res = await commit(ctx, { changes: [{ subject: { type: 'job', id: next.jobId }, before, after, action, details: shown }] });
+  const res = await commit(ctx, { changes: [{ subject: { type: 'job', id: next.jobId }, before, after, action, details: shown }], sideWrites: extra.sideWrites, checks: extra.checks });
   return { ...after, auditSeq: res.events[0].seq, auditHash: res.events[0].hash };
 }
 
+export type JobChange = { patch: Partial<JobRecord>; action: string; details?: Record<string, unknown> } & JobWriteExtra;
+
 /** Re-reads and retries `change` while another writer wins; `change` returns null for nothing to do. */
-export async function updateJobFresh(allocationId: string, jobId: string, ctx: AuditContext, change: (current: Item) => { patch: Partial<JobRecord>; action: string; details?: Record<string, unknown> } | null): Promise<Item> {
+export async function updateJobFresh(allocationId: string, jobId: string, ctx: AuditContext, change: (current: Item) => JobChange | null | Promise<JobChange | null>): Promise<Item> {
   for (let attempt = 0; ; attempt++) {
     const current = await getJobItem(allocationId, jobId);
     if (!current) throw new Error(`job ${jobId} disappeared`);
-    const c = change(current);
+    const c = await change(current);
     if (!c) return current;
     try {
-      return await updateJob(current, c.patch, c.action, ctx, c.details);
+      return await updateJob(current, c.patch, c.action, ctx, c.details, c);
     } catch (e) {
       if (!(e instanceof StaleWriteError) || attempt >= 8) throw e;
     }

@@ -8,7 +8,14 @@ const ID = z.string().check(z.regex(/^[a-z]+-[0-9a-z]{26}$/));
 const AllocationParams = z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)) });
 const RESOURCE_KEY = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}\/[a-z][a-z0-9-]{1,30}$/));
 const Credits = z.number().check(z.positive(), z.maximum(1e9));
-const USERNAME = z.string().check(z.regex(/^[a-z_][a-z0-9_.-]{0,31}$/));
+// ---- site accounts ----
+/**
+ * A scheduler user name in a request. Never accepted (logins are site accounts, which only the site
+ * creates): the field is declared so that an attempt is refused with a named 400 and audited,
+ * rather than dropped by the schema.
+ */
+const REFUSED_USERNAME = z.optional(z.string().check(z.maxLength(256)));
+// ---- end site accounts ----
 
 const ResourceBalance = z.object({
   resource: z.string(),
@@ -36,7 +43,7 @@ export const AllocationView = z.object({
   tier: z.nullable(z.string()),
   startDate: z.string(),
   endDate: z.string(),
-  members: z.array(z.object({ sub: z.string(), username: z.string(), role: z.string(), addedAt: z.string() })),
+  members: z.array(z.object({ sub: z.string(), role: z.string(), addedAt: z.string() })),
   balances: z.array(ResourceBalance),
   schedulerAccounts: z.record(z.string(), z.string()),
   createdAt: z.string(),
@@ -68,6 +75,8 @@ export const UsageReportSchema = z.strictObject({
   start: z.iso.datetime({ offset: true }),
   end: z.optional(z.nullable(z.iso.datetime({ offset: true }))),
   elapsedSeconds: z.number().check(z.int()),
+  /** KAIRR's dispatch id, for a job KAIRR dispatched (its Slurm job name is kairr.<dispatchId>): its hold is released as it is charged. */
+  dispatchId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/))),
 });
 
 const RequestBody = z.discriminatedUnion('type', [
@@ -108,7 +117,8 @@ export const ledgerApi = defineApi({
     body: z.strictObject({
       title: z.string().check(z.minLength(3), z.maxLength(200)),
       piSub: z.string().check(z.minLength(1), z.maxLength(128)),
-      piUsername: USERNAME,
+      /** Refused: the PI's logins are site accounts. */
+      piUsername: REFUSED_USERNAME,
       institution: z.string().check(z.minLength(2), z.maxLength(200)),
       orgType: z.enum(ORG_TYPES),
       field: z.string().check(z.minLength(2), z.maxLength(100)),
@@ -117,7 +127,7 @@ export const ledgerApi = defineApi({
       /** identity: the PI's organisation in the registry (its chairs are then conflicted on the allocation's requests). */
       orgId: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/))),
       credits: z.record(RESOURCE_KEY, Credits),
-      members: z.optional(z.array(z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: USERNAME })).check(z.maxLength(100))),
+      members: z.optional(z.array(z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: REFUSED_USERNAME })).check(z.maxLength(100))),
       reason: z.string().check(z.minLength(3), z.maxLength(2000)),
     }),
     responses: { 201: { description: 'The new allocation (pending provisioning)', schema: AllocationView }, ...ERROR_RESPONSES },
@@ -144,11 +154,12 @@ export const ledgerApi = defineApi({
     method: 'POST',
     path: '/v1/allocations/{id}/members',
     tag: 'allocations',
-    summary: 'The PI adds a member',
+    summary: 'The PI adds a member (their logins at the sites are site accounts, created by the sites)',
+    description: 'A `username` is refused (400 `scheduler_user_not_selectable`, audited): the member\'s login at each site is the site account the site confirms (GET /v1/sites/{siteId}/accounts/{sub}).',
     auth: ['researcher', 'admin'],
     params: AllocationParams,
-    body: z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: USERNAME }),
-    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES, 409: { description: 'Already a member', schema: ErrorSchema } },
+    body: z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: REFUSED_USERNAME }),
+    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES, 409: { description: 'Already a member', schema: ErrorSchema }, 422: { description: 'The allocation has policy.maxMembersPerAllocation members already', schema: ErrorSchema } },
   },
   removeMember: {
     method: 'DELETE',
@@ -240,7 +251,9 @@ export const ledgerApi = defineApi({
     path: '/v1/allocations/{id}/adjustments',
     tag: 'allocations',
     summary: 'An admin corrects credits (signed) or refunds usage, with a reason',
+    description: 'With an Idempotency-Key, a retry returns the first answer and adds nothing; the same key with another body is refused (409).',
     auth: ['admin'],
+    idempotent: true,
     params: AllocationParams,
     body: z.strictObject({ kind: z.enum(['adjustment', 'refund']), resource: RESOURCE_KEY, credits: z.number().check(z.minimum(-1e9), z.maximum(1e9)), reason: z.string().check(z.minLength(3), z.maxLength(2000)) }),
     responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES },
@@ -274,6 +287,28 @@ export const ledgerApi = defineApi({
       ...ERROR_RESPONSES,
     },
   },
+  // ---- parked usage: refused reports are kept, listed and replayed (ledger/parked.ts) ----
+  listParkedUsage: {
+    method: 'GET',
+    path: '/v1/sites/{siteId}/usage/parked',
+    tag: 'sites',
+    summary: "A site's usage reports the ledger refused, with why: kept until replayed (an alarm fires when any are parked)",
+    auth: ['site-operator', 'admin', 'auditor'],
+    params: z.strictObject({ siteId: z.string().check(z.minLength(1), z.maxLength(64)) }),
+    query: z.strictObject({ state: z.optional(z.enum(['parked', 'resolved'])), limit: LimitQuery, nextToken: NextTokenQuery }),
+    responses: { 200: { description: 'A page of parked reports', schema: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextToken: z.optional(z.string()) }) }, ...ERROR_RESPONSES },
+  },
+  replayParkedUsage: {
+    method: 'POST',
+    path: '/v1/sites/{siteId}/usage/parked/replay',
+    tag: 'sites',
+    summary: 'Sends parked reports through ingestion again (all parked ones, at most 500, or the named jobs); those now charged are resolved',
+    auth: ['site-operator', 'admin'],
+    params: z.strictObject({ siteId: z.string().check(z.minLength(1), z.maxLength(64)) }),
+    body: z.strictObject({ jobs: z.optional(z.array(z.strictObject({ cluster: z.string().check(z.minLength(1), z.maxLength(64)), jobId: z.string().check(z.minLength(1), z.maxLength(64)) })).check(z.minLength(1), z.maxLength(500))) }),
+    responses: { 200: { description: 'What was replayed, resolved and is still refused', schema: z.object({ replayed: z.number(), resolved: z.array(z.record(z.string(), z.unknown())), stillRefused: z.array(z.record(z.string(), z.unknown())) }) }, ...ERROR_RESPONSES },
+  },
+  // ---- end parked usage ----
 });
 
 export { ID };

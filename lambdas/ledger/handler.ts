@@ -24,6 +24,9 @@ import { ingestUsage, type IngestResult } from './ingest';
 import { allocationView, burnDown, canSee, entryView } from './views';
 import { keys } from '../shared/store/keys';
 import type { UsageReport } from '../domain/ledger/validate-usage';
+import { refuseChosenSchedulerUser } from '../shared/store/refusals';
+import { assertMemberCap } from './limits';
+import { listParked, replayParked } from './parked';
 
 function ctxOf(caller: Caller, requestId: string, role: string, reason?: string | null): AuditContext {
   return { actor: { sub: caller.sub, role }, requestId, reason: reason ?? null };
@@ -63,6 +66,10 @@ const api = createHandler(ledgerApi, {
     if (!Object.keys(body.credits).length) throw ValidationError.field('credits', 'must name at least one resource');
     if (body.endDate <= body.startDate) throw ValidationError.field('endDate', 'must be after startDate');
     if (body.orgId && !(await readOrg(body.orgId))) throw ValidationError.field('orgId', `is not an organisation in the registry (${body.orgId})`); // identity
+    // ---- site accounts: logins come from the sites, never from a request ----
+    await refuseChosenSchedulerUser(ctxOf(caller, requestId, 'admin'), 'POST /v1/allocations', [{ path: 'piUsername', value: body.piUsername }, ...(body.members ?? []).map((m, i) => ({ path: `members[${i}].username`, value: m.username }))]);
+    assertMemberCap(1 + (body.members ?? []).filter((m) => m.sub !== body.piSub).length, 'members');
+    // ---- end site accounts ----
     const res = await idempotent({ operation: 'allocation.create', callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
       const id = newId('alloc');
       let view: unknown;
@@ -71,7 +78,6 @@ const api = createHandler(ledgerApi, {
           id,
           title: body.title,
           piSub: body.piSub,
-          piUsername: body.piUsername,
           institution: body.institution,
           orgType: body.orgType,
           ...(body.orgId ? { orgId: body.orgId } : {}), // identity
@@ -81,7 +87,7 @@ const api = createHandler(ledgerApi, {
           tier: null,
           startDate: body.startDate,
           endDate: body.endDate,
-          members: (body.members ?? []).map((m) => ({ ...m, role: 'member' as const })),
+          members: (body.members ?? []).map((m) => ({ sub: m.sub, role: 'member' as const })),
           awardsMc: Object.fromEntries(Object.entries(body.credits).map(([k, v]) => [k, toMc(v)])),
         },
         ctxOf(caller, requestId, 'admin', body.reason),
@@ -125,7 +131,9 @@ const api = createHandler(ledgerApi, {
 
   async addMember({ caller, params, body, requestId }) {
     requirePi(caller, await visible(params.id, caller));
-    const a = await addMember(params.id, { sub: body.sub, username: body.username }, ctxOf(caller, requestId, actingRole(caller, 'researcher', 'admin')));
+    const ctx = ctxOf(caller, requestId, actingRole(caller, 'researcher', 'admin'));
+    await refuseChosenSchedulerUser(ctx, 'POST /v1/allocations/{id}/members', [{ path: 'username', value: body.username }], { type: 'allocation', id: params.id });
+    const a = await addMember(params.id, { sub: body.sub }, ctx);
     return { body: allocationView(a) };
   },
 
@@ -179,10 +187,30 @@ const api = createHandler(ledgerApi, {
     return { body: await decideRequest(params.id, params.requestId, body.decision, ctxOf(caller, requestId, 'chair', body.reason)) };
   },
 
-  async adjust({ caller, params, body, requestId }) {
-    const a = await addCredits(params.id, body.kind, body.resource, body.credits, ctxOf(caller, requestId, 'admin', body.reason));
-    return { body: allocationView(a) };
+  async adjust({ caller, params, body, requestId, idempotencyKey }) {
+    // a retried adjustment (same Idempotency-Key) must not add its credits twice
+    const res = await idempotent({ operation: `alloc-adjust:${params.id}`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
+      let view: unknown;
+      await addCredits(params.id, body.kind, body.resource, body.credits, ctxOf(caller, requestId, 'admin', body.reason), undefined, (a) => record({ status: 200, body: (view = allocationView(a)) }));
+      return { status: 200, body: view };
+    });
+    const headers: Record<string, string> = res.replayed ? { 'idempotent-replayed': 'true' } : {};
+    return { status: res.status, body: res.body, headers };
   },
+
+  // ---- parked usage ----
+  async listParkedUsage({ caller, params, query }) {
+    if (!hasRole(caller, 'admin', 'auditor') && !caller.siteIds.includes(params.siteId)) throw new ForbiddenError(`You operate ${caller.siteIds.join(', ') || 'no site'}, not ${params.siteId}`);
+    const scope = `PARKED#${params.siteId}`;
+    const page = await listParked(params.siteId, { state: query.state, limit: query.limit ?? 100, startKey: decodeToken(query.nextToken, scope) });
+    return { body: { items: page.items, nextToken: encodeToken(page.nextKey, scope) } };
+  },
+
+  async replayParkedUsage({ caller, params, body, requestId }) {
+    if (!hasRole(caller, 'admin') && !caller.siteIds.includes(params.siteId)) throw new ForbiddenError(`You operate ${caller.siteIds.join(', ') || 'no site'}, not ${params.siteId}`);
+    return { body: await replayParked(params.siteId, body.jobs, ctxOf(caller, requestId, actingRole(caller, 'site-operator', 'admin'), 'replay of parked usage'), ingestUsage) };
+  },
+  // ---- end parked usage ----
 
   async ingestUsage({ caller, params, body, requestId }) {
     if (!caller.siteIds.includes(params.siteId)) throw new ForbiddenError(`You operate ${caller.siteIds.join(', ') || 'no site'}, not ${params.siteId}`);

@@ -3,8 +3,8 @@
 // grouped by allocation and committed in packed transactions (below), so a failure in one
 // transaction never loses another transaction's accepted reports.
 import { runtimeConfig } from '../shared/config';
-import { keys } from '../shared/store/keys';
-import type { AuditContext, SideWrite } from '../shared/store/write-path';
+import { keys, trustKeys } from '../shared/store/keys';
+import type { AuditContext, Item, SideWrite } from '../shared/store/write-path';
 import { checkUsage, price, type Rejection, type UsageReport } from '../domain/ledger/validate-usage';
 import { applyUsage, jobKeyOf, type PricedUsage, type UsageOutcome } from '../domain/ledger/usage';
 import type { JobUsageState } from '../domain/ledger/model';
@@ -12,7 +12,9 @@ import { fromMc, toMc } from '../domain/ledger/money';
 import { findSite } from '../domain/catalogue';
 import { NotFoundError } from '../domain/errors';
 import { domainEvent } from '../shared/events/outbox';
-import { allocationOf, batchGet, jobItem, mutateAllocations, newEntryId } from './store';
+import { allocationOf, allocSeqAfter, batchGet, jobItem, mutateAllocations, newEntryId } from './store';
+import { chargeAgainstHold, lowerCounter, type JobHold } from '../jobs/holds';
+import { parkRejected } from './parked';
 import { logger } from '../shared/log';
 
 export interface IngestResult {
@@ -40,6 +42,8 @@ export interface IngestSummary {
 
 interface Pending {
   record: PricedUsage;
+  /** The job was dispatched through KAIRR and its hold item existed when the batch was read (holds.ts). */
+  held: boolean;
   allocationId: string;
   ctx: AuditContext;
   now: Date;
@@ -53,16 +57,23 @@ const ITEMS_PER_TXN = 100;
 const pending: Pending[] = [];
 let draining = false;
 
-function enqueue(allocationId: string, records: PricedUsage[], ctx: AuditContext, now: Date, results: IngestResult[]): Promise<void> {
-  const done = Promise.all(records.map((record) => new Promise<void>((resolve) => pending.push({ record, allocationId, ctx, now, results, done: resolve })))).then(() => undefined);
+function enqueue(allocationId: string, records: PricedUsage[], held: ReadonlySet<string>, ctx: AuditContext, now: Date, results: IngestResult[]): Promise<void> {
+  const done = Promise.all(records.map((record) => new Promise<void>((resolve) => pending.push({ record, held: held.has(jobKeyOf(record)), allocationId, ctx, now, results, done: resolve })))).then(() => undefined);
   if (!draining) void drain();
   return done;
 }
 
-/** Items one allocation's group needs in a transaction: allocation + event + up to 2 entries per resource + its jobs. */
-function itemsFor(group: Pending[]): number {
+/**
+ * Items one allocation's group needs in a transaction: the allocation, its event and the
+ * AllocationExhausted outbox item it may emit (3), up to 2 entries per resource, its jobs, and for
+ * jobs with a dispatch hold the hold item and, per resource, the hold counter. Every item counts:
+ * a pack that crosses the floor must not become the 101st-item transaction DynamoDB refuses whole.
+ */
+export function itemsFor(group: Pick<Pending, 'record' | 'held'>[]): number {
   const resources = new Set(group.map((p) => p.record.resource)).size;
-  return 2 + 2 * resources + group.length;
+  const held = group.filter((p) => p.held);
+  const heldResources = new Set(held.map((p) => p.record.resource)).size;
+  return 3 + 2 * resources + group.length + held.length + heldResources;
 }
 
 async function drain(): Promise<void> {
@@ -127,10 +138,13 @@ async function commitPack(pack: Pending[]): Promise<void> {
   const allocationIds = [...new Set(pack.map((p) => p.allocationId))];
   try {
     const jobKeys = pack.map((p) => keys.jobUsage(p.record.siteId, p.record.cluster, p.record.jobId));
-    // The jobs' usage so far is read with the allocations, in one round trip.
+    // only holds known when the batch was read: the pack's size was counted with them
+    const holdKeys = pack.filter((p) => p.held).map((p) => trustKeys.jobHold(p.record.siteId, p.record.cluster, p.record.jobId));
+    // The jobs' usage so far (and their holds) are read with the allocations, in one round trip.
     await mutateAllocations(allocationIds, ctx, async (allocs, existing) => {
       const writes = [];
       for (const alloc of allocs) {
+        const allocSeq = allocSeqAfter(existing.get(`${keys.allocation(alloc.id).pk}|${keys.allocation(alloc.id).sk}`));
         const mine = pack.filter((p) => p.allocationId === alloc.id);
         const jobs = new Map<string, JobUsageState>();
         const prevRev = new Map<string, number>();
@@ -141,6 +155,11 @@ async function commitPack(pack: Pending[]): Promise<void> {
           const it = existing.get(`${k.pk}|${k.sk}`) as unknown as JobUsageState | undefined;
           if (it && it.allocationId !== alloc.id) {
             p.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'job_of_another_allocation', path: 'jobId', problem: `job ${r.jobId} was already charged to another allocation` } };
+            continue;
+          }
+          if (it && it.resource !== r.resource) {
+            // a correction moves no charge from one resource to another: the job ran on one
+            p.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'resource_mismatch', path: 'resource', problem: `job ${r.jobId} was charged on ${it.resource}, not ${r.resource}` } };
             continue;
           }
           if (it) {
@@ -155,20 +174,48 @@ async function commitPack(pack: Pending[]): Promise<void> {
           const p = accepted[res.index];
           p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: res.status, deltaCredits: fromMc(res.deltaMc), ...(res.overLimit ? { overLimit: true } : {}) };
         }
-        if (!app.jobs.length) continue; // only duplicates: nothing to write for this allocation
+        const holds = holdReleases(accepted, app.results, existing, now.toISOString());
+        if (!app.jobs.length && !holds.sideWrites.length) continue; // only duplicates: nothing to write for this allocation
         const sideWrites: SideWrite[] = app.jobs.map((j) => {
           const prev = prevRev.get(jobKeyOf(j));
-          return { put: jobItem(j), condition: prev === undefined ? { expression: 'attribute_not_exists(pk)' } : { expression: 'rev = :r', values: { ':r': prev } } };
+          return { put: jobItem({ ...j, allocSeq }), condition: prev === undefined ? { expression: 'attribute_not_exists(pk)' } : { expression: 'rev = :r', values: { ':r': prev } } };
         });
+        sideWrites.push(...holds.sideWrites);
         const events = app.newlyExhausted.length ? [domainEvent('AllocationExhausted', { allocationId: alloc.id, resources: app.newlyExhausted, state: app.allocation.state }, now)] : [];
-        writes.push({ before: null, after: app.allocation, entries: app.entries, action: 'ledger.usage', details: { site: first.record.siteId, jobs: app.jobs.length }, sideWrites, events });
+        writes.push({ before: null, after: app.allocation, entries: app.entries, action: 'ledger.usage', details: { site: first.record.siteId, jobs: app.jobs.length, ...(holds.releasedMc ? { holdsReleasedMc: holds.releasedMc } : {}) }, sideWrites, events });
       }
       return writes;
-    }, jobKeys);
+    }, [...jobKeys, ...holdKeys]);
   } catch (e) {
     logger.error('usage pack failed', { allocations: allocationIds.length, records: pack.length, error: (e as Error).message });
     for (const p of pack) p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: 'failed', reason: { code: 'retry', path: '', problem: 'could not be recorded this time; send it again (reports are idempotent)' } };
   }
+}
+
+/**
+ * Charging a dispatched job lowers its hold by what was charged (all of it at the final report),
+ * and the allocation's hold counter by the sum, in the charging transaction (jobs/holds.ts).
+ */
+function holdReleases(accepted: Pending[], results: { index: number; deltaMc: number }[], existing: Map<string, Item>, now: string): { sideWrites: SideWrite[]; releasedMc: number } {
+  const sideWrites: SideWrite[] = [];
+  const byResource = new Map<string, number>();
+  const charged = new Map(results.map((r) => [r.index, r.deltaMc]));
+  accepted.forEach((p, i) => {
+    if (!p.held) return;
+    const key = trustKeys.jobHold(p.record.siteId, p.record.cluster, p.record.jobId);
+    const hold = existing.get(`${key.pk}|${key.sk}`) as unknown as JobHold | undefined;
+    if (!hold) return; // released meanwhile (cancelled, or the final report came in another batch)
+    const r = chargeAgainstHold({ ...hold, key }, charged.get(i) ?? 0, p.record.end !== null, now);
+    if (!r.sideWrites.length) return;
+    sideWrites.push(...r.sideWrites);
+    byResource.set(hold.resource, (byResource.get(hold.resource) ?? 0) + r.releasedMc);
+  });
+  let releasedMc = 0;
+  for (const [resource, mc] of byResource) {
+    releasedMc += mc;
+    if (mc > 0) sideWrites.push(lowerCounter({ allocationId: accepted[0].allocationId, resourceKey: resource }, mc, now));
+  }
+  return { sideWrites, releasedMc };
 }
 
 export async function ingestUsage(siteId: string, reports: UsageReport[], ctx: AuditContext): Promise<IngestSummary> {
@@ -194,7 +241,11 @@ export async function ingestUsage(siteId: string, reports: UsageReport[], ctx: A
       wanted.set(String(it.allocationId), keys.allocation(String(it.allocationId)));
     }
   }
-  const allocItems = await batchGet([...wanted.values()]);
+  // the dispatch holds of jobs KAIRR dispatched (they carry its dispatch id) come in the same round trip
+  const dispatched = reports.filter((r) => r.dispatchId);
+  const holdKeys = dispatched.map((r) => trustKeys.jobHold(siteId, r.cluster, r.jobId));
+  const allocItems = await batchGet([...wanted.values(), ...holdKeys]);
+  const held = new Set(dispatched.filter((_r, i) => allocItems.has(`${holdKeys[i].pk}|${holdKeys[i].sk}`)).map((r) => jobKeyOf({ siteId, cluster: r.cluster, jobId: r.jobId })));
   const allocation = (id: string) => {
     const it = allocItems.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`);
     return it ? allocationOf(it) : undefined;
@@ -216,6 +267,8 @@ export async function ingestUsage(siteId: string, reports: UsageReport[], ctx: A
     groups.set(check.allocationId, list);
   });
 
-  await Promise.all([...groups].map(([allocationId, records]) => enqueue(allocationId, records, ctx, now, results)));
+  await Promise.all([...groups].map(([allocationId, records]) => enqueue(allocationId, records, held, ctx, now, results)));
+  // a refused report is parked where operators see it and can replay it, never dropped
+  await parkRejected(siteId, reports, results, ctx);
   return { results };
 }

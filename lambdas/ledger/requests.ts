@@ -9,6 +9,7 @@ import { commit, type AuditContext, type Change, type Item, type SideWrite } fro
 import { credit, exchange, award, type OpContext } from '../domain/ledger/operations';
 import type { Allocation } from '../domain/ledger/model';
 import { toMc } from '../domain/ledger/money';
+import { autoApproval, currentTotals, type AutoDecision } from '../domain/ledger/self-service';
 import { newId } from '../domain/ids';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors';
 import { domainEvent } from '../shared/events/outbox';
@@ -50,19 +51,27 @@ function days(from: string, to: string): number {
   return Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000);
 }
 
-/** Is this request small enough to approve at once (stage policy)? */
-export function isAutomatic(body: RequestBody, alloc: Allocation): boolean {
+/**
+ * Is this request small enough to approve at once (stage policy)? Supplements and extensions also
+ * count against the allocation's automatic approvals of the period (domain/ledger/self-service.ts).
+ */
+export function decide(body: RequestBody, alloc: Allocation, now: Date): AutoDecision {
   const p = runtimeConfig().policy;
   switch (body.type) {
     case 'supplement':
-      return body.credits <= p.supplementAutoApproveCredits;
+      return autoApproval({ supplementMc: toMc(body.credits) }, alloc.autoApproved, p, now);
     case 'extension':
-      return days(alloc.endDate, body.endDate) <= p.extensionAutoApproveDays;
+      return autoApproval({ extensionDays: days(alloc.endDate, body.endDate) }, alloc.autoApproved, p, now);
     case 'exchange':
-      return body.credits <= p.exchangeAutoApproveCredits;
+      // credits move between resources, none are added: only the single-request threshold applies
+      return body.credits <= p.exchangeAutoApproveCredits ? { automatic: true, totals: currentTotals(alloc.autoApproved, now, p.autoApprovePeriod) } : { automatic: false, why: `more than ${p.exchangeAutoApproveCredits} credits in one exchange` };
     case 'renewal':
-      return false;
+      return { automatic: false, why: 'renewals are always decided by the chair' };
   }
+}
+
+export function isAutomatic(body: RequestBody, alloc: Allocation, now = new Date()): boolean {
+  return decide(body, alloc, now).automatic;
 }
 
 function validate(body: RequestBody, a: Allocation): void {
@@ -107,26 +116,34 @@ export async function createRequest(allocationId: string, body: RequestBody, ctx
   let created!: AllocationRequest;
   const requestId = newId('req');
   const now = (ctx.now ?? new Date()).toISOString();
+  const at = ctx.now ?? new Date();
   const { allocation: current } = await getAllocation(allocationId);
   validate(body, current);
-  const automatic = isAutomatic(body, current);
-  if (!automatic) {
-    created = { requestId, allocationId, type: body.type, state: 'pending', automatic: false, body, requestedBy: ctx.actor.sub, requestedAt: now };
-    await commit(ctx, {
-      changes: [{ subject: { type: 'allocation-request', id: requestId }, before: null, after: requestItem(created), action: `request.${body.type}.submit` }],
-      sideWrites: idem({ status: 201, body: created }),
+  let decision = decide(body, current, at);
+  if (decision.automatic) {
+    // decided again on the allocation as it is when written: two requests at once cannot both fit under the cap
+    const w = await mutateAllocation(allocationId, ctx, (a) => {
+      validate(body, a);
+      const d = decide(body, a, at);
+      decision = d;
+      if (!d.automatic) return null;
+      created = { requestId, allocationId, type: body.type, state: 'approved', automatic: true, body, requestedBy: ctx.actor.sub, requestedAt: now, decidedBy: 'system:policy', decidedAt: now, reason: 'within the automatic approval limits' };
+      const w = applyRequest(a, created, ctx);
+      return {
+        ...w,
+        after: { ...w.after, autoApproved: d.totals },
+        details: { ...(w.details ?? {}), autoApproved: d.totals },
+        sideWrites: [...(w.sideWrites ?? []), ...idem({ status: 201, body: created })],
+        extraChanges: [{ subject: { type: 'allocation-request', id: requestId }, before: null, after: requestItem(created), action: `request.${body.type}.auto-approve` }],
+      };
     });
-    return created;
+    if (w) return created;
   }
-  await mutateAllocation(allocationId, ctx, (a) => {
-    validate(body, a);
-    created = { requestId, allocationId, type: body.type, state: 'approved', automatic: true, body, requestedBy: ctx.actor.sub, requestedAt: now, decidedBy: 'system:policy', decidedAt: now, reason: 'within the automatic approval threshold' };
-    const w = applyRequest(a, created, ctx);
-    return {
-      ...w,
-      sideWrites: [...(w.sideWrites ?? []), ...idem({ status: 201, body: created })],
-      extraChanges: [{ subject: { type: 'allocation-request', id: requestId }, before: null, after: requestItem(created), action: `request.${body.type}.auto-approve` }],
-    };
+  const why = decision.automatic ? 'the chair decides' : decision.why;
+  created = { requestId, allocationId, type: body.type, state: 'pending', automatic: false, body, requestedBy: ctx.actor.sub, requestedAt: now, reason: `for the chair: ${why}` };
+  await commit(ctx, {
+    changes: [{ subject: { type: 'allocation-request', id: requestId }, before: null, after: requestItem(created), action: `request.${body.type}.submit`, details: { why } }],
+    sideWrites: idem({ status: 201, body: created }),
   });
   return created;
 }
@@ -163,7 +180,6 @@ export async function decideRequest(allocationId: string, requestId: string, dec
         id,
         title: old.title,
         piSub: old.piSub,
-        piUsername: old.members.find((m) => m.role === 'pi')?.username ?? old.piSub,
         institution: old.institution,
         orgType: old.orgType,
         ...(old.orgId ? { orgId: old.orgId } : {}), // identity
@@ -173,7 +189,7 @@ export async function decideRequest(allocationId: string, requestId: string, dec
         tier: old.tier,
         startDate: start < now.slice(0, 10) ? now.slice(0, 10) : start,
         endDate: b.endDate,
-        members: old.members.filter((m) => m.role !== 'pi').map(({ sub, username }) => ({ sub, username, role: 'member' as const })),
+        members: old.members.filter((m) => m.role !== 'pi').map(({ sub }) => ({ sub, role: 'member' as const })),
         awardsMc: Object.fromEntries(Object.entries(b.credits).map(([k, v]) => [k, toMc(v)])),
       },
       opCtx(ctx, requestId),

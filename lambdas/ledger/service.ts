@@ -10,6 +10,7 @@ import { award, checkConsistency, credit, exchange, expire, type NewAllocation, 
 import type { Allocation, Member } from '../domain/ledger/model';
 import { toMc } from '../domain/ledger/money';
 import { ConflictError, RuleViolationError, ValidationError } from '../domain/errors';
+import { assertMemberCap } from './limits';
 import { commitLedger, getAllocation, jobsOfAllocation, listEntries, memberIndexWrites, mutateAllocation, newEntryId } from './store';
 
 function opContext(ctx: AuditContext, ref: string | null = null): OpContext {
@@ -44,12 +45,14 @@ export async function createAllocation(
   return allocation;
 }
 
-export async function addMember(id: string, m: Omit<Member, 'addedAt' | 'role'>, ctx: AuditContext): Promise<Allocation> {
+export async function addMember(id: string, m: Pick<Member, 'sub'>, ctx: AuditContext): Promise<Allocation> {
   const w = await mutateAllocation(id, ctx, (a) => {
     if (a.members.some((x) => x.sub === m.sub)) throw new ConflictError(`${m.sub} is already a member`, [], 'already_member');
     if (['expired', 'closed'].includes(a.state)) throw new RuleViolationError(`The allocation is ${a.state}; its membership can no longer change`);
-    const after: Allocation = { ...a, members: [...a.members, { ...m, role: 'member', addedAt: (ctx.now ?? new Date()).toISOString() }], updatedAt: (ctx.now ?? new Date()).toISOString() };
-    return { before: null, after, entries: [], action: 'allocation.member.add', details: { member: m.sub, username: m.username }, sideWrites: memberIndexWrites(after, a), events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [m.sub], removed: [] })] };
+    assertMemberCap(a.members.length + 1, 'sub');
+    // no login here: the member's logins are site accounts, which the sites confirm (connectors/site-accounts)
+    const after: Allocation = { ...a, members: [...a.members, { sub: m.sub, role: 'member', addedAt: (ctx.now ?? new Date()).toISOString() }], updatedAt: (ctx.now ?? new Date()).toISOString() };
+    return { before: null, after, entries: [], action: 'allocation.member.add', details: { member: m.sub }, sideWrites: memberIndexWrites(after, a), events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [m.sub], removed: [] })] };
   });
   return w.after;
 }
@@ -60,18 +63,18 @@ export async function removeMember(id: string, sub: string, ctx: AuditContext): 
     if (!m) throw new ValidationError([{ path: 'sub', problem: 'is not a member of this allocation' }]);
     if (m.role === 'pi') throw new RuleViolationError('The PI cannot be removed from their allocation');
     const after: Allocation = { ...a, members: a.members.filter((x) => x.sub !== sub), updatedAt: (ctx.now ?? new Date()).toISOString() };
-    return { before: null, after, entries: [], action: 'allocation.member.remove', details: { member: sub, username: m.username }, sideWrites: memberIndexWrites(after, a), events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [], removed: [sub], usernames: [m.username] })] };
+    return { before: null, after, entries: [], action: 'allocation.member.remove', details: { member: sub }, sideWrites: memberIndexWrites(after, a), events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [], removed: [sub] })] };
   });
   return w.after;
 }
 
-export async function addCredits(id: string, kind: 'supplement' | 'refund' | 'adjustment', resource: string, credits: number, ctx: AuditContext, ref?: string): Promise<Allocation> {
+export async function addCredits(id: string, kind: 'supplement' | 'refund' | 'adjustment', resource: string, credits: number, ctx: AuditContext, ref?: string, record?: (a: Allocation) => SideWrite[]): Promise<Allocation> {
   const w = await mutateAllocation(id, ctx, (a) => {
     if (['expired', 'closed'].includes(a.state)) throw new RuleViolationError(`The allocation is ${a.state}`);
     if (kind !== 'adjustment' && !a.resources[resource] && !runtimeConfig().sites.some((s) => s.resources.some((r) => `${s.id}/${r.id}` === resource))) throw ValidationError.field('resource', `"${resource}" is not a resource`);
     const { allocation, entries } = credit(a, kind, resource, toMc(credits), opContext(ctx, ref));
     const events = [domainEvent(kind === 'supplement' ? 'AllocationSupplemented' : 'AllocationSupplemented', { allocationId: id, resources: [resource], kind, state: allocation.state })];
-    return { before: null, after: allocation, entries, action: `ledger.${kind}`, events };
+    return { before: null, after: allocation, entries, action: `ledger.${kind}`, events, sideWrites: record?.(allocation) ?? [] };
   });
   return w.after;
 }
@@ -129,11 +132,19 @@ export async function expireDue(ctx: AuditContext): Promise<string[]> {
   return expired;
 }
 
+/**
+ * Balances equal their entries, as of one version of the allocation: the item is read first, then
+ * only the entries written up to its audit seq are summed, and only jobs last charged up to it are
+ * compared. An ingestion committing meanwhile adds later entries and moves later jobs, which this
+ * check leaves for the next one, so a consistent allocation being written is reported consistent.
+ */
 export async function consistency(id: string) {
-  const { allocation } = await getAllocation(id);
+  const { allocation, item } = await getAllocation(id);
+  const seq = Number(item.auditSeq ?? 0);
   const { items } = await listEntries(id, { limit: 1000, all: true });
-  const jobs = await jobsOfAllocation(id, items);
-  return { allocationId: id, ...checkConsistency(allocation, items, jobs) };
+  const asOf = items.filter((e) => e.allocSeq === undefined || e.allocSeq <= seq);
+  const jobs = (await jobsOfAllocation(id, asOf)).filter((j) => j.allocSeq === undefined || j.allocSeq <= seq);
+  return { allocationId: id, asOfAuditSeq: seq, ...checkConsistency(allocation, asOf, jobs) };
 }
 
 export { keys };

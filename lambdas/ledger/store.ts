@@ -82,6 +82,11 @@ export interface LedgerWrite {
   extraChanges?: Change[];
 }
 
+/** The audit seq an allocation item gets from the commit that changes it (write-path.ts numbers them). */
+export function allocSeqAfter(before: Item | null | undefined): number {
+  return Number(before?.auditSeq ?? 0) + 1;
+}
+
 /** Write capacity consumed by ledger commits in this process (read by bench/ledger.ts). */
 export const ledgerMetrics = { consumedWcu: 0, pricedWcu: 0, commits: 0 };
 
@@ -105,7 +110,10 @@ export async function commitLedger(ctx: AuditContext, w: LedgerWrite | LedgerWri
       action: x.action,
       details: { ...(x.details ?? {}), ...(summary.length ? { entries: summary } : {}) },
     });
-    puts.push(...x.entries.map((e) => ({ item: entryItem(e), recordedBy: index })));
+    // each entry carries the allocation's seq it was written with: the ledger as of one version of
+    // the item is its entries up to that seq, whatever is being written meanwhile (consistency)
+    const allocSeq = allocSeqAfter(x.before);
+    puts.push(...x.entries.map((e) => ({ item: entryItem({ ...e, allocSeq }), recordedBy: index })));
     sideWrites.push(...(x.sideWrites ?? []), ...outboxWrites(x.events ?? []));
     events.push(...(x.events ?? []));
   }

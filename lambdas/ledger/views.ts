@@ -24,7 +24,8 @@ export function allocationView(a: Allocation, now = new Date()) {
     tier: a.tier,
     startDate: a.startDate,
     endDate: a.endDate,
-    members: a.members,
+    // logins are site accounts (GET /v1/sites/{siteId}/accounts/{sub}); a legacy typed name is not shown
+    members: a.members.map((m) => ({ sub: m.sub, role: m.role, addedAt: m.addedAt })),
     balances: Object.entries(a.resources)
       .sort(([x], [y]) => x.localeCompare(y))
       .map(([key, r]) => {

@@ -110,10 +110,7 @@ export async function updateInstance(c: Caller, id: string, body: UpdateInstance
     const sideWrites: SideWrite[] = [];
     if (body.capacity !== undefined && body.capacity !== inst.capacity) {
       sideWrites.push({
-        update: peopleKeys.seats(id),
-        expression: 'SET #cap = :cap',
-        names: { '#cap': 'capacity' },
-        values: { ':cap': body.capacity },
+        update: { key: peopleKeys.seats(id), expression: 'SET #cap = :cap', names: { '#cap': 'capacity' }, values: { ':cap': body.capacity } },
         condition: { expression: 'enrolled <= :cap' },
         failure: () => new RuleViolationError('The capacity is below the learners already enrolled', [{ path: 'capacity', problem: 'is below the number of learners already enrolled' }], 'capacity_below_enrolled'),
       });

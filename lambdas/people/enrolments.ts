@@ -49,9 +49,7 @@ async function withContention<T>(run: (attempt: number) => Promise<T>, attempts 
 }
 
 const seatsUpdate = (instanceId: string, expression: string, condition: string, values: Record<string, unknown>): SideWrite => ({
-  update: peopleKeys.seats(instanceId),
-  expression,
-  values,
+  update: { key: peopleKeys.seats(instanceId), expression, values },
   condition: { expression: condition },
   failure: () => new SeatsChanged(),
 });

@@ -99,7 +99,7 @@ export async function decide(c: Caller, appId: string, decision: 'selected' | 'r
     const next: Application = { ...a, state: decision, updatedAt: new Date().toISOString(), decidedBy: c.sub };
     const sideWrites: SideWrite[] =
       decision === 'selected'
-        ? [{ update: peopleKeys.internshipPlaces(i.id), expression: 'ADD selected :one', values: { ':one': 1 }, condition: { expression: 'selected < places' }, failure: () => new PlacesFull(i.places) }]
+        ? [{ update: { key: peopleKeys.internshipPlaces(i.id), expression: 'ADD selected :one', values: { ':one': 1 } }, condition: { expression: 'selected < places' }, failure: () => new PlacesFull(i.places) }]
         : [];
     const ctx: AuditContext = { actor: { sub: c.sub, role }, requestId, reason: reason ?? null };
     await commit(ctx, { changes: [{ subject: { type: 'internship-application', id: appId }, before: item, after: applicationItem(next), action: `internship.${decision === 'selected' ? 'select' : 'reject'}`, details: { internshipId: a.internshipId } }], sideWrites });
@@ -115,7 +115,7 @@ export async function withdrawApplication(c: Caller, appId: string, requestId: s
     if (a.state === 'withdrawn') return a;
     if (a.state === 'rejected') throw new RuleViolationError('A rejected application cannot be withdrawn', [{ path: 'applicationId', problem: 'is rejected' }], 'invalid_transition');
     const next: Application = { ...a, state: 'withdrawn', updatedAt: new Date().toISOString() };
-    const sideWrites: SideWrite[] = a.state === 'selected' ? [{ update: peopleKeys.internshipPlaces(a.internshipId), expression: 'ADD selected :minus', values: { ':minus': -1 } }] : [];
+    const sideWrites: SideWrite[] = a.state === 'selected' ? [{ update: { key: peopleKeys.internshipPlaces(a.internshipId), expression: 'ADD selected :minus', values: { ':minus': -1 } } }] : [];
     await commit({ actor: { sub: c.sub, role: 'researcher' }, requestId }, { changes: [{ subject: { type: 'internship-application', id: appId }, before: item, after: applicationItem(next), action: 'internship.withdraw', details: { internshipId: a.internshipId, from: a.state } }], sideWrites });
     return next;
   });

@@ -79,6 +79,20 @@ export const StageConfigSchema = z
         /** Accounts under the parent account that no allocation owns: only report them, or also block them. */
         reconcileOrphans: z._default(z.enum(['report', 'block']), 'report'),
         // ---- end connectors ----
+        // ---- self-service limits ----
+        /** The period over which automatic approvals add up per allocation (calendar, UTC). */
+        autoApprovePeriod: z._default(z.enum(['month', 'quarter', 'year']), 'quarter'),
+        /** Credits of supplements approved automatically per allocation and period; past it the chair decides. */
+        supplementAutoApproveCreditsPerPeriod: z._default(z.number().check(z.nonnegative()), 500),
+        /** Days of extensions approved automatically per allocation and period. */
+        extensionAutoApproveDaysPerPeriod: z._default(z.int().check(z.nonnegative()), 30),
+        /**
+         * Members per allocation. The allocation item is rewritten on every ledger commit (DynamoDB
+         * items ≤ 400 KB) and an award writes one member index item per member in its transaction
+         * (≤ 100 items), so at most 90.
+         */
+        maxMembersPerAllocation: z._default(z.int().check(z.minimum(1), z.maximum(90)), 50),
+        // ---- end self-service limits ----
         // ---- approval: defaults a call may override ----
         approval: z._default(
           z.strictObject({
@@ -113,6 +127,10 @@ export const StageConfigSchema = z
         jobWorkingDirectory: '/tmp',
         reconcileIntervalMinutes: 15,
         reconcileOrphans: 'report',
+        autoApprovePeriod: 'quarter',
+        supplementAutoApproveCreditsPerPeriod: 500,
+        extensionAutoApproveDaysPerPeriod: 30,
+        maxMembersPerAllocation: 50,
         approval: { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
         people: { priorityOrgTypes: ['sme', 'startup'], heldShare: 0.25 }, // people
       },
@@ -151,6 +169,13 @@ export const StageConfigSchema = z
             dates.add(rate.effectiveFrom);
           });
         });
+        // ---- site accounts ----
+        try {
+          new RegExp(site.accounts.usernamePattern);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['sites', i, 'accounts', 'usernamePattern'], message: `is not a valid regular expression (${(e as Error).message})` });
+        }
+        // ---- end site accounts ----
       });
       // ---- identity ----
       checkIdentity(cfg.identity, new Set(cfg.sites.map((site) => site.id)), ctx);

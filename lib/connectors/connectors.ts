@@ -19,6 +19,7 @@ import type { Ledger } from '../ledger/ledger';
 import { acknowledge } from '../nag';
 import { jobsApi } from '../../lambdas/jobs/api';
 import { connectorsApi } from '../../lambdas/connectors/api';
+import { siteAccountsApi } from '../../lambdas/connectors/site-accounts/api';
 import { PROVISIONING_EVENT_TYPES } from '../../lambdas/connectors/provisioning/events';
 import { EVENT_SOURCE } from '../../lambdas/domain/events';
 import { ConnectorNetwork } from './network';
@@ -162,6 +163,10 @@ export class Connectors extends Construct {
     });
     props.api.addRoutes(jobsApi, this.jobsFn);
     props.api.addRoutes(connectorsApi, this.jobsFn);
+    // ---- site accounts: served by the jobs function; a confirmation tells the allocations (outbox → bus) ----
+    props.api.addRoutes(siteAccountsApi, this.jobsFn);
+    props.bus.bindPublisher(this.jobsFn);
+    // ---- end site accounts ----
 
     this.functions = [this.provisioningStep, this.collector, this.reconciler, this.jobsFn];
   }

@@ -3,7 +3,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { METRIC_NAMESPACE } from '../../lambdas/shared/metrics';
 import { ledgerApi } from '../../lambdas/ledger/api';
 import { KairrFunction, type FunctionDefaults } from '../platform/kairr-function';
 import type { KairrApi } from '../platform/rest-api';
@@ -61,6 +65,27 @@ export class Ledger extends Construct {
     }
     this.jobs = [expiry, relay];
   }
+
+  // ---- parked usage ----
+  /**
+   * An alarm per site when the ledger parks usage it refused (lambdas/ledger/parked.ts emits the
+   * EMF metric KAIRR/ParkedUsageReports): that usage waits for an operator to fix its cause and
+   * replay it, and is charged to no one until then.
+   */
+  alarmOnParkedUsage(topic: sns.ITopic, stage: string, siteIds: string[]): void {
+    for (const siteId of siteIds) {
+      const alarm = new cloudwatch.Alarm(this, `ParkedUsage${siteId.replace(/[^A-Za-z0-9]/g, '')}`, {
+        metric: new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: 'ParkedUsageReports', dimensionsMap: { Stage: stage, Site: siteId }, period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `The ledger parked usage reports of ${siteId} it refused: list them (GET /v1/sites/${siteId}/usage/parked), fix the cause, replay them`,
+      });
+      alarm.addAlarmAction(new actions.SnsAction(topic));
+    }
+  }
+  // ---- end parked usage ----
 
   /** Lets a principal (the connectors' role) invoke usage ingestion directly. */
   grantIngest(grantee: iam.IGrantable): void {

@@ -12,7 +12,6 @@ function newAllocationBody(extra: Record<string, unknown> = {}) {
   return {
     title: 'Korean LLM fine-tuning',
     piSub: 'dev-researcher',
-    piUsername: 'alice',
     institution: 'KAIST',
     orgType: 'university',
     field: 'natural-language-processing',
@@ -104,11 +103,14 @@ describe('visibility', () => {
   });
 
   it('lets only the PI add members', async () => {
-    expect((await withToken(otherResearcher).post(`/v1/allocations/${allocationId}/members`, { sub: 'other-researcher', username: 'bob' })).status).toBe(404);
-    const added = await as('researcher').post(`/v1/allocations/${allocationId}/members`, { sub: 'other-researcher', username: 'bob' });
+    expect((await withToken(otherResearcher).post(`/v1/allocations/${allocationId}/members`, { sub: 'other-researcher' })).status).toBe(404);
+    // the PI names the person; their login at each site is the site's to create (site accounts)
+    const chosen = await as('researcher').post(`/v1/allocations/${allocationId}/members`, { sub: 'other-researcher', username: 'root' });
+    expect(chosen).toMatchObject({ status: 400, body: { error: { code: 'scheduler_user_not_selectable', details: [{ path: 'username' }] } } });
+    const added = await as('researcher').post(`/v1/allocations/${allocationId}/members`, { sub: 'other-researcher' });
     expect(added.status).toBe(200);
     expect((await withToken(otherResearcher).get(`/v1/allocations/${allocationId}`)).status).toBe(200); // now a member
-    expect((await withToken(otherResearcher).post(`/v1/allocations/${allocationId}/members`, { sub: 'third', username: 'carol' })).status).toBe(403); // a member, not the PI
+    expect((await withToken(otherResearcher).post(`/v1/allocations/${allocationId}/members`, { sub: 'third' })).status).toBe(403); // a member, not the PI
     expect((await as('researcher').del(`/v1/allocations/${allocationId}/members/other-researcher`)).status).toBe(200);
     expect((await withToken(otherResearcher).get(`/v1/allocations/${allocationId}`)).status).toBe(404);
   });

@@ -29,7 +29,6 @@ function allocationBody(n: number) {
   return {
     title: `Audit e2e project ${n}`,
     piSub: `audit-e2e-pi-${n}`,
-    piUsername: 'alice',
     institution: n === 1 ? '=HYPERLINK("http://x","y")' : 'KISTI',
     orgType: n === 1 ? 'research-institute' : 'startup',
     field: 'climate-science',

@@ -43,18 +43,25 @@ beforeAll(async () => {
   alice = withToken(await mint({ sub: aliceSub, groups: ['researcher'], preferred_username: 'alice' }));
   bobToken = await mint({ sub: bobSub, groups: ['researcher'], preferred_username: 'bob' });
   bob = withToken(bobToken);
+  // the sites' side: their operators record the clusters' existing test logins as these people's accounts
+  // (before the award, so that its provisioning gives them their associations)
+  for (const site of ['spc', 'kisti6']) {
+    for (const [sub, login] of [[aliceSub, 'alice'], [bobSub, 'bob']]) {
+      const r = await as('site-operator').put(`/v1/sites/${site}/accounts/${sub}`, { username: login });
+      if (r.status !== 200) throw new Error(`confirming ${login} at ${site} failed: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  }
   const today = new Date().toISOString().slice(0, 10);
   const res = await as('admin').post('/v1/allocations', {
     title: 'Connectors e2e',
     piSub: aliceSub,
-    piUsername: 'alice',
     institution: 'KISTI',
     orgType: 'research-institute',
     field: 'computer-science',
     startDate: today,
     endDate: '2099-12-31',
     credits: { 'spc/b200': 9, 'kisti6/gh200': 8 },
-    members: [{ sub: bobSub, username: 'bob' }],
+    members: [{ sub: bobSub }],
     reason: 'e2e: connectors',
   });
   if (res.status !== 201) throw new Error(`creating the allocation failed: ${res.status} ${JSON.stringify(res.body)}`);

@@ -74,7 +74,7 @@ describe('award → accounts at both sites', () => {
     await removeMember(allocationId, BOB.sub, ADMIN_CTX);
     await h.settled(allocationId);
     const withoutBob = users(sacctmgrAssocs(h.clusters.spc, spcAccount));
-    await addMember(allocationId, { sub: BOB.sub, username: 'bob' }, ADMIN_CTX);
+    await addMember(allocationId, { sub: BOB.sub }, ADMIN_CTX);
     await h.settled(allocationId);
     const withBob = users(sacctmgrAssocs(h.clusters.spc, spcAccount));
 

@@ -41,7 +41,8 @@ export async function plan(e: FlowEvent): Promise<Plan> {
   const item = await getAllocationItem(e.allocationId);
   if (!item) return { ...e, skip: true, resources: [], unknownResources: [] };
   const cfg = runtimeConfig();
-  const d = desiredAccounts(allocationOf(item), cfg.sites, { now: new Date() });
+  // which resources only: the members' logins do not matter to the plan
+  const d = desiredAccounts(allocationOf(item), cfg.sites, { now: new Date(), logins: new Map() });
   return { ...e, skip: false, resources: d.accounts.map((a) => a.resourceKey), unknownResources: d.unknownResources };
 }
 

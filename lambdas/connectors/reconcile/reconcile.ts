@@ -19,6 +19,7 @@ import { convergeResource } from '../converge-allocation';
 import { driverFor, siteOf, withCredentialRefresh } from '../sites';
 import { CONNECTOR_REASON, recordProvisioned } from '../allocation-writes';
 import { recordReconcileRun } from '../state';
+import { loginsOf } from '../site-accounts/logins';
 import { logger } from '../../shared/log';
 
 /** A new allocation's provisioning flow gets this long before the reconciler steps in. */
@@ -82,7 +83,8 @@ export async function reconcileSite(siteId: string, opts: { now?: Date; requestI
   const overdraftMc = toMc(cfg.policy.overdraftCredits);
 
   for (const a of await allAllocations()) {
-    const mine = desiredAccounts(a, cfg.sites, { now: started, overdraftMc, siteId: site.id }).accounts;
+    // which accounts are this site's (convergeResource reads the members' logins itself)
+    const mine = desiredAccounts(a, cfg.sites, { now: started, overdraftMc, siteId: site.id, logins: new Map() }).accounts;
     if (!mine.length) continue;
     mine.forEach((d) => owned.add(d.account));
     if (a.state === 'pending-provisioning' && started.getTime() - Date.parse(a.createdAt) < PROVISIONING_GRACE_MS) {
@@ -144,7 +146,7 @@ async function restoreIfDue(a: Allocation, mine: DesiredAccount[], result: Recon
   const stuck = a.state === 'pending-provisioning' || a.state === 'provisioning-failed' || (a.stateReason !== undefined && CONNECTOR_REASON.test(a.stateReason));
   if (!unrecorded.length && !stuck) return;
   const cfg = runtimeConfig();
-  const others = stuck ? desiredAccounts(a, cfg.sites, { now: new Date(), overdraftMc: toMc(cfg.policy.overdraftCredits) }).accounts.filter((d) => d.siteId !== result.siteId) : [];
+  const others = stuck ? desiredAccounts(a, cfg.sites, { now: new Date(), overdraftMc: toMc(cfg.policy.overdraftCredits), logins: await loginsOf(a) }).accounts.filter((d) => d.siteId !== result.siteId) : [];
   let othersInStep = true;
   for (const d of others) {
     let why: string | undefined;

@@ -306,8 +306,9 @@ export class SlurmApi {
       .map((j) => jobFromAccounting(j, this.http.siteId, this.cluster));
   }
 
-  async cancel(jobId: string): Promise<void> {
-    const res = await this.http.request('DELETE', `${this.ctld}/job/${encodeURIComponent(jobId)}`, { accept: [500] });
+  /** As `actAs` (the job's own user: Slurm then refuses anyone else's job), or as the service user. */
+  async cancel(jobId: string, actAs?: string): Promise<void> {
+    const res = await this.http.request('DELETE', `${this.ctld}/job/${encodeURIComponent(jobId)}`, { accept: [500], ...(actAs ? { actAs } : {}) });
     // a job that is already over is cancelled enough (ESLURM_ALREADY_DONE)
     const benign = res.errors.filter((e) => e.code !== 2021 && !/already (done|completing|completed)/i.test(e.message));
     if (benign.length) this.failOnErrors({ ...res, errors: benign, status: res.status === 200 ? 500 : res.status }, `cancel job ${jobId}`);

@@ -2,6 +2,7 @@
 // which the driver mints short-lived tokens itself (and can then act as a member user for submit).
 import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
+import { PermanentSchedulerError } from '../driver';
 
 export const SlurmCredentialsSchema = z.union([
   z.strictObject({
@@ -50,6 +51,13 @@ export class TokenSource {
 
   async headers(actAs?: string): Promise<AuthHeaders> {
     const creds = await this.provider();
+    // ---- site accounts: the last line of defence ----
+    // A member's token is never root's or the site's own service user's, whatever the caller
+    // passed: with either, a job could read the site's key and mint any user's token.
+    if (actAs !== undefined && (actAs === 'root' || actAs === creds.username)) {
+      throw new PermanentSchedulerError(`KAIRR never acts for a member as "${actAs}" (root or the site's service user)`, { operation: 'mint-token' });
+    }
+    // ---- end site accounts ----
     const user = actAs ?? creds.username;
     if ('token' in creds) return { 'X-SLURM-USER-NAME': user, 'X-SLURM-USER-TOKEN': creds.token };
     const cacheKey = `${user}\u0000${creds.jwtKey}`;

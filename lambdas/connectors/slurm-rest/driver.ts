@@ -311,11 +311,11 @@ export class SlurmRestDriver implements SchedulerDriver {
     throw new NotFoundSchedulerError(`job ${jobId} is unknown to ${this.cluster}`, { siteId: this.siteId, operation: 'job-status' });
   }
 
-  async cancelJob(jobId: string): Promise<void> {
+  async cancelJob(jobId: string, opts: { asUser?: string } = {}): Promise<void> {
     const status = await this.jobStatus(jobId);
     if (status.phase === 'finished') return;
     const api = await this.api();
-    await api.cancel(jobId);
+    await api.cancel(jobId, opts.asUser ? slurmUserName(opts.asUser) : undefined);
   }
 
   async listJobs(req: ListJobsRequest): Promise<SchedulerJobRecord[]> {

@@ -107,6 +107,7 @@ export interface TeamMember {
   role: (typeof TEAM_ROLES)[number];
   /** The member's KAIRR identity, when they have one (then they become an allocation member). */
   sub?: string;
+  /** LEGACY (refused on input since site accounts): kept only so older stored proposals still read. */
   username?: string;
 }
 
@@ -146,8 +147,8 @@ export interface PrincipalInvestigator {
   /** The PI's organisation as KAIRR resolved it from their verified claims (set on every write and on submit). */
   affiliation?: Affiliation;
   // ---- end identity ----
-  /** Scheduler user name (defaults to the token's preferred_username). */
-  username: string;
+  /** LEGACY (refused on input since site accounts): a name older proposals carried; never used. */
+  username?: string;
 }
 
 export interface RecommendationNote {

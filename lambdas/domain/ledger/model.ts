@@ -2,6 +2,7 @@
 // ledger (which moves credits) and the connectors (which provision and report usage).
 // Plain data: the store modules persist exactly these shapes.
 import type { Mc } from './money';
+import type { AutoApproved } from './self-service';
 
 export const ALLOCATION_STATES = ['pending-provisioning', 'active', 'exhausted', 'expired', 'suspended', 'provisioning-failed', 'closed'] as const;
 export type AllocationState = (typeof ALLOCATION_STATES)[number];
@@ -27,8 +28,12 @@ export interface ResourceAccount {
 
 export interface Member {
   sub: string;
-  /** The member's user name at the sites' schedulers (defaults to the token's preferred_username). */
-  username: string;
+  /**
+   * LEGACY: the scheduler user name a requester typed before site accounts existed. Never used to
+   * run anything: logins are site accounts (domain/site-accounts.ts), which only the site creates.
+   * Read only by the migration (connectors/site-accounts/migrate.ts).
+   */
+  username?: string;
   role: 'pi' | 'member';
   addedAt: string;
 }
@@ -59,6 +64,8 @@ export interface Allocation {
   updatedAt: string;
   /** Bumped by every ledger entry; used to order and count entries. */
   entryCount: number;
+  /** What was approved automatically in the current period (self-service.ts); absent before the first. */
+  autoApproved?: AutoApproved;
 }
 
 export interface JobCharge {
@@ -90,6 +97,8 @@ export interface LedgerEntry {
   jobs?: JobCharge[];
   /** For exchanges: the other side's resource. */
   counterpart?: string;
+  /** The allocation's audit seq this entry was written with (entries up to an item's seq are its ledger). */
+  allocSeq?: number;
 }
 
 /** One job's charge so far, kept for idempotency: a report is charged only by its difference. */
@@ -112,6 +121,8 @@ export interface JobUsageState {
   account: string;
   rate: number;
   updatedAt: string;
+  /** The allocation's audit seq of the commit that last changed this job's charge. */
+  allocSeq?: number;
 }
 
 export function emptyAccount(): ResourceAccount {

@@ -29,7 +29,6 @@ export interface NewAllocation {
   id: string;
   title: string;
   piSub: string;
-  piUsername: string;
   institution: string;
   orgType: string;
   /** The PI's organisation in the registry (identity), when known. */
@@ -49,7 +48,7 @@ export interface NewAllocation {
 export function award(input: NewAllocation, ctx: OpContext): { allocation: Allocation; entries: LedgerEntry[] } {
   const resources = Object.keys(input.awardsMc).sort();
   if (!resources.length) throw ValidationError.field('credits', 'must award at least one resource');
-  const members: Member[] = [{ sub: input.piSub, username: input.piUsername, role: 'pi', addedAt: ctx.now }];
+  const members: Member[] = [{ sub: input.piSub, role: 'pi', addedAt: ctx.now }];
   for (const m of input.members) if (m.sub !== input.piSub) members.push({ ...m, role: 'member', addedAt: ctx.now });
   const allocation: Allocation = {
     id: input.id,

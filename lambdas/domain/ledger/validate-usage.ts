@@ -17,10 +17,12 @@ export interface UsageReport {
   start: string;
   end?: string | null;
   elapsedSeconds: number;
+  /** Set for a job KAIRR dispatched: its dispatch hold is looked up and released as it is charged. */
+  dispatchId?: string;
 }
 
 export interface Rejection {
-  code: 'unknown_allocation' | 'job_of_another_allocation' | 'unknown_resource' | 'resource_not_in_allocation' | 'wrong_cluster' | 'negative_value' | 'absurd_value' | 'end_before_start' | 'start_in_future' | 'no_rate';
+  code: 'unknown_allocation' | 'job_of_another_allocation' | 'resource_mismatch' | 'unknown_resource' | 'resource_not_in_allocation' | 'wrong_cluster' | 'negative_value' | 'absurd_value' | 'end_before_start' | 'start_in_future' | 'no_rate';
   path: string;
   problem: string;
 }

@@ -193,3 +193,29 @@ export const identityKeys = {
   person: (sub: string): ItemKey => ({ pk: `PERSON#${sub}`, sk: 'PERSON' }),
 };
 // ---- end identity ----
+// ---- site accounts, dispatch holds, parked usage ------------------------------------------------
+// A person's login at a site: SITEACCT#<site>#<sub>/SITEACCT (an audited subject), listed per site
+// and state by gsi1 (SITEACCTS#<site> / <state>#<requestedAt>#<sub>). The username guard
+// SITEUSER#<site>#<username> makes a login belong to one person only (written in the same
+// transaction as the account). Dispatch holds: one counter per allocation and resource in the
+// allocation's partition; once a job has a scheduler id, its remaining hold sits beside the job's
+// usage item, where ingestion reads it in the same round trip. Parked usage: reports the ledger
+// refused, per site, until an operator replays them.
+export const siteAccountGsi = {
+  ofSite: (siteId: string) => `SITEACCTS#${siteId}`,
+  sortKey: (state: string, requestedAt: string, sub: string) => `${state}#${requestedAt}#${sub}`,
+};
+
+export const trustKeys = {
+  siteAccount: (siteId: string, sub: string): ItemKey => ({ pk: `SITEACCT#${siteId}#${sub}`, sk: 'SITEACCT' }),
+  siteUsername: (siteId: string, username: string): ItemKey => ({ pk: `SITEUSER#${siteId}#${username}`, sk: 'SITEUSER' }),
+  /** Credits held by an allocation's jobs in flight on one resource (a counter, not audited on its own). */
+  dispatchHold: (allocationId: string, resourceKey: string): ItemKey => ({ pk: `${PREFIX.allocation}#${allocationId}`, sk: `HOLD#${resourceKey}` }),
+  /** The remaining hold of one submitted job, keyed like its usage (keys.jobUsage). */
+  jobHold: (siteId: string, cluster: string, jobId: string): ItemKey => ({ pk: `${PREFIX.usage}#${siteId}#${cluster}#${jobId}`, sk: 'HOLD' }),
+  parkedUsage: (siteId: string, cluster: string, jobId: string): ItemKey => ({ pk: `PARKED#${siteId}`, sk: `${cluster}#${jobId}` }),
+  parkedUsagePrefix: (siteId: string) => `PARKED#${siteId}`,
+  /** A refused attempt to choose a scheduler user (or another trust rule), audited as a subject of its own. */
+  refusal: (id: string): ItemKey => ({ pk: `REFUSAL#${id}`, sk: 'REFUSAL' }),
+};
+// ---- end site accounts, dispatch holds, parked usage ----

@@ -68,12 +68,8 @@ type SideCondition = { expression: string; names?: Record<string, string>; value
 export type SideWrite =
   | { put: Item; condition?: SideCondition; failure?: () => Error }
   | { delete: ItemKey; condition?: SideCondition; failure?: () => Error }
-  // ---- people: atomic counter updates ----
-  // A counter item (an instance's seats, a posting's selected places) changed in place with ADD/SET,
-  // so concurrent writers need not read it first; its condition (e.g. enrolled < capacity) is the
-  // guard. Names and values are shared by the update and its condition.
-  | { update: ItemKey; expression: string; condition?: SideCondition; names?: Record<string, string>; values?: Record<string, unknown>; failure?: () => Error };
-  // ---- end people ----
+  // ---- dispatch holds: a counter changed in place (ADD), never rewritten whole ----
+  | { update: { key: ItemKey; expression: string; names?: Record<string, string>; values?: Record<string, unknown> }; condition?: SideCondition; failure?: () => Error };
 
 export interface WriteSet {
   changes: Change[];
@@ -183,23 +179,20 @@ export function buildTransaction(ctx: AuditContext, set: WriteSet): { input: Tra
       ? { ConditionExpression: w.condition.expression, ...(w.condition.names ? { ExpressionAttributeNames: w.condition.names } : {}), ...(w.condition.values ? { ExpressionAttributeValues: w.condition.values } : {}) }
       : {};
     if ('put' in w) items.push({ Put: { TableName: mainTable(), Item: w.put, ...cond } });
-    // ---- people: atomic counter updates ----
     else if ('update' in w) {
-      const names = { ...w.names, ...w.condition?.names };
-      const values = { ...w.values, ...w.condition?.values };
+      const names = { ...(w.update.names ?? {}), ...(w.condition?.names ?? {}) };
+      const values = { ...(w.update.values ?? {}), ...(w.condition?.values ?? {}) };
       items.push({
         Update: {
           TableName: mainTable(),
-          Key: w.update,
-          UpdateExpression: w.expression,
+          Key: w.update.key,
+          UpdateExpression: w.update.expression,
           ...(w.condition ? { ConditionExpression: w.condition.expression } : {}),
           ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
           ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
         },
       });
-    }
-    // ---- end people ----
-    else items.push({ Delete: { TableName: mainTable(), Key: w.delete, ...cond } });
+    } else items.push({ Delete: { TableName: mainTable(), Key: w.delete, ...cond } });
     roles.push(`side:${i}`);
   });
   (set.checks ?? []).forEach((c, i) => {
@@ -294,7 +287,7 @@ export async function commit(ctx: AuditContext, set: WriteSet): Promise<CommitRe
           if (kind === 'side') {
             const w = set.sideWrites![i];
             if (w.failure) throw w.failure();
-            const k = 'put' in w ? w.put : 'update' in w ? w.update : w.delete; // people: update
+            const k = 'put' in w ? w.put : 'update' in w ? w.update.key : w.delete;
             throw new StaleWriteError(`${k.pk}/${k.sk}`);
           }
           if (kind === 'check') throw set.checks![i].failure();

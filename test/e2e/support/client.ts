@@ -65,6 +65,7 @@ export const as = (role: string) => ({
   get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, { token: tokenFor(role), headers }),
   post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, { token: tokenFor(role), body, headers }),
   patch: <T = any>(path: string, body?: unknown) => call<T>('PATCH', path, { token: tokenFor(role), body }),
+  put: <T = any>(path: string, body?: unknown) => call<T>('PUT', path, { token: tokenFor(role), body }),
   del: <T = any>(path: string) => call<T>('DELETE', path, { token: tokenFor(role) }),
 });
 
@@ -72,6 +73,7 @@ export const withToken = (token: string) => ({
   get: <T = any>(path: string) => call<T>('GET', path, { token }),
   post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, { token, body, headers }),
   patch: <T = any>(path: string, body?: unknown) => call<T>('PATCH', path, { token, body }),
+  put: <T = any>(path: string, body?: unknown) => call<T>('PUT', path, { token, body }),
   del: <T = any>(path: string) => call<T>('DELETE', path, { token }),
 });
 

@@ -4,6 +4,7 @@
 // step, collector, reconciler and jobs handlers, and scheduler credentials served by the local
 // Secrets Manager FAKE from local/slurm-secrets.ts (no Secrets Manager can run here; everything
 // else is the real part).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -42,6 +43,9 @@ export const BOB: Caller = { sub: 'sub-bob', roles: ['researcher'], siteIds: [],
 export const MALLORY: Caller = { sub: 'sub-mallory', roles: ['researcher'], siteIds: [], username: 'mallory' };
 export const ADMIN: Caller = { sub: 'sub-admin', roles: ['admin'], siteIds: [], username: 'admin' };
 export const KISTI6_OPERATOR: Caller = { sub: 'sub-op-kisti6', roles: ['site-operator'], siteIds: ['kisti6'] };
+export const SPC_OPERATOR: Caller = { sub: 'sub-op-spc', roles: ['site-operator'], siteIds: ['spc'] };
+/** The operator of a local site (for confirming site accounts). */
+export const operatorOf = (siteId: string): Caller => ({ sub: `sub-op-${siteId}`, roles: ['site-operator'], siteIds: [siteId] });
 export const ADMIN_CTX: AuditContext = { actor: { sub: 'sub-admin', role: 'admin' }, requestId: 'test' };
 
 /** The deployable ASL with the step function's ARN substituted, as CloudFormation does. */
@@ -58,9 +62,15 @@ export interface Harness {
   events: LocalEventBridge;
   secrets: LocalServiceEndpoints;
   /** Calls the jobs API handler as API Gateway would, as `caller`. */
-  api(method: 'GET' | 'POST' | 'DELETE', path: string, caller: Caller, opts?: { body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, string> }>;
-  /** Creates an allocation the way an award does; its AllocationAwarded event starts the flow. */
-  award(credits: Record<string, number>, opts?: { id?: string; members?: Caller[]; endDate?: string }): Promise<Allocation>;
+  api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, caller: Caller, opts?: { body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, string> }>;
+  /**
+   * Creates an allocation the way an award does; its AllocationAwarded event starts the flow. ALICE
+   * (the PI) and BOB have site accounts at both sites first, with the clusters' existing test logins
+   * alice and bob, confirmed by each site's operator (logins: false leaves that to the test).
+   */
+  award(credits: Record<string, number>, opts?: { id?: string; members?: Caller[]; endDate?: string; logins?: boolean }): Promise<Allocation>;
+  /** The site's side: makes the Unix login on the cluster (scripts/slurm/site-account.sh) and confirms it through the API as the site's operator. */
+  grantLogin(who: Caller, siteId: string, username: string, opts?: { createUnixUser?: boolean }): Promise<{ status: number; body: any }>;
   /** Executions of the provisioning flow that were started for this allocation. */
   executionsOf(allocationId: string): ExecutionSnapshot[];
   /** Waits until every execution for the allocation has ended (and none is starting), then returns the allocation. */
@@ -117,7 +127,7 @@ export async function startHarness(opts: { patchConfig?: (c: RuntimeConfig) => R
       }
     });
 
-  return {
+  const h: Harness = {
     tables,
     config,
     clusters,
@@ -141,17 +151,29 @@ export async function startHarness(opts: { patchConfig?: (c: RuntimeConfig) => R
         } as unknown as APIGatewayProxyEvent,
         undefined,
       );
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
+      const http = res as { statusCode: number; body?: string; headers: Record<string, string> };
+      return { status: http.statusCode, body: http.body ? JSON.parse(http.body) : undefined, headers: http.headers };
+    },
+    async grantLogin(who, siteId, username, g = {}) {
+      if (g.createUnixUser) siteAccountScript('create', h.clusters[siteId], username);
+      return h.api('PUT', `/v1/sites/${siteId}/accounts/${encodeURIComponent(who.sub)}`, operatorOf(siteId), { body: { username } });
     },
     async award(credits, o = {}) {
       const members = o.members ?? [BOB];
       const today = new Date().toISOString().slice(0, 10);
+      if (o.logins !== false) {
+        for (const siteId of ['spc', 'kisti6']) {
+          for (const [who, login] of [[ALICE, 'alice'], [BOB, 'bob']] as const) {
+            const r = await h.grantLogin(who, siteId, login);
+            if (r.status !== 200) throw new Error(`confirming ${login} at ${siteId} failed: ${r.status} ${JSON.stringify(r.body)}`);
+          }
+        }
+      }
       return createAllocation(
         {
           id: o.id ?? newId('alloc'),
           title: 'Connector test allocation',
           piSub: ALICE.sub,
-          piUsername: 'alice',
           institution: 'KISTI',
           orgType: 'research-institute',
           field: 'computer science',
@@ -160,7 +182,7 @@ export async function startHarness(opts: { patchConfig?: (c: RuntimeConfig) => R
           tier: null,
           startDate: today,
           endDate: o.endDate ?? '2099-12-31',
-          members: members.map((m) => ({ sub: m.sub, username: m.username!, role: 'member' as const })),
+          members: members.map((m) => ({ sub: m.sub, role: 'member' as const })),
           awardsMc: Object.fromEntries(Object.entries(credits).map(([k, v]) => [k, toMc(v)])),
         },
         ADMIN_CTX,
@@ -180,6 +202,7 @@ export async function startHarness(opts: { patchConfig?: (c: RuntimeConfig) => R
       await tables.drop();
     },
   };
+  return h;
 }
 
 function jobsRoute(method: string, path: string): { resource: string; params: Record<string, string>; query: Record<string, string> | null } {
@@ -189,9 +212,25 @@ function jobsRoute(method: string, path: string): { resource: string; params: Re
   if (m) return { resource: '/v1/allocations/{id}/jobs/{jobId}', params: { id: decodeURIComponent(m[1]), jobId: decodeURIComponent(m[2]) }, query };
   m = /^\/v1\/allocations\/([^/]+)\/jobs$/.exec(p);
   if (m) return { resource: '/v1/allocations/{id}/jobs', params: { id: decodeURIComponent(m[1]) }, query };
+  m = /^\/v1\/sites\/([^/]+)\/accounts\/([^/]+)\/disable$/.exec(p);
+  if (m) return { resource: '/v1/sites/{siteId}/accounts/{sub}/disable', params: { siteId: decodeURIComponent(m[1]), sub: decodeURIComponent(m[2]) }, query };
+  m = /^\/v1\/sites\/([^/]+)\/accounts\/migrations$/.exec(p);
+  if (m) return { resource: '/v1/sites/{siteId}/accounts/migrations', params: { siteId: decodeURIComponent(m[1]) }, query };
+  m = /^\/v1\/sites\/([^/]+)\/accounts\/([^/]+)$/.exec(p);
+  if (m) return { resource: '/v1/sites/{siteId}/accounts/{sub}', params: { siteId: decodeURIComponent(m[1]), sub: decodeURIComponent(m[2]) }, query };
+  m = /^\/v1\/sites\/([^/]+)\/accounts$/.exec(p);
+  if (m) return { resource: '/v1/sites/{siteId}/accounts', params: { siteId: decodeURIComponent(m[1]) }, query };
   m = /^\/v1\/sites\/([^/]+)\/status$/.exec(p);
   if (m) return { resource: '/v1/sites/{siteId}/status', params: { siteId: decodeURIComponent(m[1]) }, query };
   throw new Error(`${method} ${path} is not a jobs route`);
+}
+
+/** scripts/slurm/site-account.sh: the local site side of a login (create, exists, delete). */
+export function siteAccountScript(action: 'create' | 'exists' | 'delete', c: LocalCluster, username: string): boolean {
+  const r = spawnSync('bash', [join(REPO_ROOT, 'scripts/slurm/site-account.sh'), action, c.cluster, username], { encoding: 'utf8', timeout: 60_000 });
+  if (action === 'exists') return r.status === 0;
+  if (r.status !== 0) throw new Error(`site-account.sh ${action} ${c.cluster} ${username} failed: ${r.stderr}`);
+  return true;
 }
 
 /** Names of the states an execution entered, in order (Map iterations included). */

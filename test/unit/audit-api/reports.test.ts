@@ -20,7 +20,7 @@ const ids: Record<string, string> = {};
 async function allocation(name: string, o: { orgType: string; field: string; institution: string; callId?: string; credits: Record<string, number> }) {
   const a = await createAllocation(
     {
-      id: newId('alloc'), title: `Project ${name}`, piSub: `pi-${name}`, piUsername: 'alice', institution: o.institution, orgType: o.orgType, field: o.field,
+      id: newId('alloc'), title: `Project ${name}`, piSub: `pi-${name}`, institution: o.institution, orgType: o.orgType, field: o.field,
       proposalId: null, callId: o.callId ?? null, tier: 'standard', startDate: '2026-01-01', endDate: '2027-12-31', members: [],
       awardsMc: Object.fromEntries(Object.entries(o.credits).map(([k, v]) => [k, v * 1000])),
     },

@@ -51,7 +51,6 @@ export async function newAllocation(credits: Record<string, number>, opts: { end
       id: newId('alloc'),
       title: 'Test project',
       piSub: 'pi-1',
-      piUsername: 'alice',
       institution: 'KAIST',
       orgType: 'university',
       field: 'computer-science',
