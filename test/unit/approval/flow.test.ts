@@ -18,6 +18,7 @@ import {
   pool,
   proposalState,
   reviewBody,
+  memberOf,
   until,
   type ApprovalFixture,
 } from './support';
@@ -203,7 +204,10 @@ describe('conflicts of interest', () => {
         { sub: 'rev-team', institution: 'SNU', email: 'min@kaist.example' },
       ]),
     });
-    const r = researcher();
+    // the PI's verified e-mail is at KAIST's domain: the registry makes KAIST their org, so rev-kaist
+    // (KAIST in the pool) is conflicted; without the claim nothing would exclude rev-kaist, and
+    // whether it is picked would depend on the other tests' load
+    const r = memberOf('KAIST', `researcher-${++n}`);
     const p = await newProposal(r, call.id);
     await submit(r, p.id);
     const assigned = await panel(p.id, 2);

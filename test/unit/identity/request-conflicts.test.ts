@@ -24,7 +24,6 @@ beforeEach(() => forgetPerson());
 const allocationBody = (extra: Record<string, unknown> = {}) => ({
   title: 'Direct allocation',
   piSub: 'rc-pi',
-  piUsername: 'rcpi',
   institution: 'KAIST',
   orgType: 'university',
   field: 'physics',
