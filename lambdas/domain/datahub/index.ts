@@ -16,3 +16,4 @@ export * from './render/context';
 export * from './render/croissant';
 export * from './render/datacite';
 export * from './render/dcat';
+export * from './render/dcat-context';

@@ -7,6 +7,8 @@ export interface RenderContext {
   landingUrl(artifactId: string, version?: string): string;
   /** The API address of one file of a version (it redirects to a copy the caller may read). */
   fileUrl(artifactId: string, version: string, path: string): string;
+  /** Where KAIRR serves a JSON-LD context it ships (GET /v1/public/contexts/{name}). */
+  contextUrl(name: string): string;
   publisher: { name: string; url?: string };
   /** The DataCite prefix DOIs are registered under; without it a rendering has no DOI yet. */
   doiPrefix?: string;

@@ -2,12 +2,12 @@
 // dcat:Dataset dct:title and dct:description; each dcat:Distribution a dcat:accessURL; an
 // spdx:Checksum its algorithm and value. Access rights use the EU "access right" table: public ->
 // PUBLIC, registered (sign-in) -> RESTRICTED, restricted (permit) -> NON_PUBLIC. The document
-// names DCAT-AP's published context by URL; the shipped copy (contexts/) is what tests expand with.
+// names KAIRR's served copy of DCAT-AP's context (dcat-context.ts says why not the published URL).
 import { isLicenceRef, licenceUrl, parseLicence } from '../licence';
 import type { AccessLevel } from '../model';
 import { doiOf, type RenderContext, type RenderInput } from './context';
+import { DCAT_AP_CONTEXT_NAME } from './dcat-context';
 
-export const DCAT_AP_CONTEXT_URL = 'https://semiceu.github.io/DCAT-AP/releases/3.0.1/context/dcat-ap.jsonld';
 export const DCAT_MAX_FILES = 100;
 
 const ACCESS_RIGHT: Record<AccessLevel, string> = {
@@ -52,7 +52,7 @@ export function renderDcat(input: RenderInput, ctx: RenderContext): Record<strin
           },
         ];
   return {
-    '@context': DCAT_AP_CONTEXT_URL,
+    '@context': ctx.contextUrl(DCAT_AP_CONTEXT_NAME),
     '@id': landing,
     '@type': 'Dataset',
     title: lang(a.name),
