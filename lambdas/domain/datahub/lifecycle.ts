@@ -58,6 +58,7 @@ export function applyTransition(v: Version, t: Transition, by: string, now: Date
     }
     case 'publish':
       return { ...v, state: 'published', publishedAt: at, publishedBy: by, ...(t.note ? { curationNote: t.note } : {}) };
+    // (the caller stamps the artifact's licence on the version as it publishes it)
     case 'return':
       return { ...v, state: 'draft', curationNote: t.note };
     case 'deprecate':

@@ -105,6 +105,8 @@ export interface Version {
   formats: string[];
   pages: Record<string, ManifestPage>;
   modelCard?: ModelCard;
+  /** The artifact's licence when the version was published: a published version keeps it. */
+  licence?: string;
   createdAt: string;
   createdBy: string;
   submittedAt?: string;
