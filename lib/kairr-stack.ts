@@ -16,6 +16,9 @@ import { Recommendation } from './recommendation/recommendation';
 import { Approval } from './approval/approval';
 // ---- end approval ----
 import { Audit } from './audit/audit'; // audit
+// ---- datahub ----
+import { Datahub } from './datahub/datahub';
+// ---- end datahub ----
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -77,6 +80,10 @@ export class KairrStack extends Stack {
     });
     this.functions.push(...audit.functions);
     // ---- end audit ----
+    // ---- datahub ----
+    const datahub = new Datahub(this, 'Datahub', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.datahub });
+    this.functions.push(datahub.fn);
+    // ---- end datahub ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

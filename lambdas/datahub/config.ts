@@ -28,8 +28,15 @@ export const DatahubConfigSchema = z.strictObject({
       maxFileBytes: z._default(z.int().check(z.minimum(1), z.maximum(5 * 1024 ** 4)), 512 * 1024 ** 2),
       /** Lifetime of presigned part URLs. */
       urlTtlSeconds: z._default(z.int().check(z.minimum(60), z.maximum(43_200)), 3600),
+      /**
+       * Send each part's SHA-256 in CompleteMultipartUpload, as S3 requires for an upload created with
+       * ChecksumAlgorithm SHA256. Only for the local emulator: fauxqs 1.9.2 parses a <Part> holding
+       * nothing but PartNumber and ETag, and assembles an empty object otherwise. KAIRR's own check
+       * (reading the object back, part by part) runs either way.
+       */
+      completeWithPartChecksums: z._default(z.boolean(), true),
     }),
-    { maxFileBytes: 512 * 1024 ** 2, urlTtlSeconds: 3600 },
+    { maxFileBytes: 512 * 1024 ** 2, urlTtlSeconds: 3600, completeWithPartChecksums: true },
   ),
 });
 export type DatahubConfig = z.infer<typeof DatahubConfigSchema>;

@@ -24,7 +24,6 @@ type Handler = (req: Request<RouteSpec>) => Promise<Result>;
 
 const ctxOf = (c: Caller, requestId: string): AuditContext => ({ actor: actorOf(c), requestId });
 const replay = (r: boolean): Record<string, string> => (r ? { 'idempotent-replayed': 'true' } : {});
-const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 function versionView(a: Artifact, v: Version, viewer: Viewer) {
   const staff = canEdit(a, viewer) || viewer.roles.some((r) => r === 'curator' || r === 'auditor');
@@ -51,7 +50,9 @@ async function metadata(kind: ArtifactKind, req: Request<RouteSpec>, viewer: Vie
   const { artifact, version } = await getVersion(kind, p.id, p.version, viewer);
   const format = negotiate(kind, (req.query as { format?: Format }).format, req.headers['accept']);
   if (!format) {
-    if (landing) return { body: versionView(artifact, version, viewer) };
+    // No rendering asked for: the version itself, as JSON, unless the caller accepts no JSON at all.
+    const accept = req.headers['accept'];
+    if (landing && (!accept || /json|\*\/\*/.test(accept))) return { body: versionView(artifact, version, viewer) };
     throw new NotAcceptableError(`Ask for a format (${kind === 'dataset' ? 'croissant, datacite, dcat' : 'card, datacite'}) with ?format= or the Accept header`);
   }
   const r = await render(artifact, version, format, req.headers);
@@ -65,22 +66,31 @@ function searchResult(kind: ArtifactKind, req: Request<RouteSpec>, page: Awaited
   return { body: view, headers };
 }
 
-function routesOf(kind: ArtifactKind): Record<string, Handler> {
-  const K = cap(kind);
-  const P = (r: Request<RouteSpec>) => r.params as Record<string, string>;
+/** The {kind} path segment: "datasets" or "models"; any other word under /v1 is no route at all. */
+function kindOf(req: Request<RouteSpec>): ArtifactKind {
+  const k = (req.params as { kind: string }).kind;
+  if (k === 'datasets') return 'dataset';
+  if (k === 'models') return 'model';
+  throw new NotFoundError('Route', `/v1/${k}`);
+}
+
+/** Each route's implementation with the kind it serves. */
+const byKind = (fn: (kind: ArtifactKind, req: Request<RouteSpec>) => Promise<Result>): Handler => (req) => fn(kindOf(req), req);
+
+function routes(): Record<string, Handler> {
   return {
-    [`create${K}`]: async ({ caller, body, idempotencyKey, requestId }) => {
+    createArtifact: byKind(async (kind, { caller, body, idempotencyKey, requestId }) => {
       const res = await idempotent({ operation: `${kind}.create`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
         let view: unknown;
         await createArtifact(kind, body as never, ctxOf(caller, requestId), (a) => ((view = a), record({ status: 201, body: a })));
         return { status: 201, body: view };
       });
       return { status: res.status, body: res.body, headers: replay(res.replayed) };
-    },
-    [`search${K}s`]: async (req) => searchResult(kind, req, await search(kind, req.query as SearchQuery, viewerOf(req.caller)), `/v1/${kind}s`),
-    [`get${K}`]: async ({ caller, params }) => ({ body: await getArtifact(kind, (params as { id: string }).id, viewerOf(caller)) }),
-    [`update${K}`]: async ({ caller, params, body, requestId }) => ({ body: await updateArtifact(kind, (params as { id: string }).id, body as never, viewerOf(caller), ctxOf(caller, requestId)) }),
-    [`create${K}Version`]: async ({ caller, params, body, idempotencyKey, requestId }) => {
+    }),
+    searchArtifacts: byKind(async (kind, req) => searchResult(kind, req, await search(kind, req.query as SearchQuery, viewerOf(req.caller)), `/v1/${kind}s`)),
+    getArtifact: byKind(async (kind, { caller, params }) => ({ body: await getArtifact(kind, (params as { id: string }).id, viewerOf(caller)) })),
+    updateArtifact: byKind(async (kind, { caller, params, body, requestId }) => ({ body: await updateArtifact(kind, (params as { id: string }).id, body as never, viewerOf(caller), ctxOf(caller, requestId)) })),
+    createArtifactVersion: byKind(async (kind, { caller, params, body, idempotencyKey, requestId }) => {
       const id = (params as { id: string }).id;
       const res = await idempotent({ operation: `${kind}.version:${id}`, callerSub: caller.sub, key: idempotencyKey, request: body }, async (record) => {
         let view: unknown;
@@ -88,86 +98,81 @@ function routesOf(kind: ArtifactKind): Record<string, Handler> {
         return { status: 201, body: view };
       });
       return { status: res.status, body: res.body, headers: replay(res.replayed) };
-    },
-    [`list${K}Versions`]: async ({ caller, params, query }) => {
+    }),
+    listArtifactVersions: byKind(async (kind, { caller, params, query }) => {
       const q = query as { limit?: number; nextToken?: string };
       return { body: await listVersions(kind, (params as { id: string }).id, viewerOf(caller), q.limit ?? 50, q.nextToken) };
-    },
-    [`get${K}Version`]: async (req) => {
-      const { artifact, version } = await getVersion(kind, P(req).id, P(req).version, viewerOf(req.caller));
-      return { body: versionView(artifact, version, viewerOf(req.caller)) };
-    },
-    [`update${K}Version`]: async ({ caller, params, body, requestId }) => {
+    }),
+    getArtifactVersion: byKind(async (kind, req) => metadata(kind, req, viewerOf(req.caller), true)),
+    updateArtifactVersion: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string };
       const v = await updateVersion(kind, p.id, p.version, body as never, viewerOf(caller), ctxOf(caller, requestId));
       return { body: { ...v, aliases: [] } };
-    },
-    [`put${K}ManifestPage`]: async ({ caller, params, body, requestId }) => {
+    }),
+    putArtifactManifestPage: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string; page: string };
       return { body: { ...(await putPage(kind, p.id, p.version, Number(p.page), body as never, viewerOf(caller), ctxOf(caller, requestId))), aliases: [] } };
-    },
-    [`delete${K}ManifestPage`]: async ({ caller, params, requestId }) => {
+    }),
+    deleteArtifactManifestPage: byKind(async (kind, { caller, params, requestId }) => {
       const p = params as { id: string; version: string; page: string };
       return { body: { ...(await deletePage(kind, p.id, p.version, Number(p.page), viewerOf(caller), ctxOf(caller, requestId))), aliases: [] } };
-    },
-    [`get${K}Manifest`]: async ({ caller, params, query }) => {
+    }),
+    getArtifactManifest: byKind(async (kind, { caller, params, query }) => {
       const p = params as { id: string; version: string };
       const q = query as { limit?: number; nextToken?: string };
       return { body: await listManifest(kind, p.id, p.version, viewerOf(caller), q.limit ?? 500, q.nextToken) };
-    },
-    [`transition${K}Version`]: async ({ caller, params, body, requestId }) => {
+    }),
+    transitionArtifactVersion: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string };
       const v = await transition(kind, p.id, p.version, body as never, viewerOf(caller), ctxOf(caller, requestId));
       return { body: { ...v, aliases: [] } };
-    },
-    [`list${K}Locations`]: async ({ caller, params }) => {
+    }),
+    listArtifactLocations: byKind(async (kind, { caller, params }) => {
       const p = params as { id: string; version: string };
       return { body: { items: await listLocations(kind, p.id, p.version, viewerOf(caller)) } };
-    },
-    [`add${K}Location`]: async ({ caller, params, body, requestId }) => {
+    }),
+    addArtifactLocation: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string };
       return { status: 201, body: await addSiteLocation(kind, p.id, p.version, body as never, viewerOf(caller), ctxOf(caller, requestId)) };
-    },
-    [`put${K}Alias`]: async ({ caller, params, body, requestId }) => {
+    }),
+    putArtifactAlias: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; alias: string };
       return { body: await putAlias(kind, p.id, p.alias, (body as { version: string }).version, viewerOf(caller), ctxOf(caller, requestId)) };
-    },
-    [`delete${K}Alias`]: async ({ caller, params, requestId }) => {
+    }),
+    deleteArtifactAlias: byKind(async (kind, { caller, params, requestId }) => {
       const p = params as { id: string; alias: string };
       return { body: await deleteAlias(kind, p.id, p.alias, viewerOf(caller), ctxOf(caller, requestId)) };
-    },
-    [`get${K}Metadata`]: async (req) => metadata(kind, req, viewerOf(req.caller), false),
-    [`create${K}Upload`]: async ({ caller, params, body, requestId }) => {
+    }),
+    createArtifactUpload: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string };
       return { status: 201, body: uploadView(await createUpload(kind, p.id, p.version, body as never, viewerOf(caller), ctxOf(caller, requestId))) };
-    },
-    [`complete${K}Upload`]: async ({ caller, params, body, requestId }) => {
+    }),
+    completeArtifactUpload: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string; uploadId: string };
       const u = await completeUpload(kind, p.id, p.version, p.uploadId, (body as { etags: string[] }).etags, viewerOf(caller), ctxOf(caller, requestId));
       return { body: uploadView({ ...u, parts: u.parts }) };
-    },
-    [`get${K}File`]: async ({ caller, params }) => {
+    }),
+    getArtifactFile: byKind(async (kind, { caller, params }) => {
       const p = params as { id: string; version: string; path: string };
       const viewer = viewerOf(caller);
       const { artifact, version } = await getVersion(kind, p.id, p.version, viewer);
       if (!canSeeLocations(artifact, version.state, viewer)) throw new NotFoundError('File', `${p.id}@${p.version}/${p.path}`);
       const url = await downloadUrl(p.id, version.version, decodeURIComponent(p.path));
       return { status: 302, headers: { location: url } };
-    },
-    [`getPublic${K}s`]: async (req) => searchResult(kind, req, await search(kind, req.query as SearchQuery, viewerOf(undefined)), `/v1/public/${kind}s`),
-    [`getPublic${K}`]: async ({ params }) => ({ body: await getArtifact(kind, (params as { id: string }).id, viewerOf(undefined)) }),
-    [`getPublic${K}Version`]: async (req) => metadata(kind, req, viewerOf(undefined), true),
-    [`getPublic${K}Manifest`]: async ({ params, query }) => {
+    }),
+    getPublicArtifacts: byKind(async (kind, req) => searchResult(kind, req, await search(kind, req.query as SearchQuery, viewerOf(undefined)), `/v1/public/${kind}s`)),
+    getPublicArtifact: byKind(async (kind, { params }) => ({ body: await getArtifact(kind, (params as { id: string }).id, viewerOf(undefined)) })),
+    getPublicArtifactVersion: byKind(async (kind, req) => metadata(kind, req, viewerOf(undefined), true)),
+    getPublicArtifactManifest: byKind(async (kind, { params, query }) => {
       const p = params as { id: string; version: string };
       const q = query as { limit?: number; nextToken?: string };
       return { body: await listManifest(kind, p.id, p.version, viewerOf(undefined), q.limit ?? 500, q.nextToken) };
-    },
+    }),
   };
 }
 
 export const handler = createHandler(datahubApi, {
-  ...routesOf('dataset'),
-  ...routesOf('model'),
+  ...routes(),
   getContext: async ({ params }: Request<RouteSpec>) => {
     if ((params as { name: string }).name !== DCAT_AP_CONTEXT_NAME) throw new NotFoundError('Context', (params as { name: string }).name);
     return { body: DCAT_AP_CONTEXT, headers: { 'content-type': 'application/ld+json', 'cache-control': 'public, max-age=86400' } };

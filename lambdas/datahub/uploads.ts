@@ -148,9 +148,10 @@ export async function completeUpload(kind: ArtifactKind, id: string, version: st
   const bucket = hubBucket();
   const problems: Problem[] = [];
   if (u.mode === 'multipart') {
+    const withSums = datahubConfig().upload.completeWithPartChecksums;
     if (etags.length !== u.parts.length) throw ValidationError.field('etags', `must give the ETag of each of the ${u.parts.length} parts, in order`);
     try {
-      await s3().send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.s3UploadId, MultipartUpload: { Parts: u.parts.map((p, i) => ({ PartNumber: p.partNumber, ETag: etags[i], ChecksumSHA256: b64(p.sha256) })) } }));
+      await s3().send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.s3UploadId, MultipartUpload: { Parts: u.parts.map((p, i) => ({ PartNumber: p.partNumber, ETag: etags[i], ...(withSums ? { ChecksumSHA256: b64(p.sha256) } : {}) })) } }));
     } catch (e) {
       const name = (e as { name?: string }).name ?? 'error';
       if (!['InvalidPart', 'BadDigest', 'InvalidPartOrder', 'EntityTooSmall', 'NoSuchUpload', 'InvalidRequest'].includes(name)) throw e;

@@ -151,8 +151,14 @@ export class KairrApi extends Construct {
   }
 
   /** Adds every route of a spec to the API, integrated with one function (Lambda proxy). */
-  addRoutes(api: ApiSpec, fn: KairrFunction): void {
-    const integration = new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
+  addRoutes(api: ApiSpec, fn: KairrFunction, opts: { apiScopedPermission?: boolean } = {}): void {
+    // ---- datahub: a capability with many routes may grant its function ONE invoke permission for
+    // this API (source ARN <api>/*/*/*) instead of one per method: CloudFormation stacks hold at most
+    // 500 resources, and the data hub's 50 routes would otherwise add 50 permissions. ----
+    const integration = opts.apiScopedPermission
+      ? new apigw.LambdaIntegration(fn, { proxy: true, scopePermissionToMethod: false })
+      : new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
+    // ---- end datahub ----
     for (const [name, route] of Object.entries(api)) {
       const key = `${route.method} ${route.path}`;
       if (this.routes.has(key)) throw new Error(`Route ${key} (${name}) is declared twice`);

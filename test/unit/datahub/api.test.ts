@@ -94,7 +94,7 @@ describe('a dataset from registration to deprecation', () => {
     expect(c.headers['content-type']).toContain('profile="http://mlcommons.org/croissant/1.1"');
     const [ds] = await expand(c.body);
     expect(missing(ds, [`${SC}name`, `${SC}license`, `${SC}distribution`, `${SC}datePublished`])).toEqual([]);
-    const d = await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0/metadata`, undefined, { accept: 'application/vnd.datacite.datacite+json' });
+    const d = await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0`, undefined, { accept: 'application/vnd.datacite.datacite+json' });
     expect(dataciteProblems(d.body)).toEqual([]);
     expect(d.body.data.attributes.url).toBe(`https://kairr.test/v1/public/datasets/${id}/versions/1.0.0`);
     const dcat = await api(undefined, 'GET', `/v1/public/datasets/${id}/versions/1.0.0?format=dcat`);
@@ -106,8 +106,8 @@ describe('a dataset from registration to deprecation', () => {
       return { contextUrl: null, documentUrl: url, document: ctx.body };
     });
     expect(missing(n, [`${DCT}title`, `${DCT}description`, `${DCAT}distribution`])).toEqual([]);
-    expect((await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0/metadata?format=card`)).status).toBe(400);
-    expect((await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0/metadata`, undefined, { accept: 'text/html' })).status).toBe(406);
+    expect((await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0?format=card`)).status).toBe(400);
+    expect((await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0`, undefined, { accept: 'text/html' })).status).toBe(406);
   });
 
   it('aliases point at published versions, move atomically and are audited', async () => {
@@ -132,7 +132,7 @@ describe('a dataset from registration to deprecation', () => {
     expect(draftSucc.status).toBe(422);
     const ok = await api(steward, 'POST', `/v1/datasets/${id}/versions/1.0.0/transitions`, { action: 'deprecate', reason: 'errors', successor: { artifactId: id, version: '1.1.0' } });
     expect(ok.body).toMatchObject({ state: 'deprecated', successor: { artifactId: id, version: '1.1.0' } });
-    const dc = await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0/metadata?format=datacite`);
+    const dc = await api(researcher, 'GET', `/v1/datasets/${id}/versions/1.0.0?format=datacite`);
     expect(dc.body.data.attributes.relatedIdentifiers).toContainEqual(expect.objectContaining({ relationType: 'IsObsoletedBy' }));
   });
 
