@@ -121,7 +121,7 @@ export async function enrol(c: Caller, instanceId: string, motivation: string | 
 
 /** `capacity` is not a reserved word, but #cap keeps every seat condition written the same way. */
 function withCapName(w: SideWrite): SideWrite {
-  return 'update' in w && w.condition?.expression.includes('#cap') ? { ...w, names: { ...w.names, '#cap': 'capacity' } } : w;
+  return 'update' in w && w.condition?.expression.includes('#cap') ? { ...w, update: { ...w.update, names: { ...w.update.names, '#cap': 'capacity' } } } : w;
 }
 
 /** Promotion of the waitlist's head: its change, its entry's removal. */
