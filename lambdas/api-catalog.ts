@@ -15,6 +15,7 @@ import { catalogueApi as peopleCatalogueApi } from './people/catalogue-api';
 import { peopleApi } from './people/api';
 // ---- end people ----
 import { identityApi } from './identity/api'; // identity
+import { datahubApi } from './datahub/api'; // datahub
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
@@ -31,4 +32,5 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'people', api: peopleApi },
   // ---- end people ----
   { capability: 'identity', api: identityApi }, // identity
+  { capability: 'datahub', api: datahubApi }, // datahub
 ];

@@ -22,6 +22,9 @@ import { Audit } from './audit/audit'; // audit
 import { People } from './people/people';
 // ---- end people ----
 import { Registry } from './identity/registry'; // identity
+// ---- datahub ----
+import { Datahub } from './datahub/datahub';
+// ---- end datahub ----
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -88,6 +91,10 @@ export class KairrStack extends Stack {
     const registry = new Registry(this, 'Registry', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
     this.functions.push(registry.fn);
     // ---- end identity ----
+    // ---- datahub ----
+    const datahub = new Datahub(this, 'Datahub', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.datahub });
+    this.functions.push(datahub.fn);
+    // ---- end datahub ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

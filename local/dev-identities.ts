@@ -10,4 +10,7 @@ export const DEV_IDENTITIES: Record<Role, TokenClaims> = {
   'site-operator': { sub: 'dev-site-operator', groups: ['site-operator:spc', 'site-operator:kisti6'], preferred_username: 'operator', name: 'Dev Site Operator', email: 'operator@kairr.local' },
   auditor: { sub: 'dev-auditor', groups: ['auditor'], preferred_username: 'auditor', name: 'Dev Auditor', email: 'auditor@kairr.local' },
   admin: { sub: 'dev-admin', groups: ['admin'], preferred_username: 'admin', name: 'Dev Admin', email: 'admin@kairr.local' },
+  // ---- datahub ----
+  curator: { sub: 'dev-curator', groups: ['curator'], preferred_username: 'curator', name: 'Dev Curator', email: 'curator@kairr.local' },
+  // ---- end datahub ----
 };

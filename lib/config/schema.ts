@@ -10,6 +10,9 @@ import { IdentitySchema, checkIdentity } from './identity';
 /** Stages that reach their schedulers over loopback or the Docker host, where http: is allowed. */
 export const LOCAL_STAGES: ReadonlySet<string> = new Set(['local', 'localstack']);
 // ---- end edge ----
+// ---- datahub ----
+import { DatahubConfigSchema, DATAHUB_DEFAULTS } from '../../lambdas/datahub/config';
+// ---- end datahub ----
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -151,8 +154,18 @@ export const StageConfigSchema = z
       { anchorIntervalMinutes: 60, exportRetentionDays: 30, exportUrlTtlSeconds: 900 },
     ),
     // ---- end audit ----
+    // ---- datahub: publisher, DOI prefix, the sites' storage roots, upload limits (docs/datahub.md) ----
+    datahub: z._default(DatahubConfigSchema, DATAHUB_DEFAULTS),
+    // ---- end datahub ----
   })
   .check(
+    // ---- datahub: storage roots only for sites that exist ----
+    z.superRefine((cfg, ctx) => {
+      for (const siteId of Object.keys(cfg.datahub.siteStorage))
+        if (!cfg.sites.some((s) => s.id === siteId)) ctx.addIssue({ code: 'custom', path: ['datahub', 'siteStorage', siteId], message: `names site "${siteId}", which is not in sites` });
+    }),
+    // ---- end datahub ----
+
     z.superRefine((cfg, ctx) => {
       const seen = new Set<string>();
       cfg.sites.forEach((site, i) => {

@@ -3,7 +3,12 @@
 // (validation + role checks), the CDK API construct (methods + authorizer), and the OpenAPI generator.
 import type { z } from 'zod/mini';
 
-export const ROLES = ['researcher', 'reviewer', 'chair', 'site-operator', 'auditor', 'admin'] as const;
+export const ROLES = [
+  'researcher', 'reviewer', 'chair', 'site-operator', 'auditor', 'admin',
+  // ---- datahub: curators check data hub versions before they are published ----
+  'curator',
+  // ---- end datahub ----
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';

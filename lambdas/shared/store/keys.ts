@@ -219,3 +219,37 @@ export const trustKeys = {
   refusal: (id: string): ItemKey => ({ pk: `REFUSAL#${id}`, sk: 'REFUSAL' }),
 };
 // ---- end site accounts, dispatch holds, parked usage ----
+// ---- datahub (datasets, models, versions, manifests, locations, uploads, the search index) ------
+// An artifact's partition holds the artifact (ART), its versions (VER#<padded version>, so key
+// order is version order), their locations (LOC#...), uploads (UPL#...), one index item per
+// steward (STEWARD#sub, gsi1 DHSTEWARD#sub) and its search-index state (INDEX). A version's files
+// live in a partition of their own (DHMAN#id#version, sk F#<path>): path order, paged reads, and
+// 200,000 files never crowd the artifact's partition. Versions in curation review are on gsi2
+// (DHVSTATE#curation-review). The search index (docs/datahub.md, "Search"): one posting item per
+// term and chunk of 1,000 document numbers (DHIX#kind#term / chunk; number sets d and s), one
+// summary item per document (DHDOC#kind#docNo) and a document counter per kind (DHSEQ#kind).
+const dhVersion = (v: string) => v.split('.').map((n) => n.padStart(6, '0')).join('.');
+
+export const datahubKeys = {
+  artifact: (id: string): ItemKey => ({ pk: `DHART#${id}`, sk: 'ART' }),
+  version: (id: string, version: string): ItemKey => ({ pk: `DHART#${id}`, sk: `VER#${dhVersion(version)}` }),
+  versionPrefix: (id: string) => ({ pk: `DHART#${id}`, skPrefix: 'VER#' }),
+  location: (id: string, version: string, locationId: string): ItemKey => ({ pk: `DHART#${id}`, sk: `LOC#${dhVersion(version)}#${locationId}` }),
+  locationPrefix: (id: string, version: string) => ({ pk: `DHART#${id}`, skPrefix: `LOC#${dhVersion(version)}#` }),
+  upload: (id: string, version: string, uploadId: string): ItemKey => ({ pk: `DHART#${id}`, sk: `UPL#${dhVersion(version)}#${uploadId}` }),
+  uploadPrefix: (id: string, version: string) => ({ pk: `DHART#${id}`, skPrefix: `UPL#${dhVersion(version)}#` }),
+  steward: (id: string, sub: string): ItemKey => ({ pk: `DHART#${id}`, sk: `STEWARD#${sub}` }),
+  indexState: (id: string): ItemKey => ({ pk: `DHART#${id}`, sk: 'INDEX' }),
+  manifestFile: (id: string, version: string, path: string): ItemKey => ({ pk: `DHMAN#${id}#${version}`, sk: `F#${path}` }),
+  manifestPrefix: (id: string, version: string) => ({ pk: `DHMAN#${id}#${version}`, skPrefix: 'F#' }),
+  posting: (kind: string, term: string, chunk: number): ItemKey => ({ pk: `DHIX#${kind}#${term}`, sk: String(chunk).padStart(6, '0') }),
+  postingPartition: (kind: string, term: string) => `DHIX#${kind}#${term}`,
+  searchDoc: (kind: string, docNo: number): ItemKey => ({ pk: `DHDOC#${kind}#${docNo}`, sk: 'DOC' }),
+  docCounter: (kind: string): ItemKey => ({ pk: `DHSEQ#${kind}`, sk: 'SEQ' }),
+};
+
+export const datahubGsi = {
+  stewardOf: (sub: string) => `DHSTEWARD#${sub}`,
+  versionsInState: (state: string) => `DHVSTATE#${state}`,
+};
+// ---- end datahub ----

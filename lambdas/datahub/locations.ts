@@ -1,0 +1,60 @@
+// Locations: where physical copies of a version are. The hub's own copy ("hub") is created when
+// a version's uploads are all verified; a copy at a site is registered by a steward as a path under
+// one of the site's storage roots (stage config datahub.siteStorage) and stays pending until it is
+// verified at the site (a verification job: a later wave, docs/datahub.md). Shown only to callers
+// permitted to use the data (access.ts canSeeLocations).
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { canEdit, canReadVersion, canSeeLocations, type Viewer } from '../domain/datahub/access';
+import { pathProblem } from '../domain/datahub/manifest';
+import type { ArtifactKind, Location } from '../domain/datahub/model';
+import { findSite } from '../domain/catalogue';
+import { runtimeConfig } from '../shared/config';
+import { datahubKeys } from '../shared/store/keys';
+import type { AuditContext } from '../shared/store/write-path';
+import { datahubConfig } from './config';
+import { commitDatahub, locationItem, locationOf, queryAllPrefix, readArtifactAndVersion, SUBJECT } from './store';
+
+export interface LocationOut extends Location {
+  sitePath?: string;
+}
+
+function withSitePath(l: Location): LocationOut {
+  if (l.kind !== 'site') return l;
+  const root = datahubConfig().siteStorage[l.siteId!]?.roots.find((r) => r.name === l.root);
+  return root ? { ...l, sitePath: `${root.path.replace(/\/$/, '')}/${l.path}` } : l;
+}
+
+export async function listLocations(kind: ArtifactKind, id: string, version: string, viewer: Viewer, permitted = false): Promise<LocationOut[]> {
+  const cur = await readArtifactAndVersion(kind, id, version);
+  const v = cur.version;
+  if (!v || !canReadVersion(cur.artifact, v.state, viewer)) throw new NotFoundError('Version', `${id}@${version}`);
+  if (!canSeeLocations(cur.artifact, v.state, viewer, permitted))
+    throw new ForbiddenError(cur.artifact.accessLevel === 'restricted' ? 'The locations of restricted data are shown to holders of a data access permit' : 'Locations are shown to signed-in users once the version is published');
+  const { pk, skPrefix } = datahubKeys.locationPrefix(id, version);
+  return (await queryAllPrefix(pk, skPrefix)).map(locationOf).map(withSitePath);
+}
+
+export async function addSiteLocation(kind: ArtifactKind, id: string, version: string, body: { siteId: string; root: string; path: string }, viewer: Viewer, ctx: AuditContext): Promise<LocationOut> {
+  const problems: { path: string; problem: string }[] = [];
+  if (!findSite(runtimeConfig().sites, body.siteId)) problems.push({ path: 'siteId', problem: 'is not a site of this KAIRR' });
+  else {
+    const roots = datahubConfig().siteStorage[body.siteId]?.roots ?? [];
+    if (!roots.length) problems.push({ path: 'siteId', problem: 'has no storage roots for the data hub (stage config datahub.siteStorage)' });
+    else if (!roots.some((r) => r.name === body.root)) problems.push({ path: 'root', problem: `must be one of the site's storage roots: ${roots.map((r) => r.name).join(', ')}` });
+  }
+  const pp = pathProblem(body.path);
+  if (pp) problems.push({ path: 'path', problem: pp });
+  if (problems.length) throw new ValidationError(problems);
+  const cur = await readArtifactAndVersion(kind, id, version);
+  if (!cur.version || !canReadVersion(cur.artifact, cur.version.state, viewer)) throw new NotFoundError('Version', `${id}@${version}`);
+  if (!canEdit(cur.artifact, viewer)) throw new ForbiddenError('Only a steward of the artifact (or an admin) registers its copies');
+  const now = (ctx.now ?? new Date()).toISOString();
+  const l: Location = { artifactId: id, version, locationId: `${body.siteId}.${body.root}`, kind: 'site', siteId: body.siteId, root: body.root, path: body.path, state: 'pending', createdAt: now, createdBy: ctx.actor.sub, updatedAt: now };
+  try {
+    await commitDatahub(ctx, { changes: [{ subject: SUBJECT.location(l), before: null, after: locationItem(l), action: `${kind}.location.register`, details: { siteId: l.siteId, root: l.root, path: l.path } }] });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'stale_write') throw new ConflictError(`A copy under ${body.siteId}/${body.root} is registered already`, [{ path: 'root', problem: 'already holds a registered copy of this version' }], 'location_exists');
+    throw e;
+  }
+  return withSitePath(l);
+}

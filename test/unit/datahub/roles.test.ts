@@ -1,0 +1,159 @@
+// Every data hub route, for every role, both ways: what each may do (2xx, or a non-authorisation
+// answer that shows it got past the role checks) and what each may not (401 without a token, 403,
+// or 404 where even the existence of a draft or a restricted copy is not shown).
+import { datahubApi } from '../../../lambdas/datahub/api';
+import { api, datahubFixture, DATASET, FILES, publishedDataset, publishVersion, ROLE_CALLERS, sha, type ApiResult, type Fixture } from './support';
+
+type RoleName = 'anonymous' | 'researcher' | 'steward' | 'curator' | 'admin' | 'auditor';
+const ROLES: RoleName[] = ['anonymous', 'researcher', 'steward', 'curator', 'admin', 'auditor'];
+const callerOf = (r: RoleName) => (r === 'anonymous' ? undefined : ROLE_CALLERS[r]);
+
+let fx: Fixture;
+let P: string; // a published public dataset (steward-1)
+let R: string; // a published restricted dataset
+let D: string; // a dataset with a draft only
+let M: string; // a published model
+beforeAll(async () => {
+  fx = await datahubFixture({ s3: true });
+  Object.assign(process.env, { AWS_REGION: 'ap-northeast-2', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  P = (await publishedDataset()).id;
+  R = (await publishedDataset({ accessLevel: 'restricted' })).id;
+  D = (await api(ROLE_CALLERS.steward, 'POST', '/v1/datasets', DATASET)).body.id;
+  await api(ROLE_CALLERS.steward, 'POST', `/v1/datasets/${D}/versions`, { version: '0.1.0' });
+  M = (await api(ROLE_CALLERS.steward, 'POST', '/v1/models', { ...DATASET, licence: 'MIT' })).body.id;
+  await publishVersion(M, '1.0.0', 'models', { modelCard: { language: ['ko'], pipeline_tag: 'text-generation' } });
+});
+afterAll(async () => fx.stop());
+
+type Expect = 'ok' | 'denied' | number;
+interface Case {
+  route: string;
+  /** The request for a role; n is unique per call (fresh version labels, page numbers). */
+  req: (role: RoleName, n: number) => Promise<[string, string, unknown?]> | [string, string, unknown?];
+  expect: Record<RoleName, Expect>;
+}
+
+const all = (e: Expect): Record<RoleName, Expect> => ({ anonymous: e, researcher: e, steward: e, curator: e, admin: e, auditor: e });
+const signedIn = (e: Expect): Record<RoleName, Expect> => ({ ...all(e), anonymous: 401 });
+const stewardsAndAdmins = (ok: Expect): Record<RoleName, Expect> => ({ anonymous: 401, researcher: 'denied', steward: ok, curator: 'denied', admin: ok, auditor: 'denied' });
+const staffRead = (ok: Expect): Record<RoleName, Expect> => ({ anonymous: 401, researcher: 'denied', steward: ok, curator: ok, admin: ok, auditor: ok });
+
+let counter = 0;
+async function draft(id = P, kind = 'datasets'): Promise<string> {
+  const v = `5.${++counter}.0`;
+  const r = await api(ROLE_CALLERS.steward, 'POST', `/v1/${kind}/${id}/versions`, { version: v });
+  if (r.status !== 201) throw new Error(r.text);
+  return v;
+}
+async function withPage(v: string, page: number): Promise<void> {
+  await api(ROLE_CALLERS.steward, 'PUT', `/v1/datasets/${P}/versions/${v}/manifest/pages/${page}`, { files: [{ ...FILES[0], path: `p${page}.jsonl` }] });
+}
+
+const CASES: Case[] = [
+  { route: 'createArtifact', req: () => ['POST', '/v1/datasets', DATASET], expect: { anonymous: 401, researcher: 201, steward: 201, curator: 403, admin: 201, auditor: 403 } },
+  { route: 'searchArtifacts', req: () => ['GET', '/v1/models?q=korean'], expect: signedIn(200) },
+  { route: 'getArtifact', req: () => ['GET', `/v1/datasets/${P}`], expect: signedIn(200) },
+  { route: 'getArtifact', req: () => ['GET', `/v1/datasets/${D}`], expect: staffRead(200) },
+  { route: 'updateArtifact', req: () => ['PATCH', `/v1/datasets/${P}`, { keywords: ['nlp'] }], expect: stewardsAndAdmins(200) },
+  { route: 'createArtifactVersion', req: (_r, n) => ['POST', `/v1/datasets/${P}/versions`, { version: `7.${n}.0` }], expect: stewardsAndAdmins(201) },
+  { route: 'listArtifactVersions', req: () => ['GET', `/v1/datasets/${P}/versions`], expect: signedIn(200) },
+  { route: 'getArtifactVersion', req: () => ['GET', `/v1/datasets/${D}/versions/0.1.0`], expect: staffRead(200) },
+  { route: 'getArtifactVersion', req: () => ['GET', `/v1/models/${M}/versions/1.0.0?format=card`], expect: signedIn(200) },
+  { route: 'updateArtifactVersion', req: async () => ['PATCH', `/v1/datasets/${P}/versions/${await draft()}`, { changelog: 'x' }], expect: stewardsAndAdmins(200) },
+  { route: 'putArtifactManifestPage', req: async () => ['PUT', `/v1/datasets/${P}/versions/${await draft()}/manifest/pages/1`, { files: FILES }], expect: stewardsAndAdmins(200) },
+  {
+    route: 'deleteArtifactManifestPage',
+    req: async () => {
+      const v = await draft();
+      await withPage(v, 3);
+      return ['DELETE', `/v1/datasets/${P}/versions/${v}/manifest/pages/3`];
+    },
+    expect: stewardsAndAdmins(200),
+  },
+  { route: 'getArtifactManifest', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/manifest`], expect: signedIn(200) },
+  {
+    route: 'transitionArtifactVersion',
+    req: async () => {
+      const v = await draft();
+      await withPage(v, 1);
+      return ['POST', `/v1/datasets/${P}/versions/${v}/transitions`, { action: 'submit' }];
+    },
+    expect: stewardsAndAdmins(200),
+  },
+  {
+    route: 'transitionArtifactVersion',
+    req: async () => {
+      const v = await draft();
+      await withPage(v, 1);
+      await api(ROLE_CALLERS.steward, 'POST', `/v1/datasets/${P}/versions/${v}/transitions`, { action: 'submit' });
+      return ['POST', `/v1/datasets/${P}/versions/${v}/transitions`, { action: 'publish' }];
+    },
+    expect: { anonymous: 401, researcher: 'denied', steward: 'denied', curator: 200, admin: 'denied', auditor: 'denied' },
+  },
+  { route: 'listArtifactLocations', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/locations`], expect: signedIn(200) },
+  { route: 'listArtifactLocations', req: () => ['GET', `/v1/datasets/${R}/versions/1.0.0/locations`], expect: staffRead(200) },
+  { route: 'addArtifactLocation', req: async () => ['POST', `/v1/datasets/${P}/versions/${await draft()}/locations`, { siteId: 'kisti6', root: 'scratch', path: 'copy' }], expect: stewardsAndAdmins(201) },
+  { route: 'putArtifactAlias', req: () => ['PUT', `/v1/datasets/${P}/aliases/production`, { version: '1.0.0' }], expect: stewardsAndAdmins(200) },
+  {
+    route: 'deleteArtifactAlias',
+    req: async () => {
+      await api(ROLE_CALLERS.steward, 'PUT', `/v1/datasets/${P}/aliases/staging`, { version: '1.0.0' });
+      return ['DELETE', `/v1/datasets/${P}/aliases/staging`];
+    },
+    expect: stewardsAndAdmins(200),
+  },
+  {
+    route: 'createArtifactUpload',
+    req: async () => {
+      const v = await draft();
+      await withPage(v, 1);
+      return ['POST', `/v1/datasets/${P}/versions/${v}/uploads`, { path: 'p1.jsonl', parts: [{ bytes: FILES[0].bytes, sha256: FILES[0].sha256 }] }];
+    },
+    expect: stewardsAndAdmins(201),
+  },
+  {
+    route: 'completeArtifactUpload',
+    req: async () => {
+      const v = await draft();
+      await withPage(v, 1);
+      const u = await api(ROLE_CALLERS.steward, 'POST', `/v1/datasets/${P}/versions/${v}/uploads`, { path: 'p1.jsonl', parts: [{ bytes: FILES[0].bytes, sha256: sha('hello world') }] });
+      return ['POST', `/v1/datasets/${P}/versions/${v}/uploads/${u.body.uploadId}`, {}];
+    },
+    // Allowed callers get past the role checks to "nothing was uploaded yet".
+    expect: stewardsAndAdmins(422),
+  },
+  { route: 'getArtifactFile', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/files/README.md`], expect: signedIn(409) },
+  { route: 'getArtifactFile', req: () => ['GET', `/v1/datasets/${R}/versions/1.0.0/files/README.md`], expect: staffRead(409) },
+  { route: 'getPublicArtifacts', req: () => ['GET', '/v1/public/datasets?q=corpus'], expect: all(200) },
+  { route: 'getPublicArtifact', req: () => ['GET', `/v1/public/datasets/${P}`], expect: all(200) },
+  { route: 'getPublicArtifact', req: () => ['GET', `/v1/public/datasets/${R}`], expect: all(404) },
+  { route: 'getPublicArtifactVersion', req: () => ['GET', `/v1/public/datasets/${P}/versions/1.0.0?format=croissant`], expect: all(200) },
+  { route: 'getPublicArtifactManifest', req: () => ['GET', `/v1/public/datasets/${P}/versions/1.0.0/manifest`], expect: all(200) },
+  { route: 'getContext', req: () => ['GET', '/v1/public/contexts/dcat-ap-3.0.1.jsonld'], expect: all(200) },
+  { route: 'listCuration', req: () => ['GET', '/v1/datahub/curation'], expect: { anonymous: 401, researcher: 403, steward: 403, curator: 200, admin: 200, auditor: 200 } },
+];
+
+function matches(r: ApiResult, e: Expect): boolean {
+  if (e === 'ok') return r.status >= 200 && r.status < 300;
+  if (e === 'denied') return [403, 404].includes(r.status);
+  return r.status === e;
+}
+
+describe('every route, every role', () => {
+  it('covers every route of the API', () => {
+    expect(new Set(CASES.map((c) => c.route))).toEqual(new Set(Object.keys(datahubApi)));
+  });
+
+  for (const c of CASES) {
+    it(`${c.route}: ${ROLES.map((r) => `${r} ${c.expect[r]}`).join(', ')}`, async () => {
+      const got: Record<string, number> = {};
+      for (const role of ROLES) {
+        const [method, path, body] = await c.req(role, ++counter);
+        const r = await api(callerOf(role), method, path, body);
+        if (!matches(r, c.expect[role])) got[role] = r.status; // the roles that got something else
+        if (c.expect[role] === 401) expect(r.body.error.code).toBe('unauthorized');
+      }
+      expect(got).toEqual({});
+    });
+  }
+});
