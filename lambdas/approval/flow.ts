@@ -30,6 +30,7 @@ import {
   type Review,
 } from '../domain/approval';
 import { createAllocation } from '../ledger/service';
+import { accountabilityAtAward } from '../accountability/award'; // accountability
 import {
   assignmentChange,
   batchGet,
@@ -388,6 +389,10 @@ export async function award(input: FlowInput): Promise<{ allocationId: string }>
     const id = newId('alloc');
     const after: Proposal = { ...p, state: 'approved', stage: undefined, reservedMc: undefined, allocationId: id, updatedAt: now.toISOString() };
     const members = p.team.filter((m) => m.sub && m.username && m.sub !== p.ownerSub).map((m) => ({ sub: m.sub!, username: m.username!, role: 'member' as const }));
+    // ---- accountability: the award grants the first tranche; the report schedule and the public listing open with it ----
+    const endDate = endDateAfter(startDate, p.durationMonths ?? 12);
+    const acct = await accountabilityAtAward({ allocationId: id, callId: p.callId, proposal: p, awardMc: d.creditsMc, startDate, endDate, now });
+    // ---- end accountability ----
     await createAllocation(
       {
         id,
@@ -401,12 +406,12 @@ export async function award(input: FlowInput): Promise<{ allocationId: string }>
         callId: p.callId,
         tier: p.tier ?? null,
         startDate,
-        endDate: endDateAfter(startDate, p.durationMonths ?? 12),
+        endDate, // accountability
         members: [...new Map(members.map((m) => [m.sub, m])).values()],
-        awardsMc: d.creditsMc,
+        awardsMc: acct.awardsMc, // accountability
       },
       { ...ctxOf(input, 'award'), now, reason: d.reason },
-      { extraChanges: [proposalChange(item, after, 'proposal.award', { allocationId: id, credits: Object.fromEntries(Object.entries(d.creditsMc).map(([k, v]) => [k, fromMc(v)])) })] },
+      { extraChanges: [proposalChange(item, after, 'proposal.award', { allocationId: id, credits: Object.fromEntries(Object.entries(d.creditsMc).map(([k, v]) => [k, fromMc(v)])) }), ...acct.extraChanges] }, // accountability: + extraChanges
     );
     return { allocationId: id };
   });

@@ -24,6 +24,7 @@ import { driverFor, withCredentialRefresh } from '../connectors/sites';
 import { ENV_NAME, MAX_ENV_VARS, type DispatchBody, type JobState } from './api';
 import { createJob, DispatchRaceError, getDispatchPointer, getJobItem, jobOf, listJobItems, updateJob, updateJobFresh, type JobRecord } from './store';
 import { logger } from '../shared/log';
+import { holdRefusal } from '../accountability/holds'; // accountability
 
 /**
  * How long a worker holds a dispatch while it submits. Longer than the API function's timeout
@@ -144,6 +145,10 @@ export function checkRequest(body: DispatchBody, a: Allocation, now: Date): Chec
 
 /** State, provisioning and balance: the rules after the request itself is valid. */
 function checkAllocation(a: Allocation, c: Checked): string {
+  // ---- accountability: a hold for an overdue report is refused with its own code and reason ----
+  const hold = holdRefusal(a);
+  if (hold) throw hold;
+  // ---- end accountability ----
   if (a.state !== 'active') {
     throw new ConflictError(`The allocation is ${a.state}; jobs can be dispatched only while it is active${a.stateReason ? ` (${a.stateReason})` : ''}`, [{ path: 'id', problem: `allocation is ${a.state}` }], 'allocation_not_active');
   }

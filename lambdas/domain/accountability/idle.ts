@@ -70,7 +70,6 @@ export interface IdleOutcome {
   explanation?: Explanation;
 }
 
-const GAP_DAYS = 2;
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const credits = (mc: Mc) => fromMc(Math.round(mc));
 
@@ -94,8 +93,11 @@ export function explainBurn(fig: BurnFigures, rule: IdleRule, now: Date, since: 
 }
 
 /**
- * One day's evaluation. Being behind must hold on consecutive daily evaluations: a gap of more than
- * two days (the allocation was on plan meanwhile, so the scan did not look at it) starts afresh.
+ * One day's evaluation. Being behind must hold on every daily evaluation of the run: the record of
+ * an allocation behind plan is in the idle rule's watch index, so the scan sees it each day and
+ * clears the run on the first day it is back on plan. Only a change of state is written: the start
+ * of a run ('watch'), its end ('clear'), the warning and the proposal; a day like the one before
+ * is 'none' and costs nothing.
  */
 export function evaluateIdle(f: BurnFacts & { state: string }, prior: IdleState, rule: IdleRule, now: Date, plan?: BurnPlan): IdleOutcome {
   const t = now.toISOString();
@@ -103,26 +105,21 @@ export function evaluateIdle(f: BurnFacts & { state: string }, prior: IdleState,
   if (f.state !== 'active') return { action: 'none', state: prior, figures: fig };
   if (!fig.behind) {
     if (!prior.behindSince && !prior.warnedAt) return { action: 'none', state: prior, figures: fig };
-    const state: IdleState = { ...(prior.openReclaimId ? { openReclaimId: prior.openReclaimId } : {}), ...(prior.quietUntil ? { quietUntil: prior.quietUntil } : {}) };
-    return { action: 'clear', state, figures: fig, explanation: { ...explainBurn(fig, rule, now, undefined, !!plan), summary: `Back on plan: ${explainBurn(fig, rule, now, undefined, !!plan).summary}` } };
+    const state: IdleState = { ...(prior.openReclaimId ? { openReclaimId: prior.openReclaimId } : {}), ...(prior.reclaimApplyAfter ? { reclaimApplyAfter: prior.reclaimApplyAfter } : {}), ...(prior.quietUntil ? { quietUntil: prior.quietUntil } : {}) };
+    const e = explainBurn(fig, rule, now, undefined, !!plan);
+    return { action: 'clear', state, figures: fig, explanation: { ...e, summary: `Back on plan: ${e.summary}` } };
   }
   if (prior.quietUntil && t < prior.quietUntil) return { action: 'none', state: prior, figures: fig };
-  const continuing = !!prior.behindSince && !!prior.lastSeenBehindAt && daysBetween(prior.lastSeenBehindAt, now) <= GAP_DAYS;
-  const behindSince = continuing ? prior.behindSince! : t;
-  const state: IdleState = { ...prior, behindSince, lastSeenBehindAt: t };
-  if (!continuing) {
-    // a new run: an old warning no longer counts
-    delete state.warnedAt;
-    delete state.warning;
-  }
-  const explanation = explainBurn(fig, rule, now, behindSince, !!plan);
-  if (!state.warnedAt && daysBetween(behindSince, now) >= rule.windowDays) {
+  const starting = !prior.behindSince;
+  const state: IdleState = { ...prior, behindSince: prior.behindSince ?? t };
+  const explanation = explainBurn(fig, rule, now, state.behindSince, !!plan);
+  if (!state.warnedAt && daysBetween(state.behindSince!, now) >= rule.windowDays) {
     state.warnedAt = t;
     state.warning = { summary: `Warning: ${explanation.summary}. Unless use picks up, part of the unused credits will be proposed for return after ${rule.graceDays} days.`, figures: explanation.figures };
     return { action: 'warn', state, figures: fig, explanation: state.warning };
   }
   if (state.warnedAt && !state.openReclaimId && daysBetween(state.warnedAt, now) >= rule.graceDays) return { action: 'propose', state, figures: fig, explanation };
-  return { action: 'watch', state, figures: fig, explanation };
+  return { action: starting ? 'watch' : 'none', state, figures: fig, explanation };
 }
 
 /** The credits to propose for return per resource: a share of each resource's shortfall, within its free balance. */

@@ -65,14 +65,14 @@ export interface Hold {
 }
 
 export interface IdleState {
-  /** First daily evaluation, in the current run of evaluations, that found the allocation behind plan. */
+  /** The first daily evaluation of the current run of days behind plan (cleared the first day back on plan). */
   behindSince?: string;
-  /** The latest evaluation that found it behind (a gap of more than two days restarts the run). */
-  lastSeenBehindAt?: string;
   warnedAt?: string;
   warning?: Explanation;
   /** The reclaim proposal waiting for an answer, if any. */
   openReclaimId?: string;
+  /** When that proposal is applied automatically (the call's policy), unless the PI answers first. */
+  reclaimApplyAfter?: string;
   /** After a chair rejects a proposal, no new warning before this instant. */
   quietUntil?: string;
 }
@@ -91,6 +91,8 @@ export interface AccountabilityRecord {
   /** The proposal's purpose (outcomes are linked to it). */
   purpose: string | null;
   policy: AccountabilityPolicy;
+  /** 'call': the call's policy at the award; 'stage-default': no call policy (only the idle rule applies). */
+  policySource?: 'call' | 'stage-default';
   startDate: string;
   endDate: string;
   /** The whole award, every tranche, per resource (mc). */

@@ -144,7 +144,7 @@ export function nextActionAt(rec: AccountabilityRecord, now: Date, extra: (strin
     for (const stage of ['before', 'on', 'overdue'] as const) if (!r.reminded.includes(stage)) candidates.push(times[stage]);
     if (!rec.hold) candidates.push(times.hold);
   }
-  for (const e of extra) if (e) candidates.push(e);
+  for (const e of [...extra, rec.idle.reclaimApplyAfter]) if (e) candidates.push(e);
   // something already past (a hold refused because the allocation was suspended) is looked at again tomorrow
   const next = candidates.map((c) => (c <= t ? new Date(now.getTime() + 86_400_000).toISOString() : c)).sort()[0];
   return next ?? null;
