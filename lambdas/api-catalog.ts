@@ -9,6 +9,7 @@ import { jobsApi } from './jobs/api'; // connectors
 import { connectorsApi } from './connectors/api'; // connectors
 import { approvalApi } from './approval/api'; // approval
 import { auditApi } from './audit/api'; // audit
+import { accountabilityApi } from './accountability/api'; // accountability
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
@@ -19,4 +20,5 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'connectors', api: connectorsApi }, // connectors
   { capability: 'approval', api: approvalApi }, // approval
   { capability: 'audit', api: auditApi }, // audit
+  { capability: 'accountability', api: accountabilityApi }, // accountability
 ];
