@@ -167,7 +167,9 @@ export async function applyAutomatic(rec: AccountabilityRecord, now: Date, reque
     const free = acct ? Math.max(0, acct.balanceMc - (held[r] ?? 0)) : 0;
     if (Math.min(mc, free) > 0) capped[r] = Math.min(mc, free);
   }
-  if (!a || !['active', 'exhausted'].includes(a.state) || !Object.keys(capped).length) {
+  // held for a report or suspended: wait (the timer looks again tomorrow); ended or nothing free: withdraw
+  if (a && !['active', 'exhausted', 'expired', 'closed'].includes(a.state)) return 'skipped';
+  if (!a || ['expired', 'closed'].includes(a.state) || !Object.keys(capped).length) {
     await decideReclaim(rec.allocationId, id, { decision: 'reject', comment: 'withdrawn: no free credits are left to return', automatic: true }, ctx);
     return 'withdrawn';
   }

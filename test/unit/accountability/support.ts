@@ -11,6 +11,7 @@ import { accountabilityApi } from '../../../lambdas/accountability/api';
 import { useClock } from '../../../lambdas/accountability/clock';
 import { accountabilityAtAward } from '../../../lambdas/accountability/award';
 import { createAllocation } from '../../../lambdas/ledger/service';
+import { recordProvisioned } from '../../../lambdas/connectors/allocation-writes';
 import { readCall, callChange } from '../../../lambdas/approval/store';
 import { reserve } from '../../../lambdas/domain/approval/capacity';
 import { endDateAfter } from '../../../lambdas/domain/approval/rules';
@@ -135,7 +136,7 @@ export async function newCall(policy?: unknown, overrides: Record<string, unknow
  * accountability hook's first tranche, record and listing, in one transaction (lambdas/approval/flow.ts).
  * The e2e and flow tests go through the real flow; this is the same calls without the committee.
  */
-export async function award(o: { callId: string; credits: Record<string, number>; startDate: string; months?: number; orgType?: string; institution?: string; field?: string; title?: string }): Promise<Allocation> {
+export async function award(o: { callId: string; credits: Record<string, number>; startDate: string; months?: number; orgType?: string; institution?: string; field?: string; title?: string; provisioned?: boolean }): Promise<Allocation> {
   const id = newId('alloc');
   const awardMc = Object.fromEntries(Object.entries(o.credits).map(([k, v]) => [k, toMc(v)]));
   const endDate = endDateAfter(o.startDate, o.months ?? 12);
@@ -144,11 +145,15 @@ export async function award(o: { callId: string; credits: Record<string, number>
   const proposal = { id: newId('prop'), title: o.title ?? 'Scaling laws for Korean LLMs', abstract: 'We study how Korean-language model quality scales.', field: o.field ?? 'computer-science', pi: { institution: o.institution ?? 'KAIST', orgType }, workload: { purpose: 'pretraining' } };
   const acct = await accountabilityAtAward({ allocationId: id, callId: o.callId, proposal, awardMc, startDate: o.startDate, endDate, now });
   const { call, item } = await readCall(o.callId);
-  return createAllocation(
+  const a = await createAllocation(
     { id, title: proposal.title, piSub: pi.sub, piUsername: 'alice', institution: proposal.pi.institution, orgType, field: proposal.field, proposalId: proposal.id, callId: o.callId, tier: 'standard', startDate: o.startDate, endDate, members: [{ sub: member.sub, username: 'bob', role: 'member' }], awardsMc: acct.awardsMc },
     { actor: { sub: 'system:approval-flow', role: 'system' }, requestId: `award-${id}`, now },
     { extraChanges: [callChange(item, reserve(call, { requestedMc: awardMc, awardMc, orgType: orgType as never }), 'call.capacity.reserve', {}), ...acct.extraChanges] },
   );
+  if (!o.provisioned) return a;
+  // as the connectors record it once the scheduler holds the accounts: the allocation becomes active
+  const accounts = Object.keys(awardMc).map((k) => ({ resourceKey: k, siteId: k.split('/')[0], account: `kairr-${id.slice(-10)}-${k.split('/')[1]}` }));
+  return (await recordProvisioned(id, accounts, { actor: { sub: 'system:connector', role: 'system' }, requestId: `prov-${id}`, now })).allocation;
 }
 
 /** Runs the daily job as its schedule would, at `iso` (the event's time is the job's clock). */
