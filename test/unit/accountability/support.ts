@@ -19,7 +19,7 @@ import { newId } from '../../../lambdas/domain/ids';
 import { toMc } from '../../../lambdas/domain/ledger/money';
 import type { Allocation } from '../../../lambdas/domain/ledger/model';
 import type { RuntimeConfig } from '../../../lib/config/schema';
-import { api as approvalApiCall, callBody } from '../approval/support';
+import { api as approvalApiCall, callBody, proposalBody } from '../approval/support';
 
 export interface Fixture {
   tables: TestTables;
@@ -136,13 +136,13 @@ export async function newCall(policy?: unknown, overrides: Record<string, unknow
  * accountability hook's first tranche, record and listing, in one transaction (lambdas/approval/flow.ts).
  * The e2e and flow tests go through the real flow; this is the same calls without the committee.
  */
-export async function award(o: { callId: string; credits: Record<string, number>; startDate: string; months?: number; orgType?: string; institution?: string; field?: string; title?: string; provisioned?: boolean }): Promise<Allocation> {
+export async function award(o: { callId: string; credits: Record<string, number>; startDate: string; months?: number; orgType?: string; institution?: string; field?: string; title?: string; provisioned?: boolean; proposalId?: string }): Promise<Allocation> {
   const id = newId('alloc');
   const awardMc = Object.fromEntries(Object.entries(o.credits).map(([k, v]) => [k, toMc(v)]));
   const endDate = endDateAfter(o.startDate, o.months ?? 12);
   const now = new Date(`${o.startDate}T08:00:00Z`);
   const orgType = o.orgType ?? 'university';
-  const proposal = { id: newId('prop'), title: o.title ?? 'Scaling laws for Korean LLMs', abstract: 'We study how Korean-language model quality scales.', field: o.field ?? 'computer-science', pi: { institution: o.institution ?? 'KAIST', orgType }, workload: { purpose: 'pretraining' } };
+  const proposal = { id: o.proposalId ?? newId('prop'), title: o.title ?? 'Scaling laws for Korean LLMs', abstract: 'We study how Korean-language model quality scales.', field: o.field ?? 'computer-science', pi: { institution: o.institution ?? 'KAIST', orgType }, workload: { purpose: 'pretraining' } };
   const acct = await accountabilityAtAward({ allocationId: id, callId: o.callId, proposal, awardMc, startDate: o.startDate, endDate, now });
   const { call, item } = await readCall(o.callId);
   const a = await createAllocation(
@@ -183,4 +183,11 @@ export function reportBody(extra: Record<string, unknown> = {}) {
     outcomes: [{ kind: 'publication', doi: 'https://doi.org/10.1145/3580305.3599256', title: 'Korean scaling laws', venue: 'KDD', year: 2026 }, { kind: 'dataset', catalogueId: 'ds-kowiki' }, { kind: 'people-trained', count: 2, level: 'phd' }],
     ...extra,
   };
+}
+
+/** A draft proposal by the PI through the approval API (its PI name is what an opted-in listing shows). */
+export async function draftProposal(callId: string): Promise<string> {
+  const res = await approvalApiCall(pi, 'POST', '/v1/proposals', proposalBody(callId));
+  if (res.status !== 201) throw new Error(`proposal: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
 }
