@@ -2,7 +2,7 @@
 // is then refused for its body: 400, or reaches the service: 200/404), every other role gets 403,
 // and no token gets 401, except on the public routes, which answer everyone. Who-owns-what checks
 // beyond the role (the PI, a member, a stranger) are in the other files of this folder.
-import { ROLES, type Role } from '../../../lambdas/shared/http/spec';
+import { ROLES, type Role, type RouteSpec } from '../../../lambdas/shared/http/spec';
 import { accountabilityApi } from '../../../lambdas/accountability/api';
 import { api, award, caller, fixture, newCall, TWO_TRANCHES, type Fixture } from './support';
 
@@ -20,10 +20,10 @@ afterAll(async () => {
 });
 
 const personas: (Role | 'anonymous')[] = ['anonymous', ...ROLES];
-const cases = Object.entries(accountabilityApi).flatMap(([name, route]) => personas.map((p) => [name, p] as const));
+const cases = Object.keys(accountabilityApi).flatMap((name) => personas.map((p) => [name, p] as const));
 
 it.each(cases)('%s as %s', async (name, persona) => {
-  const route = accountabilityApi[name as keyof typeof accountabilityApi];
+  const route = accountabilityApi[name as keyof typeof accountabilityApi] as RouteSpec;
   const url = route.path.replace(/\{([^}]+)\}/g, (_, k: string) => path[k]);
   const who = persona === 'anonymous' ? undefined : caller(`${persona}-matrix`, [persona], persona === 'site-operator' ? { siteIds: ['spc'] } : {});
   // a body that no schema accepts: a caller the route admits gets a 400 for it, never a 403
