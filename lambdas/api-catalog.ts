@@ -16,6 +16,7 @@ import { peopleApi } from './people/api';
 // ---- end people ----
 import { identityApi } from './identity/api'; // identity
 import { datahubApi } from './datahub/api'; // datahub
+import { accountabilityApi } from './accountability/api'; // accountability
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
@@ -33,4 +34,5 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   // ---- end people ----
   { capability: 'identity', api: identityApi }, // identity
   { capability: 'datahub', api: datahubApi }, // datahub
+  { capability: 'accountability', api: accountabilityApi }, // accountability
 ];

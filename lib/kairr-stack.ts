@@ -25,6 +25,7 @@ import { Registry } from './identity/registry'; // identity
 // ---- datahub ----
 import { Datahub } from './datahub/datahub';
 // ---- end datahub ----
+import { Accountability } from './accountability/accountability'; // accountability
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -70,6 +71,18 @@ export class KairrStack extends Stack {
     const approval = new Approval(this, 'Approval', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, notificationEmails: cfg.notifications.emails });
     this.functions.push(...approval.functions);
     // ---- end approval ----
+    // ---- accountability ----
+    const accountability = new Accountability(this, 'Accountability', {
+      api: this.api,
+      tables: this.tables,
+      bus,
+      defaults,
+      corsAllowOrigins: cfg.api.corsAllowOrigins,
+      notifications: approval.topic,
+      publicThrottle: { rateLimit: cfg.policy.accountability.publicThrottleRateLimit, burstLimit: cfg.policy.accountability.publicThrottleBurstLimit },
+    });
+    this.functions.push(...accountability.functions);
+    // ---- end accountability ----
     // ---- audit ----
     const audit = new Audit(this, 'Audit', {
       api: this.api,

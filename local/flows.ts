@@ -36,7 +36,7 @@ export interface LocalRuntimeEvents {
   /** A template rule by logical id or physical name; throws if there is none. */
   rule(logicalIdOrName: string): RuleDef;
   /** Fires a scheduled rule now, exactly as its schedule would; returns the event sent. */
-  runScheduleNow(ruleLogicalIdOrName: string): EventEnvelope;
+  runScheduleNow(ruleLogicalIdOrName: string, at?: Date): EventEnvelope; // accountability: at
 }
 
 export interface SettleOptions {
@@ -196,9 +196,9 @@ export async function startLocalFlows(opts: LocalFlowsOptions): Promise<LocalFlo
       buses,
       rules,
       rule: ruleOf,
-      runScheduleNow: (key) => {
+      runScheduleNow: (key, at) => {
         const rule = ruleOf(key);
-        return bus.runScheduleNow(rule.name, rule.eventBusName);
+        return bus.runScheduleNow(rule.name, rule.eventBusName, at); // accountability: at
       },
     };
 
@@ -324,6 +324,7 @@ class FauxqsSqs {
  * Local only (127.0.0.1), for tests that run in other processes:
  *   GET  /_local/schedules             the template's scheduled rules
  *   POST /_local/schedules/{rule}/run  fire one now (rule = logical id or name) -> 200 {ruleName, eventId, time}
+ *                                      ?time=<ISO date-time>: as the schedule would fire at that time (accountability)
  *   GET  /_local/idle[?timeoutMs=N]    wait until the runtime has settled -> 200 {settled: true} | 504
  */
 async function startAdminServer(deps: { events: LocalRuntimeEvents; settle: (o: SettleOptions) => Promise<void>; log: (line: string) => void }): Promise<{ url: string; close(): Promise<void> }> {
@@ -344,7 +345,12 @@ async function startAdminServer(deps: { events: LocalRuntimeEvents; settle: (o: 
       try {
         const key = decodeURIComponent(run[1]);
         const rule = deps.events.rule(key);
-        const event = deps.events.runScheduleNow(key);
+        // ---- accountability: ?time=<ISO date-time> fires the event as at that time ----
+        const time = url.searchParams.get('time');
+        const at = time === null ? undefined : new Date(time);
+        if (at && Number.isNaN(at.getTime())) return send(res, 400, { error: 'ValidationException', message: `time "${time}" is not an ISO date-time` });
+        // ---- end accountability ----
+        const event = deps.events.runScheduleNow(key, at);
         return send(res, 200, { ruleName: rule.name, logicalId: rule.logicalId, eventId: event.id, time: event.time });
       } catch (e) {
         const status = e instanceof EventsApiError && e.code === 'ResourceNotFoundException' ? 404 : 400;

@@ -33,6 +33,7 @@ import {
 } from '../domain/approval';
 import { floorTypeOf } from '../shared/identity/standing'; // identity
 import { createAllocation } from '../ledger/service';
+import { accountabilityAtAward } from '../accountability/award'; // accountability
 import {
   assignmentChange,
   batchGet,
@@ -401,6 +402,10 @@ export async function award(input: FlowInput): Promise<{ allocationId: string }>
     const after: Proposal = { ...p, state: 'approved', stage: undefined, reservedMc: undefined, allocationId: id, updatedAt: now.toISOString() };
     // team members named by their KAIRR identity become members; their logins are site accounts
     const members = p.team.filter((m) => m.sub && m.sub !== p.ownerSub).map((m) => ({ sub: m.sub!, role: 'member' as const }));
+    // ---- accountability: the award grants the first tranche; the report schedule and the public listing open with it ----
+    const endDate = endDateAfter(startDate, p.durationMonths ?? 12);
+    const acct = await accountabilityAtAward({ allocationId: id, callId: p.callId, proposal: p, awardMc: d.creditsMc, startDate, endDate, now });
+    // ---- end accountability ----
     await createAllocation(
       {
         id,
@@ -416,12 +421,12 @@ export async function award(input: FlowInput): Promise<{ allocationId: string }>
         callId: p.callId,
         tier: p.tier ?? null,
         startDate,
-        endDate: endDateAfter(startDate, p.durationMonths ?? 12),
+        endDate, // accountability
         members: [...new Map(members.map((m) => [m.sub, m])).values()],
-        awardsMc: d.creditsMc,
+        awardsMc: acct.awardsMc, // accountability
       },
       { ...ctxOf(input, 'award'), now, reason: d.reason },
-      { extraChanges: [proposalChange(item, after, 'proposal.award', { allocationId: id, credits: Object.fromEntries(Object.entries(d.creditsMc).map(([k, v]) => [k, fromMc(v)])) })] },
+      { extraChanges: [proposalChange(item, after, 'proposal.award', { allocationId: id, credits: Object.fromEntries(Object.entries(d.creditsMc).map(([k, v]) => [k, fromMc(v)])) }), ...acct.extraChanges] }, // accountability: + extraChanges
     );
     return { allocationId: id };
   });

@@ -22,6 +22,7 @@ import { getSiteAccountItem } from '../connectors/site-accounts/store';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { keys } from '../shared/store/keys';
+import { holdRefusal } from '../accountability/holds'; // accountability
 
 /**
  * How long a worker holds a dispatch while it submits. Longer than the API function's timeout
@@ -146,6 +147,10 @@ export function checkRequest(body: DispatchBody, a: Allocation, now: Date): Chec
  * (the dispatch transaction's condition on the hold counter, holds.ts).
  */
 export function checkAllocation(a: Allocation, c: Checked): { account: string; balanceMc: number; maxHeldMc: number } {
+  // ---- accountability: a hold for an overdue report is refused with its own code and reason ----
+  const hold = holdRefusal(a);
+  if (hold) throw hold;
+  // ---- end accountability ----
   if (a.state !== 'active') {
     throw new ConflictError(`The allocation is ${a.state}; jobs can be dispatched only while it is active${a.stateReason ? ` (${a.stateReason})` : ''}`, [{ path: 'id', problem: `allocation is ${a.state}` }], 'allocation_not_active');
   }

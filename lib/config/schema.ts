@@ -13,6 +13,7 @@ export const LOCAL_STAGES: ReadonlySet<string> = new Set(['local', 'localstack']
 // ---- datahub ----
 import { DatahubConfigSchema, DATAHUB_DEFAULTS } from '../../lambdas/datahub/config';
 // ---- end datahub ----
+import { DEFAULT_IDLE_RULE, IdleRuleSchema } from '../../lambdas/domain/accountability/policy'; // accountability
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -118,6 +119,22 @@ export const StageConfigSchema = z
           { priorityOrgTypes: ['sme', 'startup'], heldShare: 0.25 },
         ),
         // ---- end people ----
+        // ---- accountability: the public record's edge caching and throttling; the default idle rule ----
+        accountability: z._default(
+          z.strictObject({
+            /** Seconds the public record may be cached by browsers and at the edge (Cache-Control). */
+            publicCacheSeconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 300),
+            /** API Gateway method throttling of each public route: steady requests per second, and burst. */
+            publicThrottleRateLimit: z._default(z.number().check(z.positive()), 20),
+            publicThrottleBurstLimit: z._default(z.int().check(z.positive()), 40),
+            /** An organisation's region until the organisation registry states it: institution → region. */
+            regions: z._default(z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(1), z.maxLength(60))), {}),
+            /** The idle rule of allocations whose call sets no accountability policy. */
+            idle: z._default(IdleRuleSchema, DEFAULT_IDLE_RULE),
+          }),
+          { publicCacheSeconds: 300, publicThrottleRateLimit: 20, publicThrottleBurstLimit: 40, regions: {}, idle: DEFAULT_IDLE_RULE },
+        ),
+        // ---- end accountability ----
       }),
       {
         overdraftCredits: 0,
@@ -136,6 +153,9 @@ export const StageConfigSchema = z
         maxMembersPerAllocation: 50,
         approval: { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
         people: { priorityOrgTypes: ['sme', 'startup'], heldShare: 0.25 }, // people
+        // ---- accountability ----
+        accountability: { publicCacheSeconds: 300, publicThrottleRateLimit: 20, publicThrottleBurstLimit: 40, regions: {}, idle: DEFAULT_IDLE_RULE },
+        // ---- end accountability ----
       },
     ),
     // ---- approval: e-mail addresses subscribed to the approval notifications topic ----

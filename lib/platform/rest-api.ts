@@ -152,6 +152,23 @@ export class KairrApi extends Construct {
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.restApi.deploymentStage.stageArn, webAclArn: acl.attrArn });
   }
 
+  // ---- accountability ----
+  /**
+   * Throttles one route below the stage's limits (API Gateway method settings): the public routes,
+   * which take no token, get their own steady rate and burst so that no caller can take the
+   * stage's whole budget through them.
+   */
+  throttleRoute(method: string, path: string, rateLimit: number, burstLimit: number): void {
+    const stage = this.restApi.deploymentStage.node.defaultChild as apigw.CfnStage;
+    const existing = (stage.methodSettings ?? []) as apigw.CfnStage.MethodSettingProperty[];
+    stage.methodSettings = [
+      ...existing,
+      // a resource path in method settings escapes "/" as "~1"
+      { httpMethod: method, resourcePath: `/${path.replace(/\//g, '~1')}`, throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit, metricsEnabled: true, loggingLevel: 'ERROR', dataTraceEnabled: false },
+    ];
+  }
+  // ---- end accountability ----
+
   /** Adds every route of a spec to the API, integrated with one function (Lambda proxy). */
   addRoutes(api: ApiSpec, fn: KairrFunction): void {
     const integration = new apigw.LambdaIntegration(fn, { proxy: true, scopePermissionToMethod: false });

@@ -131,10 +131,12 @@ export class LocalEventBus {
   }
 
   /** Fires a scheduled rule now, exactly as its schedule would. Returns the event sent. */
-  runScheduleNow(ruleName: string, eventBusName?: string): EventEnvelope {
+  runScheduleNow(ruleName: string, eventBusName?: string, at?: Date): EventEnvelope {
     const record = this.requireRule(ruleName, eventBusName);
     if (!record.schedule) throw new EventsApiError('ValidationException', `rule ${ruleName} has no ScheduleExpression`);
-    return this.fireSchedule(record, this.now());
+    // ---- accountability: `at` fires the event as the schedule would at that time (tests move time so) ----
+    return this.fireSchedule(record, at ?? this.now());
+    // ---- end accountability ----
   }
 
   /** Resolves when every delivery (including retries) has been delivered or dead-lettered. */

@@ -10,7 +10,13 @@ export type AllocationState = (typeof ALLOCATION_STATES)[number];
 /** States in which the scheduler lets the allocation's members run jobs. */
 export const RUNNABLE_STATES: readonly AllocationState[] = ['active'];
 
-export const ENTRY_KINDS = ['award', 'supplement', 'usage', 'adjustment', 'refund', 'exchange-out', 'exchange-in', 'expiry'] as const;
+export const ENTRY_KINDS = [
+  'award', 'supplement', 'usage', 'adjustment', 'refund', 'exchange-out', 'exchange-in', 'expiry',
+  // ---- accountability ----
+  // a later tranche of an award released (+), and idle credits returned to the call (-)
+  'tranche', 'reclaim',
+  // ---- end accountability ----
+] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 export interface ResourceAccount {

@@ -253,3 +253,43 @@ export const datahubGsi = {
   versionsInState: (state: string) => `DHVSTATE#${state}`,
 };
 // ---- end datahub ----
+// ---- accountability (reports, tranches, holds, idle credits, the public record) --------------
+// One record per allocation in the allocation's partition (ALLOC#id / ACCT), beside its report
+// versions, outcomes, reclaim proposals and public listing (sk ACCT#...). A call's accountability
+// policy lives in the call's partition. Sparse indexes:
+//   gsi1 ACCT-TIMER   / <nextActionAt>#<allocationId>  records with a reminder, hold or automatic
+//                                                      return due: the daily job reads only those due
+//   gsi2 ACCT-WATCH   / <allocationId>                 records the idle rule is watching (behind plan,
+//                                                      warned, a return proposed) or with the PI's plan
+//   gsi1 PUBLIC-AWARDS / <startDate>#<allocationId>     listed awards, newest first (the public record);
+//        PUBLIC-UNLISTED / ...                          the others (counted in the aggregates, never shown)
+//   gsi2 PUBLIC-CALL#<callId> / <startDate>#<allocationId>  the same, one call's
+//   gsi1 ACCT-POLICIES / <callId>                       every call's accountability policy (the idle scan's rules)
+// The public aggregates are one item per call (and one over all calls), rewritten by the daily job.
+const pad3 = (n: number) => String(n).padStart(3, '0');
+
+export const accountabilityGsi = {
+  timers: 'ACCT-TIMER',
+  watch: 'ACCT-WATCH',
+  policies: 'ACCT-POLICIES',
+  publicAwards: 'PUBLIC-AWARDS',
+  unlistedAwards: 'PUBLIC-UNLISTED',
+  publicAwardsOfCall: (callId: string) => `PUBLIC-CALL#${callId}`,
+};
+
+export const accountabilityKeys = {
+  callPolicy: (callId: string): ItemKey => ({ pk: `${PREFIX.call}#${callId}`, sk: 'ACCOUNTABILITY' }),
+  record: (allocationId: string): ItemKey => ({ pk: `${PREFIX.allocation}#${allocationId}`, sk: 'ACCT' }),
+  /** One immutable item per submission of a report (versions 1, 2, ... after returns). */
+  reportVersion: (allocationId: string, reportId: string, version: number): ItemKey => ({ pk: `${PREFIX.allocation}#${allocationId}`, sk: `ACCT#REPORT#${reportId}#${pad3(version)}` }),
+  reportVersionPrefix: (allocationId: string, reportId?: string) => ({ pk: `${PREFIX.allocation}#${allocationId}`, skPrefix: `ACCT#REPORT#${reportId === undefined ? '' : `${reportId}#`}` }),
+  /** An outcome, by its identity (a DOI, a catalogue id...), so the same one listed twice is one item. */
+  outcome: (allocationId: string, outcomeKey: string): ItemKey => ({ pk: `${PREFIX.allocation}#${allocationId}`, sk: `ACCT#OUTCOME#${outcomeKey}` }),
+  outcomePrefix: (allocationId: string) => ({ pk: `${PREFIX.allocation}#${allocationId}`, skPrefix: 'ACCT#OUTCOME#' }),
+  reclaim: (allocationId: string, reclaimId: string): ItemKey => ({ pk: `${PREFIX.allocation}#${allocationId}`, sk: `ACCT#RECLAIM#${reclaimId}` }),
+  reclaimPrefix: (allocationId: string) => ({ pk: `${PREFIX.allocation}#${allocationId}`, skPrefix: 'ACCT#RECLAIM#' }),
+  /** What the public record shows of the award, and the PI's listing preferences. */
+  listing: (allocationId: string): ItemKey => ({ pk: `${PREFIX.allocation}#${allocationId}`, sk: 'ACCT#PUBLIC' }),
+  publicStats: (callId: string | null): ItemKey => ({ pk: 'PUBLIC-STATS', sk: callId ?? 'ALL' }),
+};
+// ---- end accountability ----

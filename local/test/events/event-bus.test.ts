@@ -213,6 +213,14 @@ describe('scheduled rules', () => {
     expect(deliveredTo('collector').map((delivery) => delivery.payload)).toEqual([{ window: '24h' }]);
   });
 
+  // ---- accountability ----
+  test('runScheduleNow at a given time fires the Scheduled Event with that time (how tests move a job\'s clock)', async () => {
+    const event = bridge.bus.runScheduleNow('nightly-usage', undefined, new Date('2027-03-15T00:15:00.400Z'));
+    await bridge.bus.idle();
+    expect(event.time).toBe('2027-03-15T00:15:00Z');
+  });
+  // ---- end accountability ----
+
   test('with the scheduler running, rules fire on their schedule', async () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
     const firedAt: string[] = [];

@@ -188,6 +188,19 @@ describe('scheduled rules over the admin endpoint', () => {
   });
 });
 
+// ---- accountability ----
+describe('a schedule run at a given time', () => {
+  test('carries that time in its event; a time that is not a date is a 400', async () => {
+    const at = await fetch(`${runtime.info.localAdminUrl}/schedules/${ids.nightlyRule}/run?time=2027-03-15T00:15:00Z`, { method: 'POST' });
+    const bad = await fetch(`${runtime.info.localAdminUrl}/schedules/${ids.nightlyRule}/run?time=yesterday`, { method: 'POST' });
+    await runtime.settle();
+    expect(at.status).toBe(200);
+    expect(((await at.json()) as { time: string }).time).toBe('2027-03-15T00:15:00Z');
+    expect(bad.status).toBe(400);
+  });
+});
+// ---- end accountability ----
+
 describe('a target that cannot be delivered', () => {
   test('is retried, then dead-lettered to its DLQ queue with the reason in message attributes', async () => {
     runtime.events.bus.putEvents([{ EventBusName: runtime.info.eventBuses[ids.bus], Source: 'fixture.orphans', DetailType: 'Orphaned', Detail: '{"n":1}' }]);

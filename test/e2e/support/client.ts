@@ -84,8 +84,11 @@ function localAdmin(what: string): string {
 }
 
 /** Fires a scheduled rule now (by logical id or name), as its schedule would. Local runtime only. */
-export async function runSchedule(rule: string): Promise<{ ruleName: string; logicalId: string; eventId: string; time: string }> {
-  const res = await fetch(`${localAdmin('runSchedule')}/schedules/${encodeURIComponent(rule)}/run`, { method: 'POST' });
+export async function runSchedule(rule: string, opts: { time?: string } = {}): Promise<{ ruleName: string; logicalId: string; eventId: string; time: string }> {
+  // ---- accountability: opts.time fires the scheduled event as at that time ----
+  const at = opts.time ? `?time=${encodeURIComponent(opts.time)}` : '';
+  // ---- end accountability ----
+  const res = await fetch(`${localAdmin('runSchedule')}/schedules/${encodeURIComponent(rule)}/run${at}`, { method: 'POST' });
   const body = (await res.json()) as { ruleName: string; logicalId: string; eventId: string; time: string; message?: string };
   if (!res.ok) throw new Error(`runSchedule(${rule}) failed: ${res.status} ${body.message ?? ''}`);
   return body;
