@@ -24,7 +24,7 @@ const dispatch = async (allocationId: string) => {
     httpMethod: 'POST', resource: '/v1/allocations/{id}/jobs', path: `/v1/allocations/${allocationId}/jobs`, pathParameters: { id: allocationId }, queryStringParameters: null,
     headers: { 'content-type': 'application/json' }, body: JSON.stringify({ site: 'spc', resource: 'h200', script: '#!/bin/bash\nsleep 1\n', gpus: 1, timeLimit: 5 }), isBase64Encoded: false,
     requestContext: { requestId: 'dispatch', authorizer: callerToContext(member) },
-  } as unknown as APIGatewayProxyEvent);
+  } as unknown as APIGatewayProxyEvent) as { statusCode: number; body: string };
   return { status: res.statusCode, body: JSON.parse(res.body) };
 };
 

@@ -19,7 +19,7 @@ import { newId } from '../../../lambdas/domain/ids';
 import { toMc } from '../../../lambdas/domain/ledger/money';
 import type { Allocation } from '../../../lambdas/domain/ledger/model';
 import type { RuntimeConfig } from '../../../lib/config/schema';
-import { api as approvalApiCall, callBody, proposalBody } from '../approval/support';
+import { api as approvalApiCall, callBody, proposalBody, seedOrgs } from '../approval/support';
 
 export interface Fixture {
   tables: TestTables;
@@ -51,6 +51,7 @@ export async function fixture(patch?: (c: RuntimeConfig) => RuntimeConfig): Prom
     },
   };
   useClock(() => clock.now);
+  await seedOrgs(); // the approval fixtures' calls name reviewers' registry orgs
   return {
     tables,
     bus,
@@ -146,7 +147,7 @@ export async function award(o: { callId: string; credits: Record<string, number>
   const acct = await accountabilityAtAward({ allocationId: id, callId: o.callId, proposal, awardMc, startDate: o.startDate, endDate, now });
   const { call, item } = await readCall(o.callId);
   const a = await createAllocation(
-    { id, title: proposal.title, piSub: pi.sub, piUsername: 'alice', institution: proposal.pi.institution, orgType, field: proposal.field, proposalId: proposal.id, callId: o.callId, tier: 'standard', startDate: o.startDate, endDate, members: [{ sub: member.sub, username: 'bob', role: 'member' }], awardsMc: acct.awardsMc },
+    { id, title: proposal.title, piSub: pi.sub, institution: proposal.pi.institution, orgType, field: proposal.field, proposalId: proposal.id, callId: o.callId, tier: 'standard', startDate: o.startDate, endDate, members: [{ sub: member.sub, role: 'member' }], awardsMc: acct.awardsMc },
     { actor: { sub: 'system:approval-flow', role: 'system' }, requestId: `award-${id}`, now },
     { extraChanges: [callChange(item, reserve(call, { requestedMc: awardMc, awardMc, orgType: orgType as never }), 'call.capacity.reserve', {}), ...acct.extraChanges] },
   );

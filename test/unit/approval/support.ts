@@ -171,7 +171,7 @@ export const ORGS: Record<string, { orgId: string; orgType: string; domain: stri
   'Tiny AI': { orgId: 'tiny-ai', orgType: 'startup', domain: 'startup.example' },
 };
 
-async function seedOrgs(): Promise<void> {
+export async function seedOrgs(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createOrg, verifyOrg } = require('../../../lambdas/identity/orgs') as typeof import('../../../lambdas/identity/orgs');
   const ctx = { actor: { sub: 'admin-1', role: 'admin' }, requestId: 'seed-orgs', reason: 'test registry' };
