@@ -64,7 +64,11 @@ export const rsyncMover: Mover = {
       '--timeout=600',
       ...(config.bwlimitKiBps ? [`--bwlimit=${config.bwlimitKiBps}`] : []),
     ];
-    return `${cmd} ${opts.join(' ')} -- "$SRC/" "$DEST/" 2>"$WORK/mover.log"; echo $? >"$WORK/mover.rc"`;
+    // A receiver killed mid-file can leave its temporary file (".<name>.XXXXXX") beside the
+    // destination, which a later run neither reuses nor removes: once a run succeeds, remove such
+    // leftovers of the listed files only (the same six-character suffix rsync's mkstemp uses).
+    const leftovers = `if [ "$(cat "$WORK/mover.rc")" = 0 ]; then while IFS= read -r -d '' f; do rm -f -- "$DEST/$(dirname -- "$f")/.$(basename -- "$f")."??????; done <"$LIST"; fi`;
+    return `${cmd} ${opts.join(' ')} -- "$SRC/" "$DEST/" 2>"$WORK/mover.log"; echo $? >"$WORK/mover.rc"; ${leftovers}`;
   },
 };
 
