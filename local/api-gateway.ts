@@ -1,6 +1,7 @@
-// A local API Gateway (REST, v1) built from the template's methods: Lambda proxy integrations,
-// the TOKEN authorizer (with its validation expression and result cache), required-parameter
-// validation, MOCK integrations (CORS preflights, static answers) and the gateway responses' templates.
+// A local API Gateway (REST, v1) built from the template's API (an OpenAPI Body or Method
+// resources): Lambda proxy integrations, the TOKEN authorizer (with its validation expression and
+// result cache), required-parameter validation, MOCK integrations (CORS preflights, static answers)
+// and the gateway responses' templates.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { ApiDef, GatewayResponseDef, RouteDef } from './template';

@@ -37,7 +37,7 @@ export class Alarms extends Construct {
     allowServicesToUseKey(props.key, ['cloudwatch.amazonaws.com', 'sns.amazonaws.com']);
   }
 
-  watchApi(api: apigw.RestApi): void {
+  watchApi(api: apigw.RestApiBase): void {
     const alarm = new cloudwatch.Alarm(this, 'Api5xx', {
       metric: api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 5,

@@ -1,11 +1,16 @@
 // The template's REST APIs (API Gateway v1): routes with their Lambda proxy integrations and
 // required parameters, MOCK integrations (CORS preflights), TOKEN authorizers and gateway responses.
+// An API is read in either of the two forms CloudFormation has: an OpenAPI Body on the RestApi
+// (rest-api-body.ts; CDK's SpecRestApi, SAM), or Resource and Method resources (CDK's RestApi).
+// GatewayResponse resources apply to both.
 import type { Template } from './template';
+import { bodyApiOf, functionIdIn } from './rest-api-body';
 
 export interface RouteDef {
   method: string;
   path: string;
   functionLogicalId: string;
+  /** The Authorizer resource's logical id, or for a body-defined API its security scheme's name. */
   authorizerLogicalId?: string;
   requiredParams: string[];
   operationName?: string;
@@ -45,15 +50,10 @@ export interface ApiDef {
   gatewayResponses: Record<string, GatewayResponseDef>;
 }
 
-/** The function a Lambda ARN expression (possibly an apigateway invocation URI) points at. */
-function functionIdIn(t: Template, uri: unknown): string | undefined {
-  const s = JSON.stringify(uri);
-  for (const [id] of t.ofType('AWS::Lambda::Function')) if (s.includes(`"${id}"`)) return id;
-  return undefined;
-}
-
 export function apisOf(t: Template): ApiDef[] {
-  return t.ofType('AWS::ApiGateway::RestApi').map(([apiId]) => {
+  return t.ofType('AWS::ApiGateway::RestApi').map(([apiId, api]) => {
+    if (api.Properties?.BodyS3Location) throw new Error(`RestApi ${apiId}: a BodyS3Location is not read locally; use an inline Body`);
+    const fromBody = api.Properties?.Body !== undefined ? bodyApiOf(t, apiId, api.Properties.Body) : undefined;
     const resources = new Map<string, { parent: unknown; part: string }>();
     for (const [id, r] of t.ofType('AWS::ApiGateway::Resource')) {
       if (r.Properties?.RestApiId?.Ref !== apiId) continue;
@@ -66,7 +66,7 @@ export function apisOf(t: Template): ApiDef[] {
       if (!r) return '';
       return `${pathOf(r.parent)}/${r.part}`;
     };
-    const authorizers: Record<string, AuthorizerDef> = {};
+    const authorizers: Record<string, AuthorizerDef> = { ...fromBody?.authorizers };
     for (const [id, r] of t.ofType('AWS::ApiGateway::Authorizer')) {
       if (r.Properties?.RestApiId?.Ref !== apiId) continue;
       const fnId = functionIdIn(t, r.Properties.AuthorizerUri);
@@ -80,8 +80,8 @@ export function apisOf(t: Template): ApiDef[] {
         ttlSeconds: Number(r.Properties.AuthorizerResultTtlInSeconds ?? 300),
       };
     }
-    const routes: RouteDef[] = [];
-    const mocks: MockRouteDef[] = [];
+    const routes: RouteDef[] = [...(fromBody?.routes ?? [])];
+    const mocks: MockRouteDef[] = [...(fromBody?.mocks ?? [])];
     for (const [, r] of t.ofType('AWS::ApiGateway::Method')) {
       const p = r.Properties ?? {};
       if (p.RestApiId?.Ref !== apiId) continue;
@@ -107,7 +107,7 @@ export function apisOf(t: Template): ApiDef[] {
         operationName: p.OperationName,
       });
     }
-    const gatewayResponses: Record<string, GatewayResponseDef> = {};
+    const gatewayResponses: Record<string, GatewayResponseDef> = { ...fromBody?.gatewayResponses };
     for (const [, r] of t.ofType('AWS::ApiGateway::GatewayResponse')) {
       const p = r.Properties ?? {};
       if (p.RestApiId?.Ref !== apiId) continue;

@@ -5,7 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { synthStage, statementsByRole, actionsOf, type Synth } from './support/synth';
-import { APPROVAL_ASL, NOTIFIED_EVENTS } from '../../lib/approval/approval';
+import { APPROVAL_ASL, NOTIFIED_EVENTS, type Approval } from '../../lib/approval/approval';
+import type { CfnElement } from 'aws-cdk-lib';
+import { routeOperationsOf } from './support/api-body';
 
 let local: Synth;
 let example: Synth;
@@ -161,8 +163,8 @@ describe('notifications', () => {
 
 describe('the API', () => {
   it('routes every approval path to the approval function', () => {
-    const methods = Object.values(local.template.findResources('AWS::ApiGateway::Method')) as Resource[];
-    const ops = methods.filter((m) => JSON.stringify(m.Properties.Integration ?? {}).includes('ApprovalApi')).map((m) => m.Properties.OperationName).sort();
+    const approvalFnId = local.stack.getLogicalId((local.stack.node.findChild('Approval') as Approval).apiFn.node.defaultChild as CfnElement);
+    const ops = routeOperationsOf(local.template).filter((o) => o.functionId === approvalFnId).map((o) => o.operationId).sort();
     expect(ops).toEqual(
       [
         'createCall',

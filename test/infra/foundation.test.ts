@@ -3,6 +3,13 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { synthStage, statementsByRole, actionsOf, resourcesOf, type Synth } from './support/synth';
 import { API_CATALOG } from '../../lambdas/api-catalog';
 import { LOG_DELIVERY_ACTIONS } from '../../lib/platform/state-machine-logs';
+import type { CfnElement } from 'aws-cdk-lib';
+import { AUTHORIZER, TOKEN_REGEX } from '../../lib/platform/rest-api';
+import type { KairrStack } from '../../lib/kairr-stack';
+import type { ApiSpec } from '../../lambdas/shared/http/spec';
+import { platformApi } from '../../lambdas/platform/api';
+import type { PlatformEndpoints } from '../../lib/platform/platform-endpoints';
+import { apiBodyOf, functionIdIn, operationsOf, routeOperationsOf } from './support/api-body';
 
 let local: Synth;
 let example: Synth;
@@ -111,26 +118,58 @@ describe('IAM', () => {
 });
 
 describe('API', () => {
-  it('has an authorizer on every method that is not public in its route spec', () => {
-    const publicRoutes = new Set(API_CATALOG.flatMap((c) => Object.values(c.api).filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.path}`)));
-    const methods = local.template.findResources('AWS::ApiGateway::Method');
-    const authorizerId = Object.keys(local.template.findResources('AWS::ApiGateway::Authorizer'))[0];
-    let checked = 0;
-    for (const [, m] of Object.entries(methods)) {
-      const p = (m as { Properties: Record<string, any> }).Properties;
-      if (p.HttpMethod === 'OPTIONS') continue; // CORS preflight mocks
-      const route = `${p.HttpMethod} ${p.OperationName}`;
-      const path = API_CATALOG.flatMap((c) => Object.entries(c.api)).find(([name]) => name === p.OperationName)?.[1].path;
-      const key = `${p.HttpMethod} ${path}`;
-      if (publicRoutes.has(key)) expect({ route, auth: p.AuthorizationType }).toEqual({ route, auth: 'NONE' });
-      else expect({ route, auth: p.AuthorizationType, authorizer: p.AuthorizerId }).toEqual({ route, auth: 'CUSTOM', authorizer: { Ref: authorizerId } });
-      checked++;
+  const specRoutes = () => API_CATALOG.flatMap((c) => Object.entries(c.api).map(([name, r]) => ({ name, ...r })));
+
+  it('has an operation for every route spec; the authorizer on every one not public, none on the public ones', () => {
+    const ops = routeOperationsOf(local.template);
+    expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(specRoutes().map((r) => `${r.method} ${r.path}`).sort());
+    for (const r of specRoutes()) {
+      const op = ops.find((o) => o.method === r.method && o.path === r.path)!;
+      const got = { route: `${r.method} ${r.path}`, operationId: op.operationId, security: op.raw.security, integration: op.integration };
+      expect(got).toEqual({ route: got.route, operationId: r.name, security: r.auth === 'public' ? [] : [{ [AUTHORIZER]: [] }], integration: 'aws_proxy' });
     }
-    expect(checked).toBe(API_CATALOG.reduce((n, c) => n + Object.keys(c.api).length, 0));
+    expect(specRoutes().some((r) => r.auth === 'public')).toBe(true);
   });
 
-  it('has one method per route spec, request validation, access logs, throttling and tracing', () => {
-    local.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+  it('declares the OIDC TOKEN authorizer as a security scheme invoking the authorizer function', () => {
+    const scheme = apiBodyOf(local.template).components.securitySchemes[AUTHORIZER];
+    const authorizerFnId = local.stack.getLogicalId(local.stack.api.authorizerFunction.node.defaultChild as CfnElement);
+    expect(scheme).toMatchObject({
+      type: 'apiKey',
+      name: 'Authorization',
+      in: 'header',
+      'x-amazon-apigateway-authtype': 'custom',
+      'x-amazon-apigateway-authorizer': { type: 'token', identityValidationExpression: TOKEN_REGEX, authorizerResultTtlInSeconds: 300 },
+    });
+    expect(functionIdIn(scheme['x-amazon-apigateway-authorizer'].authorizerUri)).toBe(authorizerFnId);
+    expect(new RegExp(TOKEN_REGEX).test('Bearer a.b.c')).toBe(true);
+    expect(new RegExp(TOKEN_REGEX).test('Basic dXNlcjpwYXNz')).toBe(false);
+  });
+
+  it('lets API Gateway invoke each API function, and the authorizer, from this API only: one permission each', () => {
+    const perms = Object.values(local.template.findResources('AWS::Lambda::Permission')).map((p) => (p as { Properties: Record<string, any> }).Properties).filter((p) => p.Principal === 'apigateway.amazonaws.com');
+    const apiFns = [...new Set(routeOperationsOf(local.template).map((o) => o.functionId))];
+    const authorizerFnId = local.stack.getLogicalId(local.stack.api.authorizerFunction.node.defaultChild as CfnElement);
+    const apiId = Object.keys(local.template.findResources('AWS::ApiGateway::RestApi'))[0];
+    expect(perms.map((p) => functionIdIn(p.FunctionName)).sort()).toEqual([...apiFns, authorizerFnId].sort());
+    for (const p of perms) {
+      const arn = JSON.stringify(p.SourceArn);
+      expect(arn).toContain(`{"Ref":"${apiId}"}`);
+      expect(arn).toMatch(functionIdIn(p.FunctionName) === authorizerFnId ? /\/authorizers\/\*"\]\]\}$/ : /"\/\*\/\*\/\*"\]\]\}$/);
+    }
+  });
+
+  it('validates requests (body and parameters) on every operation, each path parameter declared required', () => {
+    const body = apiBodyOf(local.template);
+    const name = body['x-amazon-apigateway-request-validator'];
+    expect(body['x-amazon-apigateway-request-validators'][name]).toEqual({ validateRequestBody: true, validateRequestParameters: true });
+    for (const o of operationsOf(local.template)) {
+      expect({ op: `${o.method} ${o.path}`, other: o.raw['x-amazon-apigateway-request-validator'] }).toEqual({ op: `${o.method} ${o.path}`, other: undefined });
+      expect({ op: `${o.method} ${o.path}`, params: o.requiredPathParams }).toEqual({ op: `${o.method} ${o.path}`, params: [...o.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]) });
+    }
+  });
+
+  it('keeps access logs, throttling and tracing on the stage', () => {
     local.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
@@ -139,21 +178,61 @@ describe('API', () => {
   });
 
   it('answers errors from API Gateway itself in the one error shape', () => {
-    for (const type of ['UNAUTHORIZED', 'ACCESS_DENIED', 'MISSING_AUTHENTICATION_TOKEN', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
-      local.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-        ResponseType: type,
-        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"error":\\{"code":"[a-z_]+","message":.*,"details":\\[\\]\\}\\}$') },
-      });
+    const responses = apiBodyOf(local.template)['x-amazon-apigateway-gateway-responses'];
+    for (const type of ['UNAUTHORIZED', 'ACCESS_DENIED', 'MISSING_AUTHENTICATION_TOKEN', 'BAD_REQUEST_PARAMETERS', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+      expect({ type, template: responses[type]?.responseTemplates['application/json'] }).toEqual({ type, template: expect.stringMatching(/^\{"error":\{"code":"[a-z_]+","message":.*,"details":\[\]\}\}$/) });
+    }
+    expect(responses.UNAUTHORIZED.statusCode).toBe('401');
+    // Kept in the body: an imported body (mode overwrite) drops gateway responses declared beside it.
+    local.template.resourceCountIs('AWS::ApiGateway::GatewayResponse', 0);
+    local.template.hasResourceProperties('AWS::ApiGateway::RestApi', { Mode: 'overwrite', FailOnWarnings: true });
+  });
+
+  it('attaches a WAF web ACL where configured, and CORS preflights from the config', () => {
+    example.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    local.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    const preflights = operationsOf(example.template).filter((o) => o.method === 'OPTIONS');
+    expect(preflights.map((o) => o.path).sort()).toEqual([...new Set(specRoutes().map((r) => r.path))].sort());
+    for (const o of preflights) {
+      const res = o.raw['x-amazon-apigateway-integration'].responses.default;
+      const methods = specRoutes().filter((r) => r.path === o.path).map((r) => r.method);
+      expect({ path: o.path, type: o.integration, security: o.raw.security, status: res.statusCode }).toEqual({ path: o.path, type: 'mock', security: [], status: '204' });
+      expect(res.responseParameters).toMatchObject({ 'method.response.header.Access-Control-Allow-Origin': "'https://portal.kairr.example.kr'", 'method.response.header.Access-Control-Allow-Methods': `'${[...methods, 'OPTIONS'].join(',')}'` });
+    }
+  });
+});
+
+describe('the API as one OpenAPI body', () => {
+  const extra = { pingAgain: { method: 'GET', path: '/v1/ping-again', summary: 'x', tag: 'platform', auth: 'any', responses: { 200: { description: 'pong' } } } } as const;
+  const withExtraRoute = (stack: KairrStack) => stack.api.addRoutes(extra as unknown as ApiSpec, platformFn(stack));
+  const platformFn = (stack: KairrStack) => (stack.node.findChild('Platform') as PlatformEndpoints).fn;
+  const deploymentIdOf = (s: Synth) => Object.keys(s.template.findResources('AWS::ApiGateway::Deployment'));
+
+  it('keeps the stack well under CloudFormation\'s 500 resources: no resource per route or path', () => {
+    for (const s of [local, example]) {
+      const count = Object.keys(s.template.toJSON().Resources).length;
+      expect({ stage: s.config.stage, fewerThan400: count < 400 }).toEqual({ stage: s.config.stage, fewerThan400: true });
+      for (const type of ['AWS::ApiGateway::Method', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::RequestValidator']) s.template.resourceCountIs(type, 0);
     }
   });
 
-  it('attaches a WAF web ACL where configured, and CORS from the config', () => {
-    example.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
-    local.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
-    example.template.hasResourceProperties('AWS::ApiGateway::Method', {
-      HttpMethod: 'OPTIONS',
-      Integration: { IntegrationResponses: [Match.objectLike({ ResponseParameters: Match.objectLike({ 'method.response.header.Access-Control-Allow-Origin': "'https://portal.kairr.example.kr'" }) })] },
-    });
+  it('makes a new Deployment when a route changes, costing no resource; the same routes keep its id', () => {
+    const again = synthStage('local');
+    const changed = synthStage('local', undefined, { beforeSynth: withExtraRoute });
+
+    expect(deploymentIdOf(local)).toHaveLength(1);
+    expect(deploymentIdOf(again)).toEqual(deploymentIdOf(local));
+    expect(deploymentIdOf(changed)[0]).not.toEqual(deploymentIdOf(local)[0]);
+    expect(Object.keys(changed.template.toJSON().Resources).length).toBe(Object.keys(local.template.toJSON().Resources).length);
+    expect(routeOperationsOf(changed.template).find((o) => o.path === '/v1/ping-again')).toMatchObject({ method: 'GET', authorizer: AUTHORIZER });
+    // The stage serves the new deployment.
+    const stage = Object.values(changed.template.findResources('AWS::ApiGateway::Stage'))[0] as { Properties: { DeploymentId: unknown } };
+    expect(stage.Properties.DeploymentId).toEqual({ Ref: deploymentIdOf(changed)[0] });
+  });
+
+  it('refuses a route declared twice, and one added after the body was synthesized', () => {
+    expect(() => synthStage('local', undefined, { beforeSynth: (stack) => stack.api.addRoutes(platformApi, platformFn(stack)) })).toThrow(/is declared twice/);
+    expect(() => withExtraRoute(local.stack)).toThrow(/after the API body was synthesized/);
   });
 });
 

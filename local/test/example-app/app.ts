@@ -1,12 +1,15 @@
 // A small CDK app that is not KAIRR, to show that @kairr/cdk-local runs any CDK app: a REST API
 // whose routes go through a TOKEN authorizer (verifying JWTs from an OIDC issuer with
 // aws-jwt-verify), a function that reads a DynamoDB table and a Secrets Manager secret, and a
-// public health route. Synthesized in process, bundles included, as `cdk synth` would.
+// public health route. Synthesized in process, bundles included, as `cdk synth` would. The API comes
+// in the two forms CloudFormation has, the same routes in each: Resource and Method resources
+// (CDK's RestApi) or one RestApi whose OpenAPI Body holds them (CDK's SpecRestApi, SAM).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import { App, Aws, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -44,7 +47,9 @@ function fn(scope: Construct, id: string, entry: string, environment: Record<str
   });
 }
 
-export function synthExampleApp(outdir: string): ExampleIds {
+export type ApiForm = 'methods' | 'openapi';
+
+export function synthExampleApp(outdir: string, form: ApiForm = 'methods'): ExampleIds {
   const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'NotesExample');
   const idOf = (c: Construct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
@@ -57,12 +62,42 @@ export function synthExampleApp(outdir: string): ExampleIds {
   table.grantReadData(notesFn);
   secret.grantRead(notesFn);
 
-  const api = new apigateway.RestApi(stack, 'Api', { cloudWatchRole: false, deployOptions: { stageName: 'v1' } });
-  const authorizer = new apigateway.TokenAuthorizer(stack, 'Tokens', { handler: authorizerFn, resultsCacheTtl: Duration.seconds(0) });
-  api.root.addResource('health').addMethod('GET', new apigateway.MockIntegration({ requestTemplates: { 'application/json': '{"statusCode": 200}' }, integrationResponses: [{ statusCode: '200' }] }), {
-    methodResponses: [{ statusCode: '200' }],
-  });
-  api.root.addResource('notes').addResource('{id}').addMethod('GET', new apigateway.LambdaIntegration(notesFn), { authorizer });
+  if (form === 'methods') {
+    const api = new apigateway.RestApi(stack, 'Api', { cloudWatchRole: false, deployOptions: { stageName: 'v1' } });
+    const authorizer = new apigateway.TokenAuthorizer(stack, 'Tokens', { handler: authorizerFn, resultsCacheTtl: Duration.seconds(0) });
+    api.root.addResource('health').addMethod('GET', new apigateway.MockIntegration({ requestTemplates: { 'application/json': '{"statusCode": 200}' }, integrationResponses: [{ statusCode: '200' }] }), {
+      methodResponses: [{ statusCode: '200' }],
+    });
+    api.root.addResource('notes').addResource('{id}').addMethod('GET', new apigateway.LambdaIntegration(notesFn), { authorizer });
+  } else {
+    const uri = (f: lambda.IFunction) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${f.functionArn}/invocations`;
+    const body = {
+      openapi: '3.0.1',
+      info: { title: 'notes', version: '1' },
+      paths: {
+        '/health': { get: { responses: { '200': { description: 'up' } }, 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } },
+        '/notes/{id}': {
+          get: {
+            parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+            security: [{ tokens: [] }],
+            responses: { '200': { description: 'a note' } },
+            'x-amazon-apigateway-integration': { type: 'aws_proxy', httpMethod: 'POST', uri: uri(notesFn) },
+          },
+        },
+      },
+      components: {
+        securitySchemes: {
+          tokens: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: uri(authorizerFn), authorizerResultTtlInSeconds: 0 } },
+        },
+      },
+      'x-amazon-apigateway-request-validators': { params: { validateRequestBody: false, validateRequestParameters: true } },
+      'x-amazon-apigateway-request-validator': 'params',
+    };
+    const api = new apigateway.SpecRestApi(stack, 'Api', { apiDefinition: apigateway.ApiDefinition.fromInline(body), cloudWatchRole: false, deployOptions: { stageName: 'v1' } });
+    const principal = new iam.ServicePrincipal('apigateway.amazonaws.com');
+    notesFn.addPermission('ByApi', { principal, sourceArn: api.arnForExecuteApi('GET', '/notes/*', '*') });
+    authorizerFn.addPermission('ByApi', { principal, sourceArn: Stack.of(api).formatArn({ service: 'execute-api', resource: api.restApiId, resourceName: 'authorizers/*' }) });
+  }
 
   app.synth();
   return { table: idOf(table), authorizerFn: idOf(authorizerFn), notesFn: idOf(notesFn) };

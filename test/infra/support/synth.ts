@@ -14,11 +14,13 @@ export interface Synth {
   config: StageConfig;
 }
 
-export function synthStage(stage: string, patch?: (c: StageConfig) => StageConfig, opts: { nag?: boolean } = {}): Synth {
+/** `beforeSynth` changes the constructed stack before it is synthesized (e.g. adds a route). */
+export function synthStage(stage: string, patch?: (c: StageConfig) => StageConfig, opts: { nag?: boolean; beforeSynth?: (stack: KairrStack) => void } = {}): Synth {
   let config = loadStageConfig(stage);
   if (patch) config = patch(structuredClone(config));
   const app = new App({ context: { stage } });
   const stack = new KairrStack(app, `Kairr-${config.stage}`, { config, env: config.env ?? { region: 'ap-northeast-2' } });
+  opts.beforeSynth?.(stack);
   if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   const template = Template.fromStack(stack);
   return { app, stack, template, config };
