@@ -30,7 +30,7 @@ export {
 export { createTables, freePort, localClient, startDynamoLocal, type DynamoLocal } from './dynamo';
 export { LambdaHost, LambdaInvokeError, type LambdaHostOptions } from './lambda-host';
 export { LocalApiGateway, type LocalApiOptions } from './api-gateway';
-export { LocalOidcIssuer, type TokenClaims } from './oidc';
+export { LocalOidcIssuer, startLocalIssuers, type IssuerEntry, type LocalIssuers, type TokenClaims } from './oidc';
 export { startFauxqs, startLambdaAndSecrets, type FailedAsyncInvocation, type FauxqsProcess, type LocalServiceEndpoints } from './aws-services';
 export {
   LambdaServiceError,

@@ -6,9 +6,8 @@
 // (local/start.ts) and by the e2e suite.
 import { loadStageConfig } from '../lib/config/load';
 import type { Role } from '../lambdas/shared/http/spec';
-import { apisOf, functionsOf, startCdkLocal, Template, writeLocalJson, type CdkLocal, type CdkLocalInfo, type CdkLocalOptions, type StateTimeOverrides } from './index';
+import { apisOf, functionsOf, startCdkLocal, startLocalIssuers, Template, type IssuerEntry, writeLocalJson, type CdkLocal, type CdkLocalInfo, type CdkLocalOptions, type StateTimeOverrides } from './index';
 import { DEV_IDENTITIES } from './dev-identities';
-import { startLocalIssuers, type IssuerEntry } from './oidc';
 import { slurmSecretsReport } from './slurm-secrets';
 
 export interface LocalRuntimeOptions {

@@ -5,6 +5,8 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Accountability, ACCOUNTABILITY_NOTICES } from '../../lib/accountability/accountability';
 import type { Approval } from '../../lib/approval/approval';
 import { accountabilityApi } from '../../lambdas/accountability/api';
+import { AUTHORIZER } from '../../lib/platform/rest-api';
+import { routeOperationsOf } from './support/api-body';
 import { synthStage, statementsByRole, actionsOf, type Synth } from './support/synth';
 
 let local: Synth;
@@ -18,13 +20,12 @@ const of = (s: Synth) => s.stack.node.findChild('Accountability') as Accountabil
 const idOf = (s: Synth, c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as CfnElement);
 
 it('serves every route of its spec; only the public routes go without the authorizer', () => {
-  const methods = Object.values(example.template.findResources('AWS::ApiGateway::Method')) as any[];
   const fnId = idOf(example, of(example).apiFn);
-  const mine = methods.filter((m) => JSON.stringify(m.Properties.Integration?.Uri ?? '').includes(fnId));
+  const mine = routeOperationsOf(example.template).filter((o) => o.functionId === fnId);
   expect(mine).toHaveLength(Object.keys(accountabilityApi).length);
   for (const [name, route] of Object.entries(accountabilityApi)) {
-    const m = mine.find((x) => x.Properties.OperationName === name);
-    expect({ name, auth: m.Properties.AuthorizationType }).toEqual({ name, auth: route.auth === 'public' ? 'NONE' : 'CUSTOM' });
+    const m = mine.find((x) => x.operationId === name);
+    expect({ name, auth: m?.authorizer ?? 'NONE' }).toEqual({ name, auth: route.auth === 'public' ? 'NONE' : AUTHORIZER });
   }
   expect(Object.values(accountabilityApi).filter((r) => r.auth === 'public').map((r) => r.path).sort()).toEqual(['/v1/public/awards', '/v1/public/awards/{allocationId}', '/v1/public/stats']);
 });

@@ -159,13 +159,14 @@ describe('API', () => {
     }
   });
 
+  // A greedy segment {path+} is declared as the parameter `path` (API Gateway's OpenAPI extensions).
   it('validates requests (body and parameters) on every operation, each path parameter declared required', () => {
     const body = apiBodyOf(local.template);
     const name = body['x-amazon-apigateway-request-validator'];
     expect(body['x-amazon-apigateway-request-validators'][name]).toEqual({ validateRequestBody: true, validateRequestParameters: true });
     for (const o of operationsOf(local.template)) {
       expect({ op: `${o.method} ${o.path}`, other: o.raw['x-amazon-apigateway-request-validator'] }).toEqual({ op: `${o.method} ${o.path}`, other: undefined });
-      expect({ op: `${o.method} ${o.path}`, params: o.requiredPathParams }).toEqual({ op: `${o.method} ${o.path}`, params: [...o.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]) });
+      expect({ op: `${o.method} ${o.path}`, params: o.requiredPathParams }).toEqual({ op: `${o.method} ${o.path}`, params: [...o.path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1]) });
     }
   });
 
