@@ -72,8 +72,12 @@ export class Accountability extends Construct {
       eventBus: props.bus.bus,
       description: 'KAIRR: accountability notices (report reminders and reviews, idle warnings, returns) to the notifications topic',
       eventPattern: { source: ['kairr'], detailType: ACCOUNTABILITY_NOTICES },
-      targets: [new targets.SnsTopic(props.notifications, { deadLetterQueue: undelivered, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+      // A role, as approval's rule does: without it CDK grants events.amazonaws.com the topic's key
+      // with no aws:SourceAccount/aws:SourceArn (lib/platform/key-policy.ts).
+      targets: [new targets.SnsTopic(props.notifications, { deadLetterQueue: undelivered, retryAttempts: 8, maxEventAge: Duration.hours(24), authorizeUsingRole: true })],
     });
+    const eventsRole = this.node.tryFindChild('Notify')?.node.tryFindChild('EventsRole');
+    if (eventsRole) acknowledge(eventsRole, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', "CDK's SnsTopic target grants the rule's role kms:GenerateDataKey* on the notifications key only (one key ARN, no resource wildcard); the family of GenerateDataKey actions is what publishing to an SSE-KMS topic needs.");
   }
 
   get functions(): KairrFunction[] {
