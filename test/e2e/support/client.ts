@@ -37,7 +37,7 @@ export async function call<T = any>(method: string, path: string, opts: { token?
     body = JSON.stringify(opts.body);
     headers['content-type'] = 'application/json';
   }
-  const res = await fetch(`${target().apiUrl}${path}`, { method, headers, body });
+  const res = await send(`${target().apiUrl}${path}`, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -46,6 +46,22 @@ export async function call<T = any>(method: string, path: string, opts: { token?
     /* not JSON (CSV) */
   }
   return { status: res.status, body: parsed as T, headers: res.headers, text };
+}
+
+/**
+ * fetch, with one retry of a GET whose pooled keep-alive socket the server had just closed (undici:
+ * UND_ERR_SOCKET "other side closed"). Seen when a test file's first request reuses the previous
+ * file's idle socket at the server's keep-alive timeout on a loaded machine; a GET changes nothing,
+ * so sending it again on a new socket is what a browser does too. Any other failure is thrown.
+ */
+async function send(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause;
+    if (init.method !== 'GET' || cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return fetch(url, init);
+  }
 }
 
 export function tokenFor(role: string): string {
