@@ -10,6 +10,7 @@ import { useClock } from '../../lambdas/accountability/clock';
 import { addDays, addMonths } from '../../lambdas/domain/accountability/dates';
 import { driverFor, LONG_JOB, sacctmgrAssocs, SHORT_JOB, uniqueId, waitFor } from './support/clusters';
 import { startHarness, type Harness } from './support/kairr';
+import { seedOrgs } from '../unit/approval/support';
 import { as, award, chair, member, newCall, pi, reportBody, runDaily, TWO_TRANCHES } from '../unit/accountability/support';
 
 jest.setTimeout(15 * 60_000);
@@ -17,6 +18,7 @@ jest.setTimeout(15 * 60_000);
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
+  await seedOrgs(); // the approval fixtures' calls name reviewers' registry orgs
 });
 afterAll(async () => {
   useClock(undefined);
@@ -29,6 +31,8 @@ test('overdue report → held at Slurm (new jobs refused, the running job goes o
   // 2 credits at 0.8 credits per GPU-hour: 75 GPU-minutes per tranche
   const a = await award({ callId, credits: { 'kisti6/gh200': 2 }, startDate: today });
   const provisioned = await h.settled(a.id);
+  // the site's side: the member's login at kisti6, without which dispatch there is refused (409)
+  expect((await h.grantLogin(member, 'kisti6', 'bob')).status).toBe(200);
   const account = slurmAccountName(a.id, 'gh200');
   const own = () => sacctmgrAssocs(h.clusters.kisti6, account).find((r) => !r.user)!;
   const jobs = `/v1/allocations/${a.id}/jobs`;
