@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     h = await startHarness();
     if (want('provisioning')) await provisioningLatency(h, clusters);
     if (want('dispatch')) await dispatchLatency(h, clusters);
-    if (want('burst')) Object.assign(figures, await burst(h, clusters, { jobs: BURST, concurrency: BURST_CONCURRENCY, driverOf, say }));
+    if (want('burst')) Object.assign(figures, await burst(h, clusters, { jobs: BURST, concurrency: BURST_CONCURRENCY, driverOf, say, doc: ddb() }));
     const recorded = want('collection') ? await realCollection(h, clusters.find((c) => c.cluster === 'kisti6')!) : undefined;
     if (want('freshness')) await freshness(h, clusters.find((c) => c.cluster === 'kisti6')!);
     await h.stop();
