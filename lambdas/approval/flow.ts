@@ -17,7 +17,7 @@ import {
   checkProposal,
   effectiveTier,
   endDateAfter,
-  FINAL_STATES,
+  lifecycle,
   panelOf,
   parseAssignmentId,
   release,
@@ -26,7 +26,6 @@ import {
   type Assignment,
   type DecisionRecord,
   type Proposal,
-  type ProposalState,
   type Review,
   effectiveOrgType,
   type OrgType,
@@ -57,19 +56,14 @@ import { decidedEvent } from './events';
 
 export const FLOW_ACTOR = { sub: 'system:approval-flow', role: 'system' };
 
-/** The proposal has moved on (withdrawn, decided, resubmitted): this execution has nothing left to do. */
-export class ProposalClosed extends Error {
-  override name = 'ProposalClosed';
-}
+// The lifecycle's errors live in the domain; they stay importable from here.
+export { NothingToAward, ProposalClosed } from '../domain/approval';
 /** The pool cannot staff the panel (too few reviewers without conflicts and below their load). */
 export class InsufficientReviewers extends Error {
   override name = 'InsufficientReviewers';
 }
 export class DecisionDeadlinePassed extends Error {
   override name = 'DecisionDeadlinePassed';
-}
-export class NothingToAward extends Error {
-  override name = 'NothingToAward';
 }
 
 export interface FlowInput {
@@ -79,18 +73,12 @@ export interface FlowInput {
 
 const ctxOf = (input: FlowInput, step: string): AuditContext => ({ actor: FLOW_ACTOR, requestId: `${input.proposalId}-r${input.round}:${step}` });
 
-function assertLive(p: Proposal, round: number, states: ProposalState[]): void {
-  if (p.round !== round || !states.includes(p.state)) {
-    throw new ProposalClosed(`Proposal ${p.id} is ${p.state} in round ${p.round}; the flow of round ${round} has nothing more to do`);
-  }
-}
-
 // ---- Check --------------------------------------------------------------------------------
 
 export async function check(input: FlowInput): Promise<{ ok: boolean; tier?: string; problems?: { path: string; problem: string }[] }> {
   return retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(input.proposalId);
-    assertLive(p, input.round, ['submitted']);
+    lifecycle.assertLive(p, input.round, 'check');
     const { call } = await readCall(p.callId);
     const problems = checkProposal(p, call, runtimeConfig().sites, p.submittedAt ?? new Date().toISOString());
     const now = new Date().toISOString();
@@ -103,12 +91,12 @@ export async function check(input: FlowInput): Promise<{ ok: boolean; tier?: str
         decidedAt: now,
         automatic: true,
       };
-      const after: Proposal = { ...p, state: 'rejected', stage: undefined, checkProblems: problems, decision, updatedAt: now };
+      const after: Proposal = { ...p, ...lifecycle.failCheck(p, input.round), checkProblems: problems, decision, updatedAt: now };
       await commitApproval(ctxOf(input, 'check'), { changes: [proposalChange(item, after, 'proposal.check.failed', { problems })], events: [decidedEvent(after, decision)] });
       return { ok: false, problems };
     }
     const tier = effectiveTier(p, call);
-    const after: Proposal = { ...p, stage: 'checking', tier, checkProblems: undefined, updatedAt: now };
+    const after: Proposal = { ...p, ...lifecycle.passCheck(p, input.round), tier, checkProblems: undefined, updatedAt: now };
     await commitApproval(ctxOf(input, 'check'), { changes: [proposalChange(item, after, 'proposal.check.passed', { tier })] });
     return { ok: true, tier };
   });
@@ -124,13 +112,12 @@ async function otherActiveStarter(ownerSub: string, proposalId: string): Promise
   if (holder && holder.proposalId !== proposalId) {
     const other = await getItem(approvalKeys.proposal(String(holder.proposalId)));
     const op = other as unknown as Proposal | null;
-    if (op) {
-      if (op.state === 'approved' && op.allocationId) {
-        const alloc = await getItem(keys.allocation(op.allocationId));
-        if (alloc && !ENDED_ALLOCATION.has(String(alloc.state))) return { reason: `you already hold an active starter allocation (${op.allocationId})`, holder };
-      } else if ((op.state === 'submitted' || op.state === 'in-review') && op.decision?.outcome === 'approve') {
-        return { reason: `your starter proposal ${op.id} is being awarded`, holder };
-      }
+    const hold = op ? lifecycle.starterHold(op) : null;
+    if (op && hold === 'allocation') {
+      const alloc = await getItem(keys.allocation(op.allocationId!));
+      if (alloc && !ENDED_ALLOCATION.has(String(alloc.state))) return { reason: `you already hold an active starter allocation (${op.allocationId})`, holder };
+    } else if (op && hold === 'awarding') {
+      return { reason: `your starter proposal ${op.id} is being awarded`, holder };
     }
   }
   // Allocations made outside the flow (an admin's) count too.
@@ -146,7 +133,7 @@ async function otherActiveStarter(ownerSub: string, proposalId: string): Promise
 export async function autoApprove(input: FlowInput): Promise<{ approved: boolean; reason?: string }> {
   return retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(input.proposalId);
-    assertLive(p, input.round, ['submitted']);
+    lifecycle.assertLive(p, input.round, 'autoApprove');
     // A retry after the commit: answer as the first attempt did.
     if (p.decision?.round === p.round && p.decision.outcome === 'approve') return { approved: true };
     if (p.tier === 'standard' && p.tierNote) return { approved: false, reason: p.tierNote };
@@ -178,7 +165,7 @@ export async function autoApprove(input: FlowInput): Promise<{ approved: boolean
       automatic: true,
       floorOrgType: floorType, // identity
     };
-    const after: Proposal = { ...p, stage: 'awarding', decision, reservedMc: awardMc, updatedAt: now };
+    const after: Proposal = { ...p, ...lifecycle.autoApprove(p, input.round), decision, reservedMc: awardMc, updatedAt: now };
     const marker: SideWrite = {
       put: { ...approvalKeys.starterHolder(p.ownerSub), proposalId: p.id, ownerSub: p.ownerSub, since: now },
       condition: holder ? { expression: 'proposalId = :old', values: { ':old': holder.proposalId } } : { expression: 'attribute_not_exists(pk)' },
@@ -224,7 +211,7 @@ function countReasons(list: { reason: string }[]): string {
 export async function assign(input: FlowInput): Promise<PanelOutput> {
   return retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(input.proposalId);
-    assertLive(p, input.round, ['submitted', 'in-review']);
+    lifecycle.assertLive(p, input.round, 'assign');
     const { call } = await readCall(p.callId);
     const panel = panelOf(p.tier ?? effectiveTier(p, call), call);
     const timing = { halfDeadlineSeconds: Math.max(1, Math.round(call.reviewDeadlineHours * 1800)), decisionDeadlineSeconds: Math.max(1, call.decisionDeadlineDays * 86_400), minReviews: panel.minReviews };
@@ -242,7 +229,7 @@ export async function assign(input: FlowInput): Promise<PanelOutput> {
     }
     const now = new Date();
     const assignments = picked.map((r, slot) => newAssignment(p, call, p.round, slot, 0, r.sub, 'initial', now));
-    const after: Proposal = { ...p, state: 'in-review', stage: 'reviewing', updatedAt: now.toISOString() };
+    const after: Proposal = { ...p, ...lifecycle.startReview(p, input.round), updatedAt: now.toISOString() };
     const changes: Change[] = [proposalChange(item, after, 'proposal.review.start', { reviewers: assignments.length })];
     for (const a of assignments) changes.push(...openChanges(a, loads.get(a.reviewerSub)!, now));
     await commitApproval(ctxOf(input, 'assign'), { changes, events: assignments.map(assignedEvent) });
@@ -258,7 +245,7 @@ export interface SlotInput extends FlowInput {
 
 export async function prepareReview(input: SlotInput): Promise<{ status: 'assigned' | 'submitted' | 'unfilled'; assignmentId?: string }> {
   const { proposal: p } = await readProposal(input.proposalId);
-  assertLive(p, input.round, ['in-review']);
+  lifecycle.assertLive(p, input.round, 'prepareReview');
   const latest = latestPerSlot(await listAssignments(p.id, input.round, input.slot)).get(input.slot);
   if (!latest) return { status: 'unfilled' };
   const a = latest.assignment;
@@ -313,7 +300,7 @@ export async function reviewTimedOut(input: { assignmentId: string }): Promise<{
   const ctx: AuditContext = { actor: FLOW_ACTOR, requestId: `${id.proposalId}-r${id.round}:review-timeout` };
   return retryOnStale(async () => {
     const { proposal: p } = await readProposal(id.proposalId);
-    assertLive(p, id.round, ['in-review']);
+    lifecycle.assertLive(p, id.round, 'reviewTimedOut');
     const cur = await readAssignment(id);
     if (!cur || cur.assignment.status !== 'assigned') return { status: 'changed' as const };
     const { call } = await readCall(p.callId);
@@ -334,7 +321,7 @@ export async function reviewTimedOut(input: { assignmentId: string }): Promise<{
 export async function aggregate(input: FlowInput & { minReviews: number }): Promise<{ quorum: boolean; count: number; overall: number; problem?: string }> {
   return retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(input.proposalId);
-    assertLive(p, input.round, ['in-review']);
+    lifecycle.assertLive(p, input.round, 'aggregate');
     const reviews: Review[] = [...latestPerSlot(await listAssignments(p.id, input.round)).values()]
       .filter((x) => x.assignment.status === 'submitted' && x.assignment.review)
       .map((x) => x.assignment.review!);
@@ -355,13 +342,13 @@ export async function awaitDecision(input: FlowInput & { taskToken: string; deci
     const { proposal: p, item } = await readProposal(input.proposalId);
     const dec = await readDecision(input.proposalId, input.round);
     if (dec?.decision.decision) return dec.decision.decision;
-    assertLive(p, input.round, ['in-review']);
+    const next = lifecycle.awaitDecision(p, input.round);
     const now = new Date();
     const deadline = new Date(now.getTime() + input.decisionDeadlineSeconds * 1000).toISOString();
     await commitApproval(ctxOf(input, 'await-decision'), {
       changes: [
         decisionChange(dec?.item ?? null, { proposalId: p.id, round: input.round, taskToken: input.taskToken, openedAt: dec?.decision.openedAt ?? now.toISOString(), deadline }, 'decision.open'),
-        ...(p.stage === 'awaiting-decision' ? [] : [proposalChange(item, { ...p, stage: 'awaiting-decision', updatedAt: now.toISOString() }, 'proposal.decision.await')]),
+        ...(next ? [proposalChange(item, { ...p, ...next, updatedAt: now.toISOString() }, 'proposal.decision.await')] : []),
       ],
     });
     return null;
@@ -375,7 +362,7 @@ export async function decisionTimedOut(input: FlowInput): Promise<{ outcome: str
   const dec = await readDecision(input.proposalId, input.round);
   if (dec?.decision.decision) return { outcome: dec.decision.decision.outcome };
   const { proposal: p } = await readProposal(input.proposalId);
-  assertLive(p, input.round, ['in-review']);
+  lifecycle.assertLive(p, input.round, 'decisionTimedOut');
   const { call } = await readCall(p.callId);
   throw new DecisionDeadlinePassed(`The committee did not decide within ${call.decisionDeadlineDays} day(s)`);
 }
@@ -392,14 +379,13 @@ function reservedFloorType(p: Proposal): OrgType | null {
 export async function award(input: FlowInput): Promise<{ allocationId: string }> {
   return retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(input.proposalId);
-    if (p.state === 'approved' && p.allocationId && p.round === input.round) return { allocationId: p.allocationId };
-    assertLive(p, input.round, ['submitted', 'in-review']);
-    const d = p.decision;
-    if (p.stage !== 'awarding' || !d || d.round !== p.round || d.outcome !== 'approve' || !d.creditsMc) throw new NothingToAward(`Proposal ${p.id} has no approval to award in round ${p.round}`);
+    const done = lifecycle.awardedIn(p, input.round);
+    if (done) return { allocationId: done };
+    const { next, decision: d } = lifecycle.award(p, input.round);
     const now = new Date();
     const startDate = now.toISOString().slice(0, 10);
     const id = newId('alloc');
-    const after: Proposal = { ...p, state: 'approved', stage: undefined, reservedMc: undefined, allocationId: id, updatedAt: now.toISOString() };
+    const after: Proposal = { ...p, ...next, allocationId: id, updatedAt: now.toISOString() };
     // team members named by their KAIRR identity become members; their logins are site accounts
     const members = p.team.filter((m) => m.sub && m.sub !== p.ownerSub).map((m) => ({ sub: m.sub!, role: 'member' as const }));
     // ---- accountability: the award grants the first tranche; the report schedule and the public listing open with it ----
@@ -468,8 +454,9 @@ export async function recordError(input: FlowInput & { error?: StatesError }): P
       const loads = await readLoads(open.map((x) => x.assignment.reviewerSub));
       for (const x of open) changes.push(...closeChanges(x, 'cancelled', 'the approval flow ended with an error', loads.get(x.assignment.reviewerSub)!, now));
     }
-    if (p.round === input.round && !FINAL_STATES.includes(p.state)) {
-      const after: Proposal = { ...p, state: 'error', stage: undefined, reservedMc: undefined, error: { code, message, at: now.toISOString() }, updatedAt: now.toISOString() };
+    const failed = lifecycle.fail(p, input.round);
+    if (failed) {
+      const after: Proposal = { ...p, ...failed, error: { code, message, at: now.toISOString() }, updatedAt: now.toISOString() };
       changes.unshift(proposalChange(item, after, 'proposal.error', { code }));
       if (p.reservedMc && p.pi && Object.keys(p.reservedMc).length) {
         const { call, item: ci } = await readCall(p.callId);

@@ -4,3 +4,7 @@ export * from './rules';
 export * from './reviewers';
 export * from './scores';
 export * from './capacity';
+// The lifecycle's moves as one namespace (lifecycle.award, lifecycle.decide, ...), so their short
+// names do not crowd this barrel or the handlers' own step names.
+export * as lifecycle from './lifecycle';
+export { ProposalClosed, NothingToAward } from './lifecycle';
