@@ -3,7 +3,8 @@
 import { retryOnStale, type Change } from '../shared/store/write-path';
 import { newId } from '../domain/ids';
 import { fromMc } from '../domain/ledger/money';
-import { endDateAfter, lifecycle, release, effectiveOrgType, type OrgType, type Proposal } from '../domain/approval';
+import { endDateAfter, release, effectiveOrgType, type OrgType, type Proposal } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import { createAllocation } from '../ledger/service';
 import { accountabilityAtAward } from '../accountability/award'; // accountability
 import { callChange, commitApproval, decisionChange, listAssignments, proposalChange, readCall, readDecision, readLoads, readProposal } from './store';

@@ -6,7 +6,8 @@ import { approvalKeys } from '../shared/store/keys';
 import { retryOnStale, type SideWrite } from '../shared/store/write-path';
 import { RuleViolationError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
-import { checkProposal, effectiveTier, lifecycle, reserve, type DecisionRecord, type Proposal } from '../domain/approval';
+import { checkProposal, effectiveTier, reserve, type DecisionRecord, type Proposal } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import { floorTypeOf } from '../shared/identity/standing'; // identity
 import { batchGet, callChange, commitApproval, decisionChange, getItem, proposalChange, queryIndex, readCall, readDecision, readProposal } from './store';
 import { decidedEvent } from './events';

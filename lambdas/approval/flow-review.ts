@@ -2,7 +2,8 @@
 // reminder and its one reassignment at the deadline), and aggregating the reviews that arrived.
 import { domainEvent } from '../shared/events/outbox';
 import { retryOnStale, type AuditContext, type Change } from '../shared/store/write-path';
-import { aggregateScores, effectiveTier, lifecycle, panelOf, parseAssignmentId, assignmentId, type Assignment, type Proposal, type Review } from '../domain/approval';
+import { aggregateScores, effectiveTier, panelOf, parseAssignmentId, assignmentId, type Assignment, type Proposal, type Review } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import { assignmentChange, commitApproval, latestPerSlot, listAssignments, proposalChange, readAssignment, readCall, readLoads, readProposal } from './store';
 import { assignedEvent, closeChanges, handOver, newAssignment, openChanges, pickPanel } from './panel';
 import { completeTask } from './sfn';

@@ -16,7 +16,6 @@ import { recommend, WorkloadProfileSchema, type WorkloadProfile as RecommenderPr
 import {
   checkProposal,
   effectiveTier,
-  lifecycle,
   requestProblems,
   windowState,
   type Call,
@@ -25,6 +24,7 @@ import {
   type Tier,
   type WorkloadProfile,
 } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import { remainingMc } from '../domain/approval/capacity';
 import { logger } from '../shared/log';
 import { affiliationOf } from '../shared/identity/orgs'; // identity

@@ -11,12 +11,12 @@ import { toMc } from '../domain/ledger/money';
 import {
   CONFLICT_TEXT,
   conflictOf,
-  lifecycle,
   reserve,
   type Assignment,
   type DecisionRecord,
   type Proposal,
 } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import type { DecisionBody, ReviewBody } from './api';
 import {
   assignmentChange,

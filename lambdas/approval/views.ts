@@ -4,7 +4,6 @@
 import { fromMc, type Mc } from '../domain/ledger/money';
 import {
   assignmentId,
-  lifecycle,
   sumMc,
   windowState,
   type Assignment,
@@ -13,6 +12,7 @@ import {
   type PoolReviewer,
   type Proposal,
 } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import { remainingMc } from '../domain/approval/capacity';
 import { affiliationFlags } from '../domain/identity/affiliation'; // identity
 

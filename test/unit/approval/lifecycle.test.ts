@@ -3,16 +3,9 @@
 // states and stages it accepts, the refusal everywhere else), so a change in any rule shows up as
 // the exact cells that changed. The API-visible codes and statuses are the ones the handlers
 // returned before the lifecycle moved into the domain.
-import {
-  FLOW_STAGES,
-  NothingToAward,
-  PROPOSAL_STATES,
-  ProposalClosed,
-  lifecycle,
-  type FlowStage,
-  type ProposalState,
-} from '../../../lambdas/domain/approval';
+import { FLOW_STAGES, NothingToAward, PROPOSAL_STATES, ProposalClosed, type FlowStage, type ProposalState } from '../../../lambdas/domain/approval';
 import { KairrError } from '../../../lambdas/domain/errors';
+import * as lifecycle from '../../../lambdas/domain/approval/lifecycle';
 import type { Phase } from '../../../lambdas/domain/approval/lifecycle';
 
 const STATES: ProposalState[] = ['draft', 'submitted', 'in-review', 'revision-requested', 'approved', 'rejected', 'withdrawn', 'error'];
