@@ -9,7 +9,7 @@ import { hasRole } from '../shared/http/caller';
 import { retryOnStale, type AuditContext, type Change, type SideWrite } from '../shared/store/write-path';
 import { refuseChosenSchedulerUser } from '../shared/store/refusals';
 import { domainEvent } from '../shared/events/outbox';
-import { ConflictError, NotFoundError, RuleViolationError, UnavailableError, ValidationError } from '../domain/errors';
+import { NotFoundError, RuleViolationError, UnavailableError, ValidationError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { toMc, type Mc } from '../domain/ledger/money';
 import { recommend, WorkloadProfileSchema, type WorkloadProfile as RecommenderProfile } from '../domain/recommendation';
@@ -24,6 +24,7 @@ import {
   type Tier,
   type WorkloadProfile,
 } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import { remainingMc } from '../domain/approval/capacity';
 import { logger } from '../shared/log';
 import { affiliationOf } from '../shared/identity/orgs'; // identity
@@ -197,7 +198,7 @@ export async function createProposal(caller: Caller, body: CreateProposalBody, c
   const call = await callFor(body.callId);
   const now = ctx.now ?? new Date();
   if (windowState(call, now) === 'closed') throw new RuleViolationError(`Call ${call.id} closed at ${call.closesAt}`, [{ path: 'callId', problem: `call ${call.id} closed at ${call.closesAt}` }], 'call_closed');
-  const draft: Proposal = { id: newId('prop'), callId: call.id, ownerSub: caller.sub, state: 'draft', round: 0, title: body.title, team: [], datasets: [], models: [], createdAt: now.toISOString(), updatedAt: now.toISOString() };
+  const draft: Proposal = { id: newId('prop'), callId: call.id, ownerSub: caller.sub, ...lifecycle.create(), title: body.title, team: [], datasets: [], models: [], createdAt: now.toISOString(), updatedAt: now.toISOString() };
   const { callId: _c, ...fields } = body;
   await refuseSchedulerUsers(fields, ctx, 'POST /v1/proposals');
   const p = await applyFields(draft, fields, caller, call, now);
@@ -212,13 +213,11 @@ export async function ownProposal(caller: Caller, id: string) {
   return got;
 }
 
-const EDITABLE = new Set(['draft', 'revision-requested']);
-
 export async function updateProposal(caller: Caller, id: string, body: UpdateProposalBody, ctx: AuditContext): Promise<Proposal> {
   await refuseSchedulerUsers(body, ctx, 'PATCH /v1/proposals/{id}', { type: 'proposal', id });
   return retryOnStale(async () => {
     const { proposal: p, item } = await ownProposal(caller, id);
-    if (!EDITABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state}; only a draft or a proposal sent back for revision can be edited`, [], 'not_editable');
+    lifecycle.edit(p);
     const call = await callFor(p.callId);
     const next = await applyFields(p, body, caller, call, ctx.now ?? new Date());
     await commitApproval(ctx, { changes: [proposalChange(item, next, 'proposal.update', { fields: Object.keys(body) })] });
@@ -229,7 +228,7 @@ export async function updateProposal(caller: Caller, id: string, body: UpdatePro
 export async function submitProposal(caller: Caller, id: string, ctx: AuditContext): Promise<Proposal> {
   const submitted = await retryOnStale(async () => {
     const { proposal: p, item } = await ownProposal(caller, id);
-    if (!EDITABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state}; only a draft or a proposal sent back for revision can be submitted`, [], 'not_submittable');
+    const moved = lifecycle.submit(p);
     const call = await callFor(p.callId);
     const now = ctx.now ?? new Date();
     const w = windowState(call, now);
@@ -241,21 +240,15 @@ export async function submitProposal(caller: Caller, id: string, ctx: AuditConte
     const pi = p.pi ? { ...p.pi, affiliation: await currentAffiliation(caller, p.pi.affiliation?.orgId, now) } : undefined;
     const problems = checkProposal({ ...p, pi }, call, runtimeConfig().sites, now.toISOString());
     if (problems.length) throw new RuleViolationError(`The proposal cannot be submitted yet: ${problems.map((x) => `${x.path} ${x.problem}`).join('; ')}`, problems, 'incomplete');
-    const round = p.round + 1;
+    const round = moved.round;
     const next: Proposal = {
       ...p,
       pi,
-      state: 'submitted',
-      stage: undefined,
-      round,
+      ...moved,
       tier: effectiveTier(p, call),
       submittedAt: now.toISOString(),
       updatedAt: now.toISOString(),
       executionArn: executionArnOf(executionName(p.id, round)),
-      checkProblems: undefined,
-      tierNote: undefined,
-      reviewSummary: undefined,
-      error: undefined,
     };
     await commitApproval(ctx, {
       changes: [proposalChange(item, next, 'proposal.submit', { round, tier: next.tier, from: p.state })],
@@ -270,23 +263,21 @@ export async function submitProposal(caller: Caller, id: string, ctx: AuditConte
     logger.error('starting the approval flow failed; the submission is undone', { proposalId: id, error: (e as Error).name, message: (e as Error).message });
     await retryOnStale(async () => {
       const { proposal: p, item } = await readProposal(id);
-      if (p.state !== 'submitted' || p.round !== submitted.next.round) return;
-      await commitApproval({ ...ctx, reason: 'the approval flow could not be started' }, { changes: [proposalChange(item, { ...p, state: submitted.previous, round: p.round - 1, executionArn: undefined, submittedAt: undefined, updatedAt: new Date().toISOString() }, 'proposal.submit.undo')] });
+      const undone = lifecycle.undoSubmit(p, submitted.next.round, submitted.previous);
+      if (!undone) return;
+      await commitApproval({ ...ctx, reason: 'the approval flow could not be started' }, { changes: [proposalChange(item, { ...p, ...undone, executionArn: undefined, submittedAt: undefined, updatedAt: new Date().toISOString() }, 'proposal.submit.undo')] });
     });
     throw new UnavailableError('The approval flow could not be started; the proposal is unchanged. Try again.');
   }
   return submitted.next;
 }
 
-const WITHDRAWABLE = new Set(['draft', 'submitted', 'in-review', 'revision-requested']);
-
 export async function withdrawProposal(caller: Caller, id: string, ctx: AuditContext): Promise<Proposal> {
   const out = await retryOnStale(async () => {
     const { proposal: p, item } = await ownProposal(caller, id);
-    if (!WITHDRAWABLE.has(p.state)) throw new ConflictError(`Proposal ${id} is ${p.state} and can no longer be withdrawn`, [], 'not_withdrawable');
-    if (p.stage === 'awarding') throw new ConflictError(`Proposal ${id} has been approved and is being awarded; it can no longer be withdrawn`, [], 'being_awarded');
+    const moved = lifecycle.withdraw(p);
     const now = ctx.now ?? new Date();
-    const after: Proposal = { ...p, state: 'withdrawn', stage: undefined, updatedAt: now.toISOString() };
+    const after: Proposal = { ...p, ...moved, updatedAt: now.toISOString() };
     const changes: Change[] = [proposalChange(item, after, 'proposal.withdraw', { from: p.state })];
     const open = p.round > 0 ? (await listAssignments(p.id, p.round)).filter((x) => x.assignment.status === 'assigned') : [];
     if (open.length) {
@@ -294,7 +285,7 @@ export async function withdrawProposal(caller: Caller, id: string, ctx: AuditCon
       for (const x of open) changes.push(...closeChanges(x, 'cancelled', 'the proposal was withdrawn', loads.get(x.assignment.reviewerSub)!, now));
     }
     await commitApproval(ctx, { changes });
-    return { after, running: (p.state === 'submitted' || p.state === 'in-review') && p.executionArn };
+    return { after, running: lifecycle.inFlow(p) && p.executionArn };
   });
   if (out.running) await stopFlow(out.running, 'The researcher withdrew the proposal');
   return out.after;

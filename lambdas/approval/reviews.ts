@@ -16,6 +16,7 @@ import {
   type DecisionRecord,
   type Proposal,
 } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import type { DecisionBody, ReviewBody } from './api';
 import {
   assignmentChange,
@@ -84,7 +85,7 @@ export async function submitReview(caller: Caller, proposalId: string, body: Rev
     const a = mine.assignment;
     if (a.status === 'submitted') throw new ConflictError('You have already submitted your review of this proposal', [], 'already_reviewed');
     if (a.status !== 'assigned') throw new ConflictError(`Your assignment on this proposal has ended (${a.status}${a.closeReason ? `: ${a.closeReason}` : ''})`, [], 'assignment_closed');
-    if (p.state !== 'in-review') throw new ConflictError(`Proposal ${proposalId} is ${p.state}; it takes no more reviews`, [], 'not_in_review');
+    lifecycle.assertTakesReviews(p);
     const now = ctx.now ?? new Date();
     const { taskToken, ...rest } = a;
     const after: Assignment = { ...rest, status: 'submitted', closedAt: now.toISOString(), review: { scores: body.scores, comments: body.comments, ...(body.confidentialComments ? { confidentialComments: body.confidentialComments } : {}), recommendation: body.recommendation, submittedAt: now.toISOString() } };
@@ -116,7 +117,7 @@ export async function declareConflict(caller: Caller, proposalId: string, reason
     const everAssigned = hasRole(caller, 'reviewer') && (await listAssignments(p.id)).some((x) => x.assignment.reviewerSub === caller.sub);
     if (!everAssigned && !hasRole(caller, 'chair')) throw new NotFoundError('Proposal', proposalId);
     if (mine && mine.assignment.status === 'assigned') {
-      if (p.state !== 'in-review') throw new ConflictError(`Proposal ${proposalId} is ${p.state}`, [], 'not_in_review');
+      lifecycle.assertInReview(p);
       const { call } = await readCall(p.callId);
       const next = await handOver(ctx, p, call, { current: mine, closeAs: 'conflicted', closeReason: 'the reviewer declared a conflict of interest', origin: 'conflict', extraChanges: [conflictRecord], sideWrites: record }, now);
       return { taskToken: mine.assignment.taskToken, reassigned: !!next };
@@ -146,7 +147,7 @@ export async function replaceReviewer(caller: Caller, proposalId: string, review
   const out = await retryOnStale(async () => {
     const { proposal: p } = await readProposal(proposalId);
     await requireChairFree(caller, p, 'change the panel of');
-    if (p.state !== 'in-review' || p.stage !== 'reviewing') throw new ConflictError(`Proposal ${proposalId} is not collecting reviews (it is ${p.state}${p.stage ? `, ${p.stage}` : ''})`, [], 'not_reviewing');
+    lifecycle.assertCollectingReviews(p);
     const live = [...latestPerSlot(await listAssignments(p.id, p.round)).values()].find((x) => x.assignment.reviewerSub === reviewerSub);
     if (!live) throw new NotFoundError('Reviewer assignment', `${proposalId}/${reviewerSub}`);
     if (live.assignment.status !== 'assigned') throw new ConflictError(`${reviewerSub}'s assignment is ${live.assignment.status}; only a pending review can be handed to someone else`, [], 'assignment_closed');
@@ -181,10 +182,7 @@ export async function decide(caller: Caller, proposalId: string, body: DecisionB
       const dec = await readDecision(p.id, p.round);
       return { after: p, taskToken: dec?.decision.taskToken };
     }
-    if (p.state !== 'in-review' || p.stage !== 'awaiting-decision') {
-      if (p.decision && p.decision.round === p.round && !p.decision.automatic) throw new ConflictError(`Proposal ${proposalId} has already been decided (${p.decision.outcome})`, [], 'already_decided');
-      throw new ConflictError(`Proposal ${proposalId} is not awaiting a decision (it is ${p.state}${p.stage ? `, ${p.stage}` : ''})`, [], 'not_awaiting_decision');
-    }
+    const next = lifecycle.decide(p, body.decision);
     const dec = await readDecision(p.id, p.round);
     if (!dec || !dec.decision.taskToken) throw new ConflictError(`Proposal ${proposalId} is not awaiting a decision yet`, [], 'not_awaiting_decision');
     if (dec.decision.decision) throw new ConflictError(`Proposal ${proposalId} has already been decided (${dec.decision.decision.outcome})`, [], 'already_decided');
@@ -198,10 +196,10 @@ export async function decide(caller: Caller, proposalId: string, body: DecisionB
       const nextCall = reserve(call, { requestedMc: p.requestedMc ?? {}, awardMc, orgType: floorType });
       record.creditsMc = awardMc;
       record.floorOrgType = floorType;
-      after = { ...p, stage: 'awarding', decision: record, reservedMc: awardMc, updatedAt: now.toISOString() };
+      after = { ...p, ...next, decision: record, reservedMc: awardMc, updatedAt: now.toISOString() };
       changes.push(callChange(ci, nextCall, 'call.capacity.reserve', { proposalId: p.id, creditsMc: awardMc }));
     } else {
-      after = { ...p, state: body.decision === 'reject' ? 'rejected' : 'revision-requested', stage: undefined, decision: record, updatedAt: now.toISOString() };
+      after = { ...p, ...next, decision: record, updatedAt: now.toISOString() };
     }
     changes.unshift(proposalChange(item, after, `proposal.decision.${body.decision}`, { round: p.round }));
     changes.push(decisionChange(dec.item, { ...dec.decision, decision: record }, 'decision.record', { outcome: body.decision }));

@@ -12,6 +12,7 @@ import {
   type PoolReviewer,
   type Proposal,
 } from '../domain/approval';
+import * as lifecycle from '../domain/approval/lifecycle';
 import { remainingMc } from '../domain/approval/capacity';
 import { affiliationFlags } from '../domain/identity/affiliation'; // identity
 
@@ -58,9 +59,6 @@ export function decisionView(d: DecisionRecord | undefined) {
 
 export type Audience = 'owner' | 'reviewer' | 'staff';
 
-/** States in which the owner may see the panel's scores: once the committee has spoken. */
-const DECIDED = new Set(['approved', 'rejected', 'revision-requested']);
-
 export function proposalView(p: Proposal, audience: Audience, extra: { conflicted?: boolean } = {}) {
   const base = {
     id: p.id,
@@ -94,7 +92,7 @@ export function proposalView(p: Proposal, audience: Audience, extra: { conflicte
     ...(audience === 'staff' ? { ownerSub: p.ownerSub } : {}),
     ...(p.checkProblems ? { checkProblems: p.checkProblems } : {}),
     ...(p.tierNote ? { tierNote: p.tierNote } : {}),
-    ...(p.reviewSummary && (audience === 'staff' || DECIDED.has(p.state)) ? { reviewSummary: p.reviewSummary } : {}),
+    ...(p.reviewSummary && (audience === 'staff' || lifecycle.isDecided(p)) ? { reviewSummary: p.reviewSummary } : {}),
     ...(p.decision ? { decision: decisionView(p.decision) } : {}),
     ...(p.allocationId ? { allocationId: p.allocationId } : {}),
     ...(p.error ? { error: p.error } : {}),
@@ -117,7 +115,7 @@ export function staffProposalView(p: Proposal, chairOnly: boolean, conflicted: b
 
 /** The decision and the reviews of the decided round, with the reviewers anonymous ("Reviewer 1", ...). */
 export function decisionResponse(p: Proposal, reviews: Assignment[]) {
-  const decided = !!p.decision && (DECIDED.has(p.state) || p.state === 'approved' || p.stage === 'awarding');
+  const decided = lifecycle.decisionStands(p);
   const round = p.decision?.round ?? p.round;
   const shown = decided
     ? reviews

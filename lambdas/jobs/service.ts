@@ -1,10 +1,10 @@
-// Job status, lists and cancel, and the checks a dispatch request goes through (dispatch.ts records
-// and submits). A GET asks the site and records what changed; a DELETE cancels at the site, as the
-// job's own login when its dispatcher asks, and never marks a finished job cancelled.
-import { rateAt, type Resource, type Site } from '../domain/catalogue';
-import { ConflictError, ForbiddenError, KairrError, NotFoundError, RuleViolationError, ValidationError, type ErrorDetail } from '../domain/errors';
+// Job status, lists and cancel, and what dispatch.ts shares with them (the lease, the site's
+// errors). A GET asks the site and records what changed; a DELETE cancels at the site, as the
+// job's own login when its dispatcher asks, and never marks a finished job cancelled. What a
+// caller sees of a job is views.ts; the checks a dispatch request goes through are checks.ts
+// (both re-exported here, where dispatch.ts and the tests import them).
+import { ConflictError, ForbiddenError, KairrError, NotFoundError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
-import { fromMc, toMc } from '../domain/ledger/money';
 import { slurmUserName } from '../domain/scheduler-mapping';
 import { runtimeConfig } from '../shared/config';
 import { hasRole, type Caller } from '../shared/http/caller';
@@ -13,7 +13,6 @@ import { allocationOf, getAllocationItem } from '../ledger/store';
 import { canSee } from '../ledger/views';
 import { isSchedulerError, type JobStatus } from '../connectors/driver';
 import { driverFor, withCredentialRefresh } from '../connectors/sites';
-import { ENV_NAME, MAX_ENV_VARS, type DispatchBody, type JobState } from './api';
 import { getJobItem, jobOf, listJobItems, updateJobFresh, type JobRecord } from './store';
 import { recordNotSubmitted, recordSubmitted } from './outcomes';
 import { releaseTracked } from './holds';
@@ -22,7 +21,10 @@ import { getSiteAccountItem } from '../connectors/site-accounts/store';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { keys } from '../shared/store/keys';
-import { holdRefusal } from '../accountability/holds'; // accountability
+import { view, type JobViewT } from './views';
+
+export { view, type JobViewT } from './views';
+export { checkAllocation, checkRequest } from './checks';
 
 /**
  * How long a worker holds a dispatch while it submits. Longer than the API function's timeout
@@ -30,7 +32,6 @@ import { holdRefusal } from '../accountability/holds'; // accountability
  * site or never will.
  */
 export const LEASE_MS = 60_000;
-const RESERVED_ENV = /^(SLURM_|KAIRR_)/;
 
 export interface Outcome<T> {
   status: number;
@@ -38,46 +39,7 @@ export interface Outcome<T> {
   replayed?: boolean;
 }
 
-// ---- views ---------------------------------------------------------------------------------------
-
-export type JobViewT = ReturnType<typeof view>;
-
-export function view(j: JobRecord, opts: { stale?: boolean } = {}) {
-  const phase = j.phase ?? 'pending';
-  const state: JobState = j.state !== 'submitted' ? j.state : phase === 'finished' && j.cancelledAt ? 'cancelled' : phase;
-  const opt = <K extends string, V>(k: K, v: V | undefined) => (v === undefined || v === null ? {} : ({ [k]: v } as Record<K, V>));
-  return {
-    jobId: j.jobId,
-    allocationId: j.allocationId,
-    site: j.siteId,
-    resource: j.resourceKey,
-    cluster: j.cluster,
-    account: j.account,
-    user: j.user,
-    submittedBy: j.submittedBy,
-    ...opt('name', j.name),
-    gpus: j.gpus,
-    nodes: j.nodes,
-    timeLimit: j.timeLimitMinutes,
-    state,
-    creditsPerGpuHour: j.creditsPerGpuHour,
-    estimatedCredits: j.estimatedCredits,
-    ...opt('schedulerJobId', j.schedulerJobId),
-    ...opt('schedulerState', j.schedulerState),
-    ...opt('reason', j.reason),
-    ...opt('exitCode', j.exitCode),
-    createdAt: j.createdAt,
-    ...opt('submittedAt', j.submittedAt),
-    ...opt('start', j.start),
-    ...opt('end', j.end),
-    ...opt('elapsedSeconds', j.elapsedSeconds),
-    ...opt('cancelledAt', j.cancelledAt),
-    ...opt('error', j.error),
-    ...(opts.stale ? { stale: true } : {}),
-  };
-}
-
-// ---- checks ----------------------------------------------------------------------------------------
+// ---- who may see a job, and a dispatch's site errors ------------------------------------------------
 
 async function visibleAllocation(id: string, caller: Caller): Promise<Allocation> {
   const item = await getAllocationItem(id);
@@ -85,89 +47,6 @@ async function visibleAllocation(id: string, caller: Caller): Promise<Allocation
   // someone else's allocation is answered like a missing one
   if (!a || !canSee(caller, a)) throw new NotFoundError('Allocation', id);
   return a;
-}
-
-interface Checked {
-  site: Site;
-  resource: Resource;
-  resourceKey: string;
-  rate: number;
-  estimatedCredits: number;
-  scriptBytes: number;
-  workingDirectory: (user: string) => string;
-}
-
-/** Every field-level problem of a dispatch request against the configuration and the allocation: one 400 naming each field. */
-export function checkRequest(body: DispatchBody, a: Allocation, now: Date): Checked {
-  const cfg = runtimeConfig();
-  const problems: ErrorDetail[] = [];
-  const bad = (path: string, problem: string) => problems.push({ path, problem });
-  const site = cfg.sites.find((s) => s.id === body.site);
-  if (!site) bad('site', `"${body.site}" is not a site (sites: ${cfg.sites.map((s) => s.id).join(', ')})`);
-  let resource: Resource | undefined;
-  if (site) {
-    const [prefix, id] = body.resource.includes('/') ? body.resource.split('/', 2) : [site.id, body.resource];
-    resource = prefix === site.id ? site.resources.find((r) => r.id === id) : undefined;
-    if (!resource) bad('resource', `"${body.resource}" is not a resource of ${site.id} (it has ${site.resources.map((r) => r.id).join(', ')})`);
-    else if (!a.resources[`${site.id}/${resource.id}`]) bad('resource', `${site.id}/${resource.id} is not in this allocation (it has ${Object.keys(a.resources).join(', ')})`);
-  }
-  if (resource) {
-    if (body.gpus > resource.gpusPerNode) bad('gpus', `is ${body.gpus}, more than the ${resource.gpusPerNode} GPUs a ${resource.id} node has`);
-    if (body.nodes > resource.nodes) bad('nodes', `is ${body.nodes}, more than the ${resource.nodes} nodes of ${resource.id}`);
-    if (body.timeLimit > resource.maxTimeLimitMinutes) bad('timeLimit', `is ${body.timeLimit} minutes, more than partition ${resource.partition}'s maximum of ${resource.maxTimeLimitMinutes}`);
-  }
-  const scriptBytes = Buffer.byteLength(body.script, 'utf8');
-  if (scriptBytes > cfg.policy.maxJobScriptBytes) bad('script', `is ${scriptBytes} bytes, more than the limit of ${cfg.policy.maxJobScriptBytes}`);
-  else if (!body.script.startsWith('#!')) bad('script', 'must start with an interpreter line (#!), e.g. #!/bin/bash');
-  const env = Object.keys(body.env ?? {});
-  if (env.length > MAX_ENV_VARS) bad('env', `has ${env.length} variables, more than ${MAX_ENV_VARS}`);
-  for (const k of env) {
-    if (!ENV_NAME.test(k)) bad(`env.${k}`, 'is not a valid variable name');
-    else if (RESERVED_ENV.test(k)) bad(`env.${k}`, 'is reserved (names starting with SLURM_ or KAIRR_ are set by the scheduler and KAIRR)');
-  }
-  const rate = resource ? rateAt(resource, now.toISOString()) : undefined;
-  if (problems.length) throw new ValidationError(problems, `The job request is invalid: ${problems.map((p) => `${p.path} ${p.problem}`).join('; ')}`);
-  if (!rate) throw new RuleViolationError(`No credit rate of ${site!.id}/${resource!.id} is in force on ${now.toISOString().slice(0, 10)}`, [{ path: 'resource', problem: 'has no rate in force' }], 'no_rate');
-  const estimatedCredits = fromMc(toMc((body.gpus * body.nodes * body.timeLimit * rate.creditsPerGpuHour) / 60));
-  const template = cfg.policy.jobWorkingDirectory;
-  return {
-    site: site!,
-    resource: resource!,
-    resourceKey: `${site!.id}/${resource!.id}`,
-    rate: rate.creditsPerGpuHour,
-    estimatedCredits,
-    scriptBytes,
-    workingDirectory: (user) => body.workingDirectory ?? template.replaceAll('{user}', user),
-  };
-}
-
-/**
- * State, provisioning and balance: the rules after the request itself is valid. Returns the account,
- * the balance read, and how much the resource's jobs in flight may hold at most with this one too
- * (the dispatch transaction's condition on the hold counter, holds.ts).
- */
-export function checkAllocation(a: Allocation, c: Checked): { account: string; balanceMc: number; maxHeldMc: number } {
-  // ---- accountability: a hold for an overdue report is refused with its own code and reason ----
-  const hold = holdRefusal(a);
-  if (hold) throw hold;
-  // ---- end accountability ----
-  if (a.state !== 'active') {
-    throw new ConflictError(`The allocation is ${a.state}; jobs can be dispatched only while it is active${a.stateReason ? ` (${a.stateReason})` : ''}`, [{ path: 'id', problem: `allocation is ${a.state}` }], 'allocation_not_active');
-  }
-  const account = a.schedulerAccounts?.[c.resourceKey];
-  if (!account) throw new ConflictError(`${c.resourceKey} of this allocation is not provisioned at ${c.site.id} yet`, [{ path: 'resource', problem: 'has no scheduler account yet' }], 'not_provisioned');
-  const balance = a.resources[c.resourceKey];
-  const policy = runtimeConfig().policy;
-  if (balance.exhausted) throw new RuleViolationError(`${c.resourceKey} has no credits left`, [{ path: 'resource', problem: 'has no credits left' }], 'insufficient_credits');
-  const maxHeldMc = balance.balanceMc + toMc(policy.overdraftCredits) - toMc(c.estimatedCredits);
-  if (policy.dispatchBalanceCheck === 'time-limit' && maxHeldMc < 0) {
-    throw new RuleViolationError(
-      `The job may use ${c.estimatedCredits} credits (GPUs × nodes × time limit at ${c.rate} credits per GPU-hour); ${c.resourceKey} has ${fromMc(balance.balanceMc)} left`,
-      [{ path: 'timeLimit', problem: `needs ${c.estimatedCredits} credits at most; ${fromMc(balance.balanceMc)} are left (lower it, or the GPUs)` }],
-      'insufficient_credits',
-    );
-  }
-  return { account, balanceMc: balance.balanceMc, maxHeldMc };
 }
 
 /** The request never left: the connection itself was refused (so the site cannot have the job). */

@@ -2,6 +2,7 @@
 // Plain data, no AWS imports: the store persists exactly these shapes, the flow and the API read
 // them, and the rules in this folder are pure functions over them. Credits are integer millicredits.
 import type { Mc } from '../ledger/money';
+import type { DecisionOutcome, FlowStage, ProposalState } from './lifecycle';
 // ---- identity ----
 import type { Affiliation } from '../identity/affiliation';
 // ---- end identity ----
@@ -9,17 +10,10 @@ import type { Affiliation } from '../identity/affiliation';
 export const ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
 export type OrgType = (typeof ORG_TYPES)[number];
 
-export const PROPOSAL_STATES = ['draft', 'submitted', 'in-review', 'revision-requested', 'approved', 'rejected', 'withdrawn', 'error'] as const;
-export type ProposalState = (typeof PROPOSAL_STATES)[number];
-/** States from which nothing moves on: the flow must never write over them. */
-export const FINAL_STATES: readonly ProposalState[] = ['approved', 'rejected', 'withdrawn', 'error'];
-
-/**
- * Where a submitted proposal is inside the approval flow (the state says what, the stage says how
- * far): checked → (auto-approving | reviewing → awaiting-decision) → awarding.
- */
-export const FLOW_STAGES = ['checking', 'auto-approving', 'assigning', 'reviewing', 'awaiting-decision', 'awarding'] as const;
-export type FlowStage = (typeof FLOW_STAGES)[number];
+// The proposal's states, flow stages and decision outcomes belong to its lifecycle (lifecycle.ts);
+// they are re-exported here, where the rest of the model's vocabulary is.
+export { PROPOSAL_STATES, FINAL_STATES, FLOW_STAGES, DECISION_OUTCOMES } from './lifecycle';
+export type { ProposalState, FlowStage, DecisionOutcome } from './lifecycle';
 
 export const TIERS = ['starter', 'standard', 'flagship'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -36,8 +30,6 @@ export const CRITERIA = ['merit', 'feasibility', 'impact', 'resourceJustificatio
 export type Criterion = (typeof CRITERIA)[number];
 export const REVIEW_RECOMMENDATIONS = ['approve', 'approve-reduced', 'revise', 'reject'] as const;
 export type ReviewRecommendation = (typeof REVIEW_RECOMMENDATIONS)[number];
-export const DECISION_OUTCOMES = ['approve', 'reject', 'revise'] as const;
-export type DecisionOutcome = (typeof DECISION_OUTCOMES)[number];
 
 export const ASSIGNMENT_STATUSES = ['assigned', 'submitted', 'conflicted', 'replaced', 'timed-out', 'cancelled'] as const;
 export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
