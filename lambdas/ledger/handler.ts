@@ -27,6 +27,8 @@ import type { UsageReport } from '../domain/ledger/validate-usage';
 import { refuseChosenSchedulerUser } from '../shared/store/refusals';
 import { assertMemberCap } from './limits';
 import { listParked, replayParked } from './parked';
+import { isConnectorUsageEvent, LedgerIngestEventSchema, type LedgerIngestEvent, type LedgerIngestResponse } from './contract';
+import { parseEvent } from '../shared/validation';
 
 function ctxOf(caller: Caller, requestId: string, role: string, reason?: string | null): AuditContext {
   return { actor: { sub: caller.sub, role }, requestId, reason: reason ?? null };
@@ -219,24 +221,18 @@ const api = createHandler(ledgerApi, {
   },
 }, { caller: withKairrRoles }); // identity: KAIRR's role assignments
 
-/** Direct invocation by the connectors (their IAM role is the only principal allowed to invoke). */
-interface ConnectorUsageEvent {
-  source: 'kairr.connector';
-  action: 'ingestUsage';
-  siteId: string;
-  records: UsageReport[];
-  requestId?: string;
-}
-
-function isConnectorEvent(e: unknown): e is ConnectorUsageEvent {
-  return !!e && typeof e === 'object' && (e as { source?: string }).source === 'kairr.connector';
-}
-
-export async function handler(event: APIGatewayProxyEvent | ConnectorUsageEvent, context?: Context) {
-  if (isConnectorEvent(event)) {
-    const requestId = event.requestId ?? context?.awsRequestId ?? 'connector';
-    const { results } = await ingestUsage(event.siteId, event.records, { actor: { sub: `system:connector-${event.siteId}`, role: 'system' }, requestId });
-    return { results, summary: summarise(results) };
+/**
+ * Direct invocation by the connectors (their IAM role is the only principal allowed to invoke). An
+ * event that claims to be theirs is parsed against the shared contract first: a malformed one is
+ * refused whole (MalformedEventError), before anything is read or written.
+ */
+export async function handler(event: APIGatewayProxyEvent | LedgerIngestEvent, context?: Context) {
+  if (isConnectorUsageEvent(event)) {
+    const e = parseEvent(LedgerIngestEventSchema, event, 'the connector usage event');
+    const requestId = e.requestId ?? context?.awsRequestId ?? 'connector';
+    const { results } = await ingestUsage(e.siteId, e.records, { actor: { sub: `system:connector-${e.siteId}`, role: 'system' }, requestId });
+    const answer: LedgerIngestResponse = { results, summary: summarise(results) };
+    return answer;
   }
   return api(event as APIGatewayProxyEvent, context);
 }
