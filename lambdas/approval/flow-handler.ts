@@ -1,52 +1,54 @@
 // The approval flow's Lambda: one function for every Task state of statemachines/approval.asl.json,
-// chosen by `step`. Errors are thrown as they are: their name becomes the state's Error, which the
-// definition's Retry and Catch match (ProposalClosed ends the flow quietly; the rest go to RecordError).
+// chosen by `step`. The input is parsed first (flow-steps.ts): a malformed one is refused with a
+// MalformedEventError before any step runs. Errors are thrown as they are: their name becomes the
+// state's Error, which the definition's Retry and Catch match (ProposalClosed ends the flow quietly;
+// the rest go to RecordError).
 import { logger } from '../shared/log';
+import { parseEvent } from '../shared/validation';
 import * as flow from './flow';
+import { FlowStepSchema, type FlowStep } from './flow-steps';
 
-type Steps = {
-  check: typeof flow.check;
-  autoApprove: typeof flow.autoApprove;
-  assign: typeof flow.assign;
-  prepareReview: typeof flow.prepareReview;
-  awaitReview: typeof flow.awaitReview;
-  remind: typeof flow.remind;
-  reviewTimedOut: typeof flow.reviewTimedOut;
-  aggregate: typeof flow.aggregate;
-  awaitDecision: typeof flow.awaitDecision;
-  decisionTimedOut: typeof flow.decisionTimedOut;
-  award: typeof flow.award;
-  recordError: typeof flow.recordError;
-};
+export type FlowEvent = FlowStep;
 
-const STEPS: Steps = {
-  check: flow.check,
-  autoApprove: flow.autoApprove,
-  assign: flow.assign,
-  prepareReview: flow.prepareReview,
-  awaitReview: flow.awaitReview,
-  remind: flow.remind,
-  reviewTimedOut: flow.reviewTimedOut,
-  aggregate: flow.aggregate,
-  awaitDecision: flow.awaitDecision,
-  decisionTimedOut: flow.decisionTimedOut,
-  award: flow.award,
-  recordError: flow.recordError,
-};
+function run(e: FlowStep): Promise<unknown> {
+  switch (e.step) {
+    case 'check':
+      return flow.check(e);
+    case 'autoApprove':
+      return flow.autoApprove(e);
+    case 'assign':
+      return flow.assign(e);
+    case 'prepareReview':
+      return flow.prepareReview(e);
+    case 'awaitReview':
+      return flow.awaitReview(e);
+    case 'remind':
+      return flow.remind(e);
+    case 'reviewTimedOut':
+      return flow.reviewTimedOut(e);
+    case 'aggregate':
+      return flow.aggregate(e);
+    case 'awaitDecision':
+      return flow.awaitDecision(e);
+    case 'decisionTimedOut':
+      return flow.decisionTimedOut(e);
+    case 'award':
+      return flow.award(e);
+    case 'recordError':
+      return flow.recordError(e);
+  }
+}
 
-export type FlowEvent = { step: keyof Steps } & Record<string, unknown>;
-
-export async function handler(event: FlowEvent): Promise<unknown> {
-  const step = STEPS[event?.step];
-  if (!step) throw new Error(`Unknown approval flow step ${JSON.stringify(event?.step)}`);
+export async function handler(event: unknown): Promise<unknown> {
+  const e = parseEvent(FlowStepSchema, event, 'the approval flow step input');
   const started = Date.now();
+  const subject = 'proposalId' in e ? e.proposalId : e.assignmentId;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const out = await (step as (i: any) => Promise<unknown>)(event);
-    logger.info('approval step', { step: event.step, proposalId: event.proposalId ?? event.assignmentId, ms: Date.now() - started });
+    const out = await run(e);
+    logger.info('approval step', { step: e.step, proposalId: subject, ms: Date.now() - started });
     return out;
-  } catch (e) {
-    logger.warn('approval step failed', { step: event.step, proposalId: event.proposalId ?? event.assignmentId, error: (e as Error).name, message: (e as Error).message });
-    throw e;
+  } catch (err) {
+    logger.warn('approval step failed', { step: e.step, proposalId: subject, error: (err as Error).name, message: (err as Error).message });
+    throw err;
   }
 }

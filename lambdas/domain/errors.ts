@@ -29,6 +29,18 @@ export class ValidationError extends KairrError {
   }
 }
 
+/**
+ * A payload from another part of KAIRR (a Lambda-to-Lambda event, a state machine step's input)
+ * does not match its contract. Nothing was written. The name is set explicitly: a minified bundle
+ * would otherwise report a mangled class name as the error type Step Functions and callers match.
+ */
+export class MalformedEventError extends KairrError {
+  override name = 'MalformedEventError';
+  constructor(what: string, details: ErrorDetail[]) {
+    super(400, 'malformed_event', `${what} is malformed: ${details.slice(0, 5).map((d) => `${d.path || '(event)'} ${d.problem}`).join('; ')}`, details);
+  }
+}
+
 export class UnauthorizedError extends KairrError {
   constructor(message = 'Authentication is required') {
     super(401, 'unauthorized', message);

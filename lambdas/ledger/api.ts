@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
 import { ErrorSchema, ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
 import { ALLOCATION_STATES, ENTRY_KINDS } from '../domain/ledger/model';
+import { LedgerIngestResponseSchema, UsageReportSchema } from './contract';
 
 const ID = z.string().check(z.regex(/^[a-z]+-[0-9a-z]{26}$/));
 const AllocationParams = z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)) });
@@ -62,21 +63,6 @@ export const EntryView = z.object({
   ref: z.nullable(z.string()),
   jobs: z.optional(z.array(z.object({ siteId: z.string(), cluster: z.string(), jobId: z.string(), credits: z.number(), totalCredits: z.number() }))),
   counterpart: z.optional(z.string()),
-});
-
-export const UsageReportSchema = z.strictObject({
-  cluster: z.string().check(z.minLength(1), z.maxLength(64)),
-  jobId: z.string().check(z.minLength(1), z.maxLength(64)),
-  account: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
-  allocationId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
-  resource: z.string().check(z.minLength(1), z.maxLength(64)),
-  user: z.string().check(z.minLength(1), z.maxLength(64)),
-  gpus: z.number().check(z.int()),
-  start: z.iso.datetime({ offset: true }),
-  end: z.optional(z.nullable(z.iso.datetime({ offset: true }))),
-  elapsedSeconds: z.number().check(z.int()),
-  /** KAIRR's dispatch id, for a job KAIRR dispatched (its Slurm job name is kairr.<dispatchId>): its hold is released as it is charged. */
-  dispatchId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/))),
 });
 
 const RequestBody = z.discriminatedUnion('type', [
@@ -270,19 +256,7 @@ export const ledgerApi = defineApi({
     responses: {
       200: {
         description: 'One result per report, in order',
-        schema: z.object({
-          results: z.array(
-            z.object({
-              index: z.number(),
-              jobId: z.string(),
-              status: z.enum(['accepted', 'duplicate', 'corrected', 'rejected', 'failed']),
-              deltaCredits: z.optional(z.number()),
-              overLimit: z.optional(z.boolean()),
-              reason: z.optional(z.object({ code: z.string(), path: z.string(), problem: z.string() })),
-            }),
-          ),
-          summary: z.record(z.string(), z.number()),
-        }),
+        schema: LedgerIngestResponseSchema,
       },
       ...ERROR_RESPONSES,
     },

@@ -1,10 +1,8 @@
 // Allocations API, usage ingestion (API, and direct invocation by the connectors' role).
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
 import { withKairrRoles } from '../shared/identity/people'; // identity
 import { orgIdsOf, readOrg } from '../shared/identity/orgs'; // identity
-import { ddb, mainTable } from '../shared/store/client';
 import { gsi } from '../shared/store/keys';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { idempotent } from '../shared/store/idempotency';
@@ -13,7 +11,7 @@ import type { AuditContext } from '../shared/store/write-path';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
 import { ledgerApi } from './api';
-import { allocationOf, batchGet, getAllocation, getAllocationItem, listEntries } from './store';
+import { allocationOf, getAllocation, getAllocationItem, listByScope, listEntries, listForMember, listScope } from './store';
 import { addCredits, addMember, consistency, createAllocation, removeMember } from './service';
 import { runtimeConfig } from '../shared/config';
 import { findResource, parseResourceKey } from '../domain/catalogue';
@@ -27,6 +25,8 @@ import type { UsageReport } from '../domain/ledger/validate-usage';
 import { refuseChosenSchedulerUser } from '../shared/store/refusals';
 import { assertMemberCap } from './limits';
 import { listParked, replayParked } from './parked';
+import { isConnectorUsageEvent, LedgerIngestEventSchema, type LedgerIngestEvent, type LedgerIngestResponse } from './contract';
+import { parseEvent } from '../shared/validation';
 
 function ctxOf(caller: Caller, requestId: string, role: string, reason?: string | null): AuditContext {
   return { actor: { sub: caller.sub, role }, requestId, reason: reason ?? null };
@@ -104,25 +104,14 @@ const api = createHandler(ledgerApi, {
     const staff = hasRole(caller, 'admin', 'auditor', 'chair', 'site-operator');
     if (!staff) {
       const scope = gsi.memberOf(caller.sub);
-      const out = await ddb().send(new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': scope }, ScanIndexForward: false, Limit: limit, ExclusiveStartKey: decodeToken(query.nextToken, scope) }));
-      const got = await batchGet((out.Items ?? []).map((i) => keys.allocation(String(i.allocationId))));
-      const items = (out.Items ?? [])
-        .map((i) => got.get(`${keys.allocation(String(i.allocationId)).pk}|ALLOC`))
-        .filter((x): x is NonNullable<typeof x> => !!x)
-        .map(allocationOf)
-        .filter((a) => (!query.state || a.state === query.state) && (!query.callId || a.callId === query.callId));
-      return { body: { items: items.map((a) => allocationView(a)), nextToken: encodeToken(out.LastEvaluatedKey, scope) } };
+      const page = await listForMember(caller.sub, { limit, startKey: decodeToken(query.nextToken, scope) });
+      const items = page.items.filter((a) => (!query.state || a.state === query.state) && (!query.callId || a.callId === query.callId));
+      return { body: { items: items.map((a) => allocationView(a)), nextToken: encodeToken(page.nextKey, scope) } };
     }
-    const [index, pkName, scope] = query.state ? ['gsi2', 'gsi2pk', gsi.allocationsInState(query.state)] : ['gsi1', 'gsi1pk', gsi.allAllocations];
-    const filters: string[] = [];
-    const values: Record<string, unknown> = { ':p': scope };
-    if (query.piSub) (filters.push('piSub = :pi'), (values[':pi'] = query.piSub));
-    if (query.callId) (filters.push('callId = :c'), (values[':c'] = query.callId));
-    const out = await ddb().send(
-      new QueryCommand({ TableName: mainTable(), IndexName: index, KeyConditionExpression: `${pkName} = :p`, ExpressionAttributeValues: values, FilterExpression: filters.length ? filters.join(' AND ') : undefined, ScanIndexForward: false, Limit: limit, ExclusiveStartKey: decodeToken(query.nextToken, scope) }),
-    );
-    const items = (out.Items ?? []).map(allocationOf).filter((a) => canSee(caller, a));
-    return { body: { items: items.map((a) => allocationView(a)), nextToken: encodeToken(out.LastEvaluatedKey, scope) } };
+    const scope = listScope(query.state);
+    const page = await listByScope({ state: query.state, piSub: query.piSub, callId: query.callId, limit, startKey: decodeToken(query.nextToken, scope) });
+    const items = page.items.filter((a) => canSee(caller, a));
+    return { body: { items: items.map((a) => allocationView(a)), nextToken: encodeToken(page.nextKey, scope) } };
   },
 
   async getAllocation({ caller, params }) {
@@ -219,24 +208,18 @@ const api = createHandler(ledgerApi, {
   },
 }, { caller: withKairrRoles }); // identity: KAIRR's role assignments
 
-/** Direct invocation by the connectors (their IAM role is the only principal allowed to invoke). */
-interface ConnectorUsageEvent {
-  source: 'kairr.connector';
-  action: 'ingestUsage';
-  siteId: string;
-  records: UsageReport[];
-  requestId?: string;
-}
-
-function isConnectorEvent(e: unknown): e is ConnectorUsageEvent {
-  return !!e && typeof e === 'object' && (e as { source?: string }).source === 'kairr.connector';
-}
-
-export async function handler(event: APIGatewayProxyEvent | ConnectorUsageEvent, context?: Context) {
-  if (isConnectorEvent(event)) {
-    const requestId = event.requestId ?? context?.awsRequestId ?? 'connector';
-    const { results } = await ingestUsage(event.siteId, event.records, { actor: { sub: `system:connector-${event.siteId}`, role: 'system' }, requestId });
-    return { results, summary: summarise(results) };
+/**
+ * Direct invocation by the connectors (their IAM role is the only principal allowed to invoke). An
+ * event that claims to be theirs is parsed against the shared contract first: a malformed one is
+ * refused whole (MalformedEventError), before anything is read or written.
+ */
+export async function handler(event: APIGatewayProxyEvent | LedgerIngestEvent, context?: Context) {
+  if (isConnectorUsageEvent(event)) {
+    const e = parseEvent(LedgerIngestEventSchema, event, 'the connector usage event');
+    const requestId = e.requestId ?? context?.awsRequestId ?? 'connector';
+    const { results } = await ingestUsage(e.siteId, e.records, { actor: { sub: `system:connector-${e.siteId}`, role: 'system' }, requestId });
+    const answer: LedgerIngestResponse = { results, summary: summarise(results) };
+    return answer;
   }
   return api(event as APIGatewayProxyEvent, context);
 }

@@ -206,6 +206,36 @@ export async function listEntries(allocationId: string, opts: { limit: number; s
   return { items, nextKey: start };
 }
 
+/** A member's allocations, newest first: their member index items (gsi1), then the allocations in one BatchGetItem. */
+export async function listForMember(sub: string, opts: { limit: number; startKey?: Record<string, unknown> }): Promise<Page<Allocation>> {
+  const out = await ddb().send(new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': gsi.memberOf(sub) }, ScanIndexForward: false, Limit: opts.limit, ExclusiveStartKey: opts.startKey }));
+  const ids = (out.Items ?? []).map((i) => String(i.allocationId));
+  const got = await batchGet(ids.map((id) => keys.allocation(id)));
+  const items = ids.map((id) => got.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`)).filter((x): x is Item => !!x).map(allocationOf);
+  return { items, nextKey: out.LastEvaluatedKey };
+}
+
+/** The partition a staff listing pages through: allocations in one state (gsi2), or all of them (gsi1). */
+export function listScope(state?: Allocation['state']): string {
+  return state ? gsi.allocationsInState(state) : gsi.allAllocations;
+}
+
+/**
+ * Allocations newest first, all of them or those in one state, optionally of one PI or call
+ * (filtered on the server: a page may hold fewer than `limit`, and still have a next page).
+ */
+export async function listByScope(opts: { state?: Allocation['state']; piSub?: string; callId?: string; limit: number; startKey?: Record<string, unknown> }): Promise<Page<Allocation>> {
+  const [index, pkName] = opts.state ? ['gsi2', 'gsi2pk'] : ['gsi1', 'gsi1pk'];
+  const filters: string[] = [];
+  const values: Record<string, unknown> = { ':p': listScope(opts.state) };
+  if (opts.piSub) (filters.push('piSub = :pi'), (values[':pi'] = opts.piSub));
+  if (opts.callId) (filters.push('callId = :c'), (values[':c'] = opts.callId));
+  const out = await ddb().send(
+    new QueryCommand({ TableName: mainTable(), IndexName: index, KeyConditionExpression: `${pkName} = :p`, ExpressionAttributeValues: values, FilterExpression: filters.length ? filters.join(' AND ') : undefined, ScanIndexForward: false, Limit: opts.limit, ExclusiveStartKey: opts.startKey }),
+  );
+  return { items: (out.Items ?? []).map(allocationOf), nextKey: out.LastEvaluatedKey };
+}
+
 export async function jobsOfAllocation(allocationId: string, entries: LedgerEntry[]): Promise<JobUsageState[]> {
   const keysList = new Map<string, ItemKey>();
   for (const e of entries) for (const j of e.jobs ?? []) keysList.set(`${j.siteId}#${j.cluster}#${j.jobId}`, keys.jobUsage(j.siteId, j.cluster, j.jobId));

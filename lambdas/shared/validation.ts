@@ -1,7 +1,9 @@
 // Turns zod issues into the API's error details: one {path, problem} per issue, with a
 // message a person can act on. zod/mini ships no locale (that keeps handler bundles small),
 // so the wording lives here, in one place, keyed by issue code.
+import type * as z from 'zod/mini';
 import type { core } from 'zod/mini';
+import { MalformedEventError } from '../domain/errors';
 
 export interface ErrorDetail {
   path: string;
@@ -92,4 +94,15 @@ export function issuesToDetails(issues: ReadonlyArray<core.$ZodIssue>, prefix: P
     out.push({ path: formatPath([...prefix, ...issue.path]), problem: problemOf(issue) });
   }
   return out;
+}
+
+/**
+ * Parses a payload that crosses an internal edge (a Lambda invoking a Lambda, a state machine
+ * invoking a step) against the one schema both sides share; a mismatch is a MalformedEventError
+ * naming every offending path, raised before anything is read or written.
+ */
+export function parseEvent<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const res = schema.safeParse(value, { reportInput: true });
+  if (!res.success) throw new MalformedEventError(what, issuesToDetails(res.error.issues));
+  return res.data as z.infer<S>;
 }

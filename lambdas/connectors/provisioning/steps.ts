@@ -12,12 +12,9 @@ import type { ConvergeResult } from '../converge';
 import { convergeResource } from '../converge-allocation';
 import { markFailed, recordProvisioned } from '../allocation-writes';
 import { logger } from '../../shared/log';
+import type { FlowEvent, StepInput } from './inputs';
 
-export interface FlowEvent {
-  allocationId: string;
-  eventType: string;
-  eventId?: string;
-}
+export type { FlowEvent, StepInput };
 
 export interface Plan extends FlowEvent {
   /** Nothing to do: the allocation does not exist (any more). */
@@ -26,12 +23,6 @@ export interface Plan extends FlowEvent {
   /** Resource keys no configured site offers (never provisioned; shown in the result). */
   unknownResources: string[];
 }
-
-export type StepInput =
-  | ({ action: 'plan' } & FlowEvent)
-  | ({ action: 'apply'; resourceKey: string } & FlowEvent)
-  | ({ action: 'record'; applied: ConvergeResult[] } & FlowEvent)
-  | ({ action: 'fail'; failure: { Error?: string; Cause?: string } } & FlowEvent);
 
 function ctxOf(e: FlowEvent): AuditContext {
   return { actor: { sub: 'system:provisioning', role: 'system' }, requestId: e.eventId ?? `provisioning-${e.allocationId}`, reason: `on ${e.eventType}` };

@@ -2,7 +2,8 @@
 // commits (its AllocationExhausted outbox item is counted); refused usage is parked, listed,
 // replayed and alarmed on; a correction naming another resource is refused; an admin adjustment
 // retried with its Idempotency-Key adds nothing; the consistency check stays true while writers run.
-import { ingestUsage, itemsFor } from '../../../lambdas/ledger/ingest';
+import { ingestUsage } from '../../../lambdas/ledger/ingest';
+import { itemsFor } from '../../../lambdas/domain/ledger/packing';
 import { consistency } from '../../../lambdas/ledger/service';
 import { getAllocation, listEntries } from '../../../lambdas/ledger/store';
 import { listParked } from '../../../lambdas/ledger/parked';
@@ -34,7 +35,7 @@ function report(allocationId: string | undefined, gpus: number, seconds: number,
 
 describe('the pack that crosses the floor', () => {
   test('counts the AllocationExhausted outbox item: a pack is never more than DynamoDB\'s 100 items', () => {
-    const pack = (jobs: number) => Array.from({ length: jobs }, (_, i) => ({ record: { resource: 'spc/h200', jobId: String(i) } as never, held: false }));
+    const pack = (jobs: number) => Array.from({ length: jobs }, () => ({ resource: 'spc/h200', held: false }));
     // allocation + event + outbox item, in-balance and over-limit entries, the jobs
     expect(itemsFor(pack(95))).toBe(100);
     expect(itemsFor(pack(96))).toBe(101);
