@@ -11,11 +11,11 @@ import { performance } from 'node:perf_hooks';
 import {
   computeAwardPlanSync,
   greedyAwardPlan,
-  loadHighsSolver,
   ORG_TYPES,
   type AwardPlanInput,
   type OrgType,
 } from '../lambdas/domain/award-plan';
+import { loadHighsSolver } from '../lambdas/recommendation/highs-loader';
 
 const SEED = 20260901;
 const TARGET_10K_SECONDS = 2;

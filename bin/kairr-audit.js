@@ -18,7 +18,7 @@ if (!tsx && existsSync(compiled)) {
   require(compiled);
 } else {
   require('tsx/cjs');
-  const { main } = require('../lambdas/domain/audit/cli.ts');
+  const { main } = require('../lambdas/audit/cli.ts');
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

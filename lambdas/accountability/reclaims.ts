@@ -5,8 +5,8 @@
 // the record; AllocationSupplemented then lowers the scheduler's budget through provisioning.
 import { domainEvent } from '../shared/events/outbox';
 import { retryOnStale, type AuditContext, type Change } from '../shared/store/write-path';
-import { allocationOf, commitLedger, getAllocationItem } from '../ledger/store';
-import { callChange, readCall } from '../approval/store';
+import { allocationOf, commitLedger, getAllocationItem } from '../ledger';
+import { callChange, readCall } from '../approval';
 import { release } from '../domain/approval/capacity';
 import type { OrgType } from '../domain/approval/model';
 import { ConflictError, NotFoundError } from '../domain/errors';

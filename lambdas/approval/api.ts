@@ -1,7 +1,7 @@
 // Calls, proposals, reviews and committee decisions: route specs (who may call, strict schemas).
 import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
-import { AffiliationView } from '../identity/api'; // identity
+import { AffiliationView } from '../identity'; // identity
 import { ErrorSchema, ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
 import {
   ASSIGNMENT_STATUSES,

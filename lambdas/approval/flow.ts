@@ -32,8 +32,8 @@ import {
   type OrgType,
 } from '../domain/approval';
 import { floorTypeOf } from '../shared/identity/standing'; // identity
-import { createAllocation } from '../ledger/service';
-import { accountabilityAtAward } from '../accountability/award'; // accountability
+import { createAllocation } from '../ledger';
+import { accountabilityAtAward } from '../accountability'; // accountability
 import {
   assignmentChange,
   batchGet,

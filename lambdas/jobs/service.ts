@@ -9,20 +9,17 @@ import { slurmUserName } from '../domain/scheduler-mapping';
 import { runtimeConfig } from '../shared/config';
 import { hasRole, type Caller } from '../shared/http/caller';
 import { StaleWriteError, type AuditContext, type Item } from '../shared/store/write-path';
-import { allocationOf, getAllocationItem } from '../ledger/store';
-import { canSee } from '../ledger/views';
-import { isSchedulerError, type JobStatus } from '../connectors/driver';
-import { driverFor, withCredentialRefresh } from '../connectors/sites';
+import { allocationOf, getAllocationItem, canSee } from '../ledger';
+import { isSchedulerError, type JobStatus, driverFor, withCredentialRefresh, getSiteAccountItem } from '../connectors';
 import { ENV_NAME, MAX_ENV_VARS, type DispatchBody, type JobState } from './api';
 import { getJobItem, jobOf, listJobItems, updateJobFresh, type JobRecord } from './store';
 import { recordNotSubmitted, recordSubmitted } from './outcomes';
 import { releaseTracked } from './holds';
 import { refuse } from '../shared/store/refusals';
-import { getSiteAccountItem } from '../connectors/site-accounts/store';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { keys } from '../shared/store/keys';
-import { holdRefusal } from '../accountability/holds'; // accountability
+import { holdRefusal } from '../accountability'; // accountability
 
 /**
  * How long a worker holds a dispatch while it submits. Longer than the API function's timeout

@@ -5,7 +5,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { requireEnv } from '../../shared/config';
 import type { UsageReport } from '../../domain/ledger/validate-usage';
-import type { IngestResult } from '../../ledger/ingest';
+import type { IngestResult } from '../../ledger';
 
 export interface LedgerIngestEvent {
   source: 'kairr.connector';

@@ -6,8 +6,9 @@ import type { Mc } from '../ledger/money';
 import type { Affiliation } from '../identity/affiliation';
 // ---- end identity ----
 
-export const ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
-export type OrgType = (typeof ORG_TYPES)[number];
+import { ORG_TYPES, type OrgType } from '../org-types';
+
+export { ORG_TYPES, type OrgType };
 
 export const PROPOSAL_STATES = ['draft', 'submitted', 'in-review', 'revision-requested', 'approved', 'rejected', 'withdrawn', 'error'] as const;
 export type ProposalState = (typeof PROPOSAL_STATES)[number];

@@ -54,7 +54,7 @@ export interface VerifyReport {
   notes: string[];
 }
 
-/** Where an export's files come from: a local folder (see fs-source.ts), S3, memory. */
+/** Where an export's files come from: a local folder (see lambdas/audit/fs-source.ts), S3, memory. */
 export interface ExportSource {
   /** Names of the files in the export folder. */
   list(): Promise<string[]>;

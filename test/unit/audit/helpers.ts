@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nextEvent, type AuditEvent, type AuditEventFields, type ChainHead } from '../../../lambdas/domain/audit/event';
 import { writeExport, type ExportWriterOptions } from '../../../lambdas/domain/audit/export-writer';
-import { dirSinks } from '../../../lambdas/domain/audit/fs-source';
+import { dirSinks } from '../../../lambdas/audit/fs-source';
 import { digestOf } from '../../../lambdas/domain/audit/jcs';
 import type { ExportFormat, ExportManifest } from '../../../lambdas/domain/audit/manifest';
 

@@ -15,13 +15,14 @@ beforeAll(() => {
   fs.writeFileSync(
     entry,
     `import { computeAwardPlan } from ${JSON.stringify(path.join(repo, 'lambdas/domain/award-plan'))};
+     import { loadHighsSolver } from ${JSON.stringify(path.join(repo, 'lambdas/recommendation/highs-loader'))};
      export const handler = async () => (await computeAwardPlan({
        capacity: { 'spc/h200': 1000 }, floors: {}, minViableFraction: 0.5,
        proposals: [
          { id: 'A', orgType: 'sme', score: 4, requested: { 'spc/h200': 600 } },
          { id: 'B', orgType: 'university', score: 3, requested: { 'spc/h200': 600 } },
        ],
-     })).objective;`,
+     }, { highs: await loadHighsSolver() })).objective;`,
   );
   buildSync({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, outfile: path.join(dir, 'out/index.js'), logLevel: 'silent' });
 });
