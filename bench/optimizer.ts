@@ -71,7 +71,7 @@ export function instance(n: number, seed = SEED): AwardPlanInput {
     }
     const requested: Record<string, number> = {};
     for (const key of keys.slice(0, m)) {
-      const credits = Math.max(1000, Math.round((1000 * Math.pow(200, r())) / 100) * 100);
+      const credits = Math.max(1000, Math.round((1000 * 200 ** r()) / 100) * 100);
       requested[key] = credits;
       demand.set(key, demand.get(key)! + credits);
     }

@@ -24,7 +24,7 @@ if (!tsx && existsSync(compiled)) {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`kairr-audit: ${err && err.stack ? err.stack : String(err)}\n`);
+      process.stderr.write(`kairr-audit: ${err?.stack ? err.stack : String(err)}\n`);
       process.exitCode = 2;
     },
   );

@@ -41,7 +41,7 @@ export async function handler(event: FlowEvent): Promise<unknown> {
   if (!step) throw new Error(`Unknown approval flow step ${JSON.stringify(event?.step)}`);
   const started = Date.now();
   try {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: each step declares its own input, the payload the state machine hands that step
     const out = await (step as (i: any) => Promise<unknown>)(event);
     logger.info('approval step', { step: event.step, proposalId: event.proposalId ?? event.assignmentId, ms: Date.now() - started });
     return out;

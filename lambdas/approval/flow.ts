@@ -282,7 +282,7 @@ export async function awaitReview(input: { assignmentId: string; taskToken: stri
   const ctx: AuditContext = { actor: FLOW_ACTOR, requestId: `${id.proposalId}-r${id.round}:await-review` };
   const outcome = await retryOnStale(async () => {
     const cur = await readAssignment(id);
-    if (!cur || cur.assignment.status !== 'assigned') return { status: cur?.assignment.status === 'submitted' ? 'submitted' : 'changed' };
+    if (cur?.assignment.status !== 'assigned') return { status: cur?.assignment.status === 'submitted' ? 'submitted' : 'changed' };
     if (cur.assignment.taskToken === input.taskToken) return null;
     await commitApproval(ctx, { changes: [assignmentChange(cur.item, { ...cur.assignment, taskToken: input.taskToken }, 'assignment.await')] });
     return null;
@@ -297,7 +297,7 @@ export async function remind(input: { assignmentId: string }): Promise<{ status:
   const ctx: AuditContext = { actor: FLOW_ACTOR, requestId: `${id.proposalId}-r${id.round}:remind` };
   return retryOnStale(async () => {
     const cur = await readAssignment(id);
-    if (!cur || cur.assignment.status !== 'assigned') return { status: 'changed' as const };
+    if (cur?.assignment.status !== 'assigned') return { status: 'changed' as const };
     if (cur.assignment.remindedAt) return { status: 'reminded' as const };
     const { taskToken: _t, ...rest } = cur.assignment;
     const after: Assignment = { ...rest, remindedAt: new Date().toISOString() };
@@ -315,7 +315,7 @@ export async function reviewTimedOut(input: { assignmentId: string }): Promise<{
     const { proposal: p } = await readProposal(id.proposalId);
     assertLive(p, id.round, ['in-review']);
     const cur = await readAssignment(id);
-    if (!cur || cur.assignment.status !== 'assigned') return { status: 'changed' as const };
+    if (cur?.assignment.status !== 'assigned') return { status: 'changed' as const };
     const { call } = await readCall(p.callId);
     const now = new Date();
     const slot = await listAssignments(p.id, id.round, id.slot);

@@ -7,7 +7,6 @@
 import type { Template } from './template';
 import type { AuthorizerDef, GatewayResponseDef, MockRouteDef, RouteDef } from './rest-api-types';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
 
 const METHODS: Record<string, string> = {

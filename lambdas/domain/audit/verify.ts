@@ -462,7 +462,7 @@ export async function verifyExport(source: ExportSource, opts: VerifyOptions = {
   if (!present.has(MANIFEST_FILE_NAME)) {
     v.problem({ file: MANIFEST_FILE_NAME, field: '(manifest)', problem: 'is missing: the export is incomplete (the writer writes it last) or it was removed' });
   } else {
-    let parsed: unknown = undefined;
+    let parsed: unknown ;
     try {
       parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await readAll(source.read(MANIFEST_FILE_NAME), MAX_MANIFEST_BYTES)));
     } catch (err) {

@@ -107,7 +107,6 @@ export function rewriteCsv(path: string, edit: (records: string[][]) => string[]
 }
 
 /** Reads, edits and writes back manifest.json (as plain JSON; the caller decides whether to re-seal it). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function rewriteManifest(dir: string, edit: (m: Record<string, any>) => void): void {
   const path = join(dir, 'manifest.json');
   const m = JSON.parse(readText(path));

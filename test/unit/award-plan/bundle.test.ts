@@ -40,7 +40,6 @@ test('the bundle holds none of HiGHS: its glue is loaded from beside the bundle 
 });
 
 test('without highs.js beside it the solve fails (and is not cached: it works once the file is there)', async () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bundle = require(path.join(dir, 'out/index.js')) as { handler: () => Promise<number> };
   await expect(bundle.handler()).rejects.toThrow(/highs/);
 
