@@ -5,6 +5,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { batchGet } from '../shared/store/batch-get';
+import { queryAll } from '../shared/store/query-all';
 import { approvalGsi, approvalKeys, type ItemKey } from '../shared/store/keys';
 import { commit, type AuditContext, type Change, type ImmutablePut, type Item, type SideWrite } from '../shared/store/write-path';
 import { outboxWrites, publish } from '../shared/events/outbox';
@@ -157,17 +158,6 @@ export async function queryIndex(index: 'gsi1' | 'gsi2', pkValue: string, opts: 
 
 // ---- typed readers for other capabilities (through lambdas/approval/index.ts) ----------------
 
-async function allOfIndex(index: 'gsi1' | 'gsi2', pk: string, opts: { skBeginsWith?: string; skAbove?: string } = {}): Promise<Item[]> {
-  const out: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await queryIndex(index, pk, { limit: 500, startKey, ...opts, forward: true });
-    out.push(...page.items);
-    startKey = page.nextKey;
-  } while (startKey);
-  return out;
-}
-
 /** A call, or null when there is none. */
 export async function findCall(id: string): Promise<Call | null> {
   const item = await getItem(approvalKeys.call(id));
@@ -176,12 +166,26 @@ export async function findCall(id: string): Promise<Call | null> {
 
 /** Every call, by closing time (gsi1 CALLS); with `closingAfter`, those that close after it. */
 export async function listCalls(opts: { closingAfter?: string } = {}): Promise<Call[]> {
-  return (await allOfIndex('gsi1', approvalGsi.allCalls, { skAbove: opts.closingAfter })).map(callOf);
+  const after = opts.closingAfter;
+  const items = await queryAll({
+    TableName: mainTable(),
+    IndexName: 'gsi1',
+    KeyConditionExpression: after ? 'gsi1pk = :p AND gsi1sk > :s' : 'gsi1pk = :p',
+    ExpressionAttributeValues: after ? { ':p': approvalGsi.allCalls, ':s': after } : { ':p': approvalGsi.allCalls },
+  });
+  return items.map(callOf);
 }
 
 /** The proposals in one state (gsi2 PROPSTATE#<state>), of one call when `callId` is given. */
 export async function proposalsInState(state: string, callId?: string): Promise<Proposal[]> {
-  return (await allOfIndex('gsi2', approvalGsi.proposalsInState(state), { skBeginsWith: callId ? `${callId}#` : undefined })).map(proposalOf);
+  const pk = approvalGsi.proposalsInState(state);
+  const items = await queryAll({
+    TableName: mainTable(),
+    IndexName: 'gsi2',
+    KeyConditionExpression: callId ? 'gsi2pk = :p AND begins_with(gsi2sk, :c)' : 'gsi2pk = :p',
+    ExpressionAttributeValues: callId ? { ':p': pk, ':c': `${callId}#` } : { ':p': pk },
+  });
+  return items.map(proposalOf);
 }
 
 /** The proposals with these ids that exist, in no particular order. */
