@@ -48,7 +48,6 @@ async function main(): Promise<void> {
     // no bus here: events stay in the outbox, as they would if publishing failed
     process.env.EVENT_BUS_NAME = 'bench-none';
     process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = 'http://127.0.0.1:9';
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const { allocationItem, entryItem } = require('../lambdas/ledger/store') as typeof import('../lambdas/ledger/store');
     const { recordItem, listingItem } = require('../lambdas/accountability/store') as typeof import('../lambdas/accountability/store');
     const { idleScan } = require('../lambdas/accountability/idle-scan') as typeof import('../lambdas/accountability/idle-scan');
@@ -57,7 +56,6 @@ async function main(): Promise<void> {
     const { DEFAULT_POLICY } = require('../lambdas/domain/accountability/policy') as typeof import('../lambdas/domain/accountability/policy');
     const { emptyCounts } = require('../lambdas/domain/accountability/outcomes') as typeof import('../lambdas/domain/accountability/outcomes');
     const { keys, gsi } = require('../lambdas/shared/store/keys') as typeof import('../lambdas/shared/store/keys');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; DynamoDB Local ${dynamo.endpoint}; ${N} allocations`);
 
     // ---- seed ----

@@ -123,13 +123,11 @@ async function main(): Promise<void> {
     const raw = `bench-raw-${suffix}`;
     await client.send(new CreateTableCommand(createInputOf(TABLES[0], raw)));
     setDdb(doc);
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const { entryAndDoc, bulkItems } = require('../lambdas/datahub/search-index') as typeof import('../lambdas/datahub/search-index');
     const { search } = require('../lambdas/datahub/search') as typeof import('../lambdas/datahub/search');
     const { putPage } = require('../lambdas/datahub/manifest') as typeof import('../lambdas/datahub/manifest');
     const { createArtifact } = require('../lambdas/datahub/artifacts') as typeof import('../lambdas/datahub/artifacts');
     const { createVersion } = require('../lambdas/datahub/versions') as typeof import('../lambdas/datahub/versions');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     const main = process.env.TABLE_MAIN!;
     console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; DynamoDB Local ${dynamo.endpoint}`);
 

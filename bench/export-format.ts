@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nextEvent, type AuditEvent, type ChainHead } from '../lambdas/domain/audit/event';
 import { createExportWriter } from '../lambdas/domain/audit/export-writer';
-import { dirSinks, dirSource } from '../lambdas/domain/audit/fs-source';
+import { dirSinks, dirSource } from '../lambdas/audit/fs-source';
 import { verifyExport } from '../lambdas/domain/audit/verify';
 
 const args = process.argv.slice(2);

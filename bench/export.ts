@@ -163,7 +163,7 @@ async function seed(doc: DynamoDBDocumentClient, table: string): Promise<{ secon
   let written = 0;
   const send = async (items: Record<string, unknown>[]) => {
     let request: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> | undefined = { [table]: items.map((Item) => ({ PutRequest: { Item } })) };
-    for (let attempt = 0; request && request[table]?.length; attempt++) {
+    for (let attempt = 0; request?.[table]?.length; attempt++) {
       const out = await doc.send(new BatchWriteCommand({ RequestItems: request }));
       request = out.UnprocessedItems as typeof request;
       if (request?.[table]?.length) await new Promise((res) => setTimeout(res, Math.min(1000, 20 * 2 ** attempt)));

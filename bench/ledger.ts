@@ -129,12 +129,10 @@ async function main(): Promise<void> {
     await client.send(new CreateTableCommand(createInputOf(AUDIT_TABLE, floorAudit)));
     setDdb(doc);
     // Loaded after the environment (table names, config) is set, as a cold Lambda would be.
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const { createAllocation } = require('../lambdas/ledger/service') as typeof import('../lambdas/ledger/service');
     const { ingestUsage } = require('../lambdas/ledger/ingest') as typeof import('../lambdas/ledger/ingest');
     const { ledgerMetrics, getAllocationItem } = require('../lambdas/ledger/store') as typeof import('../lambdas/ledger/store');
     const { newId } = require('../lambdas/domain/ids') as typeof import('../lambdas/domain/ids');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     const system = { actor: { sub: 'system:bench', role: 'system' }, requestId: 'bench' };
 
     const award = async () => {

@@ -11,11 +11,11 @@ import { performance } from 'node:perf_hooks';
 import {
   computeAwardPlanSync,
   greedyAwardPlan,
-  loadHighsSolver,
   ORG_TYPES,
   type AwardPlanInput,
   type OrgType,
 } from '../lambdas/domain/award-plan';
+import { loadHighsSolver } from '../lambdas/recommendation/highs-loader';
 
 const SEED = 20260901;
 const TARGET_10K_SECONDS = 2;
@@ -71,7 +71,7 @@ export function instance(n: number, seed = SEED): AwardPlanInput {
     }
     const requested: Record<string, number> = {};
     for (const key of keys.slice(0, m)) {
-      const credits = Math.max(1000, Math.round((1000 * Math.pow(200, r())) / 100) * 100);
+      const credits = Math.max(1000, Math.round((1000 * 200 ** r()) / 100) * 100);
       requested[key] = credits;
       demand.set(key, demand.get(key)! + credits);
     }

@@ -50,11 +50,9 @@ async function main(): Promise<void> {
     const raw = `bench-raw-${suffix}`;
     await client.send(new CreateTableCommand(createInputOf(TABLES[0], raw)));
     setDdb(doc);
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const { handler } = require('../lambdas/people/handler') as typeof import('../lambdas/people/handler');
     const { peopleApi } = require('../lambdas/people/api') as typeof import('../lambdas/people/api');
     const { peopleKeys } = require('../lambdas/shared/store/keys') as typeof import('../lambdas/shared/store/keys');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     let n = 0;
     const call = async (c: Caller, name: keyof typeof peopleApi, pathParameters: Record<string, string> | null, body: unknown) => {
       const r = peopleApi[name];
@@ -63,7 +61,7 @@ async function main(): Promise<void> {
     };
     // ---- setup: an organisation, its manager, a published course, a 1,000-seat instance ----
     const admin = who('bench-admin', ['admin']);
-    const { putOrg } = require('../lambdas/people/orgs') as typeof import('../lambdas/people/orgs'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const { putOrg } = require('../lambdas/people/orgs') as typeof import('../lambdas/people/orgs');
     await putOrg(admin, 'bench-org', { names: { ko: '벤치', en: 'Bench' }, orgType: 'university', region: 'Seoul', verified: true }, 'setup');
     const course = await call(admin, 'createCourse', null, {
       providerOrgId: 'bench-org', name: { ko: '벤치 강좌', en: 'Bench course' }, description: { ko: '설명', en: 'Description' }, audience: ['all'], level: 'beginner',

@@ -18,13 +18,13 @@ if (!tsx && existsSync(compiled)) {
   require(compiled);
 } else {
   require('tsx/cjs');
-  const { main } = require('../lambdas/domain/audit/cli.ts');
+  const { main } = require('../lambdas/audit/cli.ts');
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`kairr-audit: ${err && err.stack ? err.stack : String(err)}\n`);
+      process.stderr.write(`kairr-audit: ${err?.stack ? err.stack : String(err)}\n`);
       process.exitCode = 2;
     },
   );

@@ -1,6 +1,6 @@
 // The KAIRR stack: a small composition of one construct per capability.
 import { Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import * as sqs from 'aws-cdk-lib/aws-sqs'; // edge
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions'; // edge
 import { runtimeConfigOf, type StageConfig } from './config/schema';

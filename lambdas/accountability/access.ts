@@ -3,8 +3,7 @@
 import { runtimeConfig } from '../shared/config';
 import { hasRole, type Caller } from '../shared/http/caller';
 import type { AuditContext } from '../shared/store/write-path';
-import { allocationOf, getAllocationItem, newEntryId } from '../ledger/store';
-import { canSee } from '../ledger/views';
+import { allocationOf, canSee, getAllocationItem, newEntryId } from '../ledger';
 import { ForbiddenError, NotFoundError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
 import { toMc } from '../domain/ledger/money';

@@ -22,7 +22,7 @@ function cacheable(body: unknown, headers: Record<string, string>, ifNoneMatch: 
   const seconds = runtimeConfig().policy.accountability?.publicCacheSeconds ?? 300;
   const etag = `"${createHash('sha256').update(text ?? JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
   const h = { 'cache-control': seconds > 0 ? `public, max-age=${seconds}, s-maxage=${seconds}` : 'no-cache', etag, vary: 'Accept-Encoding', ...headers };
-  if (ifNoneMatch && ifNoneMatch.split(',').map((s) => s.trim().replace(/^W\//, '')).includes(etag)) return { status: 304, headers: h };
+  if (ifNoneMatch?.split(',').map((s) => s.trim().replace(/^W\//, '')).includes(etag)) return { status: 304, headers: h };
   return text !== undefined ? { text, contentType, headers: h } : { body, headers: h };
 }
 

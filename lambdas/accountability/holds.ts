@@ -4,7 +4,7 @@
 // running jobs finish. Lifting it moves the allocation back and sends `AllocationResumed`.
 // Dispatch refuses a held allocation's jobs with the named code `allocation_on_hold`.
 import { domainEvent } from '../shared/events/outbox';
-import type { LedgerWrite } from '../ledger/store';
+import type { LedgerWrite } from '../ledger';
 import { ConflictError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
 import type { AccountabilityRecord, Explanation, Hold } from '../domain/accountability/model';

@@ -2,8 +2,8 @@
 // burn plan, and the PI's listing preferences with the chair's answer to a request to stay unlisted.
 import { domainEvent } from '../shared/events/outbox';
 import { retryOnStale, type AuditContext } from '../shared/store/write-path';
-import { allocationOf, commitLedger, getAllocationItem } from '../ledger/store';
-import { readCall, readProposal } from '../approval/store';
+import { allocationOf, commitLedger, getAllocationItem } from '../ledger';
+import { readCall, readProposal } from '../approval';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
 import type { AccountabilityPolicy } from '../domain/accountability/policy';

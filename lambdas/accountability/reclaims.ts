@@ -5,8 +5,8 @@
 // the record; AllocationSupplemented then lowers the scheduler's budget through provisioning.
 import { domainEvent } from '../shared/events/outbox';
 import { retryOnStale, type AuditContext, type Change } from '../shared/store/write-path';
-import { allocationOf, commitLedger, getAllocationItem } from '../ledger/store';
-import { callChange, readCall } from '../approval/store';
+import { allocationOf, commitLedger, getAllocationItem } from '../ledger';
+import { callChange, readCall } from '../approval';
 import { release } from '../domain/approval/capacity';
 import type { OrgType } from '../domain/approval/model';
 import { ConflictError, NotFoundError } from '../domain/errors';
@@ -66,7 +66,7 @@ export async function answerReclaim(allocationId: string, reclaimId: string, rea
     const after: ReclaimProposal = { ...reclaim, state: 'answered', response: { reason, by: ctx.actor.sub, at: now.toISOString() }, applyAfter: undefined };
     delete after.applyAfter;
     const changes: Change[] = [reclaimChange(item, after, 'reclaim.answer', { automaticUntilAnswered: reclaim.mode === 'automatic' })];
-    if (rec && rec.record.idle.reclaimApplyAfter) {
+    if (rec?.record.idle.reclaimApplyAfter) {
       const next: AccountabilityRecord = { ...rec.record, idle: { ...rec.record.idle, reclaimApplyAfter: undefined }, updatedAt: now.toISOString() };
       delete next.idle.reclaimApplyAfter;
       changes.push(recordChange(rec.item, next, nextActionAt(next, now), 'idle.reclaim.answered', { reclaimId }));
@@ -156,7 +156,7 @@ export async function applyAutomatic(rec: AccountabilityRecord, now: Date, reque
   const id = rec.idle.openReclaimId;
   if (!id || !rec.idle.reclaimApplyAfter || rec.idle.reclaimApplyAfter > now.toISOString()) return 'skipped';
   const got = await readReclaim(rec.allocationId, id);
-  if (!got || got.reclaim.state !== 'proposed') return 'skipped';
+  if (got?.reclaim.state !== 'proposed') return 'skipped';
   const ctx: AuditContext = { actor: RECLAIM_ACTOR, requestId, now, reason: 'automatic return: no answer within the answer period' };
   const allocItem = await getAllocationItem(rec.allocationId);
   const a = allocItem ? allocationOf(allocItem) : null;

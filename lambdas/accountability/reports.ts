@@ -6,7 +6,7 @@ import { idempotent } from '../shared/store/idempotency';
 import { domainEvent } from '../shared/events/outbox';
 import { retryOnStale, type AuditContext, type Change, type ImmutablePut } from '../shared/store/write-path';
 import type { Caller } from '../shared/http/caller';
-import { allocationOf, commitLedger, getAllocationItem, type LedgerWrite } from '../ledger/store';
+import { allocationOf, commitLedger, getAllocationItem, type LedgerWrite } from '../ledger';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
 import { addDays, dateOf } from '../domain/accountability/dates';

@@ -7,9 +7,9 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { accountabilityGsi, accountabilityKeys, keys } from '../shared/store/keys';
 import { digestOf } from '../domain/audit/jcs';
-import { allocationOf, batchGet } from '../ledger/store';
-import { proposalOf, queryIndex } from '../approval/store';
-import { approvalGsi } from '../shared/store/keys';
+import { allocationOf } from '../ledger';
+import { proposalsInState } from '../approval';
+import { batchGet } from '../shared/store/batch-get';
 import type { AuditContext, Change, Item } from '../shared/store/write-path';
 import { publicStats, type AwardFacts, type DecidedProposal } from '../domain/accountability/public-record';
 import { orgDirectory, orgKey, type OrgQuery } from './org-directory';
@@ -30,15 +30,9 @@ async function allOf(index: 'gsi1' | 'gsi2', pk: string): Promise<Item[]> {
 async function decidedProposals(): Promise<{ callId: string; q: OrgQuery; field: string; approved: boolean }[]> {
   const out: { callId: string; q: OrgQuery; field: string; approved: boolean }[] = [];
   for (const state of ['approved', 'rejected']) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await queryIndex('gsi2', approvalGsi.proposalsInState(state), { limit: 500, startKey, forward: true });
-      for (const it of page.items) {
-        const p = proposalOf(it);
-        out.push({ callId: p.callId, q: { institution: p.pi?.institution ?? 'unspecified', orgType: p.pi?.orgType ?? 'unspecified' }, field: p.field ?? 'unspecified', approved: state === 'approved' });
-      }
-      startKey = page.nextKey;
-    } while (startKey);
+    for (const p of await proposalsInState(state)) {
+      out.push({ callId: p.callId, q: { institution: p.pi?.institution ?? 'unspecified', orgType: p.pi?.orgType ?? 'unspecified' }, field: p.field ?? 'unspecified', approved: state === 'approved' });
+    }
   }
   return out;
 }

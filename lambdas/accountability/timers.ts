@@ -8,7 +8,7 @@ import { ddb, mainTable } from '../shared/store/client';
 import { accountabilityGsi } from '../shared/store/keys';
 import { domainEvent } from '../shared/events/outbox';
 import { retryOnStale, type AuditContext } from '../shared/store/write-path';
-import { allocationOf, commitLedger, getAllocationItem } from '../ledger/store';
+import { allocationOf, commitLedger, getAllocationItem } from '../ledger';
 import { logger } from '../shared/log';
 import type { AccountabilityRecord } from '../domain/accountability/model';
 import { dueActions, markReminded, nextActionAt } from '../domain/accountability/schedule';

@@ -2,7 +2,7 @@
 // reviews and decisions. The routes that use them are in api.ts; the handlers import the body
 // types from either.
 import * as z from 'zod/mini';
-import { AffiliationView } from '../identity/api'; // identity
+import { AffiliationView } from '../identity'; // identity
 import {
   ASSIGNMENT_STATUSES,
   CALL_KINDS,

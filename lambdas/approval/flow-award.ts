@@ -5,8 +5,8 @@ import { newId } from '../domain/ids';
 import { fromMc } from '../domain/ledger/money';
 import { endDateAfter, release, effectiveOrgType, type OrgType, type Proposal } from '../domain/approval';
 import * as lifecycle from '../domain/approval/lifecycle';
-import { createAllocation } from '../ledger/service';
-import { accountabilityAtAward } from '../accountability/award'; // accountability
+import { createAllocation } from '../ledger';
+import { accountabilityAtAward } from '../accountability'; // accountability
 import { callChange, commitApproval, decisionChange, listAssignments, proposalChange, readCall, readDecision, readLoads, readProposal } from './store';
 import { closeChanges } from './panel';
 import { completeTask } from './sfn';

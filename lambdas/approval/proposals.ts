@@ -102,7 +102,7 @@ export function recommendedRequest(w: WorkloadProfile, call: Call, now: Date): {
   const rem = remainingMc(call);
   const result = recommend(profile, { sites: runtimeConfig().sites, now: now.toISOString(), openCallCapacity: Object.fromEntries(Object.entries(rem).map(([k, v]) => [k, v / 1000])) });
   const pick = result.ranked.find((r) => r.feasible && call.capacityMc[r.resourceKey] !== undefined && r.estimate?.credits != null);
-  if (!pick || !pick.estimate?.credits) {
+  if (!pick?.estimate?.credits) {
     const why = result.ranked
       .filter((r) => call.capacityMc[r.resourceKey] !== undefined)
       .map((r) => `${r.resourceKey}: ${r.blockers.join('; ') || 'no estimate'}`)

@@ -184,7 +184,7 @@ export async function decide(caller: Caller, proposalId: string, body: DecisionB
     }
     const next = lifecycle.decide(p, body.decision);
     const dec = await readDecision(p.id, p.round);
-    if (!dec || !dec.decision.taskToken) throw new ConflictError(`Proposal ${proposalId} is not awaiting a decision yet`, [], 'not_awaiting_decision');
+    if (!dec?.decision.taskToken) throw new ConflictError(`Proposal ${proposalId} is not awaiting a decision yet`, [], 'not_awaiting_decision');
     if (dec.decision.decision) throw new ConflictError(`Proposal ${proposalId} has already been decided (${dec.decision.decision.outcome})`, [], 'already_decided');
     const now = ctx.now ?? new Date();
     const record: DecisionRecord = { round: p.round, outcome: body.decision, reason: body.reason, decidedBy: caller.sub, decidedAt: now.toISOString(), automatic: false };

@@ -2,8 +2,10 @@
 // through the audited write path (commit): each item here is a subject with its own audit chain,
 // so writers of one proposal, one call, one assignment or one reviewer's load are serialised by
 // that item's auditSeq. Events go to the outbox in the same transaction and are published after.
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
+import { batchGet } from '../shared/store/batch-get';
+import { queryAll } from '../shared/store/query-all';
 import { approvalGsi, approvalKeys, type ItemKey } from '../shared/store/keys';
 import { commit, type AuditContext, type Change, type ImmutablePut, type Item, type SideWrite } from '../shared/store/write-path';
 import { outboxWrites, publish } from '../shared/events/outbox';
@@ -122,19 +124,7 @@ export async function declaredConflicts(proposalId: string): Promise<Set<string>
   return new Set((await queryPrefix(pk, skPrefix)).map((i) => String(i.sub)));
 }
 
-export async function batchGet(keyList: ItemKey[]): Promise<Map<string, Item>> {
-  const out = new Map<string, Item>();
-  const unique = [...new Map(keyList.map((k) => [`${k.pk}|${k.sk}`, k])).values()];
-  for (let i = 0; i < unique.length; i += 100) {
-    let request: Record<string, { Keys: ItemKey[]; ConsistentRead: boolean }> | undefined = { [mainTable()]: { Keys: unique.slice(i, i + 100), ConsistentRead: true } };
-    while (request && Object.keys(request).length) {
-      const res = await ddb().send(new BatchGetCommand({ RequestItems: request }));
-      for (const it of res.Responses?.[mainTable()] ?? []) out.set(`${it.pk}|${it.sk}`, it as Item);
-      request = res.UnprocessedKeys as typeof request;
-    }
-  }
-  return out;
-}
+export { batchGet };
 
 /** Current open-assignment counts of these reviewers. */
 export async function readLoads(subs: string[]): Promise<Map<string, LoadState>> {
@@ -164,6 +154,48 @@ export async function queryIndex(index: 'gsi1' | 'gsi2', pkValue: string, opts: 
     new QueryCommand({ TableName: mainTable(), IndexName: index, KeyConditionExpression: cond, ExpressionAttributeValues: values, Limit: opts.limit, ExclusiveStartKey: opts.startKey, ScanIndexForward: opts.forward ?? false }),
   );
   return { items: (out.Items ?? []) as Item[], nextKey: out.LastEvaluatedKey };
+}
+
+// ---- typed readers for other capabilities (through lambdas/approval/index.ts) ----------------
+
+/** A call, or null when there is none. */
+export async function findCall(id: string): Promise<Call | null> {
+  const item = await getItem(approvalKeys.call(id));
+  return item ? callOf(item) : null;
+}
+
+/** Every call, by closing time (gsi1 CALLS); with `closingAfter`, those that close after it. */
+export async function listCalls(opts: { closingAfter?: string } = {}): Promise<Call[]> {
+  const after = opts.closingAfter;
+  const items = await queryAll({
+    TableName: mainTable(),
+    IndexName: 'gsi1',
+    KeyConditionExpression: after ? 'gsi1pk = :p AND gsi1sk > :s' : 'gsi1pk = :p',
+    ExpressionAttributeValues: after ? { ':p': approvalGsi.allCalls, ':s': after } : { ':p': approvalGsi.allCalls },
+  });
+  return items.map(callOf);
+}
+
+/** The proposals in one state (gsi2 PROPSTATE#<state>), of one call when `callId` is given. */
+export async function proposalsInState(state: string, callId?: string): Promise<Proposal[]> {
+  const pk = approvalGsi.proposalsInState(state);
+  const items = await queryAll({
+    TableName: mainTable(),
+    IndexName: 'gsi2',
+    KeyConditionExpression: callId ? 'gsi2pk = :p AND begins_with(gsi2sk, :c)' : 'gsi2pk = :p',
+    ExpressionAttributeValues: callId ? { ':p': pk, ':c': `${callId}#` } : { ':p': pk },
+  });
+  return items.map(proposalOf);
+}
+
+/** The proposals with these ids that exist, in no particular order. */
+export async function readProposals(ids: readonly string[]): Promise<Proposal[]> {
+  return [...(await batchGet(ids.map((id) => approvalKeys.proposal(id)))).values()].map(proposalOf);
+}
+
+/** The ids of those proposals on which `sub` declared a conflict. */
+export async function conflictsDeclaredBy(sub: string, proposalIds: readonly string[]): Promise<Set<string>> {
+  return new Set([...(await batchGet(proposalIds.map((id) => approvalKeys.conflict(id, sub)))).values()].map((it) => String(it.proposalId)));
 }
 
 // ---- changes -------------------------------------------------------------------------------

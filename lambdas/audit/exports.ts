@@ -127,7 +127,7 @@ export async function startExport(id: string, ctx: AuditContext, opts: { staleAf
 export async function requeueExport(id: string, reason: string, ctx: AuditContext): Promise<void> {
   await retryOnStale(async () => {
     const got = await readExport(id);
-    if (!got || got.record.state !== 'running') return;
+    if (got?.record.state !== 'running') return;
     const next: ExportRecord = { ...got.record, state: 'queued' };
     await commit(ctx, { changes: [{ subject: { type: 'export', id }, before: got.item, after: exportItem(next), action: 'audit.export.retry', details: { attempt: got.record.attempts, reason } }] });
   });

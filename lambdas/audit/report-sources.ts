@@ -5,10 +5,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { queryAll } from '../shared/store/query-all';
-import { approvalGsi, approvalKeys, gsi, keys } from '../shared/store/keys';
-import type { Item } from '../shared/store/write-path';
-import { allocationOf } from '../ledger/store';
-import { callOf, getItem, proposalOf, queryIndex } from '../approval/store';
+import { gsi, keys } from '../shared/store/keys';
+import { allocationOf } from '../ledger';
+import { findCall, listCalls, proposalsInState } from '../approval';
 import { PROPOSAL_STATES } from '../domain/approval/model';
 import type { AllocationFacts, CallFacts, FairnessReport, ProposalFacts } from './reports';
 
@@ -67,28 +66,16 @@ export interface FairnessInputs {
 /** Every state a submitted proposal can be in (drafts are not part of the report). */
 const SUBMITTED_STATES = PROPOSAL_STATES.filter((s) => s !== 'draft');
 
-async function allPages(index: 'gsi1' | 'gsi2', pk: string, skBeginsWith?: string): Promise<Item[]> {
-  const out: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await queryIndex(index, pk, { limit: 500, startKey, skBeginsWith, forward: true });
-    out.push(...page.items);
-    startKey = page.nextKey;
-  } while (startKey);
-  return out;
-}
-
 /**
  * Calls and submitted proposals (approval capability: calls by gsi1 CALLS, proposals by gsi2
  * PROPSTATE#<state> with gsi2sk = callId#...). Awarded credits are the approving decision's.
  */
 export async function readFairnessInputs(filter: { callId?: string }): Promise<FairnessInputs> {
-  const callItems = filter.callId ? [await getItem(approvalKeys.call(filter.callId))].filter((x): x is Item => !!x) : await allPages('gsi1', approvalGsi.allCalls);
-  const calls: CallFacts[] = callItems.map(callOf).map((c) => ({ id: c.id, title: c.title, capacityMc: c.capacityMc ?? {}, fairnessFloors: (c.fairnessFloors ?? {}) as Record<string, number> }));
+  const callList = filter.callId ? [await findCall(filter.callId)].filter((c) => c !== null) : await listCalls();
+  const calls: CallFacts[] = callList.map((c) => ({ id: c.id, title: c.title, capacityMc: c.capacityMc ?? {}, fairnessFloors: (c.fairnessFloors ?? {}) as Record<string, number> }));
   const proposals: ProposalFacts[] = [];
   for (const state of SUBMITTED_STATES) {
-    for (const item of await allPages('gsi2', approvalGsi.proposalsInState(state), filter.callId ? `${filter.callId}#` : undefined)) {
-      const p = proposalOf(item);
+    for (const p of await proposalsInState(state, filter.callId)) {
       proposals.push({
         id: p.id, callId: p.callId, orgType: p.pi?.orgType ?? null, field: p.field ?? null, state: p.state, requestedMc: p.requestedMc ?? {},
         awardedMc: p.state === 'approved' && p.decision?.outcome === 'approve' ? (p.decision.creditsMc ?? null) : null,

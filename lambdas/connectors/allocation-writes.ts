@@ -6,7 +6,7 @@
 //  - markFailed: a visible provisioning-failed state with the cause.
 import { keys } from '../shared/store/keys';
 import type { AuditContext, SideWrite } from '../shared/store/write-path';
-import { getAllocation, mutateAllocation } from '../ledger/store';
+import { getAllocation, mutateAllocation } from '../ledger';
 import type { Allocation } from '../domain/ledger/model';
 import { ConflictError } from '../domain/errors';
 

@@ -5,7 +5,7 @@
 // sequence moved), the pass may have written a stale target, so it runs again. Whichever pass
 // writes last has, by then, seen the newest allocation, so the scheduler ends as the allocation is.
 import { runtimeConfig } from '../shared/config';
-import { allocationOf, getAllocationItem } from '../ledger/store';
+import { allocationOf, getAllocationItem } from '../ledger';
 import { toMc } from '../domain/ledger/money';
 import type { AccountState } from './driver';
 import { desiredAccounts, type DesiredAccount } from './desired';

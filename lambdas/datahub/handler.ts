@@ -48,10 +48,10 @@ function searchView(kind: ArtifactKind, page: Awaited<ReturnType<typeof search>>
 async function metadata(kind: ArtifactKind, req: Request<RouteSpec>, viewer: Viewer, landing: boolean): Promise<Result> {
   const p = req.params as { id: string; version: string };
   const { artifact, version } = await getVersion(kind, p.id, p.version, viewer);
-  const format = negotiate(kind, (req.query as { format?: Format }).format, req.headers['accept']);
+  const format = negotiate(kind, (req.query as { format?: Format }).format, req.headers.accept);
   if (!format) {
     // No rendering asked for: the version itself, as JSON, unless the caller accepts no JSON at all.
-    const accept = req.headers['accept'];
+    const accept = req.headers.accept;
     if (landing && (!accept || /json|\*\/\*/.test(accept))) return { body: versionView(artifact, version, viewer) };
     throw new NotAcceptableError(`Ask for a format (${kind === 'dataset' ? 'croissant, datacite, dcat' : 'card, datacite'}) with ?format= or the Accept header`);
   }

@@ -16,7 +16,7 @@ export type Format = 'croissant' | 'datacite' | 'dcat' | 'card';
 export function baseUrl(headers: Record<string, string>): string {
   const cfg = datahubConfig();
   if (cfg.publicBaseUrl) return cfg.publicBaseUrl.replace(/\/$/, '');
-  const host = headers['host'] ?? 'localhost';
+  const host = headers.host ?? 'localhost';
   const proto = headers['x-forwarded-proto'] ?? (/^(127\.|localhost)/.test(host) ? 'http' : 'https');
   // The execute-api address carries the stage in its path; a custom domain does not.
   const stage = /\.execute-api\./.test(host) ? `/${runtimeConfig().stage}` : '';

@@ -92,7 +92,7 @@ async function readDocs(kind: ArtifactKind, docNos: number[], stats: SearchStats
   await Promise.all(
     batches.map(async (batch) => {
       let keys: Record<string, unknown>[] | undefined = batch.map((d) => ({ ...datahubKeys.searchDoc(kind, d) }));
-      while (keys && keys.length) {
+      while (keys?.length) {
         const res = await ddb().send(new BatchGetCommand({ RequestItems: { [mainTable()]: { Keys: keys } }, ReturnConsumedCapacity: 'TOTAL' }));
         stats.requests++;
         stats.readUnits += (res.ConsumedCapacity ?? []).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);

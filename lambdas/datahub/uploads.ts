@@ -204,7 +204,7 @@ async function recordHubCopy(kind: ArtifactKind, v: Version, ctx: AuditContext):
 
 export async function downloadUrl(id: string, version: string, path: string): Promise<string> {
   const loc = await getItem(datahubKeys.location(id, version, 'hub'));
-  if (!loc || loc.state !== 'verified') throw new ConflictError('The hub holds no verified copy of this version; see its locations', [{ path: 'version', problem: 'has no verified hub copy' }], 'no_hub_copy');
+  if (loc?.state !== 'verified') throw new ConflictError('The hub holds no verified copy of this version; see its locations', [{ path: 'version', problem: 'has no verified hub copy' }], 'no_hub_copy');
   const it = await getItem(datahubKeys.manifestFile(id, version, path));
   if (!it) throw new NotFoundError('File', `${id}@${version}/${path}`);
   return getSignedUrl(s3(), new GetObjectCommand({ Bucket: hubBucket(), Key: objectKey(id, version, path) }), { expiresIn: 300 });

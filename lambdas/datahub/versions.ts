@@ -155,7 +155,7 @@ export async function transition(kind: ArtifactKind, id: string, version: string
     if (t.action === 'submit' && v.state === 'draft') await checkManifestForSubmit(a, v, ctx);
     if (t.action === 'deprecate') {
       const s = await readVersion(t.successor.artifactId, t.successor.version);
-      if (!s || s.version.state !== 'published')
+      if (s?.version.state !== 'published')
         throw new RuleViolationError('The successor must be a published version', [{ path: 'successor', problem: 'is not a published version in the catalogue' }], 'successor_not_published');
     }
     let next = applyTransition(v, t, ctx.actor.sub, now);

@@ -169,7 +169,7 @@ export function dispatchJobName(dispatchId: string): string {
 }
 
 export function dispatchIdFromJobName(name: string | undefined): string | undefined {
-  if (!name || !name.startsWith(DISPATCH_JOB_NAME_PREFIX)) return undefined;
+  if (!name?.startsWith(DISPATCH_JOB_NAME_PREFIX)) return undefined;
   const id = name.slice(DISPATCH_JOB_NAME_PREFIX.length);
   return DISPATCH_ID.test(id) ? id : undefined;
 }

@@ -7,7 +7,7 @@ import type { Allocation } from '../domain/ledger/model';
 import { fromMc, toMc } from '../domain/ledger/money';
 import { runtimeConfig } from '../shared/config';
 import { ENV_NAME, MAX_ENV_VARS, type DispatchBody } from './api';
-import { holdRefusal } from '../accountability/holds'; // accountability
+import { holdRefusal } from '../accountability'; // accountability
 
 const RESERVED_ENV = /^(SLURM_|KAIRR_)/;
 

@@ -24,10 +24,8 @@ import type { Caller } from '../shared/http/caller';
 import { keys, trustKeys } from '../shared/store/keys';
 import { refuseChosenSchedulerUser } from '../shared/store/refusals';
 import { StaleWriteError, type AuditContext, type ConditionCheck, type Item, type SideWrite } from '../shared/store/write-path';
-import { canSee } from '../ledger/views';
-import { isSchedulerError, type SubmitJobRequest } from '../connectors/driver';
-import { driverFor, withCredentialRefresh } from '../connectors/sites';
-import { ensureAccountRequests } from '../connectors/site-accounts/store';
+import { canSee } from '../ledger';
+import { isSchedulerError, type SubmitJobRequest, driverFor, withCredentialRefresh, ensureAccountRequests } from '../connectors';
 import type { DispatchBody } from './api';
 import { HoldExceededError, placeHold } from './holds';
 import { recordRejected, recordSubmitted } from './outcomes';
@@ -167,7 +165,7 @@ async function prepare(input: DispatchInput, snap: Snapshot, ctx: AuditContext):
 /** The caller's own login at the site: an active site account the site confirmed, still allowed by its policy. */
 async function loginOf(snap: Snapshot, site: Site, a: Allocation, caller: Caller, ctx: AuditContext): Promise<string> {
   const acct = snap.siteAccount;
-  if (!acct || acct.state !== 'active' || !acct.username) {
+  if (acct?.state !== 'active' || !acct.username) {
     // a member the connector has not seen yet gets the request now, so the site's operators see it
     if (!acct && snap.fresh) await ensureAccountRequests(site.id, [caller.sub], a.id, site.accounts.proposedPrefix, { ...ctx, actor: { sub: `system:connector-${site.id}`, role: 'system' } });
     const why = !acct || acct.state === 'pending' ? `has no account yet: ${site.id}'s operators create it (requested ${acct?.requestedAt ?? 'now'}, proposed login ${acct?.proposedUsername ?? 'pending'})` : `account was disabled by ${site.id}${acct.disabledReason ? `: ${acct.disabledReason}` : ''}`;
@@ -239,7 +237,7 @@ async function recheck(input: DispatchInput, job: JobRecord): Promise<{ extra: {
   const checked = checkRequest(input.body, a, new Date());
   const { balanceMc, maxHeldMc } = checkAllocation(a, checked);
   const acct = snap.siteAccount;
-  if (!acct || acct.state !== 'active' || slurmUserName(acct.username ?? '') !== job.user) {
+  if (acct?.state !== 'active' || slurmUserName(acct.username ?? '') !== job.user) {
     throw new ConflictError(`Job ${job.jobId} was recorded to run as ${job.user} at ${job.siteId}, which is no longer your active login there`, [{ path: 'site', problem: 'your site account changed since the job was recorded' }], 'site_account_changed');
   }
   const holding = runtimeConfig().policy.dispatchBalanceCheck === 'time-limit';

@@ -11,13 +11,7 @@ import { NotFoundError } from '../domain/errors';
 import { jobsApi } from './api';
 import { cancelJob, getJob, listJobs } from './service';
 import { dispatch } from './dispatch';
-import { connectorsApi } from '../connectors/api';
-import { siteStatus } from '../connectors/status';
-import { siteAccountsApi } from '../connectors/site-accounts/api';
-import { assertMayRead, confirmSiteAccount, disableSiteAccount } from '../connectors/site-accounts/service';
-import { migrateSiteAccounts } from '../connectors/site-accounts/migrate';
-import { getSiteAccountItem, listSiteAccounts, siteAccountOf } from '../connectors/site-accounts/store';
-import { siteOf } from '../connectors/sites';
+import { connectorsApi, siteStatus, siteAccountsApi, assertMayRead, confirmSiteAccount, disableSiteAccount, migrateSiteAccounts, getSiteAccountItem, listSiteAccounts, siteAccountOf, siteOf } from '../connectors';
 
 const api = createHandler({ ...jobsApi, ...connectorsApi, ...siteAccountsApi }, {
   async siteStatus({ caller, params }) {

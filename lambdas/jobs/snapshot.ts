@@ -9,10 +9,11 @@
 // is REFUSED on a cached snapshot's word: a refusal is decided on a fresh read only (dispatch.ts).
 import { keys, trustKeys } from '../shared/store/keys';
 import type { Item } from '../shared/store/write-path';
-import { allocationOf, batchGet } from '../ledger/store';
+import { allocationOf } from '../ledger';
+import { batchGet } from '../shared/store/batch-get';
 import type { Allocation } from '../domain/ledger/model';
 import type { SiteAccount } from '../domain/site-accounts';
-import { siteAccountOf } from '../connectors/site-accounts/store';
+import { siteAccountOf } from '../connectors';
 
 export interface Snapshot {
   allocation?: Allocation;

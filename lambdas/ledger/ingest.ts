@@ -5,28 +5,21 @@
 import { runtimeConfig } from '../shared/config';
 import { keys, trustKeys } from '../shared/store/keys';
 import type { AuditContext, Item, SideWrite } from '../shared/store/write-path';
-import { checkUsage, price, type Rejection, type UsageReport } from '../domain/ledger/validate-usage';
-import { applyUsage, jobKeyOf, type PricedUsage, type UsageOutcome } from '../domain/ledger/usage';
+import { checkUsage, price, type UsageReport } from '../domain/ledger/validate-usage';
+import { applyUsage, jobKeyOf, type PricedUsage } from '../domain/ledger/usage';
 import type { JobUsageState } from '../domain/ledger/model';
 import { fromMc, toMc } from '../domain/ledger/money';
 import { findSite } from '../domain/catalogue';
 import { NotFoundError } from '../domain/errors';
 import { domainEvent } from '../shared/events/outbox';
 import { allocationOf, allocSeqAfter, batchGet, jobItem, mutateAllocations, newEntryId } from './store';
-import { chargeAgainstHold, lowerCounter, type JobHold } from '../jobs/holds';
+import { chargeAgainstHold, lowerCounter, type JobHold } from '../jobs';
 import { parkRejected } from './parked';
+import type { IngestResult } from './ingest-result';
 import { logger } from '../shared/log';
 import { packUsage, type PackInput } from '../domain/ledger/packing';
 
-export interface IngestResult {
-  index: number;
-  jobId: string;
-  status: UsageOutcome | 'rejected' | 'failed';
-  /** Credits this report added (or took back) for the job. */
-  deltaCredits?: number;
-  overLimit?: boolean;
-  reason?: Rejection | { code: 'retry'; path: ''; problem: string };
-}
+export type { IngestResult };
 
 export interface IngestSummary {
   results: IngestResult[];

@@ -15,7 +15,7 @@ import { commit, type AuditContext, type Change, type Item } from '../shared/sto
 import { runtimeConfig } from '../shared/config';
 import { emitMetric } from '../shared/metrics';
 import { batchGet } from './store';
-import type { IngestResult } from './ingest';
+import type { IngestResult } from './ingest-result';
 
 export interface ParkedUsage {
   siteId: string;

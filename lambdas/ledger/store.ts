@@ -2,8 +2,9 @@
 // the allocation item (a subject with its own audit chain), its new immutable ledger entries
 // (recorded by digest in the allocation's event), and derived items (job charges, member index,
 // outbox) in one transaction. Concurrent writers of one allocation are serialised by its auditSeq.
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
+import { batchGet } from '../shared/store/batch-get';
 import { gsi, keys, PREFIX, type ItemKey } from '../shared/store/keys';
 import { commit, retryOnStale, StaleWriteError, type AuditContext, type Change, type Item, type SideWrite } from '../shared/store/write-path';
 import { outboxWrites, publish } from '../shared/events/outbox';
@@ -56,19 +57,7 @@ export async function getAllocation(id: string): Promise<{ allocation: Allocatio
   return { allocation: allocationOf(item), item };
 }
 
-export async function batchGet(keyList: ItemKey[]): Promise<Map<string, Item>> {
-  const out = new Map<string, Item>();
-  keyList = [...new Map(keyList.map((k) => [`${k.pk}|${k.sk}`, k])).values()]; // BatchGetItem refuses duplicate keys
-  for (let i = 0; i < keyList.length; i += 100) {
-    let request: Record<string, { Keys: ItemKey[]; ConsistentRead: boolean }> | undefined = { [mainTable()]: { Keys: keyList.slice(i, i + 100), ConsistentRead: true } };
-    while (request && Object.keys(request).length) {
-      const res = await ddb().send(new BatchGetCommand({ RequestItems: request }));
-      for (const it of res.Responses?.[mainTable()] ?? []) out.set(`${it.pk}|${it.sk}`, it as Item);
-      request = res.UnprocessedKeys as typeof request;
-    }
-  }
-  return out;
-}
+export { batchGet };
 
 export interface LedgerWrite {
   before: Item | null;

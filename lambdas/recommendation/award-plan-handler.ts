@@ -1,15 +1,14 @@
 // Award plans: built from the call and its reviewed proposals, solved with HiGHS, stored with
 // their inputs (gzip, in the plan item) and audited; overrides are audited changes of the plan.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
 import { withKairrRoles } from '../shared/identity/people'; // identity
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { ddb, mainTable } from '../shared/store/client';
-import { queryAll } from '../shared/store/query-all';
-import { approvalGsi, approvalKeys, keys } from '../shared/store/keys';
+import { keys } from '../shared/store/keys';
 import { commit, type AuditContext, type Item } from '../shared/store/write-path';
-import { applyOverrides, computeAwardPlan, loadHighsSolver, type AwardOverride, type AwardPlanInput, type SolverSettings } from '../domain/award-plan';
+import { applyOverrides, computeAwardPlan, type AwardOverride, type AwardPlanInput, type SolverSettings } from '../domain/award-plan';
 import { newId } from '../domain/ids';
 import { ConflictError, ForbiddenError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors';
 import type { Call, OrgType, Proposal } from '../domain/approval/model';
@@ -19,7 +18,9 @@ import { hasRole, type Caller } from '../shared/http/caller';
 import { orgIdsOf } from '../shared/identity/orgs';
 import { floorTypes } from '../shared/identity/standing';
 // ---- end identity ----
+import { conflictsDeclaredBy, proposalsInState, readCall, readProposals } from '../approval';
 import { awardPlanApi } from './award-plan-api';
+import { loadHighsSolver } from './highs-loader';
 
 // highs.wasm ships beside the bundle (KairrFunction assetFiles); in-process tests find it in node_modules.
 const highs = () => loadHighsSolver();
@@ -49,22 +50,10 @@ interface PlanRecord {
 const pack = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v))).toString('base64');
 const unpack = <T>(s: string): T => JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as T;
 
-async function readCall(callId: string): Promise<Call> {
-  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: approvalKeys.call(callId), ConsistentRead: true }));
-  if (!out.Item) throw new NotFoundError('Call', callId);
-  return out.Item as unknown as Call;
-}
-
 /** Proposals of the call awaiting the committee with their reviews in (the ones a plan is for). */
 async function reviewedProposals(callId: string, only?: string[]): Promise<Proposal[]> {
-  const out = (await queryAll({
-    TableName: mainTable(),
-    IndexName: 'gsi2',
-    KeyConditionExpression: 'gsi2pk = :s AND begins_with(gsi2sk, :c)',
-    ExpressionAttributeValues: { ':s': approvalGsi.proposalsInState('in-review'), ':c': `${callId}#` },
-  })) as unknown as Proposal[];
   const wanted = only ? new Set(only) : undefined;
-  return out.filter((p) => (!wanted || wanted.has(p.id)) && p.reviewSummary?.quorum && p.requestedMc && p.pi);
+  return (await proposalsInState('in-review', callId)).filter((p) => (!wanted || wanted.has(p.id)) && p.reviewSummary?.quorum && p.requestedMc && p.pi);
 }
 
 /**
@@ -134,10 +123,10 @@ async function conflictedFor(caller: Caller, r: PlanRecord): Promise<Set<string>
   if (!chairOnly(caller)) return new Set();
   const stored = unpack<Stored>(r.body);
   const parties = stored.parties ?? (await partiesOfOldPlan(stored.input.proposals.map((p) => p.id)));
-  const [call, orgIds] = await Promise.all([readCall(r.callId), orgIdsOf(caller)]);
+  const [{ call }, orgIds] = await Promise.all([readCall(r.callId), orgIdsOf(caller)]);
   const inPool = call.reviewerPool.find((x) => x.sub === caller.sub);
   if (inPool?.orgId) orgIds.add(inPool.orgId);
-  const declared = await declaredBy(caller.sub, parties.map((p) => p.id));
+  const declared = await conflictsDeclaredBy(caller.sub, parties.map((p) => p.id));
   const me = { sub: caller.sub, email: caller.email ?? inPool?.email, orgIds: [...orgIds] };
   const out = new Set<string>();
   for (const p of parties) {
@@ -147,32 +136,9 @@ async function conflictedFor(caller: Caller, r: PlanRecord): Promise<Set<string>
   return out;
 }
 
-/** Proposal ids on which `sub` declared a conflict (one BatchGetItem per 100 proposals). */
-async function declaredBy(sub: string, proposalIds: string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < proposalIds.length; i += 100) {
-    let request: Record<string, { Keys: { pk: string; sk: string }[] }> | undefined = { [mainTable()]: { Keys: proposalIds.slice(i, i + 100).map((id) => approvalKeys.conflict(id, sub)) } };
-    while (request && Object.keys(request).length) {
-      const res = await ddb().send(new BatchGetCommand({ RequestItems: request }));
-      for (const it of res.Responses?.[mainTable()] ?? []) out.add(String(it.proposalId));
-      request = res.UnprocessedKeys as typeof request;
-    }
-  }
-  return out;
-}
-
 /** Plans stored before they kept their parties: read the proposals. */
 async function partiesOfOldPlan(ids: string[]): Promise<Party[]> {
-  const out: Party[] = [];
-  for (let i = 0; i < ids.length; i += 100) {
-    let request: Record<string, { Keys: { pk: string; sk: string }[] }> | undefined = { [mainTable()]: { Keys: ids.slice(i, i + 100).map((id) => approvalKeys.proposal(id)) } };
-    while (request && Object.keys(request).length) {
-      const res = await ddb().send(new BatchGetCommand({ RequestItems: request }));
-      for (const it of res.Responses?.[mainTable()] ?? []) out.push(partyOf(it as unknown as Proposal));
-      request = res.UnprocessedKeys as typeof request;
-    }
-  }
-  return out;
+  return (await readProposals(ids)).map(partyOf);
 }
 // ---- end identity ----
 
@@ -186,7 +152,7 @@ const ctxOf = (sub: string, role: string, requestId: string, reason: string | nu
 
 export const handler = createHandler(awardPlanApi, {
   async createAwardPlan({ caller, params, body, requestId }) {
-    const call = await readCall(params.callId);
+    const { call } = await readCall(params.callId);
     const proposals = await reviewedProposals(params.callId, body.proposalIds);
     if (body.proposalIds) {
       const found = new Set(proposals.map((p) => p.id));

@@ -1,12 +1,13 @@
 // POST /v1/recommendations: the recommender (lambdas/domain/recommendation) with its context read
 // from the store: queue snapshots the connectors record per site, the capacity left in open calls,
 // and where catalogue datasets live.
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
 import { withKairrRoles } from '../shared/identity/people'; // identity
 import { runtimeConfig } from '../shared/config';
 import { ddb, mainTable } from '../shared/store/client';
-import { approvalGsi, keys } from '../shared/store/keys';
+import { keys } from '../shared/store/keys';
+import { listCalls } from '../approval';
 import { ValidationError } from '../domain/errors';
 import { recommend, type QueueState, type WorkloadProfile } from '../domain/recommendation';
 import { recommendationApi } from './api';
@@ -25,17 +26,12 @@ async function queueSnapshot(siteIds: string[]): Promise<Record<string, QueueSta
 /** Credits not yet awarded in calls open now, per resource (absent when no call is open). */
 async function openCallCapacity(): Promise<Record<string, number> | undefined> {
   const now = new Date().toISOString();
-  const out = await ddb().send(
-    new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p AND gsi1sk > :now', ExpressionAttributeValues: { ':p': approvalGsi.allCalls, ':now': now }, Limit: 100 }),
-  );
   const left: Record<string, number> = {};
   let any = false;
-  for (const c of out.Items ?? []) {
-    if (String(c.opensAt ?? '') > now) continue;
+  for (const c of await listCalls({ closingAfter: now })) {
+    if ((c.opensAt ?? '') > now) continue;
     any = true;
-    const cap = (c.capacityMc ?? {}) as Record<string, number>;
-    const awarded = (c.awardedMc ?? {}) as Record<string, number>;
-    for (const [k, v] of Object.entries(cap)) left[k] = (left[k] ?? 0) + Math.max(0, v - (awarded[k] ?? 0)) / 1000;
+    for (const [k, v] of Object.entries(c.capacityMc ?? {})) left[k] = (left[k] ?? 0) + Math.max(0, v - (c.awardedMc?.[k] ?? 0)) / 1000;
   }
   return any ? left : undefined;
 }

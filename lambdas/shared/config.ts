@@ -2,7 +2,16 @@
 // compiled into each bundle at synth (esbuild `define` of process.env.KAIRR_CONFIG), so a deployed
 // function cannot drift from the config it was synthesized with. Resource names (tables, buckets,
 // state machines) arrive as environment variables set by the grant helpers. Secrets never do.
-import type { RuntimeConfig } from '../../lib/config/schema';
+import type { Site } from '../domain/catalogue';
+import type { StagePolicy } from '../domain/stage-policy';
+
+/** What the Lambdas need of the stage config at run time: public, no secrets (lib/config/schema.ts runtimeConfigOf). */
+export interface RuntimeConfig {
+  stage: string;
+  sites: Site[];
+  groupsClaim: string;
+  policy: StagePolicy;
+}
 
 let cached: RuntimeConfig | undefined;
 

@@ -39,7 +39,7 @@ export class Recommendation extends Construct {
       memorySize: 1769,
       timeout: Duration.seconds(29),
       environment: env,
-      // HiGHS's glue and wasm ship beside the bundle and load on the first solve (highs-loader.ts)
+      // HiGHS's glue and wasm ship beside the bundle and load on the first solve (lambdas/recommendation/highs-loader.ts)
       assetFiles: ['node_modules/highs/build/highs.js', 'node_modules/highs/build/highs.wasm'],
     });
     props.tables.bindMain(this.awardPlanFn, 'RW');

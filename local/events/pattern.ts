@@ -151,7 +151,7 @@ function matchObject(pattern: Record<string, unknown>, node: unknown): boolean {
       if (!(value as Record<string, unknown>[]).some((branch) => matchObject(branch, node))) return false;
       continue;
     }
-    const present = isObject(node) && Object.prototype.hasOwnProperty.call(node, key);
+    const present = isObject(node) && Object.hasOwn(node, key);
     const child = present ? (node as Record<string, unknown>)[key] : undefined;
     if (Array.isArray(value)) {
       if (!matchLeaf(value, present ? leafValues(child) : [])) return false;

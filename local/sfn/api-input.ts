@@ -8,6 +8,7 @@ export const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateM
 export const EXECUTION_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:(execution|express):[^:\s]+:[^:\s]+$/;
 // Step Functions names: 1-80 characters, none of whitespace, brackets, wildcards, these
 // specials " # % \ ^ | ~ ` $ & , ; : / or control characters.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Step Functions names may not hold control characters; this refuses them
 export const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
 const MAX_INPUT_BYTES = 256 * 1024;
 

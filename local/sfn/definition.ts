@@ -13,7 +13,7 @@
 //  - scales Retry intervals by the service's explicit timeScale;
 //  - rejects what the library would silently ignore (JSONata, Variables, distributed-map readers).
 // Nothing here changes the meaning of a JSONPath definition.
-import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import type { StateMachineDefinition } from './library';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 

@@ -1,21 +1,20 @@
 // The one place that loads aws-local-stepfunctions. The package is ESM-typed ("type": "module")
 // while this project compiles to CommonJS, so the runtime value comes from require() (its
 // "require" export is a CJS build) and only the types are imported.
-import type {
-  RunOptions,
-  StateMachine as LibraryStateMachine,
-  StateMachineDefinition,
-} from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import './polyfill';
 
-export type { LibraryStateMachine, RunOptions, StateMachineDefinition };
+// Type queries with resolution-mode (rather than `import type ... with {...}`, which Biome's
+// parser refuses) name the ESM types from this CommonJS module.
+type Library = typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } });
+export type RunOptions = import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } }).RunOptions;
+export type LibraryStateMachine = InstanceType<Library['StateMachine']>;
+export type StateMachineDefinition = import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } }).StateMachineDefinition;
 
 interface LibraryModule {
-  StateMachine: typeof LibraryStateMachine;
+  StateMachine: Library['StateMachine'];
   ExecutionError: new (...args: never[]) => Error;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const library = require('aws-local-stepfunctions') as LibraryModule;
 
 // asl-validator compiles its JSON schemas on every call (about a second here), so verdicts are

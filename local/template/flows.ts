@@ -48,7 +48,6 @@ export function stateMachinesOf(t: Template): StateMachineDef[] {
   });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function definitionTextOf(t: Template, id: string, p: Record<string, any>): { text: string; source: string } {
   if (p.DefinitionString !== undefined) {
     const value = t.resolve(p.DefinitionString);
@@ -90,7 +89,6 @@ export function rulesOf(t: Template): RuleDef[] {
   return t.ofType('AWS::Events::Rule').map(([id, r]) => {
     const p = r.Properties ?? {};
     const pattern = p.EventPattern === undefined ? undefined : t.resolve(p.EventPattern);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const targets: LocalEventTarget[] = ((p.Targets ?? []) as Record<string, any>[]).map((target) => {
       const resolved = t.resolve(target);
       const out: LocalEventTarget = { id: String(resolved.Id), arn: String(resolved.Arn) };

@@ -5,9 +5,8 @@
 // request validator in effect with the required parameters it checks, and the gateway responses.
 // Swagger 2.0 (securityDefinitions) and OpenAPI 3.0 (components.securitySchemes) are both read.
 import type { Template } from './template';
-import type { AuthorizerDef, GatewayResponseDef, MockRouteDef, RouteDef } from './rest-api';
+import type { AuthorizerDef, GatewayResponseDef, MockRouteDef, RouteDef } from './rest-api-types';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
 
 const METHODS: Record<string, string> = {

@@ -5,41 +5,9 @@
 // GatewayResponse resources apply to both.
 import type { Template } from './template';
 import { bodyApiOf, functionIdIn } from './rest-api-body';
+import type { AuthorizerDef, GatewayResponseDef, MockRouteDef, RouteDef } from './rest-api-types';
 
-export interface RouteDef {
-  method: string;
-  path: string;
-  functionLogicalId: string;
-  /** The Authorizer resource's logical id, or for a body-defined API its security scheme's name. */
-  authorizerLogicalId?: string;
-  requiredParams: string[];
-  operationName?: string;
-}
-
-export interface MockRouteDef {
-  method: string;
-  path: string;
-  statusCode: number;
-  headers: Record<string, string>;
-  /** The integration response's application/json template, served as it is (no VTL). */
-  body?: string;
-}
-
-export interface AuthorizerDef {
-  logicalId: string;
-  type: string;
-  functionLogicalId: string;
-  identityHeader: string;
-  validationRegex?: string;
-  ttlSeconds: number;
-}
-
-export interface GatewayResponseDef {
-  type: string;
-  statusCode?: number;
-  template?: string;
-  headers: Record<string, string>;
-}
+export type { AuthorizerDef, GatewayResponseDef, MockRouteDef, RouteDef };
 
 export interface ApiDef {
   logicalId: string;

@@ -24,8 +24,8 @@ const DECLARED_NAME: Record<string, string> = {
 
 export interface CfnResource {
   Type: string;
-  Properties?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  Metadata?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  Properties?: Record<string, any>;
+  Metadata?: Record<string, any>;
 }
 
 export class Template {
@@ -131,7 +131,6 @@ export class Template {
   }
 
   /** Resolves CloudFormation intrinsics (Ref, GetAtt, Join, Sub, Select, Split, If) to plain values. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   resolve(value: any): any {
     if (value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) return value.map((v) => this.resolve(v));

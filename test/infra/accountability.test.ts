@@ -2,7 +2,7 @@
 // with their own throttling, the other routes behind the authorizer, the daily job's schedule and
 // grants, the notices rule to the existing notifications topic, and cdk-nag with no findings.
 import type { CfnElement } from 'aws-cdk-lib';
-import { Accountability, ACCOUNTABILITY_NOTICES } from '../../lib/accountability/accountability';
+import { type Accountability, ACCOUNTABILITY_NOTICES } from '../../lib/accountability/accountability';
 import type { Approval } from '../../lib/approval/approval';
 import { accountabilityApi } from '../../lambdas/accountability/api';
 import { AUTHORIZER } from '../../lib/platform/rest-api';

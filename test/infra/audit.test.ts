@@ -4,7 +4,7 @@
 // anchoring schedule; and the auditor's routes behind the authorizer.
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { Audit } from '../../lib/audit/audit';
+import type { Audit } from '../../lib/audit/audit';
 import { auditApi } from '../../lambdas/audit/api';
 import { AUTHORIZER } from '../../lib/platform/rest-api';
 import { routeOperationsOf } from './support/api-body';

@@ -41,6 +41,7 @@ describe('provisioning state machine', () => {
       expect(Object.keys(sm.Properties.DefinitionSubstitutions)).toEqual(placeholders);
       expect(sm.Properties.DefinitionSubstitutions).toEqual({ ProvisioningStepFunctionArn: { 'Fn::GetAtt': [stepId, 'Arn'] } });
       // after substitution it is valid JSON, in JSONPath (the local runtime runs it as is)
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL definitionSubstitutions placeholder, not a template literal
       const substituted = JSON.parse(file.replaceAll('${ProvisioningStepFunctionArn}', 'arn:aws:lambda:ap-northeast-2:000000000000:function:step'));
       expect(substituted.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
       expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
@@ -60,6 +61,7 @@ describe('provisioning state machine', () => {
       }
     };
     walk(asl.States);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL definitionSubstitutions placeholder, not a template literal
     expect([...targets]).toEqual(['${ProvisioningStepFunctionArn}']);
 
     for (const s of [local, example]) {
@@ -76,7 +78,7 @@ describe('provisioning state machine', () => {
   it('retries only transient connector and Lambda errors, and catches everything into "Mark provisioning failed"', () => {
     const asl = JSON.parse(readFileSync(PROVISIONING_ASL, 'utf8'));
     const converge = asl.States['Converge each resource'].ItemProcessor.States['Converge account'];
-    expect(converge.Retry.map((r: { ErrorEquals: string[] }) => r.ErrorEquals).flat()).toEqual(expect.arrayContaining(['Connector.Transient', 'Lambda.ServiceException']));
+    expect(converge.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals)).toEqual(expect.arrayContaining(['Connector.Transient', 'Lambda.ServiceException']));
     expect(converge.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals)).not.toContain('States.ALL');
     for (const name of ['Plan', 'Converge each resource', 'Record accounts']) {
       expect(asl.States[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Mark provisioning failed' }]);

@@ -245,7 +245,6 @@ describe('cdk-nag', () => {
 
   it('reports findings when something insecure is added (the check is live)', () => {
     const s = synthStage('local', undefined, { nag: true });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sqs = require('aws-cdk-lib/aws-sqs') as typeof import('aws-cdk-lib/aws-sqs');
     new sqs.Queue(s.stack, 'UnencryptedQueueWithoutDlq', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => s.app.synth()).toThrow();

@@ -8,7 +8,6 @@ import { auditTable, ddb } from '../../lambdas/shared/store/client';
 
 export interface ApiResult {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   headers: Record<string, string>;
 }

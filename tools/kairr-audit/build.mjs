@@ -1,4 +1,4 @@
-// Compiles the kairr-audit CLI (lambdas/domain/audit/cli.ts, beside the code that writes exports,
+// Compiles the kairr-audit CLI (lambdas/audit/cli.ts, beside the code that writes exports,
 // so both always agree) into one self-contained CommonJS file: Node's built-ins only, no
 // TypeScript loader, no dependency to install. Run by `npm pack` (prepack) and by
 // `npm run build -w kairr-audit`.
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 await build({
   stdin: {
-    contents: `const { main } = require(${JSON.stringify(join(here, '..', '..', 'lambdas', 'domain', 'audit', 'cli.ts'))});
+    contents: `const { main } = require(${JSON.stringify(join(here, '..', '..', 'lambdas', 'audit', 'cli.ts'))});
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => { process.stderr.write('kairr-audit: ' + (err && err.stack ? err.stack : String(err)) + '\\n'); process.exitCode = 2; },

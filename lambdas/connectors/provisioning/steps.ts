@@ -6,7 +6,7 @@
 // Every step re-reads the allocation, so the flow converges to the allocation as it is now.
 import { runtimeConfig } from '../../shared/config';
 import type { AuditContext } from '../../shared/store/write-path';
-import { getAllocationItem, allocationOf } from '../../ledger/store';
+import { getAllocationItem, allocationOf } from '../../ledger';
 import { desiredAccounts } from '../desired';
 import type { ConvergeResult } from '../converge';
 import { convergeResource } from '../converge-allocation';

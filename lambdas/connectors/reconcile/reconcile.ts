@@ -7,7 +7,7 @@ import { runtimeConfig } from '../../shared/config';
 import { ddb, mainTable } from '../../shared/store/client';
 import { gsi } from '../../shared/store/keys';
 import type { AuditContext } from '../../shared/store/write-path';
-import { allocationOf } from '../../ledger/store';
+import { allocationOf } from '../../ledger';
 import type { Allocation } from '../../domain/ledger/model';
 import { toMc } from '../../domain/ledger/money';
 import { newId } from '../../domain/ids';

@@ -15,7 +15,7 @@ import { ddb, mainTable } from '../../shared/store/client';
 import { gsi } from '../../shared/store/keys';
 import { StaleWriteError, type AuditContext } from '../../shared/store/write-path';
 import { domainEvent, publish } from '../../shared/events/outbox';
-import { allocationOf } from '../../ledger/store';
+import { allocationOf } from '../../ledger';
 import type { Allocation } from '../../domain/ledger/model';
 import { slurmUserName } from '../../domain/scheduler-mapping';
 import { proposedUsername, usernameProblem, type SiteAccount } from '../../domain/site-accounts';

@@ -19,7 +19,8 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/error
 import type { Site } from '../../domain/catalogue';
 import type { DomainEvent } from '../../domain/events';
 import { usernameProblem, type SiteAccount } from '../../domain/site-accounts';
-import { batchGet, allocationOf } from '../../ledger/store';
+import { allocationOf } from '../../ledger';
+import { batchGet } from '../../shared/store/batch-get';
 import { ENDED_STATES } from '../desired';
 import { siteOf } from '../sites';
 import { getSiteAccountItem, siteAccountOf, UsernameTakenError, writeSiteAccount } from './store';

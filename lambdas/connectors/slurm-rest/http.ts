@@ -5,7 +5,7 @@ import {
   AuthSchedulerError,
   NotFoundSchedulerError,
   PermanentSchedulerError,
-  SchedulerError,
+  type SchedulerError,
   TransientSchedulerError,
 } from '../driver';
 import type { TokenSource } from './credentials';

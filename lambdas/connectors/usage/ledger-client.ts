@@ -5,7 +5,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { requireEnv } from '../../shared/config';
 import { issuesToDetails, parseEvent } from '../../shared/validation';
-import { LedgerIngestEventSchema, LedgerIngestResponseSchema, type LedgerIngestEvent, type LedgerIngestResponse } from '../../ledger/contract';
+import { LedgerIngestEventSchema, LedgerIngestResponseSchema, type LedgerIngestEvent, type LedgerIngestResponse } from '../../ledger';
 
 export type { LedgerIngestEvent, LedgerIngestResponse };
 

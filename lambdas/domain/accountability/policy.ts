@@ -103,6 +103,6 @@ export const DEFAULT_POLICY: AccountabilityPolicy = {
 /** The report a 'report-accepted' tranche waits for. */
 export function trancheReport(p: AccountabilityPolicy, index: number): string | undefined {
   const t = p.tranches[index];
-  if (!t || t.releaseOn !== 'report-accepted') return undefined;
+  if (t?.releaseOn !== 'report-accepted') return undefined;
   return t.report ?? `month-${p.progressReports.atMonths[0]}`;
 }

@@ -7,8 +7,9 @@ import type { DecisionOutcome, FlowStage, ProposalState } from './lifecycle';
 import type { Affiliation } from '../identity/affiliation';
 // ---- end identity ----
 
-export const ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
-export type OrgType = (typeof ORG_TYPES)[number];
+import { ORG_TYPES, type OrgType } from '../org-types';
+
+export { ORG_TYPES, type OrgType };
 
 // The proposal's states, flow stages and decision outcomes belong to its lifecycle (lifecycle.ts);
 // they are re-exported here, where the rest of the model's vocabulary is.

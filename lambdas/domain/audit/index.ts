@@ -1,5 +1,5 @@
 // Public API of the audit domain: events and their hashes, chains, export writing and verifying.
-// Pure TypeScript on node:crypto/node:stream (no AWS SDK); fs-source.ts holds the local-disk adapters.
+// Pure TypeScript on node:crypto/node:stream (no AWS SDK); lambdas/audit/fs-source.ts holds the local-disk adapters (node:fs stays out of the domain).
 export { NotJsonError, assertJsonValue, canonicalJson, digestOf, sha256Hex } from './jcs';
 export {
   AuditEventError, EVENT_KEYS, GENESIS_HASH, MAX_DETAILS_BYTES, checkEvent, eventHashMatches, hashEvent,

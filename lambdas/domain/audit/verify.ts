@@ -54,7 +54,7 @@ export interface VerifyReport {
   notes: string[];
 }
 
-/** Where an export's files come from: a local folder (see fs-source.ts), S3, memory. */
+/** Where an export's files come from: a local folder (see lambdas/audit/fs-source.ts), S3, memory. */
 export interface ExportSource {
   /** Names of the files in the export folder. */
   list(): Promise<string[]>;
@@ -462,7 +462,7 @@ export async function verifyExport(source: ExportSource, opts: VerifyOptions = {
   if (!present.has(MANIFEST_FILE_NAME)) {
     v.problem({ file: MANIFEST_FILE_NAME, field: '(manifest)', problem: 'is missing: the export is incomplete (the writer writes it last) or it was removed' });
   } else {
-    let parsed: unknown = undefined;
+    let parsed: unknown ;
     try {
       parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await readAll(source.read(MANIFEST_FILE_NAME), MAX_MANIFEST_BYTES)));
     } catch (err) {

@@ -1,9 +1,8 @@
 // Turns the optimiser's awards and duals into the plan a committee reads: per proposal, what it
 // got and which constraint decided that, with the constraint's shadow price where one is meaningful.
-import type { FloorFigures } from './solve';
 import { CREDIT_TOL, orgTypeAt, type CanonicalProblem } from './problem';
 import { ORG_TYPES } from './schema';
-import type { AwardLine, AwardPlan, BindingConstraint, FloorPlan, FundingStatus, ProposalPlan, ResourcePlan } from './types';
+import type { AwardLine, AwardPlan, BindingConstraint, FloorFigures, FloorPlan, FundingStatus, ProposalPlan, ResourcePlan } from './types';
 
 export interface Duals {
   /** Per resource: objective gained per extra credit of capacity. */

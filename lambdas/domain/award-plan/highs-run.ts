@@ -1,7 +1,7 @@
 // One HiGHS solve of a built model, with the options that make it reproducible, and the duals of
 // the LP obtained by fixing every binary at its value in the solution.
 import { OptimiserFailedError } from './errors';
-import type { Highs } from './highs-loader';
+import type { Highs } from 'highs';
 import type { BuiltModel } from './model';
 
 export interface RunOptions {

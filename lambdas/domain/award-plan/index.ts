@@ -4,6 +4,6 @@ export * from './types';
 export { InfeasibleFloorsError, OptimiserFailedError, type FloorConflict } from './errors';
 export { computeAwardPlan, computeAwardPlanSync, DEFAULT_SETTINGS, FORMULATION, CORE_THRESHOLD, type AwardPlanOptions } from './solve';
 export { greedyAwardPlan, type GreedyPlan } from './greedy';
-export { loadHighsSolver, defaultLocateFile, type HighsLoaderOptions, type Highs } from './highs-loader';
+export type { Highs } from 'highs';
 export { applyOverride, applyOverrides, recomputeTotals } from './override';
 export { ValidationError } from '../errors';

@@ -19,7 +19,7 @@
 // splits the merged amount back, deterministically. A proposal fixed as unfunded, or one that can
 // never fit, is left out. Rows are scaled by S = total capacity / 1000 so coefficients sit near 1.
 import type { ModelData } from 'highs';
-import type { Highs } from './highs-loader';
+import type { Highs } from 'highs';
 import type { CanonicalProblem } from './problem';
 
 export const FREE = 0;

@@ -3,12 +3,12 @@
 import { InfeasibleFloorsError, OptimiserFailedError, type FloorConflict } from './errors';
 import { explainPlan, type Duals } from './explain';
 import { greedyOnProblem } from './greedy';
-import { loadHighsSolver, type Highs, type HighsLoaderOptions } from './highs-loader';
+import type { Highs } from 'highs';
 import { runModel, type RunResult } from './highs-run';
 import { awardsFromColumns, buildModel, COL_GROUP, COL_SHORTFALL, FIXED_IN, FIXED_OUT, FREE, startFromAwards, type BuiltModel } from './model';
 import { canonicalize, CREDIT_TOL, type CanonicalProblem } from './problem';
 import { ORG_TYPES, type AwardPlanInput, type SolverSettings } from './schema';
-import type { AwardPlan, SolveMethod } from './types';
+import type { AwardPlan, FloorFigures, SolveMethod } from './types';
 
 /** Bumped whenever the formulation changes what plan a given input produces. */
 export const FORMULATION = 'kairr-award-mip/1';
@@ -20,22 +20,15 @@ export const CORE_THRESHOLD = 200;
 
 export interface AwardPlanOptions {
   settings?: SolverSettings;
-  /** A loaded HiGHS; otherwise the process-wide one from loadHighsSolver(loader). */
-  highs?: Highs;
-  loader?: HighsLoaderOptions;
+  /** A loaded HiGHS (lambdas/recommendation/highs-loader.ts loads the process-wide one). */
+  highs: Highs;
 }
 
-export async function computeAwardPlan(input: AwardPlanInput, options: AwardPlanOptions = {}): Promise<AwardPlan> {
-  const highs = options.highs ?? (await loadHighsSolver(options.loader));
-  return computeAwardPlanSync(highs, input, options.settings);
+export async function computeAwardPlan(input: AwardPlanInput, options: AwardPlanOptions): Promise<AwardPlan> {
+  return computeAwardPlanSync(options.highs, input, options.settings);
 }
 
-export interface FloorFigures {
-  target: Float64Array;
-  /** NaN where it was not needed. */
-  attainable: Float64Array;
-  effective: Float64Array;
-}
+export type { FloorFigures };
 
 interface MainSolve {
   awards: Float64Array;

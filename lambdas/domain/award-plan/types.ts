@@ -124,3 +124,10 @@ export interface AwardPlan {
   /** Empty for an optimiser's plan; overrides may introduce some. */
   violations: PlanViolation[];
 }
+
+/** Per fairness floor: its target, what is attainable (NaN where not needed) and the floor in effect (solve.ts, explain.ts). */
+export interface FloorFigures {
+  target: Float64Array;
+  attainable: Float64Array;
+  effective: Float64Array;
+}

@@ -28,7 +28,7 @@ export interface Problem {
 }
 
 // Control characters (C0, DEL, C1) and the backslash, which some tools read as a separator.
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: it matches control characters in order to refuse them
 const BAD_CHAR = /[\u0000-\u001f\u007f-\u009f\\]/;
 
 /** Why a manifest path is refused, or undefined when it is a clean relative path. */

@@ -4,7 +4,7 @@
 // recorded. What a researcher types is a display name only: eligibility, fairness floors and
 // conflicts of interest use the registry's ids. Plain TypeScript, no AWS.
 import type { AffiliationEvidence, AffiliationSource } from './issuers';
-import { ORG_TYPES, type OrgType } from '../approval/model';
+import { ORG_TYPES, type OrgType } from '../org-types';
 
 export { ORG_TYPES, type OrgType };
 

@@ -23,8 +23,14 @@ export function checkRunEvent(event: unknown): EventProblem[] {
   const add = (path: string, problem: string): void => void out.push({ path, problem });
   const str = (o: Obj, key: string, path: string, format?: 'date-time' | 'uri' | 'uuid', required = true): void => {
     const v = o[key];
-    if (v === undefined) return required ? add(`${path}${key}`, 'is required') : undefined;
-    if (typeof v !== 'string') return add(`${path}${key}`, 'must be a string');
+    if (v === undefined) {
+      if (required) add(`${path}${key}`, 'is required');
+      return;
+    }
+    if (typeof v !== 'string') {
+      add(`${path}${key}`, 'must be a string');
+      return;
+    }
     if (format === 'date-time' && !(DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)))) add(`${path}${key}`, 'must be an RFC 3339 date-time');
     if (format === 'uri' && !URI.test(v)) add(`${path}${key}`, 'must be a URI');
     if (format === 'uuid' && !UUID.test(v)) add(`${path}${key}`, 'must be a UUID');
@@ -32,7 +38,10 @@ export function checkRunEvent(event: unknown): EventProblem[] {
   // `deletable`: JobFacet and DatasetFacet define _deleted (a boolean); run and input/output facets do not
   const facets = (v: unknown, path: string, known: Record<string, (f: Obj, p: string) => void> = {}, deletable = false): void => {
     if (v === undefined) return;
-    if (!isObj(v)) return add(path, 'must be an object');
+    if (!isObj(v)) {
+      add(path, 'must be an object');
+      return;
+    }
     for (const [name, f] of Object.entries(v)) {
       if (!isObj(f)) {
         add(`${path}.${name}`, 'must be an object');
@@ -45,7 +54,10 @@ export function checkRunEvent(event: unknown): EventProblem[] {
     }
   };
   const dataset = (d: unknown, path: string, extra: 'inputFacets' | 'outputFacets'): void => {
-    if (!isObj(d)) return add(path, 'must be an object');
+    if (!isObj(d)) {
+      add(path, 'must be an object');
+      return;
+    }
     str(d, 'namespace', `${path}.`);
     str(d, 'name', `${path}.`);
     facets(d.facets, `${path}.facets`, { symlinks: symlinksFacet }, true);
@@ -95,9 +107,15 @@ export function checkRunEvent(event: unknown): EventProblem[] {
   }
   function symlinksFacet(f: Obj, p: string): void {
     if (f.identifiers === undefined) return;
-    if (!Array.isArray(f.identifiers)) return add(`${p}identifiers`, 'must be an array');
+    if (!Array.isArray(f.identifiers)) {
+      add(`${p}identifiers`, 'must be an array');
+      return;
+    }
     f.identifiers.forEach((id, i): void => {
-      if (!isObj(id)) return add(`${p}identifiers[${i}]`, 'must be an object');
+      if (!isObj(id)) {
+        add(`${p}identifiers[${i}]`, 'must be an object');
+        return;
+      }
       for (const k of ['namespace', 'name', 'type']) str(id, k, `${p}identifiers[${i}].`);
     });
   }

@@ -29,7 +29,7 @@ export function relativePathProblem(path: string): string | undefined {
   if (path.length === 0) return 'must not be empty';
   if (path.length > 1024) return 'must be at most 1024 characters long';
   if (path.startsWith('/')) return 'must be relative to the working area, not absolute';
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: it matches control characters in order to refuse them
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'must not contain control characters';
   if (path.includes('\\')) return 'must use / between folders, not \\';
   const segments = path.replace(/\/$/, '').split('/');

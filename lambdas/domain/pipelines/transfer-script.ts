@@ -198,13 +198,13 @@ function checkInput(input: TransferScriptInput): void {
     if (!SHA256.test(e.sha256)) problems.push(`manifest[${i}].sha256 must be 64 lower-case hex digits`);
     if (!Number.isSafeInteger(e.bytes) || e.bytes < 0) problems.push(`manifest[${i}].bytes must be a whole number of bytes`);
   });
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: it matches control characters in order to refuse them
   for (const [k, v] of Object.entries({ source: input.source, destination: input.destination, resultFile: input.resultFile })) if (/[\u0000-\u001f]/.test(v)) problems.push(`${k} must not contain control characters`);
   if (problems.length) throw new TransferScriptError(`cannot make the transfer script: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
 }
 
 function oneLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: it matches control characters in order to refuse them
   return s.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }
 

@@ -70,7 +70,7 @@ export function checkMoverAllocation(s: TransferStage, path: string, spec: Pipel
   }
   const lender = spec.stages.find((j): j is JobStage => j.kind === 'job' && j.site === s.to && (!s.resource || j.resource === s.resource));
   const lent = lender && ctx.allocations[lender.allocationId];
-  if (!lender || !lent || !lent.callerIsMember || lent.state !== 'active' || !lent.resources.includes(`${s.to}/${lender.resource}`)) {
+  if (!lender || !lent?.callerIsMember || lent.state !== 'active' || !lent.resources.includes(`${s.to}/${lender.resource}`)) {
     add(`${path}.allocationId`, `is required: no job stage of this pipeline runs at ${s.to} with a usable allocation to lend it; name an allocation with a resource there`);
     return undefined;
   }
@@ -79,7 +79,7 @@ export function checkMoverAllocation(s: TransferStage, path: string, spec: Pipel
 
 function usableAllocation(ctx: ValidationContext, id: string, path: string, add: Add): AllocationFacts | undefined {
   const a = ctx.allocations[id];
-  if (!a || !a.callerIsMember) {
+  if (!a?.callerIsMember) {
     add(path, `names allocation "${id}", which does not exist or of which you are not a member`);
     return undefined;
   }

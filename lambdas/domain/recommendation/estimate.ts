@@ -164,7 +164,7 @@ export function workloadDemand(profile: WorkloadProfile): WorkloadDemand {
       case 'inference': {
         const context = profile.contextLength ?? A.defaultContextLength;
         const sequences = profile.concurrentSequences ?? A.defaultConcurrentSequences;
-        const kvBytesPerToken = A.kvCacheBytesPerTokenCoefficient * Math.pow(profile.parameters, A.kvCacheBytesPerTokenExponent) * (fp8 ? 0.5 : 1);
+        const kvBytesPerToken = A.kvCacheBytesPerTokenCoefficient * profile.parameters ** A.kvCacheBytesPerTokenExponent * (fp8 ? 0.5 : 1);
         const kvGB = (kvBytesPerToken * context * sequences) / 1e9;
         const weightsGB = (profile.parameters * bytes * A.inferenceWeightOverhead) / 1e9;
         return {

@@ -236,7 +236,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     const unknown = (weight: number, detail: string): Criterion => ({ score: 0.5, weight, known: false, detail });
 
     let memory: Criterion;
-    if (!e || !c.fitsMemory || !c.fit || !c.fit.fits) {
+    if (!e || !c.fitsMemory || !c.fit?.fits) {
       memory = { score: 0, weight: W.memory, known: true, detail: c.fit && !c.fit.fits ? `does not fit: ${c.fit.reason}` : 'does not fit' };
     } else if (e.offloadPerGpuGB > 0) {
       memory = {

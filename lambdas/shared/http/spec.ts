@@ -13,8 +13,7 @@ export type Role = (typeof ROLES)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnySchema = z.ZodMiniType<any, any>;
+export type AnySchema = z.ZodMiniType;
 
 export interface ResponseSpec {
   description: string;

@@ -120,7 +120,7 @@ describe('reading the body', () => {
 });
 
 describe('serving the body', () => {
-  const events: Record<string, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const events: Record<string, any>[] = [];
   let gw: LocalApiGateway;
   let url: string;
 
@@ -128,7 +128,7 @@ describe('serving the body', () => {
     const [api] = apisOf(template(body()));
     // Records what the gateway hands over; the authorizer allows "Bearer good" only.
     const lambdas = {
-      invoke: async (fnId: string, event: Record<string, any>) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      invoke: async (fnId: string, event: Record<string, any>) => {
         if (fnId === 'AuthFn') {
           if (event.authorizationToken !== 'Bearer good') throw new Error('Unauthorized');
           return { principalId: 'u1', policyDocument: { Statement: [{ Effect: 'Allow', Resource: event.methodArn }] }, context: { sub: 'u1' } };

@@ -3,7 +3,6 @@
 // invokes (the Fn::GetAtt in its uri) and the security scheme it requires (none for []).
 import type { Template } from 'aws-cdk-lib/assertions';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type Json = Record<string, any>;
 
 export interface Operation {

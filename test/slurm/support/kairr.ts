@@ -50,6 +50,7 @@ export const ADMIN_CTX: AuditContext = { actor: { sub: 'sub-admin', role: 'admin
 
 /** The deployable ASL with the step function's ARN substituted, as CloudFormation does. */
 export function provisioningDefinition(): Record<string, unknown> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL definitionSubstitutions placeholder, not a template literal
   const text = readFileSync(join(REPO_ROOT, 'statemachines', 'provisioning.asl.json'), 'utf8').replaceAll('${ProvisioningStepFunctionArn}', STEP_FN_ARN);
   return JSON.parse(text) as Record<string, unknown>;
 }

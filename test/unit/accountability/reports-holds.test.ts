@@ -18,7 +18,6 @@ afterAll(async () => {
 });
 
 const dispatch = async (allocationId: string) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require('../../../lambdas/jobs/handler') as typeof import('../../../lambdas/jobs/handler');
   const res = await handler({
     httpMethod: 'POST', resource: '/v1/allocations/{id}/jobs', path: `/v1/allocations/${allocationId}/jobs`, pathParameters: { id: allocationId }, queryStringParameters: null,

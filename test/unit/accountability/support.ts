@@ -90,7 +90,6 @@ export interface ApiResult {
 
 /** Calls the accountability function as `who` would through API Gateway (undefined: no token). */
 export async function api(who: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require('../../../lambdas/accountability/handler') as typeof import('../../../lambdas/accountability/handler');
   const [pathOnly, qs] = path.split('?');
   const route = routes.find((r) => r.method === method && r.re.test(pathOnly));
@@ -159,7 +158,6 @@ export async function award(o: { callId: string; credits: Record<string, number>
 
 /** Runs the daily job as its schedule would, at `iso` (the event's time is the job's clock). */
 export async function runDaily(iso: string): Promise<any> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require('../../../lambdas/accountability/daily-job') as typeof import('../../../lambdas/accountability/daily-job');
   return handler({ id: `ev-${++counter}`, time: iso, 'detail-type': 'Scheduled Event', source: 'aws.events' });
 }

@@ -71,7 +71,6 @@ export async function approvalFixture(opts: { timeOverrides?: StateTimeOverrides
   const failStep = new Map<string, () => Error>();
   const beforeStep = new Map<string, () => Promise<void>>();
   // Loaded after the environment is set: the modules create their SDK clients lazily, once.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const flow = require('../../../lambdas/approval/flow-handler') as typeof import('../../../lambdas/approval/flow-handler');
   const machineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:approval-${process.pid}-${++machineCounter}`;
   const sfn = await startLocalSfn({
@@ -129,7 +128,6 @@ export function caller(sub: string, roles: Role[], extra: Partial<Caller> = {}):
 
 /** Calls the API function as `who` would through API Gateway (path → route, authorizer context). */
 export async function api(who: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require('../../../lambdas/approval/handler') as typeof import('../../../lambdas/approval/handler');
   const [pathOnly, qs] = path.split('?');
   const route = routes.find((r) => r.method === method && r.re.test(pathOnly));
@@ -172,7 +170,6 @@ export const ORGS: Record<string, { orgId: string; orgType: string; domain: stri
 };
 
 export async function seedOrgs(): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createOrg, verifyOrg } = require('../../../lambdas/identity/orgs') as typeof import('../../../lambdas/identity/orgs');
   const ctx = { actor: { sub: 'admin-1', role: 'admin' }, requestId: 'seed-orgs', reason: 'test registry' };
   for (const [name, o] of Object.entries(ORGS)) {

@@ -71,7 +71,6 @@ describe('the organisation a proposal counts for', () => {
     expect(afterFirst.awardedByOrgType).toEqual({ unverified: { 'spc/h200': 200 } });
 
     // an admin records the same person's affiliation: from now on their awards count for it
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { setAffiliation } = require('../../../lambdas/identity/people') as typeof import('../../../lambdas/identity/people');
     await setAffiliation(unmatched.sub, 'kaist', { actor: { sub: 'admin-1', role: 'admin' }, requestId: 'verify', reason: 'confirmed by the university' });
     const p2 = await awaitingDecision(unmatched, call.id, { credits: { 'spc/h200': 700 } });

@@ -55,7 +55,6 @@ export async function auditFixture(): Promise<AuditFixture> {
     invoke: async (_name: string, payload: unknown) => {
       invoked.push(payload);
       if (worker) return worker(payload);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { handler } = require('../../../lambdas/audit/export-worker') as typeof import('../../../lambdas/audit/export-worker');
       return handler(payload as { exportId: string });
     },
@@ -94,13 +93,12 @@ export const researcher = caller('researcher-1', ['researcher']);
 
 export interface ApiResult {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
   text: string;
   headers: Record<string, string>;
 }
 
 export async function api(who: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require('../../../lambdas/audit/handler') as typeof import('../../../lambdas/audit/handler');
   const [pathOnly, qs] = path.split('?');
   const route = routes.find((r) => r.method === method && r.re.test(pathOnly));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { nextEvent, serializeEvent, type AuditEvent } from '../../../lambdas/domain/audit/event';
 import { CSV_HEADER, eventToCsvRecord } from '../../../lambdas/domain/audit/csv';
 import { ExportInputError, createExportWriter, writeExport, type ExportSink } from '../../../lambdas/domain/audit/export-writer';
-import { dirSource } from '../../../lambdas/domain/audit/fs-source';
+import { dirSource } from '../../../lambdas/audit/fs-source';
 import { manifestDigest } from '../../../lambdas/domain/audit/manifest';
 import { verifyExport } from '../../../lambdas/domain/audit/verify';
 import { chain, fields, removeDir, sampleEvents, writeSampleExport } from './helpers';

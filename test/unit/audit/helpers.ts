@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nextEvent, type AuditEvent, type AuditEventFields, type ChainHead } from '../../../lambdas/domain/audit/event';
 import { writeExport, type ExportWriterOptions } from '../../../lambdas/domain/audit/export-writer';
-import { dirSinks } from '../../../lambdas/domain/audit/fs-source';
+import { dirSinks } from '../../../lambdas/audit/fs-source';
 import { digestOf } from '../../../lambdas/domain/audit/jcs';
 import type { ExportFormat, ExportManifest } from '../../../lambdas/domain/audit/manifest';
 
@@ -107,7 +107,6 @@ export function rewriteCsv(path: string, edit: (records: string[][]) => string[]
 }
 
 /** Reads, edits and writes back manifest.json (as plain JSON; the caller decides whether to re-seal it). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function rewriteManifest(dir: string, edit: (m: Record<string, any>) => void): void {
   const path = join(dir, 'manifest.json');
   const m = JSON.parse(readText(path));

@@ -5,7 +5,7 @@ import { readFileSync, renameSync, unlinkSync, writeFileSync, copyFileSync } fro
 import { join } from 'node:path';
 import { buildAnchor } from '../../../lambdas/domain/audit/anchor';
 import { nextEvent, type AuditEvent, type ChainHead } from '../../../lambdas/domain/audit/event';
-import { dirSource, fileChunks } from '../../../lambdas/domain/audit/fs-source';
+import { dirSource, fileChunks } from '../../../lambdas/audit/fs-source';
 import { manifestDigest, type ExportFormat } from '../../../lambdas/domain/audit/manifest';
 import { verifyDataFile, verifyExport, type VerifyProblem, type VerifyReport } from '../../../lambdas/domain/audit/verify';
 import { fields, removeDir, rewriteCsv, rewriteJsonl, rewriteManifest, writeSampleExport } from './helpers';

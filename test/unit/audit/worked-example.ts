@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { eventToCsvRecord, CSV_HEADER } from '../../../lambdas/domain/audit/csv';
 import { hashPreimage, nextEvent, serializeEvent, type AuditEvent } from '../../../lambdas/domain/audit/event';
 import { writeExport } from '../../../lambdas/domain/audit/export-writer';
-import { dirSinks } from '../../../lambdas/domain/audit/fs-source';
+import { dirSinks } from '../../../lambdas/audit/fs-source';
 import { canonicalJson, digestOf } from '../../../lambdas/domain/audit/jcs';
 import type { ExportManifest } from '../../../lambdas/domain/audit/manifest';
 

@@ -15,13 +15,14 @@ beforeAll(() => {
   fs.writeFileSync(
     entry,
     `import { computeAwardPlan } from ${JSON.stringify(path.join(repo, 'lambdas/domain/award-plan'))};
+     import { loadHighsSolver } from ${JSON.stringify(path.join(repo, 'lambdas/recommendation/highs-loader'))};
      export const handler = async () => (await computeAwardPlan({
        capacity: { 'spc/h200': 1000 }, floors: {}, minViableFraction: 0.5,
        proposals: [
          { id: 'A', orgType: 'sme', score: 4, requested: { 'spc/h200': 600 } },
          { id: 'B', orgType: 'university', score: 3, requested: { 'spc/h200': 600 } },
        ],
-     })).objective;`,
+     }, { highs: await loadHighsSolver() })).objective;`,
   );
   buildSync({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, outfile: path.join(dir, 'out/index.js'), logLevel: 'silent' });
 });
@@ -39,7 +40,6 @@ test('the bundle holds none of HiGHS: its glue is loaded from beside the bundle 
 });
 
 test('without highs.js beside it the solve fails (and is not cached: it works once the file is there)', async () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bundle = require(path.join(dir, 'out/index.js')) as { handler: () => Promise<number> };
   await expect(bundle.handler()).rejects.toThrow(/highs/);
 

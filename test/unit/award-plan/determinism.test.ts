@@ -1,5 +1,6 @@
 // Same input, same plan: re-running, re-ordering the input, and the two solve methods.
-import { computeAwardPlan, greedyAwardPlan, loadHighsSolver, type AwardPlanInput, type Highs } from '../../../lambdas/domain/award-plan';
+import { computeAwardPlan, greedyAwardPlan, type AwardPlanInput, type Highs } from '../../../lambdas/domain/award-plan';
+import { loadHighsSolver } from '../../../lambdas/recommendation/highs-loader';
 import { instance } from '../../../bench/optimizer';
 import { brokenRules } from './support';
 

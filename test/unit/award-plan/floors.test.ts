@@ -1,6 +1,7 @@
 // Fairness floors: a binding floor changes the plan as worked out by hand; a floor its org type's
 // requests cannot fill is capped, not an error; floors that cannot hold raise a named error.
-import { computeAwardPlan, InfeasibleFloorsError, loadHighsSolver, type Highs } from '../../../lambdas/domain/award-plan';
+import { computeAwardPlan, InfeasibleFloorsError, type Highs } from '../../../lambdas/domain/award-plan';
+import { loadHighsSolver } from '../../../lambdas/recommendation/highs-loader';
 import { awardOf, brokenRules, call } from './support';
 
 let highs: Highs;

@@ -1,5 +1,6 @@
 // The request schema the API validates with, and the checks the optimiser makes itself.
-import { AwardPlanInputSchema, computeAwardPlan, loadHighsSolver, ValidationError } from '../../../lambdas/domain/award-plan';
+import { AwardPlanInputSchema, computeAwardPlan, ValidationError } from '../../../lambdas/domain/award-plan';
+import { loadHighsSolver } from '../../../lambdas/recommendation/highs-loader';
 import { call } from './support';
 
 describe('award plan: input', () => {

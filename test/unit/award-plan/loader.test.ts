@@ -1,7 +1,7 @@
 // The HiGHS loader: where the wasm comes from, and that it is loaded once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultLocateFile, loadHighsSolver } from '../../../lambdas/domain/award-plan';
+import { defaultLocateFile, loadHighsSolver } from '../../../lambdas/recommendation/highs-loader';
 
 describe('HiGHS loader', () => {
   test('by default highs.wasm is found in node_modules', () => {

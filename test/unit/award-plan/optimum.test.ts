@@ -1,5 +1,6 @@
 // Small calls whose optimum is worked out by hand in each test; the plan must match it exactly.
-import { computeAwardPlan, greedyAwardPlan, loadHighsSolver, type AwardPlan, type Highs } from '../../../lambdas/domain/award-plan';
+import { computeAwardPlan, greedyAwardPlan, type AwardPlan, type Highs } from '../../../lambdas/domain/award-plan';
+import { loadHighsSolver } from '../../../lambdas/recommendation/highs-loader';
 import { awardOf, brokenRules, call, statusOf } from './support';
 
 let highs: Highs;

@@ -1,5 +1,6 @@
 // The chair's override: set one line, recompute every total, flag every rule it breaks.
-import { applyOverride, applyOverrides, computeAwardPlan, loadHighsSolver, ValidationError, type AwardPlan } from '../../../lambdas/domain/award-plan';
+import { applyOverride, applyOverrides, computeAwardPlan, ValidationError, type AwardPlan } from '../../../lambdas/domain/award-plan';
+import { loadHighsSolver } from '../../../lambdas/recommendation/highs-loader';
 import { awardOf, call } from './support';
 
 let plan: AwardPlan;

@@ -39,10 +39,10 @@ describe('Korean and English tokenisation', () => {
 describe('an artifact in the index', () => {
   it('weighs names and keywords above descriptions, and carries its filters', () => {
     const e = indexEntry({ artifact: artifact(), licenceIds: ['CC-BY-4.0'], formats: ['text/csv'], bytes: 3 * 2 ** 20 });
-    expect(e.terms['말뭉']).toBe(true);
-    expect(e.terms['정제']).toBe(false);
-    expect(e.terms['nlp']).toBe(true);
-    expect(e.terms['컴퓨']).toBe(true); // the field of science's Korean name
+    expect(e.terms.말뭉).toBe(true);
+    expect(e.terms.정제).toBe(false);
+    expect(e.terms.nlp).toBe(true);
+    expect(e.terms.컴퓨).toBe(true); // the field of science's Korean name
     expect(e.filters).toEqual(expect.arrayContaining(['@access=public', '@field=1.2', '@licence=cc-by-4.0', '@format=text/csv', '@site=kisti6', '@author=org-kisti']));
   });
   it('an update changes only what changed', () => {

@@ -80,7 +80,6 @@ export const ROLE_CALLERS = {
 };
 
 export async function api(caller: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require('../../../lambdas/datahub/handler') as typeof import('../../../lambdas/datahub/handler');
   const [pathOnly, qs] = path.split('?');
   const candidates = routes.filter((r) => r.method === method && r.re.test(pathOnly));

@@ -36,7 +36,6 @@ beforeAll(async () => {
     }),
   ]);
   process.env.LOG_LEVEL = 'error';
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   authorizer = require('../../../lambdas/authorizer/handler');
 });
 

@@ -12,7 +12,6 @@ import { forgetPerson } from '../../../lambdas/shared/identity/people';
 import type { Caller } from '../../../lambdas/shared/http/caller';
 
 let tables: TestTables;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const api = inProcessApi(identityApi, () => require('../../../lambdas/identity/handler').handler);
 const admin = person('id-admin', ['admin']);
 const auditor = person('id-auditor', ['auditor']);

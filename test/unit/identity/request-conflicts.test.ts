@@ -7,7 +7,6 @@ import { createOrg } from '../../../lambdas/identity/orgs';
 import { forgetPerson } from '../../../lambdas/shared/identity/people';
 
 let fx: LedgerFixture;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const api = inProcessApi(ledgerApi, () => require('../../../lambdas/ledger/handler').handler);
 const admin = person('rc-admin', ['admin']);
 const pi = person('rc-pi', ['researcher']);
@@ -63,7 +62,6 @@ it("a chair of the PI's organisation (by verified claims) may not decide the all
 
 it("an admin's record of the chair's organisation counts too", async () => {
   const x = await pendingRequest('kaist');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { setAffiliation } = require('../../../lambdas/identity/people') as typeof import('../../../lambdas/identity/people');
   await setAffiliation('rc-chair-recorded', 'kaist', { actor: { sub: 'rc-admin', role: 'admin' }, requestId: 'r', reason: 'joint appointment' });
   expect((await decide(person('rc-chair-recorded', ['chair']), x)).status).toBe(403);

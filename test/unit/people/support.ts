@@ -32,7 +32,6 @@ export async function api(who: Caller | undefined, method: string, path: string,
   const [pathOnly, qs] = path.split('?');
   const route = routes.find((r) => r.method === method && r.re.test(pathOnly));
   if (!route) throw new Error(`no route for ${method} ${pathOnly}`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = route.fn === 'catalogue' ? require('../../../lambdas/people/catalogue-handler') : require('../../../lambdas/people/handler');
   const event = {
     httpMethod: method,

@@ -3,8 +3,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nodeWritableSink, type ExportSink } from './export-writer';
-import type { ExportSource } from './verify';
+import { nodeWritableSink, type ExportSink } from '../domain/audit/export-writer';
+import type { ExportSource } from '../domain/audit/verify';
 
 const READ_CHUNK = 1024 * 1024;
 

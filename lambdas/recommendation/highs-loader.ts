@@ -1,4 +1,5 @@
-// Loads HiGHS (compiled to WebAssembly) once per process, on the first solve, and caches it.
+// Loads HiGHS (compiled to WebAssembly) once per process, on the first solve, and caches it. It
+// finds files on disk, so it lives here, beside the handler, and hands the domain a loaded solver.
 //
 // HiGHS is two files: highs.js (the Emscripten glue, 165 KB) and highs.wasm (3.5 MB). Neither is
 // inlined into the handler's bundle: only a plan computation needs them, so the award-plan

@@ -2,9 +2,9 @@
 // Exit status: 0 verified, 1 verification failed, 2 usage or I/O error.
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { AnchorFormatError, parseAnchor } from './anchor';
+import { AnchorFormatError, parseAnchor } from '../domain/audit/anchor';
 import { dirSource, fileChunks } from './fs-source';
-import { verifyDataFile, verifyExport, type NamedAnchor, type VerifyProblem, type VerifyReport } from './verify';
+import { verifyDataFile, verifyExport, type NamedAnchor, type VerifyProblem, type VerifyReport } from '../domain/audit/verify';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

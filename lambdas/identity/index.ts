@@ -1,0 +1,2 @@
+// Identity's face: the affiliation as other capabilities' responses show it. Re-exports only.
+export { AffiliationView } from './api';
