@@ -1,0 +1,6 @@
+// The jobs capability's face: what other capabilities may use (docs/adding-a-capability.md).
+// Pipelines dispatch their stages' jobs through the one dispatch path (holds, site accounts, the
+// audit trail and usage charging all apply), read them back and cancel them.
+export { dispatch, type DispatchInput } from './dispatch';
+export { cancelJob, getJob, type JobViewT } from './service';
+export type { DispatchBody, JobState } from './api';
