@@ -20,3 +20,11 @@ export async function readVersionWithLocations(id: string, version: string): Pro
   const { pk, skPrefix } = datahubKeys.locationPrefix(id, version);
   return { artifact, version: v.version, locations: (await queryAllPrefix(pk, skPrefix)).map(locationOf) };
 }
+
+/** A version's files (path, bytes, SHA-256) in path order: the committed pages only. Null when there is no such version. */
+export async function readManifest(id: string, version: string): Promise<{ path: string; bytes: number; sha256: string }[] | null> {
+  const v = await readVersion(id, version);
+  if (!v) return null;
+  const { pk, skPrefix } = datahubKeys.manifestPrefix(id, version);
+  return (await queryAllPrefix(pk, skPrefix)).filter((it) => v.version.pages[String(it.page)]).map((it) => ({ path: String(it.path), bytes: Number(it.bytes), sha256: String(it.sha256) }));
+}

@@ -4,3 +4,6 @@
 export { dispatch, type DispatchInput } from './dispatch';
 export { cancelJob, getJob, type JobViewT } from './service';
 export type { DispatchBody, JobState } from './api';
+
+/** A job as its view shows it (the API's JobView), with the optional fields typed. */
+export type JobStatusView = import('zod/mini').infer<typeof import('./api').JobView>;

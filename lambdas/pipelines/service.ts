@@ -12,7 +12,7 @@ import { idempotent } from '../shared/store/idempotency';
 import type { AuditContext } from '../shared/store/write-path';
 import { cancelJob } from '../jobs/index';
 import { loadContext } from './context';
-import { executionName, ring, startRun } from './sfn';
+import { executionName, ringDoorbell, startRun } from './sfn';
 import { createPipelineItems, getPipelineItem, getPipelineWithStages, listPipelines, mutatePipeline, pipelineOf, type Page, type PipelineRecord, type StageRecord } from './store';
 import { pipelineView, type PipelineView } from './views';
 
@@ -67,6 +67,7 @@ export async function createPipeline(caller: Caller, spec: PipelineSpec, idempot
       run: 1,
       executionId: executionName(pipelineId, 1),
       version: 0,
+      runStartedAt: at,
     };
     const body = pipelineView(p, spec.stages);
     await createPipelineItems(auditCtx(caller, requestId), p, spec.stages, record({ status: 201, body }));
@@ -127,7 +128,6 @@ export async function cancelPipeline(caller: Caller, id: string, requestId: stri
     const status = pipelineStatus(p.plan, c.runs, true);
     return {
       patch: { runs: c.runs, cancelRequested: true, state: status.state, ...(status.stoppedAt ? { stoppedAt: status.stoppedAt } : {}), version: p.version + 1, ...(status.state === 'cancelled' ? { endedAt: at } : {}) },
-      remove: ['taskToken'],
       action: 'pipeline.cancel',
       details: { cancelAtSites: c.cancelAtSites },
     };
@@ -150,7 +150,7 @@ export async function cancelPipeline(caller: Caller, id: string, requestId: stri
       else throw e;
     }
   }
-  if (r.changed && r.before.taskToken) await ring(r.before.taskToken);
+  if (r.changed) await ringDoorbell(id, r.after.version);
   return { pipeline: pipelineView(r.after), cancelledAtSites: outcomes };
 }
 
@@ -166,8 +166,8 @@ export async function retryPipeline(caller: Caller, id: string, requestId: strin
     const run = p.run + 1;
     const status = pipelineStatus(p.plan, next.runs, false);
     return {
-      patch: { runs: next.runs, run, executionId: executionName(id, run), state: status.state, cancelRequested: false, version: p.version + 1 },
-      remove: ['stoppedAt', 'endedAt', 'taskToken'],
+      patch: { runs: next.runs, run, executionId: executionName(id, run), state: status.state, cancelRequested: false, version: p.version + 1, runStartedAt: new Date().toISOString() },
+      remove: ['stoppedAt', 'endedAt'],
       action: 'pipeline.retry',
       details: { run, resumeFrom: next.resumeFrom },
     };

@@ -4,6 +4,7 @@
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { requireEnv } from '../shared/config';
 import { logger } from '../shared/log';
+import { takeDoorbell } from './store';
 
 let client: SFNClient | undefined;
 const sfn = () => (client ??= new SFNClient({ maxAttempts: 4 }));
@@ -43,4 +44,12 @@ export async function ring(taskToken: string): Promise<'sent' | 'gone'> {
     }
     throw e;
   }
+}
+
+/** After a change that bumped the pipeline to `version`: wakes the flow if it waits on an older one. */
+export async function ringDoorbell(pipelineId: string, version: number): Promise<boolean> {
+  const token = await takeDoorbell(pipelineId, { olderThan: version });
+  if (!token) return false;
+  await ring(token);
+  return true;
 }

@@ -4,7 +4,8 @@
 //                              API's cancel and retry, the flow's steps), so no stage change is lost.
 //   PIPE#<id> / STAGE#<stage>  a stage as submitted (scripts included): written once, on create,
 //                              recorded by the create's audit event (its digest), never changed.
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { PhysicalCopy } from '../domain/lineage/events';
 import type { PipelinePlan } from '../domain/pipelines/plan';
 import type { Stage } from '../domain/pipelines/spec';
 import type { PipelineState, PipelineStatus, StageRuns } from '../domain/pipelines/state';
@@ -34,8 +35,10 @@ export interface PipelineRecord {
   executionId: string;
   /** Bumped by every change a waiting flow must see (the doorbell's "something happened"). */
   version: number;
-  /** The waiting flow's task token, stored only while it waits on `version`. */
-  taskToken?: string;
+  /** When the current run began (create, or the retry): the time of its lineage START. */
+  runStartedAt?: string;
+  /** Per started stage, the physical copies it reads and writes (its lineage events' datasets). */
+  copies?: Record<string, { inputs: PhysicalCopy[]; outputs: PhysicalCopy[] }>;
   endedAt?: string;
 }
 
@@ -145,5 +148,35 @@ export async function mutatePipeline(id: string, ctx: AuditContext, change: (p: 
     } catch (e) {
       if (!(e instanceof StaleWriteError) || attempt >= 10) throw e;
     }
+  }
+}
+
+// ---- the doorbell ---------------------------------------------------------------------------------
+// The flow waits with a task token stored here together with the version of the pipeline it read.
+// Whoever changes the pipeline (a bumped version) takes the token with a conditional delete and
+// answers it; so does the waiter itself when it finds the version moved after storing the token.
+// Of the two, exactly one delete succeeds, so a token is answered once and no wake-up is lost.
+
+export async function storeDoorbell(id: string, taskToken: string, seenVersion: number): Promise<void> {
+  await ddb().send(new PutCommand({ TableName: mainTable(), Item: { ...pipelineKeys.doorbell(id), taskToken, seenVersion } }));
+}
+
+/** Takes the stored token if it waits on a version older than `version` (or is exactly `token`); null when there is none to take. */
+export async function takeDoorbell(id: string, opts: { olderThan: number } | { token: string }): Promise<string | null> {
+  try {
+    const out = await ddb().send(
+      new DeleteCommand({
+        TableName: mainTable(),
+        Key: pipelineKeys.doorbell(id),
+        ...('olderThan' in opts
+          ? { ConditionExpression: 'seenVersion < :v', ExpressionAttributeValues: { ':v': opts.olderThan } }
+          : { ConditionExpression: 'taskToken = :t', ExpressionAttributeValues: { ':t': opts.token } }),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes ? String(out.Attributes.taskToken) : null;
+  } catch (e) {
+    if ((e as { name?: string }).name === 'ConditionalCheckFailedException') return null;
+    throw e;
   }
 }

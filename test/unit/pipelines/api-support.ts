@@ -9,11 +9,16 @@ import { apiOf, person } from '../../support/invoke';
 import { startLocalSfn, type AslDefinition, type LocalSfn, type LocalSfnTaskHandlers } from '../../../local/sfn';
 import { ACCOUNT, REGION } from '../../../local/test/sfn/support';
 import { ddb, mainTable } from '../../../lambdas/shared/store/client';
-import { allocationItem } from '../../../lambdas/ledger/store';
+import { allocationItem, memberIndexWrites } from '../../../lambdas/ledger/store';
+import { siteAccountItem } from '../../../lambdas/connectors/site-accounts/store';
 import { artifactItem, locationItem, versionItem } from '../../../lambdas/datahub/store';
 import type { Allocation } from '../../../lambdas/domain/ledger/model';
 import type { Artifact, Location, Version } from '../../../lambdas/domain/datahub/model';
 import { pipelinesApi } from '../../../lambdas/pipelines/api';
+import { datahubKeys } from '../../../lambdas/shared/store/keys';
+
+/** The manifest SHA-256 of ds-climate@3.0.0's one file (the flow only writes it into the transfer script). */
+export const CLIMATE_SHA256 = 'a07e8d6a2a7fb2b0a1ddb2c5f0c9a48c0cd1c4b6d0a3b6f1bd87b8bb1e5e4c11';
 
 export const OWNER = person('sub-alice', ['researcher']);
 export const OTHER = person('sub-bob', ['researcher']);
@@ -72,7 +77,7 @@ function allocation(id: string, members: string[], resources: string[], state: A
     startDate: '2026-01-01',
     endDate: '2027-12-31',
     members: members.map((sub, i) => ({ sub, role: i === 0 ? 'pi' : 'member', addedAt: T0 })),
-    resources: Object.fromEntries(resources.map((r) => [r, { allocatedMc: 1_000_000_000, balanceMc: 1_000_000_000, usedMc: 0, exhausted: false }])) as never,
+    resources: Object.fromEntries(resources.map((r) => [r, { awardedMc: 1_000_000_000, balanceMc: 1_000_000_000, usedMc: 0, overLimitMc: 0, exhausted: false }])) as never,
     schedulerAccounts: Object.fromEntries(resources.map((r) => [r, `kairr_${id.replace(/-/g, '_')}`])),
     createdAt: T0,
     updatedAt: T0,
@@ -103,12 +108,18 @@ function artifact(id: string, kind: 'dataset' | 'model', stewards: string[]): Ar
 }
 
 async function seedWorld(): Promise<void> {
-  await put(allocationItem(allocation('alloc-spc', [OWNER.sub], ['spc/h200', 'spc/b200'])));
-  await put(allocationItem(allocation('alloc-k6', [OWNER.sub], ['kisti6/gh200'])));
-  await put(allocationItem(allocation('alloc-bob', [OTHER.sub], ['spc/h200'])));
+  for (const a of [allocation('alloc-spc', [OWNER.sub], ['spc/h200', 'spc/b200']), allocation('alloc-k6', [OWNER.sub], ['kisti6/gh200']), allocation('alloc-bob', [OTHER.sub], ['spc/h200'])]) {
+    await put(allocationItem(a));
+    for (const w of memberIndexWrites(a, null)) if ('put' in w) await put(w.put);
+  }
+  // the owner's logins at both sites, as the sites' operators confirmed them
+  for (const siteId of ['spc', 'kisti6']) {
+    await put(siteAccountItem({ siteId, sub: OWNER.sub, state: 'active', proposedUsername: 'alice', username: 'alice', requestedAt: T0, confirmedAt: T0, updatedAt: T0 }));
+  }
   await put(artifactItem(artifact('ds-climate', 'dataset', ['sub-curie'])));
-  const v: Version = { artifactId: 'ds-climate', kind: 'dataset', version: '3.0.0', state: 'published', changelog: '', derivedFrom: [], files: 1, bytes: 4, formats: ['text/csv'], pages: {}, createdAt: T0, createdBy: 'sub-curie', publishedAt: T0 };
+  const v: Version = { artifactId: 'ds-climate', kind: 'dataset', version: '3.0.0', state: 'published', changelog: '', derivedFrom: [], files: 1, bytes: 4, formats: ['text/csv'], pages: { '1': { files: 1, bytes: 4, digest: 'seeded' } }, createdAt: T0, createdBy: 'sub-curie', publishedAt: T0 };
   await put(versionItem(v));
+  await put({ ...datahubKeys.manifestFile('ds-climate', '3.0.0', 'data.csv'), path: 'data.csv', bytes: 4, sha256: CLIMATE_SHA256, mediaType: 'text/csv', page: 1 });
   const loc: Location = { artifactId: 'ds-climate', version: '3.0.0', locationId: 'kisti6.scratch', kind: 'site', siteId: 'kisti6', root: 'scratch', path: 'catalogue/ds-climate/3.0.0', state: 'verified', lastVerifiedAt: T0, createdAt: T0, createdBy: 'sub-curie', updatedAt: T0 } as Location;
   await put(locationItem(loc));
   await put(artifactItem(artifact('ds-analysis', 'dataset', [OWNER.sub])));
