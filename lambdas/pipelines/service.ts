@@ -3,8 +3,7 @@
 // module loads, checks who may act, commits and starts or wakes the flow.
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { newId } from '../domain/ids';
-import type { Stage } from '../domain/pipelines/spec';
-import type { PipelineSpec } from '../domain/pipelines/spec';
+import type { PipelineSpec, Stage } from '../domain/pipelines/spec';
 import { initialRuns, pipelineStatus, planCancel, planRetry } from '../domain/pipelines/state';
 import { validatePipeline } from '../domain/pipelines/validate';
 import { hasRole, type Caller } from '../shared/http/caller';
@@ -120,7 +119,8 @@ export async function cancelPipeline(caller: Caller, id: string, requestId: stri
   let cancelAtSites: string[] = [];
   const r = await mutatePipeline(id, ctx, (p) => {
     if (p.cancelRequested) {
-      cancelAtSites = [];
+      // asked again: nothing changes, but a running job whose site did not answer is asked again
+      cancelAtSites = p.plan.order.filter((s) => p.runs[s].state === 'running');
       return null;
     }
     const c = planCancel(p.plan, p.runs, at);

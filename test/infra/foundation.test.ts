@@ -92,7 +92,8 @@ describe('IAM', () => {
 
   it('logs each state machine\'s events to its own log group, without execution data', () => {
     const machines = Object.values(local.template.findResources('AWS::StepFunctions::StateMachine')) as { Properties: { LoggingConfiguration?: { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] } } }[];
-    expect(machines).toHaveLength(2);
+    // approval, provisioning, pipeline
+    expect(machines).toHaveLength(3);
     const groups = new Set<string>();
     for (const m of machines) {
       const lc = m.Properties.LoggingConfiguration!;

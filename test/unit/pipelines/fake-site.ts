@@ -18,6 +18,8 @@ export class FakeSites {
   downBeforeSubmit = 0;
   /** submitJob submits, then throws transient this many times (the answer was lost). */
   lostAnswers = 0;
+  /** cancelJob throws transient this many times (the site away when a cancel comes). */
+  cancelDown = 0;
   private seq = 1000;
 
   driver(site: Site): SchedulerDriver {
@@ -65,6 +67,10 @@ export class FakeSites {
         return { ...j.status };
       },
       cancelJob: async (jobId) => {
+        if (this.cancelDown > 0) {
+          this.cancelDown--;
+          throw new TransientSchedulerError('slurmrestd is not answering (injected)', { siteId: site.id });
+        }
         const j = this.jobs.get(`${site.id}/${jobId}`);
         if (!j) throw new NotFoundSchedulerError(`no job ${jobId}`, { siteId: site.id });
         this.cancels.push(`${site.id}/${jobId}`);

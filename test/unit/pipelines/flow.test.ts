@@ -176,6 +176,21 @@ describe('the pipeline flow', () => {
     expect(enteredStates(fx.sfn.executions.history(arnOf(p.executionId))).filter((s) => s === 'Start stage')).toHaveLength(1);
   });
 
+  test('a cancel the site did not hear leaves the pipeline cancelling; asking again cancels the job, and the run ends cancelled', async () => {
+    const p = await create(twoJobsBody());
+    const running = await runningJob(p.pipelineId, 'first');
+    sites.cancelDown = 1;
+
+    const first = await api(OWNER, 'POST', `/v1/pipelines/${p.pipelineId}/cancel`);
+    const second = await api(OWNER, 'POST', `/v1/pipelines/${p.pipelineId}/cancel`);
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
+
+    expect(first.body).toMatchObject({ pipeline: { state: 'cancelling' }, cancelledAtSites: [{ stage: 'first', result: 'unreachable' }] });
+    expect(second.body.cancelledAtSites).toEqual([{ stage: 'first', jobId: expect.stringMatching(/^job-/), result: 'cancelled' }]);
+    expect(sites.cancels).toContain(`kisti6/${running.schedulerJobId}`);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.Cancelled' });
+  });
+
   test("a transfer whose checksums do not match fails naming the cause; retry moves again, then the reader starts with the copy's path at its site", async () => {
     const p = await create(transferThenTrain());
     const move = await finish(p.pipelineId, 'move', 'FAILED', 65);
