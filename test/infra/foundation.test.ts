@@ -78,7 +78,8 @@ describe('IAM', () => {
           .filter(([, r]) => JSON.stringify((r as { Properties: { AssumeRolePolicyDocument: unknown } }).Properties.AssumeRolePolicyDocument).includes('states.'))
           .map(([id]) => id),
       );
-      expect(machineRoles.size).toBe(2);
+      // approval, provisioning, pipeline
+      expect(machineRoles.size).toBe(3);
       for (const [role, stmts] of statementsByRole(s.template)) {
         const mayUseStar = (a: string) => a.startsWith('xray:') || (machineRoles.has(role) && LOG_DELIVERY_ACTIONS.includes(a));
         for (const st of stmts) {
@@ -100,7 +101,7 @@ describe('IAM', () => {
       expect({ level: lc.Level, data: lc.IncludeExecutionData }).toEqual({ level: 'ALL', data: false });
       groups.add(JSON.stringify(lc.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn));
     }
-    expect(groups.size).toBe(2);
+    expect(groups.size).toBe(3);
   });
 
   it('lets no role update or delete audit items', () => {
