@@ -17,6 +17,7 @@ import { peopleApi } from './people/api';
 import { identityApi } from './identity/api'; // identity
 import { datahubApi } from './datahub/api'; // datahub
 import { accountabilityApi } from './accountability/api'; // accountability
+import { pipelinesApi } from './pipelines/api'; // pipelines
 
 export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'platform', api: platformApi },
@@ -35,4 +36,5 @@ export const API_CATALOG: { capability: string; api: ApiSpec }[] = [
   { capability: 'identity', api: identityApi }, // identity
   { capability: 'datahub', api: datahubApi }, // datahub
   { capability: 'accountability', api: accountabilityApi }, // accountability
+  { capability: 'pipelines', api: pipelinesApi }, // pipelines
 ];

@@ -26,6 +26,9 @@ import { Registry } from './identity/registry'; // identity
 import { Datahub } from './datahub/datahub';
 // ---- end datahub ----
 import { Accountability } from './accountability/accountability'; // accountability
+// ---- pipelines ----
+import { Pipelines } from './pipelines/pipelines';
+// ---- end pipelines ----
 
 export interface KairrStackProps extends StackProps {
   config: StageConfig;
@@ -108,6 +111,10 @@ export class KairrStack extends Stack {
     const datahub = new Datahub(this, 'Datahub', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.datahub });
     this.functions.push(datahub.fn);
     // ---- end datahub ----
+    // ---- pipelines ----
+    const pipelines = new Pipelines(this, 'Pipelines', { api: this.api, tables: this.tables, connectors, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.pipelines });
+    this.functions.push(...pipelines.functions);
+    // ---- end pipelines ----
 
     const alarms = new Alarms(this, 'Alarms', { email: cfg.alarmEmail, key: this.tables.key });
     alarms.watchApi(this.api.restApi);

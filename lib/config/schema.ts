@@ -15,6 +15,7 @@ import { DatahubConfigSchema, DATAHUB_DEFAULTS } from '../../lambdas/datahub/con
 // ---- end datahub ----
 import { StagePolicySchema } from '../../lambdas/domain/stage-policy';
 import type { RuntimeConfig } from '../../lambdas/shared/config';
+import { PipelinesConfigSchema } from '../../lambdas/pipelines/config'; // pipelines
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -86,6 +87,9 @@ export const StageConfigSchema = z
     // ---- datahub: publisher, DOI prefix, the sites' storage roots, upload limits (docs/datahub.md) ----
     datahub: z._default(DatahubConfigSchema, DATAHUB_DEFAULTS),
     // ---- end datahub ----
+    // ---- pipelines: each site's storage and mover, the doorbell's timeout (docs/pipelines.md, section 6) ----
+    pipelines: z._default(PipelinesConfigSchema, { storage: {}, pollSeconds: 10 }),
+    // ---- end pipelines ----
   })
   .check(
     // ---- datahub: storage roots only for sites that exist ----
@@ -94,6 +98,12 @@ export const StageConfigSchema = z
         if (!cfg.sites.some((s) => s.id === siteId)) ctx.addIssue({ code: 'custom', path: ['datahub', 'siteStorage', siteId], message: `names site "${siteId}", which is not in sites` });
     }),
     // ---- end datahub ----
+    // ---- pipelines: storage only for sites that exist ----
+    z.superRefine((cfg, ctx) => {
+      for (const siteId of Object.keys(cfg.pipelines.storage))
+        if (!cfg.sites.some((s) => s.id === siteId)) ctx.addIssue({ code: 'custom', path: ['pipelines', 'storage', siteId], message: `names site "${siteId}", which is not in sites` });
+    }),
+    // ---- end pipelines ----
 
     z.superRefine((cfg, ctx) => {
       const seen = new Set<string>();

@@ -49,6 +49,8 @@ export class Connectors extends Construct {
   /** Undeliverable allocation events (the rule target's DLQ) and failed scheduled runs. */
   readonly deadLetters: { events: sqs.Queue; collector: sqs.Queue; reconciler: sqs.Queue };
   readonly functions: KairrFunction[];
+  /** Where a function that talks to the schedulers runs: the connectors' network, when the stage has one. */
+  readonly placement: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 
   constructor(scope: Construct, id: string, props: ConnectorsProps) {
     super(scope, id);
@@ -58,6 +60,8 @@ export class Connectors extends Construct {
       this.network = new ConnectorNetwork(this, 'Network', { config: cfg.connectorsVpc, sites: cfg.sites, logRetentionDays: cfg.retention.logRetentionDays, retainData: cfg.retention.retainData });
     }
     const placement = this.network ? { vpc: this.network.vpc, vpcSubnets: this.network.subnets, securityGroups: [this.network.securityGroup] } : {};
+    this.placement = placement;
+    this.stageConfig = cfg;
     const queue = (qid: string, what: string) => {
       const q = new sqs.Queue(this, qid, { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14) });
       acknowledge(q, 'AwsSolutions-SQS3', `This queue is itself a dead-letter queue (${what}); operators inspect and re-drive its messages, nothing consumes it automatically.`);
@@ -86,10 +90,7 @@ export class Connectors extends Construct {
       props.tables.bindMain(fn, 'RW');
       // the write path appends audit events; no connector reads, updates or deletes them
       props.tables.bindAudit(fn, 'append');
-      this.grantSiteSecrets(fn, cfg);
-      if (this.network) {
-        acknowledge(fn.role!, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', 'A Lambda function in a VPC needs ec2:CreateNetworkInterface and friends, which have no resource-level scoping; AWS\'s managed VPC access policy is the documented grant.');
-      }
+      this.bindSiteAccess(fn);
       return fn;
     };
 
@@ -169,6 +170,20 @@ export class Connectors extends Construct {
     // ---- end site accounts ----
 
     this.functions = [this.provisioningStep, this.collector, this.reconciler, this.jobsFn];
+  }
+
+  private readonly stageConfig: StageConfig;
+
+  /**
+   * For a function of another capability that reaches the schedulers through the jobs capability
+   * (pipelines): the sites' credentials secrets, and the VPC policy's acknowledgement when it runs
+   * in the connectors' network (create it with `placement`).
+   */
+  bindSiteAccess(fn: KairrFunction): void {
+    this.grantSiteSecrets(fn, this.stageConfig);
+    if (this.network) {
+      acknowledge(fn.role!, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', 'A Lambda function in a VPC needs ec2:CreateNetworkInterface and friends, which have no resource-level scoping; AWS\'s managed VPC access policy is the documented grant.');
+    }
   }
 
   /** secretsmanager:GetSecretValue on each configured site's credentials secret, and nothing else. */

@@ -171,8 +171,12 @@ describe('network placement', () => {
     for (const [id, fn] of connectorFunctions(example)) {
       expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({ id, vpc: { SubnetIds: subnets.map(([sid]) => ({ Ref: sid })), SecurityGroupIds: [{ 'Fn::GetAtt': [sgId, 'GroupId'] }] } });
     }
-    // only the connectors are placed in the VPC
-    for (const [id, fn] of resources(example, 'AWS::Lambda::Function')) if (!id.startsWith('Connectors')) expect(fn.Properties.VpcConfig).toBeUndefined();
+    // only the connectors are placed in the VPC, and the pipelines' functions, which reach the
+    // schedulers through the jobs capability (dispatch, status, cancel) in the same subnets
+    for (const [id, fn] of resources(example, 'AWS::Lambda::Function')) {
+      if (id.startsWith('Pipelines')) expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({ id, vpc: { SubnetIds: subnets.map(([sid]) => ({ Ref: sid })), SecurityGroupIds: [{ 'Fn::GetAtt': [sgId, 'GroupId'] }] } });
+      else if (!id.startsWith('Connectors')) expect(fn.Properties.VpcConfig).toBeUndefined();
+    }
   });
 
   it('lets the connectors out only to the scheduler CIDRs on the schedulers\' ports and HTTPS to the endpoints', () => {

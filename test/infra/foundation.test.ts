@@ -78,7 +78,8 @@ describe('IAM', () => {
           .filter(([, r]) => JSON.stringify((r as { Properties: { AssumeRolePolicyDocument: unknown } }).Properties.AssumeRolePolicyDocument).includes('states.'))
           .map(([id]) => id),
       );
-      expect(machineRoles.size).toBe(2);
+      // approval, provisioning, pipeline
+      expect(machineRoles.size).toBe(3);
       for (const [role, stmts] of statementsByRole(s.template)) {
         const mayUseStar = (a: string) => a.startsWith('xray:') || (machineRoles.has(role) && LOG_DELIVERY_ACTIONS.includes(a));
         for (const st of stmts) {
@@ -92,14 +93,15 @@ describe('IAM', () => {
 
   it('logs each state machine\'s events to its own log group, without execution data', () => {
     const machines = Object.values(local.template.findResources('AWS::StepFunctions::StateMachine')) as { Properties: { LoggingConfiguration?: { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] } } }[];
-    expect(machines).toHaveLength(2);
+    // approval, provisioning, pipeline
+    expect(machines).toHaveLength(3);
     const groups = new Set<string>();
     for (const m of machines) {
       const lc = m.Properties.LoggingConfiguration!;
       expect({ level: lc.Level, data: lc.IncludeExecutionData }).toEqual({ level: 'ALL', data: false });
       groups.add(JSON.stringify(lc.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn));
     }
-    expect(groups.size).toBe(2);
+    expect(groups.size).toBe(3);
   });
 
   it('lets no role update or delete audit items', () => {

@@ -105,6 +105,18 @@ export function budgetHoldReason(reason: string | undefined): boolean {
   return !!reason && BUDGET_REASON.test(reason);
 }
 
+/**
+ * The exit code in a POSIX wait status, as slurmctld stores a job's (WEXITSTATUS: bits 8-15 when the
+ * low 7 bits are 0). A job killed by a signal reports 128 + the signal, as a shell does (sacct's
+ * "0:9" is 137 here). NO_VAL and other out-of-range values are no exit code at all.
+ */
+export function exitCodeOfWaitStatus(status: number): number | undefined {
+  const w = num(status);
+  if (w === undefined || !Number.isInteger(w) || w > 0xffff) return undefined;
+  const signal = w & 0x7f;
+  return signal === 0 ? (w >> 8) & 0xff : 128 + signal;
+}
+
 const str = (x: unknown): string => (typeof x === 'string' ? x : x === undefined || x === null ? '' : String(x));
 
 /** A job from slurmctld (GET /slurm/vX/job/{id} or /jobs), either generation. */
@@ -120,8 +132,9 @@ export function jobFromController(j: Record<string, unknown>, now = Date.now()):
   const requested = gpusFromGresRequest(j.tres_per_node) ?? gpusFromGresRequest(j.gres) ?? gpusFromGresRequest(j.tres_per_job);
   const gpus = allocated ?? (requested !== undefined ? requested * (j.tres_per_job ? 1 : nodes) : 0);
   const exit = j.exit_code;
-  const exitCode =
-    typeof exit === 'number' ? exit : num((exit as { return_code?: unknown } | undefined)?.return_code);
+  // v0.0.38 (Slurm 22.05, spc) gives the raw wait status (a job exiting 3 reports 768); v0.0.40+
+  // give it decoded ({status, return_code, signal})
+  const exitCode = typeof exit === 'number' ? exitCodeOfWaitStatus(exit) : num((exit as { return_code?: unknown } | undefined)?.return_code);
   const dispatchId = dispatchIdFromJobName(name);
   return {
     jobId: String(j.job_id),

@@ -293,3 +293,24 @@ export const accountabilityKeys = {
   publicStats: (callId: string | null): ItemKey => ({ pk: 'PUBLIC-STATS', sk: callId ?? 'ALL' }),
 };
 // ---- end accountability ----
+// ---- pipelines (pipeline runs and their declared stages) -------------------------------------
+// A pipeline's partition holds the pipeline item (PIPE: its plan, each stage's run, the state, the
+// doorbell's version and task token: everything the flow changes, so one audited item serialises
+// every writer of one pipeline) and one item per declared stage (STAGE#<stageId>: the stage as
+// submitted, scripts included; written once on create and never changed), so the flow's Plan reads
+// one small item and the read API one Query. The doorbell (DOORBELL) holds the waiting flow's task
+// token outside the audited item, so a flow that waits every few seconds adds no audit events. gsi1: an owner's pipelines newest first; gsi2: every
+// pipeline newest first (admins).
+export const pipelineKeys = {
+  pipeline: (id: string): ItemKey => ({ pk: `PIPE#${id}`, sk: 'PIPE' }),
+  stage: (id: string, stageId: string): ItemKey => ({ pk: `PIPE#${id}`, sk: `STAGE#${stageId}` }),
+  partition: (id: string) => `PIPE#${id}`,
+  stagePrefix: (id: string) => ({ pk: `PIPE#${id}`, skPrefix: 'STAGE#' }),
+  /** The waiting flow's task token and the pipeline version it waits on: not audited (a token is no fact about the pipeline). */
+  doorbell: (id: string): ItemKey => ({ pk: `PIPE#${id}`, sk: 'DOORBELL' }),
+};
+export const pipelineGsi = {
+  ownedBy: (sub: string) => `PIPEOWNER#${sub}`,
+  all: 'PIPELINES',
+};
+// ---- end pipelines ----

@@ -9,6 +9,7 @@ import {
   gpusFromTresString,
   jobFromAccounting,
   jobFromController,
+  exitCodeOfWaitStatus,
   jobState,
   num,
   relativeTime,
@@ -49,6 +50,30 @@ describe('numbers and states of both generations', () => {
   test('relative times need no URL-encoded colons and no time zone', () => {
     expect(relativeTime(new Date(1_000_000 - 90_000), 1_000_000)).toBe('now-90seconds');
     expect(relativeTime(new Date(1_000_000), 1_000_000)).toBe('now');
+  });
+});
+
+describe('exit codes', () => {
+  test.each([
+    [0, 0],
+    [256, 1],
+    [768, 3], // a job that exits 3, as Slurm 22.05's v0.0.38 reports it
+    [65 << 8, 65], // a transfer whose checksums did not match
+    [255 << 8, 255],
+    [9, 137], // killed by SIGKILL (sacct 0:9)
+    [15, 143], // SIGTERM
+    [4294967294, undefined], // NO_VAL
+    [70000, undefined],
+  ])('wait status %p is exit code %p', (status, code) => expect(exitCodeOfWaitStatus(status)).toBe(code));
+
+  test('a v0.0.38 controller job that exited 3 reports exit code 3, not 768', () => {
+    const s = jobFromController({ job_id: 9, name: 'kairr.d-3', account: 'a', user_name: 'alice', partition: 'h200', job_state: 'FAILED', state_reason: 'NonZeroExitCode', submit_time: 1_700_000_000, start_time: 1_700_000_010, end_time: 1_700_000_020, exit_code: 768, node_count: 1 });
+    expect(s).toMatchObject({ state: 'FAILED', phase: 'finished', exitCode: 3 });
+  });
+
+  test('a v0.0.40+ controller job keeps its decoded return code', () => {
+    const s = jobFromController({ job_id: 9, name: 'kairr.d-3', account: 'a', user_name: 'alice', partition: 'gh200', job_state: ['FAILED'], submit_time: { set: true, infinite: false, number: 1_700_000_000 }, start_time: { set: true, infinite: false, number: 1_700_000_010 }, end_time: { set: true, infinite: false, number: 1_700_000_020 }, exit_code: { status: ['ERROR'], return_code: { set: true, infinite: false, number: 3 }, signal: { id: { set: false, infinite: false, number: 0 }, name: '' } }, node_count: { set: true, infinite: false, number: 1 } });
+    expect(s).toMatchObject({ phase: 'finished', exitCode: 3 });
   });
 });
 

@@ -1,211 +1,235 @@
-// The draft pipeline flow (statemachines/pipeline.asl.json) on the local Step Functions service,
-// with real .waitForTaskToken callbacks. Its step function is played here by a stand-in over the
-// real domain rules (state.ts) and an in-memory site: the next wave replaces it with the handler
-// over DynamoDB and the dispatch path. Each named case asserts which states ran.
+// The deployed pipeline flow (statemachines/pipeline.asl.json, the file itself) on the local Step
+// Functions service, its one Lambda step the real flow handler over DynamoDB Local, dispatching
+// through the real jobs capability (holds, site accounts, audit) to an in-memory scheduler. Each
+// named case asserts which states ran, what the sites were asked, and what the pipeline shows.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalSfn, type LocalSfn } from '../../../local/sfn';
-import { validatePipeline } from '../../../lambdas/domain/pipelines/validate';
-import { initialRuns, moveStage, pipelineStatus, planCancel, readyStages, skipAfterStop, type StageRuns } from '../../../lambdas/domain/pipelines/state';
-import type { PipelinePlan } from '../../../lambdas/domain/pipelines/plan';
-import { enteredStates, lambdaArn, machineArn } from '../../../local/test/sfn/support';
-import { kistiToSpc, parseBody, world } from './support';
+import { lambdaArn, enteredStates } from '../../../local/test/sfn/support';
+import { useDriverFactory } from '../../../lambdas/connectors/sites';
+import { runIdFor } from '../../../lambdas/domain/lineage/events';
+import { eventsOfRun } from '../../../lambdas/lineage/store';
+import { resetPipelinesConfig } from '../../../lambdas/pipelines/config';
+import { getPipelineItem, pipelineOf, type PipelineRecord } from '../../../lambdas/pipelines/store';
+import { api, newKey, OWNER, pipelinesFixture, twoJobsBody, type PipelinesFixture } from './api-support';
+import { FakeSites } from './fake-site';
 
 const STEP = lambdaArn('PipelineStep');
-const MACHINE = machineArn('Pipeline');
 const ASL = join(__dirname, '../../../statemachines/pipeline.asl.json');
-const T = '2026-06-01T00:00:00Z';
 
-/** One pipeline run as its item would hold it, and the site's jobs by dispatch id. */
-interface Run {
-  plan: PipelinePlan;
-  runs: StageRuns;
-  version: number;
-  cancelRequested: boolean;
-  token?: string;
-  submitted: Map<string, number>;
-  /** start: Connector.Transient this many times before submitting (slurmrestd away) */
-  downBeforeSubmit: number;
-  /** start: Connector.Transient this many times after submitting (the answer was lost) */
-  lostAnswers: number;
-}
-const runs = new Map<string, Run>();
-let sfn: LocalSfn;
-
-class TransientError extends Error {
-  override name = 'Connector.Transient';
-}
-
-function ring(r: Run) {
-  r.version++;
-  const token = r.token;
-  r.token = undefined;
-  if (token) sfn.tasks.succeed(token, {});
-}
-
-async function step(p: { action: string; executionId: string; stageId?: string; seenVersion?: number; taskToken?: string; error?: { Error: string } }) {
-  const r = runs.get(p.executionId)!;
-  switch (p.action) {
-    case 'plan': {
-      r.runs = skipAfterStop(r.plan, r.runs, T);
-      const status = pipelineStatus(r.plan, r.runs, r.cancelRequested);
-      const stopped = status.stoppedAt;
-      return {
-        state: status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled' ? status.state : 'running',
-        start: readyStages(r.plan, r.runs, r.cancelRequested),
-        version: r.version,
-        ...(stopped ? { cause: `stage "${stopped.stage}" ${stopped.state}: ${stopped.error?.message ?? ''}` } : {}),
-      };
-    }
-    case 'start': {
-      if (r.downBeforeSubmit > 0) {
-        r.downBeforeSubmit--;
-        throw new TransientError('slurmrestd is not answering');
-      }
-      const stage = r.runs[p.stageId!];
-      const dispatchId = `${p.executionId}.${p.stageId}.${stage.attempt}`;
-      // the driver's idempotent submit: a dispatch id already at the site is not submitted again
-      r.submitted.set(dispatchId, (r.submitted.get(dispatchId) ?? 0) + (r.submitted.has(dispatchId) ? 0 : 1));
-      if (r.lostAnswers > 0) {
-        r.lostAnswers--;
-        throw new TransientError('the site took the job but its answer was lost');
-      }
-      if (stage.state === 'pending') r.runs = { ...r.runs, [p.stageId!]: { ...moveStage(stage, 'running', T), jobs: [{ attempt: stage.attempt, site: r.plan.stages[p.stageId!].site, jobId: dispatchId }] } };
-      return {};
-    }
-    case 'start-failed': {
-      const stage = r.runs[p.stageId!];
-      r.runs = { ...r.runs, [p.stageId!]: moveStage(moveStage(stage, 'running', T), 'failed', T, { error: { code: 'dispatch_failed', message: p.error!.Error } }) };
-      r.version++;
-      return {};
-    }
-    case 'wait': {
-      r.token = p.taskToken;
-      // a stage changed since Plan read the run: answer at once (no wake-up is lost)
-      if (r.version !== p.seenVersion) setImmediate(() => ring(r));
-      return {};
-    }
-  }
-  throw new Error(`unknown action ${p.action}`);
-}
-
-/** The stage watcher's part: a job ended at its site. */
-function jobEnded(executionId: string, stageId: string, outcome: 'succeeded' | 'failed' | 'cancelled', message = '') {
-  const r = runs.get(executionId)!;
-  r.runs = { ...r.runs, [stageId]: moveStage(r.runs[stageId], outcome, T, outcome === 'succeeded' ? {} : { error: { code: outcome === 'failed' ? 'job_failed' : 'cancelled', message } }) };
-  ring(r);
-}
-
-let n = 0;
-function begin(over: Partial<Run> = {}): string {
-  const v = validatePipeline(parseBody(kistiToSpc()), world());
-  if (!v.ok) throw new Error('fixture pipeline invalid');
-  const executionId = `exec-${++n}`;
-  runs.set(executionId, { plan: v.plan, runs: initialRuns(v.plan), version: 0, cancelRequested: false, submitted: new Map(), downBeforeSubmit: 0, lostAnswers: 0, ...over });
-  return sfn.executions.start(MACHINE, { pipelineId: 'pipe-1', executionId }, { name: executionId }).executionArn;
-}
-
-/** Waits until the flow waits, then ends that stage's job. */
-async function whenRunning(arn: string, executionId: string, stageId: string) {
-  const deadline = Date.now() + 20_000;
-  while (runs.get(executionId)!.runs[stageId].state !== 'running' || !runs.get(executionId)!.token) {
-    if (Date.now() > deadline) throw new Error(`stage ${stageId} never ran with the flow waiting`);
-    await sfn.tasks.waitFor({ executionArn: arn, stateName: 'Wait for any stage' }, { timeoutMs: 20_000 });
-    await new Promise((res) => setImmediate(res));
-  }
-}
-
+let fx: PipelinesFixture;
+let sites: FakeSites;
 beforeAll(async () => {
-  const text = readFileSync(ASL, 'utf8').replace(/\$\{PipelineStepFunctionArn\}/g, STEP);
-  // 1/100 of real time: the 900 s doorbell timeout is 9 s, a 2 s retry 20 ms
-  sfn = await startLocalSfn({ taskHandlers: { invokeLambda: async (_fn, payload) => step(payload as never) }, timeScale: 0.01 });
-  sfn.addStateMachine({ arn: MACHINE, name: 'Pipeline', definition: JSON.parse(text) });
+  process.env.PIPELINES_CONFIG = JSON.stringify({
+    pollSeconds: 10,
+    storage: {
+      kisti6: { root: '/srv/kairr/storage', endpoint: 'rsync://127.0.0.1:8731/kairr', mover: { kind: 'rsync', timeLimitMinutes: 60 } },
+      spc: { root: '/data/kairr/storage', endpoint: 'rsync://127.0.0.1:8732/kairr', mover: { kind: 'rsync', timeLimitMinutes: 60 } },
+    },
+  });
+  resetPipelinesConfig();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const flow = require('../../../lambdas/pipelines/flow-handler') as typeof import('../../../lambdas/pipelines/flow-handler');
+  fx = await pipelinesFixture({
+    definition: JSON.parse(readFileSync(ASL, 'utf8').replace(/\$\{PipelineStepFunctionArn\}/g, STEP)),
+    taskHandlers: {
+      invokeLambda: async (fn, payload) => {
+        if (fn !== STEP) throw new Error(`unexpected function ${fn}`);
+        return flow.handler(payload);
+      },
+    },
+    // 1/100 of real time: the 10 s doorbell timeout is 100 ms, a 2 s retry 20 ms
+    timeScale: 0.01,
+  });
+  sites = new FakeSites();
+  useDriverFactory((site) => sites.driver(site));
 });
-afterAll(async () => sfn?.stop());
+afterAll(async () => {
+  useDriverFactory(undefined);
+  await fx?.stop();
+});
 
-const STAGES = ['simulate', 'register-data', 'move', 'train', 'register-model'];
+const read = async (id: string): Promise<PipelineRecord> => pipelineOf((await getPipelineItem(id))!);
+const arnOf = (executionId: string) => `${fx.machineArn.replace(':stateMachine:', ':execution:')}:${executionId}`;
+
+/** Waits, against a deadline, until the pipeline shows what `ok` asks for. */
+async function until(id: string, ok: (p: PipelineRecord) => boolean, what: string): Promise<PipelineRecord> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const p = await read(id);
+    if (ok(p)) return p;
+    if (Date.now() > deadline) throw new Error(`pipeline ${id} never showed: ${what} (it is ${p.state}: ${JSON.stringify(Object.fromEntries(Object.entries(p.runs).map(([k, r]) => [k, r.state])))})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The fake site's job of a stage's current attempt, once the stage runs. */
+async function runningJob(id: string, stage: string) {
+  const p = await until(id, (x) => x.runs[stage].state === 'running', `${stage} running`);
+  const j = p.runs[stage].jobs.find((x) => x.attempt === p.runs[stage].attempt)!;
+  const job = sites.jobOfDispatch(j.jobId)!;
+  return { site: j.site, schedulerJobId: job.status.jobId, job, run: p.runs[stage] };
+}
+
+async function finish(id: string, stage: string, state: 'COMPLETED' | 'FAILED' = 'COMPLETED', exit = 0) {
+  const j = await runningJob(id, stage);
+  sites.end(j.site, j.schedulerJobId, state, exit);
+  return j;
+}
+
+const create = async (body: unknown) => (await api(OWNER, 'POST', '/v1/pipelines', body, { 'idempotency-key': newKey() })).body;
+
+/** Transfer ds-climate@3.0.0 kisti6 → spc, then train at spc on it. */
+function transferThenTrain() {
+  return {
+    name: 'move-then-train',
+    stages: [
+      { id: 'move', kind: 'transfer', from: 'kisti6', to: 'spc', items: [{ artifact: 'ds-climate', version: '3.0.0' }] },
+      { id: 'train', kind: 'job', site: 'spc', resource: 'b200', allocationId: 'alloc-spc', script: '#!/bin/bash\ntrain "$KAIRR_INPUT_CLIMATE"\n', gpus: 1, timeLimit: 30, inputs: [{ from: { artifact: 'ds-climate', version: '3.0.0' }, as: 'climate' }], outputs: [{ name: 'model', path: 'model.pt' }] },
+    ],
+  };
+}
 
 describe('the pipeline flow', () => {
-  test('every stage in turn: each one starts as soon as the one before it ends, then the run succeeds', async () => {
-    const arn = begin();
-    const id = `exec-${n}`;
-    for (const s of STAGES) {
-      await whenRunning(arn, id, s);
-      jobEnded(id, s, 'succeeded');
-    }
+  test('two job stages in turn: each starts once the one before it ended, each job dispatched once, then the run succeeds', async () => {
+    const p = await create(twoJobsBody());
+    const first = await finish(p.pipelineId, 'first');
+    const second = await finish(p.pipelineId, 'second');
 
-    const done = await sfn.executions.waitFor(arn, { timeoutMs: 20_000 });
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
 
     expect(done.status).toBe('SUCCEEDED');
-    const states = enteredStates(sfn.executions.history(arn));
-    expect(states.filter((s) => s === 'Start stage')).toHaveLength(5);
+    const states = enteredStates(fx.sfn.executions.history(arnOf(p.executionId)));
     expect(states.slice(0, 5)).toEqual(['Plan', 'Route', 'Start ready stages', 'Start stage', 'Wait for any stage']);
+    expect(states.filter((s) => s === 'Start stage')).toHaveLength(2);
     expect(states.slice(-3)).toEqual(['Plan', 'Route', 'Succeeded']);
-    expect([...runs.get(id)!.submitted.values()]).toEqual([1, 1, 1, 1, 1]);
+    const after = await read(p.pipelineId);
+    expect(after).toMatchObject({ state: 'succeeded', runs: { first: { state: 'succeeded' }, second: { state: 'succeeded' } } });
+    expect(after.runs.first.jobs).toEqual([{ attempt: 1, site: 'kisti6', jobId: expect.stringMatching(/^job-/), schedulerJobId: first.schedulerJobId }]);
+    expect(second.site).toBe('spc');
+    // dispatched as the owner's own login, under each stage's own allocation, with KAIRR's prologue
+    expect(first.job.req).toMatchObject({ user: 'alice', account: 'kairr_alloc_k6' });
+    expect(second.job.req).toMatchObject({ user: 'alice', account: 'kairr_alloc_spc' });
+    expect(first.job.req.script).toMatch(/^#!\/bin\/bash\n# ---- set by KAIRR[^\n]*\nexport KAIRR_PIPELINE_ID='pipe-[0-9a-z]+' KAIRR_STAGE_ID='first' KAIRR_ATTEMPT=1\nexport KAIRR_WORKDIR='\/srv\/kairr\/storage\/pipelines\/pipe-[0-9a-z]+\/first'/);
+    expect(first.job.req.workingDirectory).toBe(`/srv/kairr/storage/pipelines/${p.pipelineId}/first`);
+    // lineage: START and COMPLETE of each stage run, the pipeline run its parent
+    const events = await eventsOfRun(runIdFor(`${p.executionId}/first/1`));
+    expect(events.map((e) => e.eventType).sort()).toEqual(['COMPLETE', 'START']);
+    expect(events[0]).toMatchObject({ job: { namespace: 'slurm://kisti6', name: `${p.pipelineId}.first` }, run: { facets: { parent: { run: { runId: runIdFor(p.executionId) } } } } });
+    expect((await eventsOfRun(runIdFor(p.executionId))).map((e) => e.eventType).sort()).toEqual(['COMPLETE', 'START']);
   });
 
-  test('a failed stage ends the run naming the stage and cause; nothing after it starts', async () => {
-    const arn = begin();
-    const id = `exec-${n}`;
-    await whenRunning(arn, id, 'simulate');
-    jobEnded(id, 'simulate', 'succeeded');
-    await whenRunning(arn, id, 'register-data');
-    jobEnded(id, 'register-data', 'failed', 'exit code 1');
+  test('a failed job stage ends the run naming the stage and exit code; nothing after it starts; retry resumes it without redoing the rest', async () => {
+    const p = await create(twoJobsBody());
+    const failed = await finish(p.pipelineId, 'first', 'FAILED', 3);
 
-    const done = await sfn.executions.waitFor(arn, { timeoutMs: 20_000 });
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
 
-    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.StageFailed', cause: 'stage "register-data" failed: exit code 1' });
-    expect(runs.get(id)!.runs.move).toMatchObject({ state: 'skipped', error: { message: 'not started: stage "register-data" failed' } });
-    expect(runs.get(id)!.submitted.size).toBe(2);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.StageFailed' });
+    expect(done.cause).toMatch(/^stage "first" failed: job_failed FAILED, exit code 3/);
+    const stopped = await read(p.pipelineId);
+    expect(stopped).toMatchObject({ state: 'failed', stoppedAt: { stage: 'first', state: 'failed', error: { code: 'job_failed' } }, runs: { second: { state: 'skipped' } } });
+    expect(enteredStates(fx.sfn.executions.history(arnOf(p.executionId))).filter((s) => s === 'Start stage')).toHaveLength(1);
+    expect((await eventsOfRun(runIdFor(`${p.executionId}/first/1`))).map((e) => e.eventType).sort()).toEqual(['FAIL', 'START']);
+
+    const retried = await api(OWNER, 'POST', `/v1/pipelines/${p.pipelineId}/retry`);
+    const again = await finish(p.pipelineId, 'first');
+    await finish(p.pipelineId, 'second');
+    const run2 = await fx.sfn.executions.waitFor(arnOf(retried.body.executionId), { timeoutMs: 15_000 });
+
+    expect(run2.status).toBe('SUCCEEDED');
+    expect(again.run.attempt).toBe(2);
+    expect(again.schedulerJobId).not.toBe(failed.schedulerJobId);
+    expect((await read(p.pipelineId)).runs.first.jobs.map((j) => j.attempt)).toEqual([1, 2]);
   });
 
-  test('slurmrestd away, and an answer lost: the start is retried and the job is submitted once', async () => {
-    const arn = begin({ downBeforeSubmit: 2, lostAnswers: 1 });
-    const id = `exec-${n}`;
-    for (const s of STAGES) {
-      await whenRunning(arn, id, s);
-      jobEnded(id, s, 'succeeded');
-    }
+  test('slurmrestd away, then an answer lost: the start is retried with backoff and each job is submitted once', async () => {
+    const p = await create(twoJobsBody());
+    const before = sites.submits;
+    sites.downBeforeSubmit = 2;
+    sites.lostAnswers = 1;
+    await finish(p.pipelineId, 'first');
+    await finish(p.pipelineId, 'second');
 
-    const done = await sfn.executions.waitFor(arn, { timeoutMs: 20_000 });
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
 
     expect(done.status).toBe('SUCCEEDED');
-    const history = sfn.executions.history(arn);
-    expect(history.filter((e) => e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'Connector.Transient')).toHaveLength(3);
-    expect(runs.get(id)!.submitted.get(`${id}.simulate.1`)).toBe(1);
+    const history = fx.sfn.executions.history(arnOf(p.executionId));
+    expect(history.filter((e) => e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'Connector.Transient')).toHaveLength(2);
+    expect(sites.submits - before).toBe(2);
+    const dispatches = (await read(p.pipelineId)).runs.first.jobs;
+    expect(dispatches).toHaveLength(1);
   });
 
-  test('cancelled during a job stage: the job is cancelled at its site, no later stage starts', async () => {
-    const arn = begin();
-    const id = `exec-${n}`;
-    await whenRunning(arn, id, 'simulate');
-    const r = runs.get(id)!;
-    const c = planCancel(r.plan, r.runs, T);
-    r.runs = c.runs;
-    r.cancelRequested = true;
-    expect(c.cancelAtSites).toEqual(['simulate']);
-    jobEnded(id, 'simulate', 'cancelled', 'cancelled at kisti6');
+  test('cancelled during a job stage: the job is cancelled at its site, no later stage starts, the run ends cancelled', async () => {
+    const p = await create(twoJobsBody());
+    const running = await runningJob(p.pipelineId, 'first');
 
-    const done = await sfn.executions.waitFor(arn, { timeoutMs: 20_000 });
+    const res = await api(OWNER, 'POST', `/v1/pipelines/${p.pipelineId}/cancel`);
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
 
-    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.Cancelled', cause: 'stage "simulate" cancelled: cancelled at kisti6' });
-    expect(r.submitted.size).toBe(1);
-    expect(enteredStates(sfn.executions.history(arn)).filter((s) => s === 'Start stage')).toHaveLength(1);
+    expect(res.body.cancelledAtSites).toEqual([{ stage: 'first', jobId: expect.stringMatching(/^job-/), result: 'cancelled' }]);
+    expect(sites.cancels).toContain(`kisti6/${running.schedulerJobId}`);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.Cancelled' });
+    expect(done.cause).toMatch(/stage "first" cancelled/);
+    const after = await read(p.pipelineId);
+    expect(after).toMatchObject({ state: 'cancelled', runs: { first: { state: 'cancelled' }, second: { state: 'cancelled' } } });
+    expect(enteredStates(fx.sfn.executions.history(arnOf(p.executionId))).filter((s) => s === 'Start stage')).toHaveLength(1);
   });
 
-  test('a doorbell nobody rings times out and the flow plans again (the backstop)', async () => {
-    const arn = begin();
-    const id = `exec-${n}`;
-    await whenRunning(arn, id, 'simulate');
-    const first = runs.get(id)!.token;
-    const deadline = Date.now() + 30_000;
-    while (!runs.get(id)!.token || runs.get(id)!.token === first) {
-      if (Date.now() > deadline) throw new Error('the wait never timed out into a new plan');
-      await new Promise((res) => setTimeout(res, 100));
-    }
+  test('a cancel the site did not hear leaves the pipeline cancelling; asking again cancels the job, and the run ends cancelled', async () => {
+    const p = await create(twoJobsBody());
+    const running = await runningJob(p.pipelineId, 'first');
+    sites.cancelDown = 1;
 
-    expect(enteredStates(sfn.executions.history(arn)).filter((s) => s === 'Plan').length).toBeGreaterThanOrEqual(2);
-    jobEnded(id, 'simulate', 'failed', 'stopped by the test');
-    expect((await sfn.executions.waitFor(arn, { timeoutMs: 20_000 })).status).toBe('FAILED');
+    const first = await api(OWNER, 'POST', `/v1/pipelines/${p.pipelineId}/cancel`);
+    const second = await api(OWNER, 'POST', `/v1/pipelines/${p.pipelineId}/cancel`);
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
+
+    expect(first.body).toMatchObject({ pipeline: { state: 'cancelling' }, cancelledAtSites: [{ stage: 'first', result: 'unreachable' }] });
+    expect(second.body.cancelledAtSites).toEqual([{ stage: 'first', jobId: expect.stringMatching(/^job-/), result: 'cancelled' }]);
+    expect(sites.cancels).toContain(`kisti6/${running.schedulerJobId}`);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.Cancelled' });
+  });
+
+  test("a transfer whose checksums do not match fails naming the cause; retry moves again, then the reader starts with the copy's path at its site", async () => {
+    const p = await create(transferThenTrain());
+    const move = await finish(p.pipelineId, 'move', 'FAILED', 65);
+
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
+
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.StageFailed' });
+    expect(move.site).toBe('spc');
+    expect(move.job.req.script).toContain("SRC='rsync://127.0.0.1:8731/kairr/catalogue/ds-climate/3.0.0'");
+    expect(move.job.req.script).toContain("DEST='/data/kairr/storage/catalogue/ds-climate/3.0.0'");
+    expect(move.job.req.script).toMatch(/--checksum/);
+    expect((await read(p.pipelineId)).stoppedAt).toMatchObject({ stage: 'move', error: { code: 'checksum_mismatch', message: expect.stringMatching(/not verified/) } });
+
+    const retried = await api(OWNER, 'POST', `/v1/pipelines/${p.pipelineId}/retry`);
+    await finish(p.pipelineId, 'move');
+    const train = await finish(p.pipelineId, 'train');
+    const run2 = await fx.sfn.executions.waitFor(arnOf(retried.body.executionId), { timeoutMs: 15_000 });
+
+    expect(run2.status).toBe('SUCCEEDED');
+    expect(train.job.req.script).toContain("export KAIRR_INPUT_CLIMATE='/data/kairr/storage/catalogue/ds-climate/3.0.0'");
+    const moveEvents = await eventsOfRun(runIdFor(`${retried.body.executionId}/move/2`));
+    expect(moveEvents.find((e) => e.eventType === 'COMPLETE')).toMatchObject({ outputs: [{ namespace: 'file://spc', name: '/data/kairr/storage/catalogue/ds-climate/3.0.0' }] });
+  });
+
+  test('a registration stage fails at once, naming that registrations do not run yet (no job is dispatched for it)', async () => {
+    const p = await create({
+      name: 'with-registration',
+      stages: [
+        { id: 'make', kind: 'job', site: 'kisti6', resource: 'gh200', allocationId: 'alloc-k6', script: '#!/bin/bash\n', gpus: 1, timeLimit: 10, outputs: [{ name: 'out', path: 'out/' }] },
+        { id: 'register', kind: 'registration', artifact: 'ds-analysis', outputs: [{ stage: 'make', output: 'out' }] },
+      ],
+    });
+    await finish(p.pipelineId, 'make');
+    const before = sites.submits;
+
+    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
+
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.StageFailed' });
+    expect((await read(p.pipelineId)).runs.register).toMatchObject({ state: 'failed', jobs: [], error: { code: 'registration_not_supported' } });
+    expect(sites.submits).toBe(before);
   });
 });

@@ -1,0 +1,30 @@
+// The data hub's face: what other capabilities may use (docs/adding-a-capability.md). Pipelines
+// read an artifact, a version and its copies to validate what a stage reads and registers.
+import type { Artifact, Location, Version } from '../domain/datahub/model';
+import { datahubKeys } from '../shared/store/keys';
+import { artifactOf, getItem, locationOf, queryAllPrefix, readVersion } from './store';
+
+export type { Artifact, Location, Version };
+export { canEdit as canEditArtifact, canReadVersion } from '../domain/datahub/access';
+
+/** An artifact (a dataset or a model: whichever the id names), or null. */
+export async function readAnyArtifact(id: string): Promise<Artifact | null> {
+  const item = await getItem(datahubKeys.artifact(id));
+  return item ? artifactOf(item) : null;
+}
+
+/** A version and its physical copies, or null when the artifact or the version does not exist. */
+export async function readVersionWithLocations(id: string, version: string): Promise<{ artifact: Artifact; version: Version; locations: Location[] } | null> {
+  const [artifact, v] = await Promise.all([readAnyArtifact(id), readVersion(id, version)]);
+  if (!artifact || !v) return null;
+  const { pk, skPrefix } = datahubKeys.locationPrefix(id, version);
+  return { artifact, version: v.version, locations: (await queryAllPrefix(pk, skPrefix)).map(locationOf) };
+}
+
+/** A version's files (path, bytes, SHA-256) in path order: the committed pages only. Null when there is no such version. */
+export async function readManifest(id: string, version: string): Promise<{ path: string; bytes: number; sha256: string }[] | null> {
+  const v = await readVersion(id, version);
+  if (!v) return null;
+  const { pk, skPrefix } = datahubKeys.manifestPrefix(id, version);
+  return (await queryAllPrefix(pk, skPrefix)).filter((it) => v.version.pages[String(it.page)]).map((it) => ({ path: String(it.path), bytes: Number(it.bytes), sha256: String(it.sha256) }));
+}

@@ -1,0 +1,241 @@
+// The pipeline flow's steps (statemachines/pipeline.asl.json): Plan, Start stage, Record start
+// failure, Wait for any stage. The truth is the pipeline item; each step reads it, applies the
+// domain's rules (state.ts) and commits. The flow acts on the owner's behalf: every job is
+// dispatched through the jobs capability as the owner (their site account, their allocation's
+// holds and charges, the audit trail), with the stage run's id as the Idempotency-Key, so a step
+// retried after slurmrestd went away finds its job instead of submitting a second one.
+import { KairrError } from '../domain/errors';
+import type { EventType } from '../domain/lineage/events';
+import { TRANSFER_EXIT } from '../domain/pipelines/transfer-script';
+import { moveStage, pipelineStatus, readyStages, skipAfterStop, type StageError, type StageRun, type StageState } from '../domain/pipelines/state';
+import type { Caller } from '../shared/http/caller';
+import { logger } from '../shared/log';
+import type { AuditContext } from '../shared/store/write-path';
+import { dispatch, getJob, type JobStatusView } from '../jobs/index';
+import { pipelineEvent, recordEvent, stageEvent } from '../lineage/index';
+import { pipelinesConfig } from './config';
+import { ring } from './sfn';
+import { stageRunKey, stageWork, StageNotRunnable } from './stage-work';
+import { getPipelineItem, getPipelineWithStages, mutatePipeline, pipelineOf, storeDoorbell, takeDoorbell, type PipelineRecord } from './store';
+
+/** Thrown so that Step Functions retries the step with backoff (the ASL's Connector.Transient retrier). */
+export class TransientStepError extends Error {
+  override name = 'Connector.Transient';
+}
+
+export interface PlanOutput {
+  state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  start: string[];
+  version: number;
+  pollSeconds: number;
+  cause?: string;
+}
+
+const ownerOf = (p: PipelineRecord): Caller => ({ sub: p.ownerSub, roles: ['researcher'], siteIds: [], ...(p.ownerUsername ? { username: p.ownerUsername } : {}) });
+const ctxOf = (p: PipelineRecord, executionId: string): AuditContext => ({ actor: { sub: p.ownerSub, role: 'researcher' }, requestId: `pipeline:${executionId}` });
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const currentJob = (r: StageRun) => r.jobs.find((j) => j.attempt === r.attempt);
+
+interface StageEnd {
+  state: Extract<StageState, 'succeeded' | 'failed' | 'cancelled'>;
+  error?: StageError;
+}
+
+/** How a stage's job ended, from its status; undefined while it has not. A transfer's exit code says what its mover and the checksums found. */
+export function endOf(kind: 'job' | 'transfer' | 'registration', j: JobStatusView): StageEnd | undefined {
+  if (j.state === 'cancelled') return { state: 'cancelled', error: { code: 'cancelled', message: `cancelled at ${j.site}` } };
+  if (j.state === 'rejected' || j.state === 'not-submitted') return { state: 'failed', error: { code: 'dispatch_failed', message: j.error ?? `the job was ${j.state}` } };
+  if (j.state !== 'finished') return undefined;
+  const exit = j.exitCode ?? (j.schedulerState === 'COMPLETED' ? 0 : undefined);
+  if (j.schedulerState === 'COMPLETED' && exit === 0) return { state: 'succeeded' };
+  const how = `${j.schedulerState ?? 'finished'}${exit !== undefined ? `, exit code ${exit}` : ''} (${j.site} job ${j.schedulerJobId ?? j.jobId})`;
+  if (kind === 'transfer' && exit === TRANSFER_EXIT.mismatched) {
+    return { state: 'failed', error: { code: 'checksum_mismatch', message: `files at ${j.site} are missing or their SHA-256 differs from the catalogue's manifest; the copy is not verified (the files are named in the stage's .kairr/transfer.json): ${how}` } };
+  }
+  if (kind === 'transfer' && exit === TRANSFER_EXIT.retryable) return { state: 'failed', error: { code: 'mover_failed', message: `the mover failed in a way worth retrying (network, peer, timeout); retry the pipeline to resume the copy: ${how}` } };
+  return { state: 'failed', error: { code: kind === 'transfer' ? 'transfer_failed' : 'job_failed', message: how } };
+}
+
+const lineageType = (s: StageEnd['state']): EventType => (s === 'succeeded' ? 'COMPLETE' : s === 'failed' ? 'FAIL' : 'ABORT');
+
+/** Lineage is a record of what happened, not a condition of it: a failure to store an event is logged and never stops the pipeline. */
+async function emit(events: Parameters<typeof recordEvent>[0][]): Promise<void> {
+  for (const e of events) {
+    try {
+      await recordEvent(e);
+    } catch (err) {
+      logger.warn('a lineage event was not stored', { error: (err as Error).message, job: e.job.name, eventType: e.eventType });
+    }
+  }
+}
+
+/** Plan: ask the sites about running stages, record their ends, and say what happens next. */
+export async function plan(pipelineId: string, executionId: string): Promise<PlanOutput> {
+  const item = await getPipelineItem(pipelineId);
+  if (!item) throw new Error(`pipeline ${pipelineId} does not exist`);
+  const seen = pipelineOf(item);
+  const pollSeconds = pipelinesConfig().pollSeconds;
+  if (seen.executionId !== executionId) return { state: 'cancelled', start: [], version: seen.version, pollSeconds, cause: `superseded by run ${seen.run} (${seen.executionId})` };
+
+  const ends = new Map<string, StageEnd>();
+  const schedulerIds = new Map<string, string>();
+  for (const id of seen.plan.order) {
+    const run = seen.runs[id];
+    const job = currentJob(run);
+    if (run.state !== 'running' || !job) continue;
+    try {
+      const status: JobStatusView = await getJob(ownerOf(seen), seen.plan.stages[id].allocationId!, job.jobId, `pipeline:${executionId}`);
+      if (status.schedulerJobId && !job.schedulerJobId) schedulerIds.set(id, status.schedulerJobId);
+      const end = endOf(seen.plan.stages[id].kind, status);
+      if (end) ends.set(id, end);
+    } catch (e) {
+      // the site or the job's record cannot be read now: the next Plan looks again
+      logger.warn('a running stage could not be read', { pipelineId, stage: id, error: (e as Error).message });
+    }
+  }
+
+  const at = new Date().toISOString();
+  const r = await mutatePipeline(pipelineId, ctxOf(seen, executionId), (p) => {
+    let runs = p.runs;
+    const ended: string[] = [];
+    for (const [id, e] of ends) {
+      if (runs[id].state !== 'running') continue;
+      runs = { ...runs, [id]: moveStage(runs[id], e.state, at, e.error ? { error: e.error } : {}) };
+      ended.push(id);
+    }
+    for (const [id, sid] of schedulerIds) {
+      runs = { ...runs, [id]: { ...runs[id], jobs: runs[id].jobs.map((j) => (j.attempt === runs[id].attempt ? { ...j, schedulerJobId: sid } : j)) } };
+    }
+    runs = skipAfterStop(p.plan, runs, at);
+    const status = pipelineStatus(p.plan, runs, p.cancelRequested);
+    if (ended.length === 0 && schedulerIds.size === 0 && runs === p.runs && status.state === p.state) return null;
+    return {
+      patch: { runs, state: status.state, version: p.version + 1, ...(status.stoppedAt ? { stoppedAt: status.stoppedAt } : {}), ...(TERMINAL.has(status.state) ? { endedAt: at } : {}) },
+      action: 'pipeline.stages.update',
+      details: { ended: Object.fromEntries(ended.map((id) => [id, runs[id].state])), state: status.state },
+    };
+  });
+  const p = r!.after;
+  if (r!.changed) {
+    const events = [...ends.keys()]
+      .filter((id) => r!.before.runs[id].state === 'running' && p.runs[id].state !== 'running')
+      .map((id) => stageEvent(stageRef(p, executionId, id), lineageType(ends.get(id)!.state), new Date(p.runs[id].endedAt!), { ...(p.copies?.[id] ?? {}), ...(ends.get(id)!.state !== 'succeeded' ? { outputs: [], error: ends.get(id)!.error?.message } : {}) }));
+    if (TERMINAL.has(p.state) && !TERMINAL.has(r!.before.state)) {
+      events.push(pipelineEvent({ pipelineId, executionId }, p.state === 'succeeded' ? 'COMPLETE' : p.state === 'failed' ? 'FAIL' : 'ABORT', new Date(p.endedAt!), causeOf(p)));
+    }
+    await emit(events);
+  }
+  const state = TERMINAL.has(p.state) ? (p.state as PlanOutput['state']) : 'running';
+  return { state, start: state === 'running' ? readyStages(p.plan, p.runs, p.cancelRequested) : [], version: p.version, pollSeconds, ...(state === 'failed' || state === 'cancelled' ? { cause: causeOf(p) } : {}) };
+}
+
+function causeOf(p: PipelineRecord): string {
+  const s = p.stoppedAt;
+  return s ? `stage "${s.stage}" ${s.state}: ${s.error?.code ?? ''}${s.error?.message ? ` ${s.error.message}` : ''}`.trim() : p.state === 'cancelled' ? 'the pipeline was cancelled' : p.state;
+}
+
+function stageRef(p: PipelineRecord, executionId: string, stageId: string) {
+  const s = p.plan.stages[stageId];
+  return { pipeline: { pipelineId: p.pipelineId, executionId }, stageId, kind: s.kind, site: s.site, attempt: p.runs[stageId].attempt };
+}
+
+async function recordFailed(p: PipelineRecord, executionId: string, stageId: string, error: StageError): Promise<void> {
+  const at = new Date().toISOString();
+  await mutatePipeline(p.pipelineId, ctxOf(p, executionId), (cur) => {
+    const run = cur.runs[stageId];
+    if (run.state !== 'pending' && run.state !== 'running') return null;
+    const failed = moveStage(run.state === 'pending' ? moveStage(run, 'running', at) : run, 'failed', at, { error });
+    return { patch: { runs: { ...cur.runs, [stageId]: failed }, version: cur.version + 1 }, action: 'pipeline.stage.fail', details: { stage: stageId, code: error.code } };
+  });
+  await emit([stageEvent(stageRef(p, executionId, stageId), 'FAIL', new Date(at), { error: `${error.code}: ${error.message}` })]);
+}
+
+/**
+ * Start stage: dispatch its job (idempotent by the stage run's key), then record it running. A
+ * stage that is no longer pending (a retried step whose first attempt got through) is left alone.
+ */
+export async function start(pipelineId: string, executionId: string, stageId: string): Promise<{ started: boolean }> {
+  const got = await getPipelineWithStages(pipelineId);
+  if (!got) throw new Error(`pipeline ${pipelineId} does not exist`);
+  const p = got.pipeline;
+  const run = p.runs[stageId];
+  if (p.executionId !== executionId || p.cancelRequested || run?.state !== 'pending') return { started: false };
+  const declared = new Map(got.stages.map((s) => [s.stageId, s.stage]));
+  const planned = p.plan.stages[stageId];
+  const ids = { pipelineId, stageId, attempt: run.attempt };
+  let work;
+  try {
+    work = await stageWork(declared.get(stageId)!, planned, ids, declared);
+  } catch (e) {
+    if (!(e instanceof StageNotRunnable)) throw e;
+    await recordFailed(p, executionId, stageId, { code: e.code, message: e.message });
+    return { started: false };
+  }
+  let job: JobStatusView;
+  try {
+    job = (await dispatch({ caller: ownerOf(p), allocationId: work.allocationId, body: work.body, idempotencyKey: stageRunKey(ids), requestId: `pipeline:${executionId}` })).body;
+  } catch (e) {
+    if (!(e instanceof KairrError)) throw e;
+    if (e.status >= 500 || e.code === 'dispatch_in_progress') {
+      // Unconfirmed: the site may have the job. Ask it by the dispatch's id, as the jobs API
+      // advises; only a job the site confirmed is recorded, anything else is retried with backoff.
+      job = await resolveUnconfirmed(p, work.allocationId, e, executionId);
+    } else {
+      await recordFailed(p, executionId, stageId, { code: e.code, message: e.message, ...(e.details.length ? { details: e.details } : {}) });
+      return { started: false };
+    }
+  }
+  const at = new Date().toISOString();
+  const r = await mutatePipeline(pipelineId, ctxOf(p, executionId), (cur) => {
+    const now = cur.runs[stageId];
+    if (now.state !== 'pending' || cur.executionId !== executionId) return null;
+    const running: StageRun = { ...moveStage(now, 'running', at), jobs: [...now.jobs, { attempt: now.attempt, site: planned.site, jobId: job.jobId, ...(job.schedulerJobId ? { schedulerJobId: job.schedulerJobId } : {}) }] };
+    const runs = { ...cur.runs, [stageId]: running };
+    return {
+      patch: { runs, state: pipelineStatus(cur.plan, runs, cur.cancelRequested).state, version: cur.version + 1, copies: { ...(cur.copies ?? {}), [stageId]: { inputs: work.inputs, outputs: work.outputs } } },
+      action: 'pipeline.stage.start',
+      details: { stage: stageId, attempt: now.attempt, jobId: job.jobId, site: planned.site },
+    };
+  });
+  if (r?.changed) {
+    await emit([
+      // the pipeline run's START at the run's own start time: the same event from every stage, stored once
+      pipelineEvent({ pipelineId, executionId }, 'START', new Date(p.runStartedAt ?? p.createdAt)),
+      stageEvent(stageRef(r.after, executionId, stageId), 'START', new Date(at), { inputs: work.inputs }),
+    ]);
+  }
+  return { started: !!r?.changed };
+}
+
+async function resolveUnconfirmed(p: PipelineRecord, allocationId: string, e: KairrError, executionId: string): Promise<JobStatusView> {
+  const jobId = e.details.find((d) => d.path === 'jobId')?.problem;
+  if (jobId) {
+    const found: JobStatusView = await getJob(ownerOf(p), allocationId, jobId, `pipeline:${executionId}`).catch(() => ({ state: 'submitting' }) as JobStatusView);
+    if (found.state !== 'submitting' && found.state !== 'not-submitted' && !found.stale) return found;
+  }
+  throw new TransientStepError(e.message);
+}
+
+/** Record start failure: the start step gave up (its retries are spent); the stage fails naming why. */
+export async function startFailed(pipelineId: string, executionId: string, stageId: string, error: { Error?: string; Cause?: string }): Promise<void> {
+  const item = await getPipelineItem(pipelineId);
+  if (!item) throw new Error(`pipeline ${pipelineId} does not exist`);
+  const transient = error.Error === 'Connector.Transient';
+  let cause = error.Cause ?? '';
+  try {
+    cause = (JSON.parse(cause) as { errorMessage?: string }).errorMessage ?? cause;
+  } catch {
+    /* a plain string */
+  }
+  await recordFailed(pipelineOf(item), executionId, stageId, { code: transient ? 'site_unavailable' : 'dispatch_failed', message: `${error.Error ?? 'error'}: ${cause}`.slice(0, 2000) });
+}
+
+/**
+ * Wait for any stage: store the task token with the version Plan read. If the pipeline changed
+ * since (a stage started or ended, a cancel), take the token back and answer it at once.
+ */
+export async function wait(pipelineId: string, seenVersion: number, taskToken: string): Promise<void> {
+  await storeDoorbell(pipelineId, taskToken, seenVersion);
+  const item = await getPipelineItem(pipelineId);
+  if (item && pipelineOf(item).version !== seenVersion && (await takeDoorbell(pipelineId, { token: taskToken }))) await ring(taskToken);
+}
