@@ -45,7 +45,7 @@ module.exports = {
     },
     {
       name: 'capability-face-only',
-      comment: "A capability imports another only through its face, lambdas/<other>/index.ts: never its store, service, views.",
+      comment: 'A capability imports another only through its face, lambdas/<other>/index.ts: never its store, service, views.',
       severity: 'error',
       from: { path: CAPABILITY },
       to: { path: '^lambdas/[^/]+/', pathNot: ['^lambdas/$1/', LAYERS, FACE] },

@@ -23,9 +23,11 @@ const NOW = new Date('2026-07-02T00:15:00.000Z');
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]);
+    }),
+  );
 }
 const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -56,7 +58,11 @@ async function main(): Promise<void> {
     const { DEFAULT_POLICY } = require('../lambdas/domain/accountability/policy') as typeof import('../lambdas/domain/accountability/policy');
     const { emptyCounts } = require('../lambdas/domain/accountability/outcomes') as typeof import('../lambdas/domain/accountability/outcomes');
     const { keys, gsi } = require('../lambdas/shared/store/keys') as typeof import('../lambdas/shared/store/keys');
-    console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; DynamoDB Local ${dynamo.endpoint}; ${N} allocations`);
+    console.log(
+      `load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${cpus().length} cores; DynamoDB Local ${dynamo.endpoint}; ${N} allocations`,
+    );
 
     // ---- seed ----
     const head = { auditSeq: 3, auditHash: 'f'.repeat(64) };
@@ -84,19 +90,80 @@ async function main(): Promise<void> {
       const kind = i % 200 === 0 ? 'new-behind' : i % 200 === 1 ? 'caught-up' : i % 10 === 2 ? 'watched' : 'on-plan';
       const usedMc = kind === 'on-plan' || kind === 'caught-up' ? 500_000 : 50_000;
       const a = {
-        id, state: 'active' as const, title: `Project ${i}`, piSub: `pi-${i}`, institution: orgs[i % orgs.length], orgType: i % 3 ? 'university' : 'startup', field: i % 2 ? 'computer-science' : 'biology',
-        proposalId: `prop-${i}`, callId: `call-${i % 4}`, tier: 'standard', startDate: '2026-01-01', endDate: '2027-01-01',
+        id,
+        state: 'active' as const,
+        title: `Project ${i}`,
+        piSub: `pi-${i}`,
+        institution: orgs[i % orgs.length],
+        orgType: i % 3 ? 'university' : 'startup',
+        field: i % 2 ? 'computer-science' : 'biology',
+        proposalId: `prop-${i}`,
+        callId: `call-${i % 4}`,
+        tier: 'standard',
+        startDate: '2026-01-01',
+        endDate: '2027-01-01',
         members: [{ sub: `pi-${i}`, username: 'alice', role: 'pi' as const, addedAt: '2026-01-01T00:00:00Z' }],
         resources: { 'spc/h200': { awardedMc: 1_000_000, balanceMc: 1_000_000 - usedMc, usedMc, overLimitMc: 0, exhausted: false } },
-        schedulerAccounts: { 'spc/h200': `kairr-${i}` }, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-06-30T00:00:00Z', entryCount: 3,
+        schedulerAccounts: { 'spc/h200': `kairr-${i}` },
+        createdAt: '2026-01-01T00:00:00Z',
+        updatedAt: '2026-06-30T00:00:00Z',
+        entryCount: 3,
       };
       seed.push({ ...allocationItem(a), ...head });
-      const entry = (n: number, kind: 'award' | 'usage', amountMc: number) => entryItem({ entryId: `le-${id}-${n}`, allocationId: id, kind, resource: 'spc/h200', amountMc, overLimit: false, time: '2026-03-01T00:00:00Z', actor: { sub: 'system:connector-spc', role: 'system' }, reason: null, ref: `batch-${i}`, ...(kind === 'usage' ? { jobs: [{ siteId: 'spc', cluster: 'spc', jobId: `${i}${n}`, deltaMc: -amountMc, totalMc: -amountMc, rev: 1 }] } : {}) });
+      const entry = (n: number, kind: 'award' | 'usage', amountMc: number) =>
+        entryItem({
+          entryId: `le-${id}-${n}`,
+          allocationId: id,
+          kind,
+          resource: 'spc/h200',
+          amountMc,
+          overLimit: false,
+          time: '2026-03-01T00:00:00Z',
+          actor: { sub: 'system:connector-spc', role: 'system' },
+          reason: null,
+          ref: `batch-${i}`,
+          ...(kind === 'usage' ? { jobs: [{ siteId: 'spc', cluster: 'spc', jobId: `${i}${n}`, deltaMc: -amountMc, totalMc: -amountMc, rev: 1 }] } : {}),
+        });
       seed.push(entry(0, 'award', 1_000_000), entry(1, 'usage', -usedMc / 2), entry(2, 'usage', -usedMc / 2));
       seed.push({ ...keys.allocationMember(id, `pi-${i}`), gsi1pk: gsi.memberOf(`pi-${i}`), gsi1sk: `2026-01-01T00:00:00Z#${id}`, allocationId: id, role: 'pi' });
-      const rec = { allocationId: id, callId: a.callId, proposalId: a.proposalId, purpose: 'pretraining', policy: DEFAULT_POLICY, policySource: 'call' as const, startDate: a.startDate, endDate: a.endDate, committedMc: { 'spc/h200': 1_000_000 }, reports, tranches: [], idle: kind === 'watched' || kind === 'caught-up' ? { behindSince: '2026-06-20T00:15:00.000Z' } : {}, createdAt: a.createdAt, updatedAt: a.updatedAt };
+      const rec = {
+        allocationId: id,
+        callId: a.callId,
+        proposalId: a.proposalId,
+        purpose: 'pretraining',
+        policy: DEFAULT_POLICY,
+        policySource: 'call' as const,
+        startDate: a.startDate,
+        endDate: a.endDate,
+        committedMc: { 'spc/h200': 1_000_000 },
+        reports,
+        tranches: [],
+        idle: kind === 'watched' || kind === 'caught-up' ? { behindSince: '2026-06-20T00:15:00.000Z' } : {},
+        createdAt: a.createdAt,
+        updatedAt: a.updatedAt,
+      };
       seed.push({ ...recordItem(rec, null), ...head });
-      seed.push({ ...listingItem({ allocationId: id, callId: a.callId, proposalId: a.proposalId, title: a.title, abstract: 'We study how Korean-language model quality scales with data and parameters. '.repeat(4), field: a.field, organisation: a.institution, orgType: a.orgType, region: 'Daejeon', startDate: `2026-01-${String(1 + (i % 28)).padStart(2, '0')}`, endDate: a.endDate, committedMc: 1_000_000, outcomes: emptyCounts(), listing: { showPi: false }, createdAt: a.createdAt, updatedAt: a.updatedAt }), ...head });
+      seed.push({
+        ...listingItem({
+          allocationId: id,
+          callId: a.callId,
+          proposalId: a.proposalId,
+          title: a.title,
+          abstract: 'We study how Korean-language model quality scales with data and parameters. '.repeat(4),
+          field: a.field,
+          organisation: a.institution,
+          orgType: a.orgType,
+          region: 'Daejeon',
+          startDate: `2026-01-${String(1 + (i % 28)).padStart(2, '0')}`,
+          endDate: a.endDate,
+          committedMc: 1_000_000,
+          outcomes: emptyCounts(),
+          listing: { showPi: false },
+          createdAt: a.createdAt,
+          updatedAt: a.updatedAt,
+        }),
+        ...head,
+      });
       await flush();
     }
     await flush(true);
@@ -123,7 +190,9 @@ async function main(): Promise<void> {
     const t2 = process.hrtime.bigint();
     const day = await idleScan(NOW, 'bench');
     const daySec = secs(t2);
-    console.log(`idle scan:       ${daySec.toFixed(1)} s, ${day.reads.queries} queries + ${day.reads.batchGets} batch reads, ${day.reads.itemsRead} items, ${day.reads.rcu.toFixed(0)} RCU; ${day.allocations} allocations, ${day.watched} watched, ${day.candidates} new candidates, actions ${JSON.stringify(day.actions)}, failed ${day.failed}`);
+    console.log(
+      `idle scan:       ${daySec.toFixed(1)} s, ${day.reads.queries} queries + ${day.reads.batchGets} batch reads, ${day.reads.itemsRead} items, ${day.reads.rcu.toFixed(0)} RCU; ${day.allocations} allocations, ${day.watched} watched, ${day.candidates} new candidates, actions ${JSON.stringify(day.actions)}, failed ${day.failed}`,
+    );
     const t3 = process.hrtime.bigint();
     const again = await idleScan(new Date(NOW.getTime() + 60_000), 'bench-again');
     const againSec = secs(t3);

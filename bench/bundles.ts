@@ -51,7 +51,11 @@ function sdkImportsOf(files: string[]): Map<string, Set<string>> {
     const src = readFileSync(join(REPO_ROOT, f), 'utf8');
     for (const m of src.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[^'"]+)['"]/g)) {
       if (m[1]) continue;
-      const names = m[2].split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('type ')).map((x) => x.split(/\s+as\s+/)[0].trim());
+      const names = m[2]
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x && !x.startsWith('type '))
+        .map((x) => x.split(/\s+as\s+/)[0].trim());
       if (!names.length) continue;
       const set = out.get(m[3]) ?? new Set<string>();
       names.forEach((n) => set.add(n));
@@ -70,16 +74,33 @@ async function main(): Promise<void> {
   for (const fn of functionsOf(template)) {
     const entry = template.resources[fn.logicalId].Metadata?.['kairr:entry'] as string | undefined;
     if (!entry) continue;
-    const name = entry.replace(/^lambdas\//, '').replace(/\/handler\.ts$/, '').replace(/\.ts$/, '').replace(/[^a-z0-9]+/gi, '_');
+    const name = entry
+      .replace(/^lambdas\//, '')
+      .replace(/\/handler\.ts$/, '')
+      .replace(/\.ts$/, '')
+      .replace(/[^a-z0-9]+/gi, '_');
     // Which AWS SDK exports does the shipped handler use? Ask esbuild which of our modules the
     // entry pulls in, and read their value imports from @aws-sdk/* packages.
-    const meta = await build({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, platform: 'node', target: 'node22', write: false, metafile: true, minify: true, logLevel: 'silent', mainFields: ['module', 'main'], define: { 'process.env.KAIRR_CONFIG': '"{}"' } });
+    const meta = await build({
+      entryPoints: [join(REPO_ROOT, entry)],
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      write: false,
+      metafile: true,
+      minify: true,
+      logLevel: 'silent',
+      mainFields: ['module', 'main'],
+      define: { 'process.env.KAIRR_CONFIG': '"{}"' },
+    });
     const sdkImports = sdkImportsOf(Object.keys(meta.metafile!.inputs).filter((f) => !f.includes('node_modules')));
     const clients = [...sdkImports.keys()].sort();
     const sizeKb = statSync(fn.handlerFile).size / 1024;
     // Files shipped beside the bundle (KairrFunction assetFiles), loaded on demand, not at init:
     // reported, never hidden from the figures.
-    const beside = readdirSync(dirname(fn.handlerFile)).filter((f) => !/^index\.js(\.map)?$/.test(f)).map((f) => ({ f, kb: statSync(join(dirname(fn.handlerFile), f)).size / 1024 }));
+    const beside = readdirSync(dirname(fn.handlerFile))
+      .filter((f) => !/^index\.js(\.map)?$/.test(f))
+      .map((f) => ({ f, kb: statSync(join(dirname(fn.handlerFile), f)).size / 1024 }));
     const env = { ...fn.environment, KAIRR_CONFIG: '{}' };
     let baseKb = 0;
     let baseOut: string | undefined;
@@ -96,7 +117,20 @@ async function main(): Promise<void> {
       }
       writeFileSync(baseEntry, lines.join('\n'));
       baseOut = join(work, `${name}-baseline.bundle.js`);
-      await build({ entryPoints: [baseEntry], bundle: true, platform: 'node', format: 'cjs', target: 'node22', minify: true, sourcemap: true, sourcesContent: false, mainFields: ['module', 'main'], outfile: baseOut, nodePaths: [join(REPO_ROOT, 'node_modules')], logLevel: 'silent' });
+      await build({
+        entryPoints: [baseEntry],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node22',
+        minify: true,
+        sourcemap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        outfile: baseOut,
+        nodePaths: [join(REPO_ROOT, 'node_modules')],
+        logLevel: 'silent',
+      });
       baseKb = statSync(baseOut).size / 1024;
     }
     const paired = pairedInitMs(fn.handlerFile, env, baseOut);
@@ -117,10 +151,15 @@ async function main(): Promise<void> {
     );
   }
   const os = await import('node:os');
-  console.log(`Cold module init: median of ${RUNS} fresh node ${process.version} processes per bundle, handler and baseline alternating; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores.\n`);
+  console.log(
+    `Cold module init: median of ${RUNS} fresh node ${process.version} processes per bundle, handler and baseline alternating; load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${os.cpus().length} cores.\n`,
+  );
   console.log(`${'handler'.padEnd(34)} ${'size'.padStart(11)} ${'init'.padStart(10)}`);
   for (const row of rows) console.log(row);
-  console.log('\nBoth sides load with the functions\' NODE_OPTIONS (--enable-source-maps) and a source map, as deployed.');
+  console.log("\nBoth sides load with the functions' NODE_OPTIONS (--enable-source-maps) and a source map, as deployed.");
   console.log('A figure under the floor (negative): the floor holds every SDK export imported by a module the handler pulls in, even where esbuild drops the function that uses it.');
   console.log('Targets: each handler at most +100 KB and +20 ms over its own baseline; one with no SDK client at most 100 KB and 30 ms in all.');
   console.log(JSON.stringify({ runs: RUNS, node: process.version, ...figures }));

@@ -36,8 +36,14 @@ function rng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const KO = '언어 모델 데이터셋 말뭉치 한국어 영상 의료 기후 위성 음성 인식 번역 대화 문서 분류 요약 생성 학습 평가 기상 해양 농업 교통 도시 에너지 전력 반도체 소재 화학 단백질 유전체 뇌 신경 로봇 자율 주행 금융 법률 교육 공공 통계 센서 관측 지진 대기 수질 산림 천문 입자 물리 재료 시뮬레이션 그래프 추천 검색 질의 응답 감성 분석 개체명'.split(' ');
-const EN = 'language model dataset corpus korean image medical climate satellite speech recognition translation dialogue document classification summarization generation training evaluation weather ocean agriculture traffic urban energy power semiconductor materials chemistry protein genome brain neural robot autonomous driving finance legal education public statistics sensor observation earthquake atmosphere water forest astronomy particle physics simulation graph recommendation retrieval question answering sentiment entity'.split(' ');
+const KO =
+  '언어 모델 데이터셋 말뭉치 한국어 영상 의료 기후 위성 음성 인식 번역 대화 문서 분류 요약 생성 학습 평가 기상 해양 농업 교통 도시 에너지 전력 반도체 소재 화학 단백질 유전체 뇌 신경 로봇 자율 주행 금융 법률 교육 공공 통계 센서 관측 지진 대기 수질 산림 천문 입자 물리 재료 시뮬레이션 그래프 추천 검색 질의 응답 감성 분석 개체명'.split(
+    ' ',
+  );
+const EN =
+  'language model dataset corpus korean image medical climate satellite speech recognition translation dialogue document classification summarization generation training evaluation weather ocean agriculture traffic urban energy power semiconductor materials chemistry protein genome brain neural robot autonomous driving finance legal education public statistics sensor observation earthquake atmosphere water forest astronomy particle physics simulation graph recommendation retrieval question answering sentiment entity'.split(
+    ' ',
+  );
 const PARTICLES = ['', '', '', '을', '를', '의', '에서', '으로', '과', '은'];
 const FIELDS = ['1.1', '1.2', '1.3', '1.5', '1.6', '2.2', '3.2', '5.2', '6.2'];
 const LICENCES = ['CC-BY-4.0', 'CC0-1.0', 'MIT', 'Apache-2.0', 'CC-BY-NC-4.0', 'ODbL-1.0'];
@@ -74,8 +80,20 @@ function corpus(n: number) {
       updatedAt: now,
     };
     const v: Version = {
-      artifactId: a.id, kind: 'dataset', version: '1.0.0', state: 'published', changelog: '', derivedFrom: [], files: 10, bytes: Math.floor(10 ** (3 + r() * 9)),
-      formats: [pick(FORMATS)], pages: {}, licence: a.licence, createdAt: now, createdBy: 'bench', publishedAt: now,
+      artifactId: a.id,
+      kind: 'dataset',
+      version: '1.0.0',
+      state: 'published',
+      changelog: '',
+      derivedFrom: [],
+      files: 10,
+      bytes: Math.floor(10 ** (3 + r() * 9)),
+      formats: [pick(FORMATS)],
+      pages: {},
+      licence: a.licence,
+      createdAt: now,
+      createdBy: 'bench',
+      publishedAt: now,
     };
     return { a, v };
   });
@@ -86,9 +104,11 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]);
+    }),
+  );
 }
 
 async function batchPut(doc: DynamoDBDocumentClient, table: string, items: Record<string, unknown>[]): Promise<number> {
@@ -129,7 +149,11 @@ async function main(): Promise<void> {
     const { createArtifact } = require('../lambdas/datahub/artifacts') as typeof import('../lambdas/datahub/artifacts');
     const { createVersion } = require('../lambdas/datahub/versions') as typeof import('../lambdas/datahub/versions');
     const main = process.env.TABLE_MAIN!;
-    console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; DynamoDB Local ${dynamo.endpoint}`);
+    console.log(
+      `load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${cpus().length} cores; DynamoDB Local ${dynamo.endpoint}`,
+    );
 
     // ---- 1. search ------------------------------------------------------------------------------
     const t0 = Date.now();
@@ -140,7 +164,11 @@ async function main(): Promise<void> {
     console.log(`indexed ${DATASETS} datasets: ${postings} posting items + ${docs.length} summaries in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     // Baseline: one Query of a 20-item page of summary-sized items on the same DynamoDB Local.
-    await batchPut(doc, main, docs.slice(0, 20).map((d, i) => ({ pk: 'BENCH#PAGE', sk: String(i).padStart(4, '0'), ...d.doc })));
+    await batchPut(
+      doc,
+      main,
+      docs.slice(0, 20).map((d, i) => ({ pk: 'BENCH#PAGE', sk: String(i).padStart(4, '0'), ...d.doc })),
+    );
     const q1 = async () => doc.send(new QueryCommand({ TableName: main, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'BENCH#PAGE' }, Limit: 20 }));
     for (let i = 0; i < 3; i++) await q1();
     const baseline: number[] = [];
@@ -174,7 +202,17 @@ async function main(): Promise<void> {
         times.push(Number(process.hrtime.bigint() - s) / 1e6);
       }
       const ms = median(times);
-      const f = { query: label, ms: round(ms), ratio: round(ms / baseMs), roundTrips: last!.stats.roundTrips, requests: last!.stats.requests, readUnits: round(last!.stats.readUnits, 1), kb: round(last!.stats.bytes / 1024, 1), hits: last!.hits.length, total: last!.total };
+      const f = {
+        query: label,
+        ms: round(ms),
+        ratio: round(ms / baseMs),
+        roundTrips: last!.stats.roundTrips,
+        requests: last!.stats.requests,
+        readUnits: round(last!.stats.readUnits, 1),
+        kb: round(last!.stats.bytes / 1024, 1),
+        hits: last!.hits.length,
+        total: last!.total,
+      };
       searchFigures.push(f);
       console.log(`search ${label.padEnd(20)} ${String(f.ms).padStart(7)} ms  ${String(f.ratio).padStart(6)}x a Query  ${f.roundTrips} round trips  ${f.requests} requests  ${f.readUnits} RU  ${f.kb} KB  ${f.total} matches`);
     }
@@ -186,7 +224,12 @@ async function main(): Promise<void> {
     const art = await createArtifact('dataset', { name: { en: 'bench manifest' }, description: { en: 'x' }, keywords: [], fieldOfScience: '1.2', licence: 'MIT', accessLevel: 'public', stewards: [] }, ctx);
     await createVersion('dataset', art.id, { version: '1.0.0', changelog: '', derivedFrom: [] }, stewardViewer, ctx);
     const PAGE = 1000;
-    const files = Array.from({ length: FILES }, (_, i) => ({ path: `shard-${String(Math.floor(i / 1000)).padStart(3, '0')}/sample-${String(i).padStart(6, '0')}.jsonl`, bytes: 1000 + i, sha256: (i.toString(16).padStart(8, '0')).repeat(8), mediaType: 'application/jsonl' }));
+    const files = Array.from({ length: FILES }, (_, i) => ({
+      path: `shard-${String(Math.floor(i / 1000)).padStart(3, '0')}/sample-${String(i).padStart(6, '0')}.jsonl`,
+      bytes: 1000 + i,
+      sha256: i.toString(16).padStart(8, '0').repeat(8),
+      mediaType: 'application/jsonl',
+    }));
     // Raw baseline: the same file items, BatchWriteItem, same concurrency, into another table.
     const rawItems = files.map((f, i) => ({ pk: `DHMAN#${art.id}#1.0.0`, sk: `F#${f.path}`, ...f, page: Math.floor(i / PAGE) + 1 }));
     let s = Date.now();
@@ -213,7 +256,18 @@ async function main(): Promise<void> {
         search: searchFigures,
         searchMaxRoundTrips: worst,
         searchRoundTripTarget: 3,
-        manifest: { files: FILES, pageFiles: PAGE, filesPerSecond: Math.round(oursRate), rawFilesPerSecond: Math.round(rawRate), ratio: round(oursRate / rawRate), target: 0.5, wcu: round(stats.consumedWcu), rawWcu: round(rawWcu), pathCheckRu: round(stats.readUnits), requests: stats.requests },
+        manifest: {
+          files: FILES,
+          pageFiles: PAGE,
+          filesPerSecond: Math.round(oursRate),
+          rawFilesPerSecond: Math.round(rawRate),
+          ratio: round(oursRate / rawRate),
+          target: 0.5,
+          wcu: round(stats.consumedWcu),
+          rawWcu: round(rawWcu),
+          pathCheckRu: round(stats.readUnits),
+          requests: stats.requests,
+        },
         loadAverage: round(loadavg()[0], 1),
       }),
     );

@@ -25,7 +25,13 @@ export async function onceTransaction(doc: DynamoDBDocumentClient): Promise<void
     new TransactWriteCommand({
       TransactItems: [
         { Put: { TableName: mainTable(), Item: { pk: `LIMIT#${id}`, sk: 'JOB', state: 'submitting', createdAt: now, auditSeq: 1 }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { TableName: auditTable(), Item: { pk: `limit/${id}`, sk: 1, action: 'job.dispatch', time: now, tpk: `DAY#${now.slice(0, 10)}`, tsk: `${now}#limit/${id}#1`, apk: 'ACTOR#bench' }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: auditTable(),
+            Item: { pk: `limit/${id}`, sk: 1, action: 'job.dispatch', time: now, tpk: `DAY#${now.slice(0, 10)}`, tsk: `${now}#limit/${id}#1`, apk: 'ACTOR#bench' },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
       ],
     }),
   );
@@ -34,9 +40,11 @@ export async function onceTransaction(doc: DynamoDBDocumentClient): Promise<void
 async function pool<T>(n: number, concurrency: number, one: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
-    for (let i = next++; i < n; i = next++) out[i] = await one(i);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await one(i);
+    }),
+  );
   return out;
 }
 
@@ -62,20 +70,31 @@ export async function burst(
   try {
     // a few of each first: version detection, tokens, connections
     for (let i = 0; i < 3; i++) {
-      submitted.push(await api.submit({ script: TRUE_JOB, name: `kairr.${newId('bw')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} }, 'bob'));
+      submitted.push(
+        await api.submit(
+          { script: TRUE_JOB, name: `kairr.${newId('bw')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} },
+          'bob',
+        ),
+      );
       const r = await h.api('POST', `/v1/allocations/${a.id}/jobs`, BOB, { body: { site: c.siteId, resource, script: TRUE_JOB, gpus: 1, timeLimit: 1 } });
       if (r.status === 201) submitted.push(r.body.schedulerJobId);
     }
     const t0 = performance.now();
     const direct = await pool(o.jobs, o.concurrency, () =>
-      api.submit({ script: TRUE_JOB, name: `kairr.${newId('burst')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} }, 'bob'),
+      api.submit(
+        { script: TRUE_JOB, name: `kairr.${newId('burst')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} },
+        'bob',
+      ),
     );
     const directS = (performance.now() - t0) / 1000;
     submitted.push(...direct);
     const tl = performance.now();
     const limited = await pool(o.jobs, o.concurrency, async () => {
       await onceTransaction(o.doc);
-      return api.submit({ script: TRUE_JOB, name: `kairr.${newId('burstlim')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} }, 'bob');
+      return api.submit(
+        { script: TRUE_JOB, name: `kairr.${newId('burstlim')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} },
+        'bob',
+      );
     });
     const limitS = (performance.now() - tl) / 1000;
     submitted.push(...limited);
@@ -101,7 +120,9 @@ export async function burst(
     figures.burst_vs_limit_ratio = round(ok.length / kairrS / (o.jobs / limitS), 2);
     o.say(`   direct: ${o.jobs} submits in ${figures.burst_direct_seconds} s = ${figures.burst_direct_jobs_per_s} jobs/s`);
     o.say(`   exactly-once limit (one transaction, then the submit): ${o.jobs} in ${figures.burst_limit_seconds} s = ${figures.burst_limit_jobs_per_s} jobs/s, ${figures.burst_limit_vs_direct_ratio}× direct`);
-    o.say(`   KAIRR:  ${ok.length} of ${o.jobs} accepted in ${figures.burst_kairr_seconds} s = ${figures.burst_kairr_jobs_per_s} jobs/s (${JSON.stringify(statuses)}); ratio ${figures.burst_ratio} to direct (target ≥ 0.8), ${figures.burst_vs_limit_ratio} to the exactly-once limit`);
+    o.say(
+      `   KAIRR:  ${ok.length} of ${o.jobs} accepted in ${figures.burst_kairr_seconds} s = ${figures.burst_kairr_jobs_per_s} jobs/s (${JSON.stringify(statuses)}); ratio ${figures.burst_ratio} to direct (target ≥ 0.8), ${figures.burst_vs_limit_ratio} to the exactly-once limit`,
+    );
   } finally {
     // scancel in one call per 100 ids: the jobs only had to be accepted
     for (let i = 0; i < submitted.length; i += 100) {

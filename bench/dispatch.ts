@@ -148,17 +148,19 @@ const ddbClock = { ms: 0, calls: 0 };
 function timeDynamo(): DynamoDBDocumentClient {
   const real = ddb();
   const send = real.send.bind(real) as (c: unknown) => Promise<unknown>;
-  setDdb(Object.assign(Object.create(real) as DynamoDBDocumentClient, {
-    send: async (c: unknown) => {
-      const t = performance.now();
-      try {
-        return await send(c);
-      } finally {
-        ddbClock.ms += performance.now() - t;
-        ddbClock.calls += 1;
-      }
-    },
-  }));
+  setDdb(
+    Object.assign(Object.create(real) as DynamoDBDocumentClient, {
+      send: async (c: unknown) => {
+        const t = performance.now();
+        try {
+          return await send(c);
+        } finally {
+          ddbClock.ms += performance.now() - t;
+          ddbClock.calls += 1;
+        }
+      },
+    }),
+  );
   return real;
 }
 
@@ -193,7 +195,10 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
       const api = await (driver as unknown as { api(): Promise<{ submit(d: unknown, user: string): Promise<string>; controllerJob(id: string): Promise<unknown> }> }).api();
       const direct = async () => {
         const t0 = performance.now();
-        const id = await api.submit({ script: TRUE_JOB, name: `kairr.${newId('direct')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} }, 'alice');
+        const id = await api.submit(
+          { script: TRUE_JOB, name: `kairr.${newId('direct')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} },
+          'alice',
+        );
         const t1 = performance.now();
         if (!(await api.controllerJob(id))) throw new Error(`direct job ${id} is not visible`);
         cancel.push([c, id]);
@@ -204,7 +209,10 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
       const limit = async () => {
         const t0 = performance.now();
         await onceTransaction(plainDynamo);
-        const id = await api.submit({ script: TRUE_JOB, name: `kairr.${newId('limit')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} }, 'alice');
+        const id = await api.submit(
+          { script: TRUE_JOB, name: `kairr.${newId('limit')}`, account, partition: resource, timeLimitMinutes: 1, nodes: 1, tasks: 1, cpusPerTask: 1, gpusPerNode: 1, workingDirectory: '/tmp', standardOutput: '/dev/null', environment: {} },
+          'alice',
+        );
         const t1 = performance.now();
         cancel.push([c, id]);
         return t1 - t0;
@@ -222,7 +230,7 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
         cancel.push([c, res.body.schedulerJobId]);
         return { visible: submittedAt - t0, response: t1 - t0, dynamo: ddbClock.ms - d0 };
       };
-      for (let i = 0; i < 3; i++) (await direct(), await kairr(), await limit()); // warm: version detection, tokens, connections
+      for (let i = 0; i < 3; i++) await direct(), await kairr(), await limit(); // warm: version detection, tokens, connections
       const k = { visible: [] as number[], response: [] as number[], dynamo: [] as number[] };
       const d: number[] = [];
       const lim: number[] = [];
@@ -249,8 +257,12 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
       figures[`dispatch_${c.cluster}_kairr_dynamodb_median_ms`] = round(median(k.dynamo));
       figures[`dispatch_${c.cluster}_direct_median_ms`] = round(median(d));
       figures[`dispatch_${c.cluster}_ratio`] = round(ratio, 2);
-      say(`   ${c.cluster}: KAIRR to visible median ${round(median(k.visible))} ms (its response ${round(median(k.response))} ms, of which DynamoDB ${round(median(k.dynamo))} ms), direct submit median ${round(median(d))} ms, ratio ${round(ratio, 2)}`);
-      say(`   ${c.cluster}: exactly-once limit (one transaction + direct submit) median ${round(median(lim))} ms: KAIRR ${figures[`dispatch_${c.cluster}_vs_limit_ratio`]}× it (reusing the dispatch snapshot), ${figures[`dispatch_${c.cluster}_cold_vs_limit_ratio`]}× cold (${round(median(coldVisible))} ms)`);
+      say(
+        `   ${c.cluster}: KAIRR to visible median ${round(median(k.visible))} ms (its response ${round(median(k.response))} ms, of which DynamoDB ${round(median(k.dynamo))} ms), direct submit median ${round(median(d))} ms, ratio ${round(ratio, 2)}`,
+      );
+      say(
+        `   ${c.cluster}: exactly-once limit (one transaction + direct submit) median ${round(median(lim))} ms: KAIRR ${figures[`dispatch_${c.cluster}_vs_limit_ratio`]}× it (reusing the dispatch snapshot), ${figures[`dispatch_${c.cluster}_cold_vs_limit_ratio`]}× cold (${round(median(coldVisible))} ms)`,
+      );
       all.visible.push(...k.visible);
       all.response.push(...k.response);
       all.dynamo.push(...k.dynamo);
@@ -259,7 +271,10 @@ async function dispatchLatency(h: Harness, clusters: LocalCluster[]): Promise<vo
   } finally {
     useDriverFactory(undefined);
     setDdb(plainDynamo);
-    for (const [c, id] of cancel) await driverOf(c).cancelJob(id).catch(() => undefined);
+    for (const [c, id] of cancel)
+      await driverOf(c)
+        .cancelJob(id)
+        .catch(() => undefined);
   }
   figures.dispatch_kairr_visible_median_ms = round(median(all.visible));
   figures.dispatch_kairr_response_median_ms = round(median(all.response));
@@ -286,18 +301,38 @@ async function realCollection(h: Harness, c: LocalCluster): Promise<Record<strin
   const ready = await h.settled(COLLECT_ALLOCATION);
   if (ready.state !== 'active') throw new Error(`the collection allocation is ${ready.state}: ${ready.stateReason}`);
   const account = slurmAccountName(COLLECT_ALLOCATION, resource);
-  const finished = () =>
-    slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', `--accounts=${account}`, '--starttime=now-12hours', '--endtime=now', '--state=CD', '--format=jobid,start')
-      .split('\n')
-      .filter(Boolean);
+  const finished = () => slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', `--accounts=${account}`, '--starttime=now-12hours', '--endtime=now', '--state=CD', '--format=jobid,start').split('\n').filter(Boolean);
   let rows = finished();
   if (rows.length >= JOBS) {
     say(`   reusing ${rows.length} finished jobs of an earlier run under ${account}`);
   } else {
     const t0 = performance.now();
-    const arrayId = slurmCli(c, 'setpriv', '--reuid=alice', '--regid=alice', '--init-groups', 'sbatch', '--parsable', `--account=${account}`, `--partition=${resource}`, '--time=1', '--gres=gpu:1', `--array=1-${JOBS - rows.length}`, '--chdir=/tmp', '--output=/dev/null', '--wrap=true').trim().split(';')[0];
+    const arrayId = slurmCli(
+      c,
+      'setpriv',
+      '--reuid=alice',
+      '--regid=alice',
+      '--init-groups',
+      'sbatch',
+      '--parsable',
+      `--account=${account}`,
+      `--partition=${resource}`,
+      '--time=1',
+      '--gres=gpu:1',
+      `--array=1-${JOBS - rows.length}`,
+      '--chdir=/tmp',
+      '--output=/dev/null',
+      '--wrap=true',
+    )
+      .trim()
+      .split(';')[0];
     say(`   submitted job array ${arrayId} (${JOBS - rows.length} tasks, 1 GPU each); waiting for them to finish`);
-    rows = await waitFor(`${JOBS} finished jobs in accounting`, async () => finished(), (r) => r.length >= JOBS, { timeoutMs: 30 * 60_000, intervalMs: 5_000 });
+    rows = await waitFor(
+      `${JOBS} finished jobs in accounting`,
+      async () => finished(),
+      (r) => r.length >= JOBS,
+      { timeoutMs: 30 * 60_000, intervalMs: 5_000 },
+    );
     say(`   ${rows.length} finished in ${round((performance.now() - t0) / 1000)} s (not part of the figure)`);
   }
   const firstStart = Math.min(...rows.map((r) => Date.parse(r.split('|')[1])).filter((t) => !Number.isNaN(t)));
@@ -322,7 +357,9 @@ async function realCollection(h: Harness, c: LocalCluster): Promise<Record<strin
   // `true` runs for about a second on 1 GPU: a fraction of a millicredit each, so charges round to 0;
   // what is measured here is reading, mapping and recording, not pricing
   figures.collect_real_charged_mc = after.usedMc - before.usedMc;
-  say(`   first run: ${first.reports} reports (${mine} charged, ${first.summary.rejected ?? 0} rejected: other tests' accounts) in ${figures.collect_real_seconds} s = ${figures.collect_real_records_per_s} records/s (slurmdbd ${figures.collect_real_list_seconds} s, ledger ${figures.collect_real_ingest_seconds} s)`);
+  say(
+    `   first run: ${first.reports} reports (${mine} charged, ${first.summary.rejected ?? 0} rejected: other tests' accounts) in ${figures.collect_real_seconds} s = ${figures.collect_real_records_per_s} records/s (slurmdbd ${figures.collect_real_list_seconds} s, ledger ${figures.collect_real_ingest_seconds} s)`,
+  );
   say(`   second run: ${again.summary.duplicate ?? 0} duplicates, nothing charged again, ${figures.collect_real_rerun_seconds} s`);
 
   // record slurmdbd's own answer for these jobs, for the replay
@@ -398,7 +435,21 @@ async function replayCollection(recorded: Record<string, unknown>[]): Promise<vo
     h.events.bus.setRuleState('kairr-provisioning-events', 'DISABLED', BUS); // the replay accounts exist only in the replay
     for (const a of accounts) {
       await createAllocation(
-        { id: a.id, title: 'replay', piSub: ALICE.sub, institution: 'KISTI', orgType: 'research-institute', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2099-12-31', members: [], awardsMc: { 'kisti6/gh200': toMc(10_000_000) } },
+        {
+          id: a.id,
+          title: 'replay',
+          piSub: ALICE.sub,
+          institution: 'KISTI',
+          orgType: 'research-institute',
+          field: 'cs',
+          proposalId: null,
+          callId: null,
+          tier: null,
+          startDate: '2026-01-01',
+          endDate: '2099-12-31',
+          members: [],
+          awardsMc: { 'kisti6/gh200': toMc(10_000_000) },
+        },
         { actor: { sub: 'bench', role: 'admin' }, requestId: 'bench' },
       );
       await recordProvisioned(a.id, [{ resourceKey: 'kisti6/gh200', siteId: 'kisti6', account: a.account }], { actor: { sub: 'bench', role: 'system' }, requestId: 'bench' });
@@ -418,7 +469,9 @@ async function replayCollection(recorded: Record<string, unknown>[]): Promise<vo
     figures.collect_replay_records_per_s = round(run.reports / seconds);
     figures.collect_replay_rss_mb = Math.round(Math.max(process.memoryUsage().rss, heapBefore) / 1e6);
     figures.collect_replay_served = served;
-    say(`   ${run.reports} records (${charged} charged) in ${run.slices} slices, ${figures.collect_replay_seconds} s = ${figures.collect_replay_records_per_s} records/s (replayed slurmdbd answers ${figures.collect_replay_list_seconds} s, ledger ${figures.collect_replay_ingest_seconds} s)`);
+    say(
+      `   ${run.reports} records (${charged} charged) in ${run.slices} slices, ${figures.collect_replay_seconds} s = ${figures.collect_replay_records_per_s} records/s (replayed slurmdbd answers ${figures.collect_replay_list_seconds} s, ledger ${figures.collect_replay_ingest_seconds} s)`,
+    );
     if (charged !== REPLAY) say(`   NOTE: ${REPLAY - charged} records were not charged: ${JSON.stringify(run.summary)} ${JSON.stringify(run.rejections.slice(0, 3))}`);
   } finally {
     useDriverFactory(undefined);
@@ -440,10 +493,20 @@ async function freshness(h: Harness, c: LocalCluster): Promise<void> {
     const res = await h.api('POST', `/v1/allocations/${a.id}/jobs`, BOB, { body: { site: c.siteId, resource: c.partitions[0], script: '#!/bin/bash\nsleep 3\n', gpus: 2, timeLimit: 1 } });
     const id = res.body.schedulerJobId as string;
     const driver = driverOf(c);
-    const ended = await waitFor('the job to end', () => driver.jobStatus(id), (s) => s.phase === 'finished' && !!s.end, { timeoutMs: 120_000, intervalMs: 100 });
+    const ended = await waitFor(
+      'the job to end',
+      () => driver.jobStatus(id),
+      (s) => s.phase === 'finished' && !!s.end,
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
     const endAt = Date.parse(ended.end!);
     // slurmdbd's lag: until the collector's query sees the job's end (second resolution in Slurm)
-    await waitFor('the end in accounting', async () => (await driver.listJobs({ since: new Date(endAt - 60_000) })).find((r) => r.jobId === id), (r) => !!r?.end, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(
+      'the end in accounting',
+      async () => (await driver.listJobs({ since: new Date(endAt - 60_000) })).find((r) => r.jobId === id),
+      (r) => !!r?.end,
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     lags.push(Math.max(0, Date.now() - endAt - 1000) / 1000);
     const t0 = performance.now();
     const run = await collectUsage(c.siteId);

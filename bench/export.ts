@@ -230,7 +230,14 @@ async function main() {
       process.env[tableEnvName(t)] = name;
     }
     setDdb(doc);
-    const s3 = new S3Client({ endpoint: fauxqs.endpoint, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const s3 = new S3Client({
+      endpoint: fauxqs.endpoint,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     setClients({ s3 });
 
     const seeded = await seed(doc, 'bench-audit');
@@ -239,7 +246,19 @@ async function main() {
 
     for (const format of ['csv', 'jsonl'] as const) {
       const exportId = newExportId();
-      const rec: ExportRecord = { exportId, state: 'queued', format, from: WINDOW.from, to: WINDOW.to, filters: null, requestedBy: 'bench', requestedAt: new Date().toISOString(), attempts: 0, bucket: BUCKET, prefix: `exports/${exportId}/` };
+      const rec: ExportRecord = {
+        exportId,
+        state: 'queued',
+        format,
+        from: WINDOW.from,
+        to: WINDOW.to,
+        filters: null,
+        requestedBy: 'bench',
+        requestedAt: new Date().toISOString(),
+        attempts: 0,
+        bucket: BUCKET,
+        prefix: `exports/${exportId}/`,
+      };
       await createExport(rec, { actor: { sub: 'bench', role: 'auditor' }, requestId: 'bench' });
       gc();
       peakRss = process.memoryUsage.rss();
@@ -274,7 +293,9 @@ async function main() {
       console.log(
         `${format}: ${fmt(EVENTS)} records, ${mb(done.totalBytes!)} MB in ${done.files!.length} file(s), in ${wall.toFixed(1)} s = ${fmt(EVENTS / wall)} records/s; ` +
           `${fmt(EVENTS / own)} per CPU-second of the export process (${own.toFixed(1)} s), ${fmt(EVENTS / (own + ddbCpu + fqCpu))} per CPU-second with DynamoDB Local (${ddbCpu.toFixed(1)} s) and fauxqs (${fqCpu.toFixed(1)} s); ` +
-          `peak RSS ${mb(peakRss)} MB (${mb(rssBefore)} MB before it started); load ${loadBefore} → ${load()}; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`,
+          `peak RSS ${mb(peakRss)} MB (${mb(rssBefore)} MB before it started); load ${loadBefore} → ${load()}; phases: ${Object.entries(phases)
+            .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+            .join(', ')}`,
       );
       const t1 = Date.now();
       const report = await verifyExport(s3Source(s3, rec.prefix));
@@ -306,7 +327,9 @@ async function main() {
   result.load_average_end = load();
   result.target_records_per_s = TARGET_RATE;
   result.target_peak_rss_mb = TARGET_RSS_MB;
-  const rss = Object.keys(result).filter((k) => k.endsWith('_peak_rss_mb') && !k.includes('baseline') && !k.includes('target')).map((k) => result[k] as number);
+  const rss = Object.keys(result)
+    .filter((k) => k.endsWith('_peak_rss_mb') && !k.includes('baseline') && !k.includes('target'))
+    .map((k) => result[k] as number);
   result.peak_rss_within_target = rss.every((v) => v <= TARGET_RSS_MB);
   if (!SKIP_FORMAT) {
     // The export worker's mode is *_trusted (checkHashes: false); the writer's default re-check is reported beside it.

@@ -32,7 +32,18 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const CONFIG = JSON.stringify(runtimeConfigOf(loadStageConfig('local')));
 
 async function bundle(entry: string, out: string): Promise<number> {
-  await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, mainFields: ['module', 'main'], define: { 'process.env.KAIRR_CONFIG': JSON.stringify(CONFIG) }, logLevel: 'silent' });
+  await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    mainFields: ['module', 'main'],
+    define: { 'process.env.KAIRR_CONFIG': JSON.stringify(CONFIG) },
+    logLevel: 'silent',
+  });
   return statSync(out).size / 1024;
 }
 
@@ -86,7 +97,14 @@ async function requests() {
     const enriched = createHandler(api, impl, { caller: people.withKairrRoles });
     // the caller's token says researcher; KAIRR assigns auditor (the route needs it: plain answers 403, as it would)
     await ddb().send(new PutCommand({ TableName: tables.main, Item: { ...identityKeys.person('bench-user'), sub: 'bench-user', roles: ['auditor'], aliases: [], createdAt: 'x', updatedAt: 'x' } }));
-    const event = (roles: string) => ({ httpMethod: 'GET', resource: '/v1/probe', path: '/v1/probe', headers: {}, requestContext: { requestId: 'r', authorizer: callerToContext({ sub: 'bench-user', roles: roles.split(',') as never, siteIds: [] }) } }) as unknown as APIGatewayProxyEvent;
+    const event = (roles: string) =>
+      ({
+        httpMethod: 'GET',
+        resource: '/v1/probe',
+        path: '/v1/probe',
+        headers: {},
+        requestContext: { requestId: 'r', authorizer: callerToContext({ sub: 'bench-user', roles: roles.split(',') as never, siteIds: [] }) },
+      }) as unknown as APIGatewayProxyEvent;
     const time = async (fn: () => Promise<{ statusCode: number }>, expect: number) => {
       const t = process.hrtime.bigint();
       const r = await fn();
@@ -120,7 +138,9 @@ async function main() {
   console.log(`authorizer as shipped: ${r1(b.kb.shipped)} KB, init ${r1(b.initMs.shipped)} ms`);
   console.log(`authorizer reading the person record itself: ${r1(b.kb.withSdk)} KB (×${r3(b.kb.withSdk / b.kb.shipped)}), init ${r1(b.initMs.withSdk)} ms (+${r1(b.initMs.withSdk - b.initMs.shipped)})`);
   const q = await requests();
-  console.log(`request through the router (${REQUESTS} each, DynamoDB Local): token roles only p50 ${q.baseMs.p50} ms / p95 ${q.baseMs.p95}; with KAIRR's roles cached p50 ${q.cachedMs.p50} / p95 ${q.cachedMs.p95} (×${r3(q.cachedMs.p50 / q.baseMs.p50)}); uncached (one GetItem) p50 ${q.uncachedMs.p50} / p95 ${q.uncachedMs.p95} (×${r3(q.uncachedMs.p50 / q.baseMs.p50)})`);
+  console.log(
+    `request through the router (${REQUESTS} each, DynamoDB Local): token roles only p50 ${q.baseMs.p50} ms / p95 ${q.baseMs.p95}; with KAIRR's roles cached p50 ${q.cachedMs.p50} / p95 ${q.cachedMs.p95} (×${r3(q.cachedMs.p50 / q.baseMs.p50)}); uncached (one GetItem) p50 ${q.uncachedMs.p50} / p95 ${q.uncachedMs.p95} (×${r3(q.uncachedMs.p50 / q.baseMs.p50)})`,
+  );
   console.log(
     JSON.stringify({
       bench: 'identity',

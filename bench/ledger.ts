@@ -28,9 +28,11 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]);
+    }),
+  );
 }
 
 type BenchRecord = { cluster: string; jobId: string; allocationId: string; resource: string; user: string; gpus: number; start: string; end: string; elapsedSeconds: number };
@@ -67,14 +69,74 @@ async function transactFloor(doc: DynamoDBDocumentClient, tables: { main: string
         const group = byAlloc.get(id)!;
         const seq = seqs[k];
         const stream = auditStream('allocation', id);
-        items.push({ Put: { TableName: tables.main, Item: { ...heads.get(id)!.item, auditSeq: seq + 1, auditHash: hex(), updatedAt: now }, ConditionExpression: 'auditSeq = :seq', ExpressionAttributeValues: { ':seq': seq }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } });
-        items.push({ Put: { TableName: tables.audit, Item: { pk: stream, sk: seq + 1, v: 1, eventId: `ev-${hex().slice(0, 26)}`, time: now, tpk: now.slice(0, 10), tsk: `${now}#${stream}`, apk: 'system:bench', actor: { sub: 'system:bench', role: 'system' }, action: 'ledger.usage', subject: { type: 'allocation', id }, requestId: 'bench-floor', reason: null, before: hex(), after: hex(), prevHash: hex(), hash: hex(), details: { site: 'spc', jobs: group.length, entries: [{ kind: 'usage', resource: 'spc/h200', amountMc: -1 }] } }, ConditionExpression: 'attribute_not_exists(pk)' } });
+        items.push({
+          Put: {
+            TableName: tables.main,
+            Item: { ...heads.get(id)!.item, auditSeq: seq + 1, auditHash: hex(), updatedAt: now },
+            ConditionExpression: 'auditSeq = :seq',
+            ExpressionAttributeValues: { ':seq': seq },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        });
+        items.push({
+          Put: {
+            TableName: tables.audit,
+            Item: {
+              pk: stream,
+              sk: seq + 1,
+              v: 1,
+              eventId: `ev-${hex().slice(0, 26)}`,
+              time: now,
+              tpk: now.slice(0, 10),
+              tsk: `${now}#${stream}`,
+              apk: 'system:bench',
+              actor: { sub: 'system:bench', role: 'system' },
+              action: 'ledger.usage',
+              subject: { type: 'allocation', id },
+              requestId: 'bench-floor',
+              reason: null,
+              before: hex(),
+              after: hex(),
+              prevHash: hex(),
+              hash: hex(),
+              details: { site: 'spc', jobs: group.length, entries: [{ kind: 'usage', resource: 'spc/h200', amountMc: -1 }] },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
         for (const resource of new Set(group.map((r) => r.resource))) {
           const entryId = `le-${hex().slice(0, 26)}`;
           const jobs = group.filter((r) => r.resource === resource).map((r) => ({ siteId: 'spc', cluster: r.cluster, jobId: r.jobId, credits: 1, totalCredits: 1 }));
-          items.push({ Put: { TableName: tables.main, Item: { ...keys.ledgerEntry(id, entryId), entryId, allocationId: id, kind: 'usage', resource: `spc/${resource}`, amountMc: -jobs.length, overLimit: false, time: now, actor: { sub: 'system:bench', role: 'system' }, ref: 'bench-floor', reason: null, jobs, allocSeq: seq + 1 }, ConditionExpression: 'attribute_not_exists(pk)' } });
+          items.push({
+            Put: {
+              TableName: tables.main,
+              Item: {
+                ...keys.ledgerEntry(id, entryId),
+                entryId,
+                allocationId: id,
+                kind: 'usage',
+                resource: `spc/${resource}`,
+                amountMc: -jobs.length,
+                overLimit: false,
+                time: now,
+                actor: { sub: 'system:bench', role: 'system' },
+                ref: 'bench-floor',
+                reason: null,
+                jobs,
+                allocSeq: seq + 1,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          });
         }
-        for (const r of group) items.push({ Put: { TableName: tables.main, Item: { ...keys.jobUsage('spc', r.cluster, r.jobId), siteId: 'spc', ...r, resource: `spc/${r.resource}`, chargedMc: 900, rev: 1, rate: 0.9, updatedAt: now, allocSeq: seq + 1 }, ConditionExpression: 'attribute_not_exists(pk)' } });
+        for (const r of group)
+          items.push({
+            Put: {
+              TableName: tables.main,
+              Item: { ...keys.jobUsage('spc', r.cluster, r.jobId), siteId: 'spc', ...r, resource: `spc/${r.resource}`, chargedMc: 900, rev: 1, rate: 0.9, updatedAt: now, allocSeq: seq + 1 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          });
       });
       try {
         const out = await doc.send(new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }));
@@ -140,7 +202,21 @@ async function main(): Promise<void> {
       for (let i = 0; i < ALLOCATIONS; i++) {
         const id = newId('alloc');
         await createAllocation(
-          { id, title: 'bench', piSub: `pi-${i}`, institution: 'KAIST', orgType: 'university', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2027-12-31', members: [], awardsMc: { 'spc/h200': 1e12, 'spc/b200': 1e12 } },
+          {
+            id,
+            title: 'bench',
+            piSub: `pi-${i}`,
+            institution: 'KAIST',
+            orgType: 'university',
+            field: 'cs',
+            proposalId: null,
+            callId: null,
+            tier: null,
+            startDate: '2026-01-01',
+            endDate: '2027-12-31',
+            members: [],
+            awardsMc: { 'spc/h200': 1e12, 'spc/b200': 1e12 },
+          },
           system,
         );
         ids.push(id);
@@ -165,7 +241,12 @@ async function main(): Promise<void> {
     const perCallAllocs = await award();
     const groupAllocs = await award();
     const records = recordsFor(perCallAllocs, 'p');
-    console.log(`load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+    console.log(
+      `load average ${(await import('node:os'))
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+    );
     console.log(`DynamoDB Local ${dynamo.endpoint}; ${RECORDS} usage records over ${ALLOCATIONS} allocations, batches of ${BATCH}, ${CONCURRENCY} at a time`);
 
     // Baseline: raw BatchWriteItem of the same number of items of the same size, same concurrency.
@@ -190,7 +271,9 @@ async function main(): Promise<void> {
     // concurrency, on the same conditions, as TransactWriteItems; none of ingestion's reads,
     // validation, pricing or audit hashing. Lost races are retried as ingestion retries them.
     const floor = await transactFloor(doc, { main: floorMain, audit: floorAudit }, recordsFor(floorAllocs, 'f'), floorAllocs, (id) => getAllocationItem(id));
-    console.log(`transaction floor:    ${floor.rate.toFixed(0)} records/s (${floor.sec.toFixed(1)} s), ${floor.transactions} transactions (${(RECORDS / floor.transactions).toFixed(1)} records each), ${floor.retries} retried after a lost race, ${floor.wcuPerRecord.toFixed(2)} WCU/record reported`);
+    console.log(
+      `transaction floor:    ${floor.rate.toFixed(0)} records/s (${floor.sec.toFixed(1)} s), ${floor.transactions} transactions (${(RECORDS / floor.transactions).toFixed(1)} records each), ${floor.retries} retried after a lost race, ${floor.wcuPerRecord.toFixed(2)} WCU/record reported`,
+    );
 
     // The ingestion path, packed per call (no module state) and through the group-commit queue.
     const statuses: Record<string, number> = {};
@@ -208,7 +291,10 @@ async function main(): Promise<void> {
       const sec = Number(process.hrtime.bigint() - t) / 1e9;
       const cpu = process.cpuUsage(cpu0);
       const out = { mode, sec, rate: RECORDS / sec, cpuSec: (cpu.user + cpu.system) / 1e6, commits: ledgerMetrics.commits, wcu: ledgerMetrics.consumedWcu / RECORDS, priced: ledgerMetrics.pricedWcu / RECORDS, statuses: seen };
-      console.log(`ingestion, ${mode.padEnd(8)}: ${out.rate.toFixed(0)} records/s (${sec.toFixed(1)} s; this process used ${out.cpuSec.toFixed(1)} s CPU), ${out.commits} transactions (${(RECORDS / out.commits).toFixed(1)} records each)`, seen);
+      console.log(
+        `ingestion, ${mode.padEnd(8)}: ${out.rate.toFixed(0)} records/s (${sec.toFixed(1)} s; this process used ${out.cpuSec.toFixed(1)} s CPU), ${out.commits} transactions (${(RECORDS / out.commits).toFixed(1)} records each)`,
+        seen,
+      );
       return out;
     };
     const perCall = await runIngest('per-call', records);

@@ -8,13 +8,7 @@
 import { fork } from 'node:child_process';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import {
-  computeAwardPlanSync,
-  greedyAwardPlan,
-  ORG_TYPES,
-  type AwardPlanInput,
-  type OrgType,
-} from '../lambdas/domain/award-plan';
+import { computeAwardPlanSync, greedyAwardPlan, ORG_TYPES, type AwardPlanInput, type OrgType } from '../lambdas/domain/award-plan';
 import { loadHighsSolver } from '../lambdas/recommendation/highs-loader';
 
 const SEED = 20260901;

@@ -25,9 +25,11 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 async function pool<T>(n: number, concurrency: number, run: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < n; i = next++) out[i] = await run(i);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await run(i);
+    }),
+  );
   return out;
 }
 
@@ -56,7 +58,17 @@ async function main(): Promise<void> {
     let n = 0;
     const call = async (c: Caller, name: keyof typeof peopleApi, pathParameters: Record<string, string> | null, body: unknown) => {
       const r = peopleApi[name];
-      const res = await handler({ httpMethod: r.method, resource: r.path, path: r.path, pathParameters, queryStringParameters: null, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), isBase64Encoded: false, requestContext: { requestId: `b-${++n}`, authorizer: callerToContext(c) } } as unknown as APIGatewayProxyEvent);
+      const res = await handler({
+        httpMethod: r.method,
+        resource: r.path,
+        path: r.path,
+        pathParameters,
+        queryStringParameters: null,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        isBase64Encoded: false,
+        requestContext: { requestId: `b-${++n}`, authorizer: callerToContext(c) },
+      } as unknown as APIGatewayProxyEvent);
       return { status: res.statusCode, body: JSON.parse(res.body) };
     };
     // ---- setup: an organisation, its manager, a published course, a 1,000-seat instance ----
@@ -64,22 +76,42 @@ async function main(): Promise<void> {
     const { putOrg } = require('../lambdas/people/orgs') as typeof import('../lambdas/people/orgs');
     await putOrg(admin, 'bench-org', { names: { ko: '벤치', en: 'Bench' }, orgType: 'university', region: 'Seoul', verified: true }, 'setup');
     const course = await call(admin, 'createCourse', null, {
-      providerOrgId: 'bench-org', name: { ko: '벤치 강좌', en: 'Bench course' }, description: { ko: '설명', en: 'Description' }, audience: ['all'], level: 'beginner',
-      keywords: ['bench'], field: 'computer-science', teaches: ['x'], mode: 'online', languages: ['ko'],
+      providerOrgId: 'bench-org',
+      name: { ko: '벤치 강좌', en: 'Bench course' },
+      description: { ko: '설명', en: 'Description' },
+      audience: ['all'],
+      level: 'beginner',
+      keywords: ['bench'],
+      field: 'computer-science',
+      teaches: ['x'],
+      mode: 'online',
+      languages: ['ko'],
     });
     await call(admin, 'grantRole', null, { role: 'instructor', courseId: course.body.id, sub: 'bench-instructor' });
     await call(admin, 'updateCourse', { courseId: course.body.id }, { status: 'published' });
     const now = Date.now();
-    const inst = await call(admin, 'createInstance', { courseId: course.body.id }, {
-      startDate: new Date(now + 7 * 86400_000).toISOString(), endDate: new Date(now + 8 * 86400_000).toISOString(), enrolmentOpens: new Date(now - 3600_000).toISOString(),
-      enrolmentCloses: new Date(now + 6 * 86400_000).toISOString(), capacity: SEATS, link: 'https://meet.example/bench', instructors: [{ sub: 'bench-instructor', name: 'I' }],
-    });
+    const inst = await call(
+      admin,
+      'createInstance',
+      { courseId: course.body.id },
+      {
+        startDate: new Date(now + 7 * 86400_000).toISOString(),
+        endDate: new Date(now + 8 * 86400_000).toISOString(),
+        enrolmentOpens: new Date(now - 3600_000).toISOString(),
+        enrolmentCloses: new Date(now + 6 * 86400_000).toISOString(),
+        capacity: SEATS,
+        link: 'https://meet.example/bench',
+        instructors: [{ sub: 'bench-instructor', name: 'I' }],
+      },
+    );
     if (inst.status !== 201) throw new Error(`instance: ${JSON.stringify(inst.body)}`);
     const instanceId = inst.body.id as string;
 
     // ---- baselines on the same DynamoDB Local ----
     let t0 = performance.now();
-    await pool(LEARNERS, CONCURRENCY, (i) => doc.send(new PutCommand({ TableName: raw, Item: { pk: `RAW#${i}`, sk: 'RAW', sub: `learner-${i}`, state: 'enrolled', at: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(pk)' })));
+    await pool(LEARNERS, CONCURRENCY, (i) =>
+      doc.send(new PutCommand({ TableName: raw, Item: { pk: `RAW#${i}`, sk: 'RAW', sub: `learner-${i}`, state: 'enrolled', at: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
     const rawPutS = (performance.now() - t0) / 1000;
     await doc.send(new PutCommand({ TableName: raw, Item: { pk: 'COUNTER', sk: 'C', n: 0 } }));
     t0 = performance.now();
@@ -104,7 +136,15 @@ async function main(): Promise<void> {
     const waitEntries: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await doc.send(new QueryCommand({ TableName: process.env.TABLE_MAIN, KeyConditionExpression: 'pk = :p AND begins_with(sk, :w)', ExpressionAttributeValues: { ':p': `CINST#${instanceId}`, ':w': 'WAIT#' }, ConsistentRead: true, ExclusiveStartKey: start }));
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: process.env.TABLE_MAIN,
+          KeyConditionExpression: 'pk = :p AND begins_with(sk, :w)',
+          ExpressionAttributeValues: { ':p': `CINST#${instanceId}`, ':w': 'WAIT#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
       waitEntries.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -148,7 +188,9 @@ async function main(): Promise<void> {
       ratioToRawHotCounter: +(rawCounterS / enrolS).toFixed(3),
     };
     console.log(`enrolled ${enrolled}, waitlisted ${waitlisted.length} (gap-free in ticket order: ${inOrder && consistent}), over-enrolled ${figures.overEnrolled}`);
-    console.log(`enrolments ${figures.enrolmentsPerSecond}/s; raw conditional puts ${figures.rawConditionalPutsPerSecond}/s (ratio ${figures.ratioToRawPuts}); raw hot counter ${figures.rawHotCounterUpdatesPerSecond}/s (ratio ${figures.ratioToRawHotCounter})`);
+    console.log(
+      `enrolments ${figures.enrolmentsPerSecond}/s; raw conditional puts ${figures.rawConditionalPutsPerSecond}/s (ratio ${figures.ratioToRawPuts}); raw hot counter ${figures.rawHotCounterUpdatesPerSecond}/s (ratio ${figures.ratioToRawHotCounter})`,
+    );
     console.log(JSON.stringify(figures));
     if (!ok) process.exitCode = 1;
   } finally {

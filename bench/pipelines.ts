@@ -58,11 +58,14 @@ async function transfers(): Promise<void> {
   const k6 = join(base, 'kisti6-storage');
   mkdirSync(k6, { recursive: true });
   const bytesEach = Math.floor((MB * 1024 * 1024) / FILES);
-  const manifest = writeVersion(join(spc, 'catalogue/ds-bench/1'), Array.from({ length: FILES }, (_, i) => ({ path: `part-${String(i).padStart(4, '0')}.bin`, bytes: bytesEach })));
+  const manifest = writeVersion(
+    join(spc, 'catalogue/ds-bench/1'),
+    Array.from({ length: FILES }, (_, i) => ({ path: `part-${String(i).padStart(4, '0')}.bin`, bytes: bytesEach })),
+  );
   openTree(base);
   const daemon = await startRsyncDaemon(spc, 'spc');
   const source = `${daemon.url}/catalogue/ds-bench/1`;
-  const totalMiB = (manifest.reduce((s, e) => s + e.bytes, 0)) / 2 ** 20;
+  const totalMiB = manifest.reduce((s, e) => s + e.bytes, 0) / 2 ** 20;
   say(`transfer: ${FILES} files, ${totalMiB.toFixed(0)} MiB, from spc's rsync daemon into kisti6's storage root (${base})`);
   try {
     const ours: number[] = [];
@@ -137,7 +140,7 @@ function timed(command: string): { status: number | null; stderr: string; cpuSec
 /** A layered graph: datasets and jobs alternate by layer; each node has 2 parents in the layer above. */
 function layeredGraph(width: number, layers: number) {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const id = (layer: number, i: number) => (layer % 2 ? jobNodeId('slurm://spc', `bench-l${layer}-${i}`) : versionNodeId(`ds-l${layer}-${i}`, '1'));
   const nodes = new Map<string, { up: Set<string>; down: Set<string> }>();
   for (let l = 0; l < layers; l++) for (let i = 0; i < width; i++) nodes.set(id(l, i), { up: new Set(), down: new Set() });
@@ -228,7 +231,12 @@ async function lineage(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  say(`bench:pipelines on ${new Date().toISOString()} (load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+  say(
+    `bench:pipelines on ${new Date().toISOString()} (load average ${(await import('node:os'))
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')})`,
+  );
   await transfers();
   await lineage();
   // ---- stage-to-stage gap: to be measured once pipelines run (statemachines/pipeline.asl.json

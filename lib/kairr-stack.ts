@@ -120,7 +120,11 @@ export class KairrStack extends Stack {
     alarms.watchApi(this.api.restApi);
     for (const fn of this.functions) alarms.watchFunction(fn);
     // ---- parked usage ----
-    ledger.alarmOnParkedUsage(alarms.topic, cfg.stage, cfg.sites.map((s) => s.id));
+    ledger.alarmOnParkedUsage(
+      alarms.topic,
+      cfg.stage,
+      cfg.sites.map((s) => s.id),
+    );
     // ---- end parked usage ----
     // ---- edge: every queue in KAIRR is a dead-letter queue; every state machine is watched ----
     for (const c of this.node.findAll()) {

@@ -49,7 +49,13 @@ interface AuthCacheEntry {
 }
 
 function policyMatcher(doc: { Statement?: { Effect: string; Action?: string | string[]; Resource?: string | string[] }[] }): (arn: string) => boolean {
-  const toRe = (pattern: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const toRe = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
   const stmts = (doc.Statement ?? []).map((s) => ({ effect: s.Effect, res: ([] as string[]).concat(s.Resource ?? []).map(toRe) }));
   return (arn) => {
     if (stmts.some((s) => s.effect === 'Deny' && s.res.some((r) => r.test(arn)))) return false;
@@ -73,9 +79,7 @@ export class LocalApiGateway {
 
   constructor(private readonly opts: LocalApiOptions) {
     this.apiId = 'local';
-    this.compiled = opts.api.routes
-      .map((route) => ({ route, ...compile(route.path) }))
-      .sort((a, b) => b.literals - a.literals || b.names.length - a.names.length);
+    this.compiled = opts.api.routes.map((route) => ({ route, ...compile(route.path) })).sort((a, b) => b.literals - a.literals || b.names.length - a.names.length);
   }
 
   async listen(): Promise<string> {
@@ -96,12 +100,9 @@ export class LocalApiGateway {
   }
 
   private gateway(res: ServerResponse, type: string, fallbackStatus: number, message: string, extraHeaders: Record<string, string> = {}): void {
-    const g: GatewayResponseDef | undefined =
-      this.opts.api.gatewayResponses[type] ?? this.opts.api.gatewayResponses[fallbackStatus >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
+    const g: GatewayResponseDef | undefined = this.opts.api.gatewayResponses[type] ?? this.opts.api.gatewayResponses[fallbackStatus >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
     const status = g?.statusCode ?? fallbackStatus;
-    const body = g?.template
-      ? g.template.replace(/"?\$context\.error\.(messageString|validationErrorString)"?/g, () => JSON.stringify(message))
-      : JSON.stringify({ message });
+    const body = g?.template ? g.template.replace(/"?\$context\.error\.(messageString|validationErrorString)"?/g, () => JSON.stringify(message)) : JSON.stringify({ message });
     res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type, ...g?.headers, ...extraHeaders });
     res.end(body);
   }
@@ -252,10 +253,7 @@ export class LocalApiGateway {
       };
       let out: { statusCode?: number; headers?: Record<string, string>; multiValueHeaders?: Record<string, string[]>; body?: string; isBase64Encoded?: boolean };
       try {
-        out = (await Promise.race([
-          this.opts.lambdas.invoke(hit.route.functionLogicalId, event),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('IntegrationTimeout')), INTEGRATION_TIMEOUT_MS).unref()),
-        ])) as typeof out;
+        out = (await Promise.race([this.opts.lambdas.invoke(hit.route.functionLogicalId, event), new Promise((_, reject) => setTimeout(() => reject(new Error('IntegrationTimeout')), INTEGRATION_TIMEOUT_MS).unref())])) as typeof out;
       } catch (e) {
         if ((e as Error).message === 'IntegrationTimeout') this.gateway(res, 'INTEGRATION_TIMEOUT', 504, 'Endpoint request timed out');
         else this.gateway(res, 'DEFAULT_5XX', 502, 'Internal server error');

@@ -186,10 +186,7 @@ export async function startCdkLocal(opts: CdkLocalOptions): Promise<CdkLocal> {
     }
     // The Lambda and Secrets Manager endpoints must exist before the functions' environment is fixed.
     let host: LambdaHost | undefined;
-    const services = await startLambdaAndSecrets(
-      { resolve: (r: string) => host?.resolve(r), invoke: (r: string, e: unknown) => host!.invoke(r, e) } as unknown as LambdaHost,
-      opts.secrets ?? (() => ({})),
-    );
+    const services = await startLambdaAndSecrets({ resolve: (r: string) => host?.resolve(r), invoke: (r: string, e: unknown) => host!.invoke(r, e) } as unknown as LambdaHost, opts.secrets ?? (() => ({})));
     stops.push(() => services.stop());
     baseEnv.AWS_ENDPOINT_URL_LAMBDA = services.lambdaEndpoint;
     baseEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = services.secretsEndpoint;

@@ -313,7 +313,13 @@ class FauxqsSqs {
       body: JSON.stringify(body),
     });
     const out = (await res.json().catch(() => ({}))) as { __type?: string; message?: string };
-    if (!res.ok) throw new SqsError(String(out.__type ?? 'InternalError').split('#').pop()!, out.message ?? `SQS ${action} failed (${res.status})`);
+    if (!res.ok)
+      throw new SqsError(
+        String(out.__type ?? 'InternalError')
+          .split('#')
+          .pop()!,
+        out.message ?? `SQS ${action} failed (${res.status})`,
+      );
     return out;
   }
 }
@@ -336,9 +342,7 @@ async function startAdminServer(deps: { events: LocalRuntimeEvents; settle: (o: 
     const url = new URL(req.url ?? '/', 'http://local');
     const run = /^\/_local\/schedules\/([^/]+)\/run$/.exec(url.pathname);
     if (req.method === 'GET' && url.pathname === '/_local/schedules') {
-      const schedules = deps.events.rules
-        .filter((r) => r.scheduleExpression)
-        .map((r) => ({ logicalId: r.logicalId, name: r.name, scheduleExpression: r.scheduleExpression, state: r.state, targets: r.targets.map((t) => t.arn) }));
+      const schedules = deps.events.rules.filter((r) => r.scheduleExpression).map((r) => ({ logicalId: r.logicalId, name: r.name, scheduleExpression: r.scheduleExpression, state: r.state, targets: r.targets.map((t) => t.arn) }));
       return send(res, 200, { schedules });
     }
     if (req.method === 'POST' && run) {

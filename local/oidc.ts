@@ -148,7 +148,10 @@ export interface LocalIssuers {
  * and mint endpoint: the local runtime acts as a federation of several identity providers.
  */
 export async function startLocalIssuers(entries: IssuerEntry[], stateDir?: string, host = '127.0.0.1'): Promise<LocalIssuers> {
-  const primaryIndex = Math.max(0, entries.findIndex((e) => e.subjectPrefix === ''));
+  const primaryIndex = Math.max(
+    0,
+    entries.findIndex((e) => e.subjectPrefix === ''),
+  );
   const issuers: LocalIssuers['issuers'] = [];
   try {
     for (const [n, entry] of entries.entries()) {

@@ -65,9 +65,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   // issuer's keys from is pointed at a local issuer of its own (as DNS would).
   const authorizerIds = new Set(apisOf(template).flatMap((api) => Object.values(api.authorizers).map((a) => a.functionLogicalId)));
   const env = functionsOf(template).find((f) => authorizerIds.has(f.logicalId))?.environment ?? {};
-  const issuerEntries: IssuerEntry[] = env.OIDC_ISSUERS
-    ? (JSON.parse(env.OIDC_ISSUERS) as IssuerEntry[])
-    : [{ id: 'default', issuerUrl: 'https://oidc.kairr.local', audience: ['kairr-api'], subjectPrefix: '' }];
+  const issuerEntries: IssuerEntry[] = env.OIDC_ISSUERS ? (JSON.parse(env.OIDC_ISSUERS) as IssuerEntry[]) : [{ id: 'default', issuerUrl: 'https://oidc.kairr.local', audience: ['kairr-api'], subjectPrefix: '' }];
   const localIssuers = await startLocalIssuers(issuerEntries, opts.stateDir);
   const options: CdkLocalOptions = {
     ...opts,

@@ -20,9 +20,18 @@ import { recordView } from './views';
 
 function cacheable(body: unknown, headers: Record<string, string>, ifNoneMatch: string | undefined, text?: string, contentType?: string): Result {
   const seconds = runtimeConfig().policy.accountability?.publicCacheSeconds ?? 300;
-  const etag = `"${createHash('sha256').update(text ?? JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
+  const etag = `"${createHash('sha256')
+    .update(text ?? JSON.stringify(body))
+    .digest('base64url')
+    .slice(0, 27)}"`;
   const h = { 'cache-control': seconds > 0 ? `public, max-age=${seconds}, s-maxage=${seconds}` : 'no-cache', etag, vary: 'Accept-Encoding', ...headers };
-  if (ifNoneMatch?.split(',').map((s) => s.trim().replace(/^W\//, '')).includes(etag)) return { status: 304, headers: h };
+  if (
+    ifNoneMatch
+      ?.split(',')
+      .map((s) => s.trim().replace(/^W\//, ''))
+      .includes(etag)
+  )
+    return { status: 304, headers: h };
   return text !== undefined ? { text, contentType, headers: h } : { body, headers: h };
 }
 
@@ -108,7 +117,11 @@ export const handler = createHandler(accountabilityApi, {
     if (!csv) return cacheable(page, {}, headers['if-none-match']);
     const link: Record<string, string> = {};
     if (page.nextToken) {
-      const q = new URLSearchParams(Object.entries({ ...query, nextToken: page.nextToken }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)] as [string, string]));
+      const q = new URLSearchParams(
+        Object.entries({ ...query, nextToken: page.nextToken })
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, String(v)] as [string, string]),
+      );
       link.link = `</v1/public/awards?${q}>; rel="next"`;
       link['x-next-token'] = page.nextToken;
     }
@@ -126,4 +139,3 @@ export const handler = createHandler(accountabilityApi, {
     return cacheable({ generatedAt: s.generatedAt, ...s.stats }, {}, headers['if-none-match']);
   },
 });
-

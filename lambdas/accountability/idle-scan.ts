@@ -42,7 +42,13 @@ const count = (m: ScanMetrics, out: Pick<QueryCommandOutput, 'Items' | 'Consumed
   m.rcu += out.ConsumedCapacity?.CapacityUnits ?? 0;
 };
 
-async function queryAll(index: 'gsi1' | 'gsi2', pk: string, m: ScanMetrics, extra: { skFrom?: string; projection?: string; names?: Record<string, string> } = {}, onPage?: (items: Record<string, unknown>[]) => void): Promise<Record<string, unknown>[]> {
+async function queryAll(
+  index: 'gsi1' | 'gsi2',
+  pk: string,
+  m: ScanMetrics,
+  extra: { skFrom?: string; projection?: string; names?: Record<string, string> } = {},
+  onPage?: (items: Record<string, unknown>[]) => void,
+): Promise<Record<string, unknown>[]> {
   const all: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -94,10 +100,20 @@ async function rules(m: ScanMetrics): Promise<(callId: string | null) => IdleRul
 function bareRecord(f: Facts, rule: IdleRule, now: Date): AccountabilityRecord {
   const t = now.toISOString();
   return {
-    allocationId: f.id, callId: f.callId, proposalId: null, purpose: null, policySource: 'stage-default',
+    allocationId: f.id,
+    callId: f.callId,
+    proposalId: null,
+    purpose: null,
+    policySource: 'stage-default',
     policy: { ...DEFAULT_POLICY, progressReports: { atMonths: [] }, finalReport: null, tranches: [{ share: 1, releaseOn: 'start' }], idle: rule },
-    startDate: f.startDate, endDate: f.endDate, committedMc: Object.fromEntries(Object.entries(f.resources).map(([r, x]) => [r, x.awardedMc])),
-    reports: [], tranches: [], idle: {}, createdAt: t, updatedAt: t,
+    startDate: f.startDate,
+    endDate: f.endDate,
+    committedMc: Object.fromEntries(Object.entries(f.resources).map(([r, x]) => [r, x.awardedMc])),
+    reports: [],
+    tranches: [],
+    idle: {},
+    createdAt: t,
+    updatedAt: t,
   };
 }
 
@@ -157,7 +173,10 @@ async function evaluateOne(f: Facts, item: Item | null, rule: IdleRule, now: Dat
       const p = proposeReclaim(f, rule, now, await heldForRunningJobsMc(f.id), rec.plan);
       if (p) {
         const { changes, reclaim } = openProposal(rec, cur?.item ?? null, o.state, p, rule, now);
-        await commitAccountability(ctx, { changes, events: [domainEvent('ReclaimProposed', { allocationId: f.id, callId: f.callId, reclaimId: reclaim.reclaimId, mode: reclaim.mode, summary: reclaim.explanation.summary, figures: reclaim.explanation.figures }, now)] });
+        await commitAccountability(ctx, {
+          changes,
+          events: [domainEvent('ReclaimProposed', { allocationId: f.id, callId: f.callId, reclaimId: reclaim.reclaimId, mode: reclaim.mode, summary: reclaim.explanation.summary, figures: reclaim.explanation.figures }, now)],
+        });
         stats.actions.propose++;
         return;
       }

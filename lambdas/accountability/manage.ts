@@ -108,5 +108,11 @@ export async function decideUnlisting(allocationId: string, accept: boolean, com
 }
 
 export function listingPrefsView(l: ListingRecord) {
-  return { allocationId: l.allocationId, showPi: l.listing.showPi, ...(l.listing.showPi && l.listing.piName ? { piName: l.listing.piName } : {}), unlisted: l.listing.unlisted ?? null, listed: !l.listing.unlisted || l.listing.unlisted.state === 'rejected' };
+  return {
+    allocationId: l.allocationId,
+    showPi: l.listing.showPi,
+    ...(l.listing.showPi && l.listing.piName ? { piName: l.listing.piName } : {}),
+    unlisted: l.listing.unlisted ?? null,
+    listed: !l.listing.unlisted || l.listing.unlisted.state === 'rejected',
+  };
 }

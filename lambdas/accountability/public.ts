@@ -31,8 +31,21 @@ const MAX_QUERIES = 5;
 export function factsOf(l: ListingRecord, a: ReturnType<typeof allocationOf> | undefined): AwardFacts {
   const resources = Object.fromEntries(Object.entries(a?.resources ?? {}).map(([r, x]) => [r, { awardedMc: x.awardedMc, usedMc: x.usedMc + (x.overLimitMc ?? 0) }]));
   return {
-    allocationId: l.allocationId, callId: l.callId, title: l.title, abstract: l.abstract, field: l.field, organisation: l.organisation, orgType: l.orgType, region: l.region,
-    startDate: l.startDate, endDate: l.endDate, state: a?.state ?? 'unknown', resources, committedMc: l.committedMc, outcomes: l.outcomes, listing: l.listing,
+    allocationId: l.allocationId,
+    callId: l.callId,
+    title: l.title,
+    abstract: l.abstract,
+    field: l.field,
+    organisation: l.organisation,
+    orgType: l.orgType,
+    region: l.region,
+    startDate: l.startDate,
+    endDate: l.endDate,
+    state: a?.state ?? 'unknown',
+    resources,
+    committedMc: l.committedMc,
+    outcomes: l.outcomes,
+    listing: l.listing,
   };
 }
 

@@ -25,7 +25,14 @@ import { reclaimView } from './views';
 export const RECLAIM_ACTOR = { sub: 'system:accountability', role: 'system' };
 
 /** The change that opens a proposal, with the record's (the idle scan commits them together). */
-export function openProposal(rec: AccountabilityRecord, recItem: Item | null, state: IdleState, proposal: { proposedMc: Record<string, Mc>; explanation: Explanation }, rule: IdleRule, now: Date): { changes: Change[]; reclaim: ReclaimProposal } {
+export function openProposal(
+  rec: AccountabilityRecord,
+  recItem: Item | null,
+  state: IdleState,
+  proposal: { proposedMc: Record<string, Mc>; explanation: Explanation },
+  rule: IdleRule,
+  now: Date,
+): { changes: Change[]; reclaim: ReclaimProposal } {
   const t = now.toISOString();
   const reclaim: ReclaimProposal = {
     reclaimId: newId('reclaim', now.getTime()),
@@ -41,7 +48,10 @@ export function openProposal(rec: AccountabilityRecord, recItem: Item | null, st
   const next: AccountabilityRecord = { ...rec, idle: { ...state, openReclaimId: reclaim.reclaimId, ...(reclaim.applyAfter ? { reclaimApplyAfter: reclaim.applyAfter } : {}) }, updatedAt: t };
   return {
     reclaim,
-    changes: [recordChange(recItem, next, nextActionAt(next, now), 'idle.reclaim.propose', { reclaimId: reclaim.reclaimId, proposed: Object.fromEntries(Object.entries(reclaim.proposedMc).map(([k, v]) => [k, fromMc(v)])) }), reclaimChange(null, reclaim, 'reclaim.propose', reclaim.explanation.figures)],
+    changes: [
+      recordChange(recItem, next, nextActionAt(next, now), 'idle.reclaim.propose', { reclaimId: reclaim.reclaimId, proposed: Object.fromEntries(Object.entries(reclaim.proposedMc).map(([k, v]) => [k, fromMc(v)])) }),
+      reclaimChange(null, reclaim, 'reclaim.propose', reclaim.explanation.figures),
+    ],
   };
 }
 
@@ -113,7 +123,9 @@ export async function decideReclaim(allocationId: string, reclaimId: string, d: 
     const { allocation, entries } = applyReclaim(a, amounts, held, opContext({ ...ctx, reason: d.comment }, `reclaim:${allocationId}:${reclaimId}`));
     const returnedMc = Object.fromEntries(entries.map((e) => [e.resource, -e.amountMc]));
     const after: ReclaimProposal = { ...reclaim, state: 'applied', appliedMc: returnedMc, decision };
-    const changes: Change[] = [reclaimChange(item, after, 'reclaim.apply', { applied: Object.fromEntries(Object.entries(returnedMc).map(([k, v]) => [k, fromMc(v)])), held: Object.fromEntries(Object.entries(held).map(([k, v]) => [k, fromMc(v)])) })];
+    const changes: Change[] = [
+      reclaimChange(item, after, 'reclaim.apply', { applied: Object.fromEntries(Object.entries(returnedMc).map(([k, v]) => [k, fromMc(v)])), held: Object.fromEntries(Object.entries(held).map(([k, v]) => [k, fromMc(v)])) }),
+    ];
     if (rec) {
       const committedMc = { ...rec.record.committedMc };
       for (const [r, mc] of Object.entries(returnedMc)) if (committedMc[r] !== undefined) committedMc[r] = Math.max(0, committedMc[r] - mc);

@@ -50,9 +50,7 @@ export async function submitReport(input: { caller: Caller; allocationId: string
       const t = now.toISOString();
       const version: ReportVersion = { allocationId: a.id, reportId: r.reportId, version: r.version + 1, body: { ...input.body, outcomes: checked.outcomes }, measure: checked.measure, submittedBy: caller.sub, submittedAt: t };
       const known = new Set((await outcomesOf(a.id)).map((o) => o.outcomeId));
-      const fresh: Outcome[] = checked.outcomes
-        .map((o) => ({ ...o, outcomeId: outcomeIdOf(o, r.reportId), allocationId: a.id, purpose: rec.purpose, reportId: r.reportId, recordedAt: t }) as Outcome)
-        .filter((o) => !known.has(o.outcomeId));
+      const fresh: Outcome[] = checked.outcomes.map((o) => ({ ...o, outcomeId: outcomeIdOf(o, r.reportId), allocationId: a.id, purpose: rec.purpose, reportId: r.reportId, recordedAt: t }) as Outcome).filter((o) => !known.has(o.outcomeId));
       const nextR: ReportObligation = { ...r, status: 'submitted', version: version.version, submittedAt: t, submittedBy: caller.sub };
       const next = withReport(rec, nextR, now);
       const view = reportView(nextR, next, now, version);
@@ -91,7 +89,8 @@ export async function reviewReport(input: { allocationId: string; reportId: stri
     const { record: rec, item } = await requireRecord(input.allocationId);
     const r = obligationOf(rec, input.reportId);
     if (r.status === 'accepted') throw new ConflictError(`The ${r.reportId} report was accepted on ${r.reviewedAt?.slice(0, 10)}`, [{ path: 'reportId', problem: 'is accepted' }], 'report_already_accepted');
-    if (r.status !== 'submitted') throw new ConflictError(`The ${r.reportId} report has not been submitted${r.status === 'returned' ? ' again since it was returned' : ''}`, [{ path: 'reportId', problem: `is ${r.status}` }], 'report_not_submitted');
+    if (r.status !== 'submitted')
+      throw new ConflictError(`The ${r.reportId} report has not been submitted${r.status === 'returned' ? ' again since it was returned' : ''}`, [{ path: 'reportId', problem: `is ${r.status}` }], 'report_not_submitted');
     const base = { ...r, reviewedAt: t, reviewedBy: input.ctx.actor.sub, comments: input.comments };
     const nextR: ReportObligation = input.decision === 'accept' ? { ...base, status: 'accepted' } : { ...base, status: 'returned', resubmitBy: addDays(dateOf(now), rec.policy.resubmitDays), reminded: [] };
     let next = withReport(rec, nextR, now);

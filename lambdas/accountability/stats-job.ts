@@ -82,7 +82,13 @@ export async function refreshPublicStats(ctx: AuditContext): Promise<StatsRun> {
     const key = accountabilityKeys.publicStats(scope);
     const prior = await getItem(key);
     if (prior && prior.digest === digest) continue;
-    const change: Change = { subject: { type: 'public-stats', id: scope ?? 'all' }, before: prior, after: { ...key, callId: scope, stats, digest, generatedAt: now.toISOString() } as Item, action: 'public-stats.refresh', details: { awards: stats.awards, creditsAwarded: stats.creditsAwarded, gini: stats.concentration.gini } };
+    const change: Change = {
+      subject: { type: 'public-stats', id: scope ?? 'all' },
+      before: prior,
+      after: { ...key, callId: scope, stats, digest, generatedAt: now.toISOString() } as Item,
+      action: 'public-stats.refresh',
+      details: { awards: stats.awards, creditsAwarded: stats.creditsAwarded, gini: stats.concentration.gini },
+    };
     await commitAccountability(ctx, { changes: [change] });
     written++;
   }

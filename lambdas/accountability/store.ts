@@ -134,7 +134,15 @@ export async function queryPrefix(pk: string, skPrefix: string, opts: { limit?: 
   let start: Record<string, unknown> | undefined;
   do {
     const out = await ddb().send(
-      new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix }, ExclusiveStartKey: start, ConsistentRead: true, ScanIndexForward: opts.forward ?? true, ...(opts.limit ? { Limit: opts.limit } : {}) }),
+      new QueryCommand({
+        TableName: mainTable(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+        ScanIndexForward: opts.forward ?? true,
+        ...(opts.limit ? { Limit: opts.limit } : {}),
+      }),
     );
     items.push(...((out.Items ?? []) as Item[]));
     start = opts.limit && items.length >= opts.limit ? undefined : out.LastEvaluatedKey;

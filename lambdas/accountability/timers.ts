@@ -54,7 +54,21 @@ export async function processRecord(allocationId: string, now: Date, requestId: 
     const actions = dueActions(rec, now, { allocationState: a?.state ?? 'closed' });
     let next: AccountabilityRecord = { ...markReminded(rec, actions), updatedAt: now.toISOString() };
     const reminders = actions.filter((x) => x.type === 'remind');
-    const events = reminders.map((r) => domainEvent('ReportReminder', { allocationId, callId: rec.callId, reportId: r.type === 'remind' ? r.reportId : null, stage: r.type === 'remind' ? r.stage : null, dueDate: r.type === 'remind' ? r.dueDate : null, summary: r.explanation.summary, figures: r.explanation.figures }, now));
+    const events = reminders.map((r) =>
+      domainEvent(
+        'ReportReminder',
+        {
+          allocationId,
+          callId: rec.callId,
+          reportId: r.type === 'remind' ? r.reportId : null,
+          stage: r.type === 'remind' ? r.stage : null,
+          dueDate: r.type === 'remind' ? r.dueDate : null,
+          summary: r.explanation.summary,
+          figures: r.explanation.figures,
+        },
+        now,
+      ),
+    );
     const hold = actions.find((x) => x.type === 'hold');
     if (hold && hold.type === 'hold' && a && allocItem) {
       const h = holdWrite(a, rec, hold.reportIds, hold.explanation, now);
@@ -65,7 +79,10 @@ export async function processRecord(allocationId: string, now: Date, requestId: 
     }
     const timer = nextActionAt(next, now);
     if (!reminders.length && timer === (got.item.nextActionAt ?? null)) return { reminders: 0, hold: false };
-    await commitAccountability(ctx, { changes: [recordChange(got.item, next, timer, reminders.length ? 'report.remind' : 'accountability.timer', { reminders: reminders.map((r) => (r.type === 'remind' ? `${r.reportId}:${r.stage}` : '')) })], events });
+    await commitAccountability(ctx, {
+      changes: [recordChange(got.item, next, timer, reminders.length ? 'report.remind' : 'accountability.timer', { reminders: reminders.map((r) => (r.type === 'remind' ? `${r.reportId}:${r.stage}` : '')) })],
+      events,
+    });
     return { reminders: reminders.length, hold: false };
   });
   const after = await readRecord(allocationId);

@@ -4,7 +4,12 @@ import type { AccountabilityRecord, ReclaimProposal, ReportObligation } from '..
 import { effectiveDue, outstanding, timesOf } from '../domain/accountability/schedule';
 import type { ReportVersion } from './store';
 
-const credits = (m: Record<string, Mc> | undefined) => Object.fromEntries(Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, fromMc(v)]));
+const credits = (m: Record<string, Mc> | undefined) =>
+  Object.fromEntries(
+    Object.entries(m ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, fromMc(v)]),
+  );
 
 export function reportView(r: ReportObligation, rec: AccountabilityRecord, now: Date, latest?: ReportVersion) {
   const times = timesOf(r, rec.policy);
@@ -53,7 +58,15 @@ export function recordView(rec: AccountabilityRecord, now: Date, reclaims: Recla
     policy: rec.policy,
     committed: credits(rec.committedMc),
     reports: rec.reports.map((r) => reportView(r, rec, now)),
-    tranches: rec.tranches.map((t) => ({ trancheId: t.trancheId, share: t.share, releaseOn: t.releaseOn, ...(t.report ? { report: t.report } : {}), credits: credits(t.amountsMc), released: !!t.releasedAt, ...(t.releasedAt ? { releasedAt: t.releasedAt, releaseReason: t.releaseReason } : {}) })),
+    tranches: rec.tranches.map((t) => ({
+      trancheId: t.trancheId,
+      share: t.share,
+      releaseOn: t.releaseOn,
+      ...(t.report ? { report: t.report } : {}),
+      credits: credits(t.amountsMc),
+      released: !!t.releasedAt,
+      ...(t.releasedAt ? { releasedAt: t.releasedAt, releaseReason: t.releaseReason } : {}),
+    })),
     hold: rec.hold ? { since: rec.hold.since, reportIds: rec.hold.reportIds, explanation: rec.hold.explanation } : null,
     idle: { ...rec.idle },
     plan: rec.plan ?? null,

@@ -3,21 +3,7 @@
 // types from either.
 import * as z from 'zod/mini';
 import { AffiliationView } from '../identity'; // identity
-import {
-  ASSIGNMENT_STATUSES,
-  CALL_KINDS,
-  CRITERIA,
-  DECISION_OUTCOMES,
-  FLOW_STAGES,
-  INTERCONNECT_NEEDS,
-  ORG_TYPES,
-  PRECISIONS,
-  PROPOSAL_STATES,
-  PURPOSES,
-  REVIEW_RECOMMENDATIONS,
-  TEAM_ROLES,
-  TIERS,
-} from '../domain/approval/model';
+import { ASSIGNMENT_STATUSES, CALL_KINDS, CRITERIA, DECISION_OUTCOMES, FLOW_STAGES, INTERCONNECT_NEEDS, ORG_TYPES, PRECISIONS, PROPOSAL_STATES, PURPOSES, REVIEW_RECOMMENDATIONS, TEAM_ROLES, TIERS } from '../domain/approval/model';
 
 // ---- building blocks ------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ export interface PanelOutput {
 
 const PASSED_OVER: Record<string, string> = {
   pi: 'is the PI',
-  institution: 'belong to the PI\'s organisation',
+  institution: "belong to the PI's organisation",
   team: 'on the team',
   declared: 'declared a conflict',
   'at-max-load': 'at their maximum load',
@@ -153,14 +153,17 @@ export async function aggregate(input: FlowInput & { minReviews: number }): Prom
   return retryOnStale(async () => {
     const { proposal: p, item } = await readProposal(input.proposalId);
     lifecycle.assertLive(p, input.round, 'aggregate');
-    const reviews: Review[] = [...latestPerSlot(await listAssignments(p.id, input.round)).values()]
-      .filter((x) => x.assignment.status === 'submitted' && x.assignment.review)
-      .map((x) => x.assignment.review!);
+    const reviews: Review[] = [...latestPerSlot(await listAssignments(p.id, input.round)).values()].filter((x) => x.assignment.status === 'submitted' && x.assignment.review).map((x) => x.assignment.review!);
     const summary = aggregateScores(reviews, input.minReviews);
     const after: Proposal = { ...p, reviewSummary: summary, updatedAt: new Date().toISOString() };
     await commitApproval(ctxOf(input, 'aggregate'), { changes: [proposalChange(item, after, 'proposal.reviews.aggregate', { count: summary.count, overall: summary.overall, quorum: summary.quorum })] });
     return summary.quorum
       ? { quorum: true, count: summary.count, overall: summary.overall }
-      : { quorum: false, count: summary.count, overall: summary.overall, problem: `Only ${summary.count} of the ${summary.minReviews} reviews needed arrived by the deadlines (late slots were reassigned once); the proposal cannot go to the committee` };
+      : {
+          quorum: false,
+          count: summary.count,
+          overall: summary.overall,
+          problem: `Only ${summary.count} of the ${summary.minReviews} reviews needed arrived by the deadlines (late slots were reassigned once); the proposal cannot go to the committee`,
+        };
   });
 }

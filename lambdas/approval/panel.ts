@@ -86,7 +86,7 @@ export async function handOver(ctx: AuditContext, p: Proposal, call: Call, h: Ha
     const problem = !r
       ? `is not in call ${call.id}'s reviewer pool`
       : exclude.has(r.sub)
-        ? 'is already on this proposal\'s panel for this round (or was before)'
+        ? "is already on this proposal's panel for this round (or was before)"
         : (() => {
             const c = conflictOf(poolPerson(r), { ownerSub: p.ownerSub, team: p.team, pi: p.pi }, declared);
             if (c) return CONFLICT_TEXT[c];

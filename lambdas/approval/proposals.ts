@@ -13,17 +13,7 @@ import { NotFoundError, RuleViolationError, UnavailableError, ValidationError } 
 import { newId } from '../domain/ids';
 import { toMc, type Mc } from '../domain/ledger/money';
 import { recommend, WorkloadProfileSchema, type WorkloadProfile as RecommenderProfile } from '../domain/recommendation';
-import {
-  checkProposal,
-  effectiveTier,
-  requestProblems,
-  windowState,
-  type Call,
-  type Proposal,
-  type RecommendationNote,
-  type Tier,
-  type WorkloadProfile,
-} from '../domain/approval';
+import { checkProposal, effectiveTier, requestProblems, windowState, type Call, type Proposal, type RecommendationNote, type Tier, type WorkloadProfile } from '../domain/approval';
 import * as lifecycle from '../domain/approval/lifecycle';
 import { remainingMc } from '../domain/approval/capacity';
 import { logger } from '../shared/log';
@@ -33,7 +23,6 @@ import type { CreateProposalBody, UpdateProposalBody } from './api';
 import { commitApproval, listAssignments, proposalChange, readCall, readLoads, readProposal } from './store';
 import { closeChanges } from './panel';
 import { executionArnOf, executionName, startFlow, stopFlow } from './sfn';
-
 
 type Fields = UpdateProposalBody;
 
@@ -68,8 +57,8 @@ export function recommenderProfile(w: WorkloadProfile): { profile?: RecommenderP
   const need = (field: keyof WorkloadProfile, what: string) => {
     if (w[field] === undefined) problems.push({ path: `workload.${field}`, problem: `is required when KAIRR recommends the request (${what})` });
   };
-  if (AI_TRAINING.has(w.purpose)) (need('modelParameters', 'the model size'), need('trainingTokens', 'the tokens to train on'));
-  if (w.purpose === 'inference') (need('modelParameters', 'the model size'), need('inferenceTokens', 'the tokens to process'));
+  if (AI_TRAINING.has(w.purpose)) need('modelParameters', 'the model size'), need('trainingTokens', 'the tokens to train on');
+  if (w.purpose === 'inference') need('modelParameters', 'the model size'), need('inferenceTokens', 'the tokens to process');
   if (w.purpose === 'hpc-simulation') need('totalPflop', 'the PFLOP of the campaign');
   if (w.purpose === 'ai-for-science' && w.totalPflop === undefined && (w.modelParameters === undefined || w.trainingTokens === undefined)) {
     problems.push({ path: 'workload.totalPflop', problem: 'is required when KAIRR recommends the request (or modelParameters and trainingTokens)' });
@@ -265,7 +254,10 @@ export async function submitProposal(caller: Caller, id: string, ctx: AuditConte
       const { proposal: p, item } = await readProposal(id);
       const undone = lifecycle.undoSubmit(p, submitted.next.round, submitted.previous);
       if (!undone) return;
-      await commitApproval({ ...ctx, reason: 'the approval flow could not be started' }, { changes: [proposalChange(item, { ...p, ...undone, executionArn: undefined, submittedAt: undefined, updatedAt: new Date().toISOString() }, 'proposal.submit.undo')] });
+      await commitApproval(
+        { ...ctx, reason: 'the approval flow could not be started' },
+        { changes: [proposalChange(item, { ...p, ...undone, executionArn: undefined, submittedAt: undefined, updatedAt: new Date().toISOString() }, 'proposal.submit.undo')] },
+      );
     });
     throw new UnavailableError('The approval flow could not be started; the proposal is unchanged. Try again.');
   }

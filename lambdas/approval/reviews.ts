@@ -8,14 +8,7 @@ import { retryOnStale, StaleWriteError, type AuditContext, type Change, type Ite
 import { approvalKeys } from '../shared/store/keys';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors';
 import { toMc } from '../domain/ledger/money';
-import {
-  CONFLICT_TEXT,
-  conflictOf,
-  reserve,
-  type Assignment,
-  type DecisionRecord,
-  type Proposal,
-} from '../domain/approval';
+import { CONFLICT_TEXT, conflictOf, reserve, type Assignment, type DecisionRecord, type Proposal } from '../domain/approval';
 import * as lifecycle from '../domain/approval/lifecycle';
 import type { DecisionBody, ReviewBody } from './api';
 import {
@@ -88,7 +81,12 @@ export async function submitReview(caller: Caller, proposalId: string, body: Rev
     lifecycle.assertTakesReviews(p);
     const now = ctx.now ?? new Date();
     const { taskToken, ...rest } = a;
-    const after: Assignment = { ...rest, status: 'submitted', closedAt: now.toISOString(), review: { scores: body.scores, comments: body.comments, ...(body.confidentialComments ? { confidentialComments: body.confidentialComments } : {}), recommendation: body.recommendation, submittedAt: now.toISOString() } };
+    const after: Assignment = {
+      ...rest,
+      status: 'submitted',
+      closedAt: now.toISOString(),
+      review: { scores: body.scores, comments: body.comments, ...(body.confidentialComments ? { confidentialComments: body.confidentialComments } : {}), recommendation: body.recommendation, submittedAt: now.toISOString() },
+    };
     const load = (await readLoads([caller.sub])).get(caller.sub)!;
     await commitApproval(ctx, { changes: [assignmentChange(mine.item, after, 'assignment.review', { recommendation: body.recommendation }), loadChange(load, -1, now.toISOString())], sideWrites: sideWrites(after) });
     return { after, taskToken };

@@ -2,16 +2,7 @@
 // decision and the reviews' comments, never who wrote them; a reviewer sees the proposal, never the
 // other reviews or the decision; task tokens and internal bookkeeping never leave the store.
 import { fromMc, type Mc } from '../domain/ledger/money';
-import {
-  assignmentId,
-  sumMc,
-  windowState,
-  type Assignment,
-  type Call,
-  type DecisionRecord,
-  type PoolReviewer,
-  type Proposal,
-} from '../domain/approval';
+import { assignmentId, sumMc, windowState, type Assignment, type Call, type DecisionRecord, type PoolReviewer, type Proposal } from '../domain/approval';
 import * as lifecycle from '../domain/approval/lifecycle';
 import { remainingMc } from '../domain/approval/capacity';
 import { affiliationFlags } from '../domain/identity/affiliation'; // identity

@@ -89,10 +89,7 @@ export function anchorObjectKey(a: AuditAnchor): string {
   return `anchors/${t.slice(0, 4)}/${t.slice(5, 7)}/${t.slice(8, 10)}/${t.replace(/[-:]/g, '')}-${a.anchorHash.slice(0, 12)}.json`;
 }
 
-export type AnchorRunResult =
-  | { outcome: 'anchored'; ref: AnchorRef; anchor: AuditAnchor }
-  | { outcome: 'nothing-moved'; scanned: { from: string; to: string } }
-  | { outcome: 'superseded'; ref: AnchorRef };
+export type AnchorRunResult = { outcome: 'anchored'; ref: AnchorRef; anchor: AuditAnchor } | { outcome: 'nothing-moved'; scanned: { from: string; to: string } } | { outcome: 'superseded'; ref: AnchorRef };
 
 export interface AnchorRunOptions {
   s3: S3Client;

@@ -202,7 +202,12 @@ export const auditApi = defineApi({
     auth: AUDIT_ROLES,
     idempotent: true,
     body: CreateExportBody,
-    responses: { 202: { description: 'The export was accepted (state queued)', schema: ExportView }, ...ERROR_RESPONSES, 409: { description: 'The Idempotency-Key was used with another body', schema: ErrorSchema }, 503: { description: 'The export worker could not be started', schema: ErrorSchema } },
+    responses: {
+      202: { description: 'The export was accepted (state queued)', schema: ExportView },
+      ...ERROR_RESPONSES,
+      409: { description: 'The Idempotency-Key was used with another body', schema: ErrorSchema },
+      503: { description: 'The export worker could not be started', schema: ErrorSchema },
+    },
   },
   listAuditExports: {
     method: 'GET',
@@ -258,7 +263,7 @@ export const auditApi = defineApi({
     summary: 'Fairness: requested and awarded credits and acceptance rates by org type and field, per call',
     description:
       'acceptanceRate = approved / decided (approved + rejected), null when nothing is decided. Requested credits count every submitted proposal (not drafts); awarded credits count approvals. ' +
-      'Per org type, the call\'s fairness floor and the awarded share of capacity per resource. JSON, or CSV with ?format=csv or Accept: text/csv (one row per call, dimension, group and resource).',
+      "Per org type, the call's fairness floor and the awarded share of capacity per resource. JSON, or CSV with ?format=csv or Accept: text/csv (one row per call, dimension, group and resource).",
     auth: REPORT_ROLES,
     query: z.strictObject({ format: ReportFormatQuery, callId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))) }),
     responses: { 200: { description: 'The report', schema: FairnessReport, contentTypes: CSV }, ...ERROR_RESPONSES, 413: { description: 'Too large for one response: narrow it with callId', schema: ErrorSchema } },

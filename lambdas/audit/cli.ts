@@ -115,7 +115,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     try {
       anchors.push({ name: basename(f), anchor: parseAnchor(await readFile(f, 'utf8')) });
     } catch (err) {
-      const why = err instanceof AnchorFormatError ? err.message : (err as NodeJS.ErrnoException).code ?? String(err);
+      const why = err instanceof AnchorFormatError ? err.message : ((err as NodeJS.ErrnoException).code ?? String(err));
       io.err(`kairr-audit: anchor ${f}: ${why}\n`);
       return EXIT_USAGE;
     }

@@ -141,14 +141,14 @@ function filterOf(p: Plan): Pick<QueryCommandInput, 'FilterExpression' | 'Expres
   const values: Record<string, unknown> = {};
   const f = p.filters;
   if (p.mode === 'subject') {
-    if (p.from) (parts.push('#time >= :from'), (names['#time'] = 'time'), (values[':from'] = p.from));
-    if (p.to) (parts.push('#time < :to'), (names['#time'] = 'time'), (values[':to'] = p.to));
-    if (f.actor) (parts.push('#actor.#sub = :actor'), (names['#actor'] = 'actor'), (names['#sub'] = 'sub'), (values[':actor'] = f.actor));
+    if (p.from) parts.push('#time >= :from'), (names['#time'] = 'time'), (values[':from'] = p.from);
+    if (p.to) parts.push('#time < :to'), (names['#time'] = 'time'), (values[':to'] = p.to);
+    if (f.actor) parts.push('#actor.#sub = :actor'), (names['#actor'] = 'actor'), (names['#sub'] = 'sub'), (values[':actor'] = f.actor);
   }
   if (f.action) {
     names['#action'] = 'action';
-    if (f.action.endsWith('.*')) (parts.push('begins_with(#action, :action)'), (values[':action'] = f.action.slice(0, -1)));
-    else (parts.push('#action = :action'), (values[':action'] = f.action));
+    if (f.action.endsWith('.*')) parts.push('begins_with(#action, :action)'), (values[':action'] = f.action.slice(0, -1));
+    else parts.push('#action = :action'), (values[':action'] = f.action);
   }
   return { ...(parts.length ? { FilterExpression: parts.join(' AND '), ExpressionAttributeNames: names } : {}), values };
 }

@@ -15,9 +15,7 @@
 //   4. write: the writer checks every event (hash, link, order, window) and streams the files.
 // A one-subject export reads that stream from seq 1 and skips what precedes the window.
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  createExportWriter, type AuditEvent, type ExportAnomaly, type ExportFormat, type ExportManifest, type Rollover, type SinkLike, type StreamHead,
-} from '../domain/audit';
+import { createExportWriter, type AuditEvent, type ExportAnomaly, type ExportFormat, type ExportManifest, type Rollover, type SinkLike, type StreamHead } from '../domain/audit';
 import { ddb, auditTable } from '../shared/store/client';
 import { auditStream } from '../shared/store/keys';
 import { eventOfItem } from '../shared/store/write-path';

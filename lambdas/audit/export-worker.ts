@@ -26,7 +26,21 @@ function workerTimeoutMs(): number {
   return (Number.isFinite(s) && s > 0 ? s : 900) * 1000;
 }
 
-const TRANSIENT = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'SlowDown', 'InternalError', 'RequestTimeout', 'TimeoutError', 'TransactionConflictException', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const TRANSIENT = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'SlowDown',
+  'InternalError',
+  'RequestTimeout',
+  'TimeoutError',
+  'TransactionConflictException',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
 
 export function isTransient(err: unknown): boolean {
   const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
@@ -37,7 +51,7 @@ export function isTransient(err: unknown): boolean {
 export function failureOf(err: unknown): { code: string; message: string } {
   if (err instanceof ExportTimeoutError) return { code: 'timed_out', message: `${err.message}; export a narrower time window, or one subject type at a time` };
   if (err instanceof ExportInputError) return { code: 'invalid_event', message: `the audit table holds an event the export cannot write: ${err.message}` };
-  return { code: 'internal', message: 'the export failed; the error is in the worker\'s log under this export id' };
+  return { code: 'internal', message: "the export failed; the error is in the worker's log under this export id" };
 }
 
 export async function runExportJob(exportId: string, opts: { requestId: string; remainingMs?: () => number; now?: Date }): Promise<ExportRecord> {

@@ -47,8 +47,18 @@ export async function readAllocations(f: AllocationFilters): Promise<AllocationF
     for (const item of page.Items ?? []) {
       const a = allocationOf(item);
       out.push({
-        id: a.id, title: a.title, state: a.state, piSub: a.piSub, institution: a.institution, orgType: a.orgType, field: a.field,
-        callId: a.callId ?? null, proposalId: a.proposalId ?? null, tier: a.tier ?? null, startDate: a.startDate, endDate: a.endDate,
+        id: a.id,
+        title: a.title,
+        state: a.state,
+        piSub: a.piSub,
+        institution: a.institution,
+        orgType: a.orgType,
+        field: a.field,
+        callId: a.callId ?? null,
+        proposalId: a.proposalId ?? null,
+        tier: a.tier ?? null,
+        startDate: a.startDate,
+        endDate: a.endDate,
         resources: a.resources ?? {},
       });
     }
@@ -77,7 +87,12 @@ export async function readFairnessInputs(filter: { callId?: string }): Promise<F
   for (const state of SUBMITTED_STATES) {
     for (const p of await proposalsInState(state, filter.callId)) {
       proposals.push({
-        id: p.id, callId: p.callId, orgType: p.pi?.orgType ?? null, field: p.field ?? null, state: p.state, requestedMc: p.requestedMc ?? {},
+        id: p.id,
+        callId: p.callId,
+        orgType: p.pi?.orgType ?? null,
+        field: p.field ?? null,
+        state: p.state,
+        requestedMc: p.requestedMc ?? {},
         awardedMc: p.state === 'approved' && p.decision?.outcome === 'approve' ? (p.decision.creditsMc ?? null) : null,
       });
     }

@@ -117,9 +117,20 @@ export function allocationReport(list: readonly AllocationFacts[], filters: Reco
         return { resource, ...credits(s) };
       });
     return {
-      allocationId: a.id, title: a.title, state: a.state, piSub: a.piSub, institution: a.institution, orgType: a.orgType, field: a.field,
-      callId: a.callId ?? null, proposalId: a.proposalId ?? null, tier: a.tier ?? null, startDate: a.startDate, endDate: a.endDate,
-      resources, totals: credits(total),
+      allocationId: a.id,
+      title: a.title,
+      state: a.state,
+      piSub: a.piSub,
+      institution: a.institution,
+      orgType: a.orgType,
+      field: a.field,
+      callId: a.callId ?? null,
+      proposalId: a.proposalId ?? null,
+      tier: a.tier ?? null,
+      startDate: a.startDate,
+      endDate: a.endDate,
+      resources,
+      totals: credits(total),
     };
   });
   return {
@@ -252,9 +263,18 @@ class FGroup {
     const decided = this.approved + this.rejected;
     const sum = (m: Map<string, Mc>) => fromMc([...m.values()].reduce((s, v) => s + v, 0));
     return {
-      key: this.key, proposals: this.proposals, pending: this.pending, decided, approved: this.approved, rejected: this.rejected, withdrawn: this.withdrawn,
+      key: this.key,
+      proposals: this.proposals,
+      pending: this.pending,
+      decided,
+      approved: this.approved,
+      rejected: this.rejected,
+      withdrawn: this.withdrawn,
       acceptanceRate: decided ? round4(this.approved / decided) : null,
-      requested: mcRecord(this.requested), awarded: mcRecord(this.awarded), requestedTotal: sum(this.requested), awardedTotal: sum(this.awarded),
+      requested: mcRecord(this.requested),
+      awarded: mcRecord(this.awarded),
+      requestedTotal: sum(this.requested),
+      awardedTotal: sum(this.awarded),
     };
   }
 }
@@ -276,7 +296,10 @@ export function fairnessReport(
     for (const org of Object.keys(call.fairnessFloors ?? {})) orgs.set(org, new FGroup(org));
     for (const p of mine) {
       total.add(p);
-      for (const [map, k] of [[orgs, p.orgType ?? null], [fields, p.field ?? null]] as const) {
+      for (const [map, k] of [
+        [orgs, p.orgType ?? null],
+        [fields, p.field ?? null],
+      ] as const) {
         let g = map.get(k);
         if (!g) map.set(k, (g = new FGroup(k)));
         g.add(p);
@@ -297,7 +320,11 @@ export function fairnessReport(
     out.push({
       callId: call.id,
       title: call.title,
-      capacity: Object.fromEntries(Object.entries(call.capacityMc ?? {}).sort(([a], [b]) => byKey(a, b)).map(([k, v]) => [k, fromMc(v)])),
+      capacity: Object.fromEntries(
+        Object.entries(call.capacityMc ?? {})
+          .sort(([a], [b]) => byKey(a, b))
+          .map(([k, v]) => [k, fromMc(v)]),
+      ),
       totals: total.view(),
       byOrgType: byOrgType.sort((a, b) => byKey(a.key, b.key)),
       byField: [...fields.values()].map((g) => g.view()).sort((a, b) => byKey(a.key, b.key)),

@@ -4,10 +4,7 @@
 // part is sent with a single PutObject on close. abort() aborts the multipart upload, so a failed
 // export leaves no partial object behind (and no manifest: the writer writes it last).
 // Written against @aws-sdk/client-s3 directly (no lib-storage); works with S3 and with fauxqs.
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ExportSink } from '../domain/audit';
 
 export interface S3SinkOptions {

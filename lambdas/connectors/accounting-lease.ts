@@ -77,15 +77,27 @@ export async function acquireAccountingLease(siteId: string, opts: LeaseOptions 
     pause = Math.min(pause * 2, 500);
   }
 
-  const renew = setInterval(() => {
-    const now = Date.now();
-    ddb()
-      .send(new UpdateCommand({ TableName: mainTable(), Key: key, UpdateExpression: 'SET expiresAtMs = :exp', ConditionExpression: '#o = :me', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':exp': now + ttlMs, ':me': owner } }))
-      .catch((e: unknown) => {
-        // it lapsed while this worker was stalled and another took it: say so, the change goes on
-        if (isConditionFailure(e)) logger.warn('accounting lease lost', { siteId, purpose: opts.purpose });
-      });
-  }, Math.max(10, Math.floor(ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      const now = Date.now();
+      ddb()
+        .send(
+          new UpdateCommand({
+            TableName: mainTable(),
+            Key: key,
+            UpdateExpression: 'SET expiresAtMs = :exp',
+            ConditionExpression: '#o = :me',
+            ExpressionAttributeNames: { '#o': 'owner' },
+            ExpressionAttributeValues: { ':exp': now + ttlMs, ':me': owner },
+          }),
+        )
+        .catch((e: unknown) => {
+          // it lapsed while this worker was stalled and another took it: say so, the change goes on
+          if (isConditionFailure(e)) logger.warn('accounting lease lost', { siteId, purpose: opts.purpose });
+        });
+    },
+    Math.max(10, Math.floor(ttlMs / 3)),
+  );
   renew.unref();
 
   return {

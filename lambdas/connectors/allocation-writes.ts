@@ -37,12 +37,7 @@ export class AccountTakenError extends ConflictError {
  * moves a pending or failed allocation to active and clears a connector's stateReason.
  * Idempotent: nothing is written when everything is recorded already.
  */
-export async function recordProvisioned(
-  allocationId: string,
-  provisioned: ProvisionedAccount[],
-  ctx: AuditContext,
-  opts: { activate?: boolean } = {},
-): Promise<{ allocation: Allocation; changed: boolean; recorded: string[] }> {
+export async function recordProvisioned(allocationId: string, provisioned: ProvisionedAccount[], ctx: AuditContext, opts: { activate?: boolean } = {}): Promise<{ allocation: Allocation; changed: boolean; recorded: string[] }> {
   const activate = opts.activate ?? true;
   const now = (ctx.now ?? new Date()).toISOString();
   let recorded: string[] = [];

@@ -63,8 +63,20 @@ export type SiteLogins = ReadonlyMap<string, string>;
 export function desiredAccounts(a: Allocation, sites: readonly Site[], opts: { now: Date; overdraftMc?: number; siteId?: string; logins: SiteLogins }): DesiredState {
   const accounts: DesiredAccount[] = [];
   const unknownResources: string[] = [];
-  const loginsAt = (siteId: string) => [...new Set(a.members.map((m) => opts.logins.get(`${siteId}#${m.sub}`)).filter((u): u is string => !!u).map(slurmUserName))].sort();
-  const awaitingAt = (siteId: string) => a.members.filter((m) => !opts.logins.has(`${siteId}#${m.sub}`)).map((m) => m.sub).sort();
+  const loginsAt = (siteId: string) =>
+    [
+      ...new Set(
+        a.members
+          .map((m) => opts.logins.get(`${siteId}#${m.sub}`))
+          .filter((u): u is string => !!u)
+          .map(slurmUserName),
+      ),
+    ].sort();
+  const awaitingAt = (siteId: string) =>
+    a.members
+      .filter((m) => !opts.logins.has(`${siteId}#${m.sub}`))
+      .map((m) => m.sub)
+      .sort();
   for (const resourceKey of Object.keys(a.resources).sort()) {
     const rk = parseResourceKey(resourceKey);
     const site = rk && sites.find((s) => s.id === rk.siteId);

@@ -26,7 +26,13 @@ const drivers = new Map<string, SchedulerDriver>();
 /** The configured site, or a 400 naming `path` when there is none. */
 export function siteOf(siteId: string, path = 'site'): Site {
   const site = findSite(runtimeConfig().sites, siteId);
-  if (!site) throw ValidationError.field(path, `"${siteId}" is not a site (sites: ${runtimeConfig().sites.map((s) => s.id).join(', ')})`);
+  if (!site)
+    throw ValidationError.field(
+      path,
+      `"${siteId}" is not a site (sites: ${runtimeConfig()
+        .sites.map((s) => s.id)
+        .join(', ')})`,
+    );
   return site;
 }
 

@@ -115,7 +115,12 @@ export async function updateArtifact(kind: ArtifactKind, id: string, body: Updat
     await commitDatahub(
       { ...ctx, reason: body.reason ?? ctx.reason },
       {
-        changes: [artifactChange(item, next, `${kind}.update`, { fields: Object.keys(body).filter((k) => k !== 'reason'), ...(body.accessLevel && body.accessLevel !== a.accessLevel ? { accessLevel: { from: a.accessLevel, to: body.accessLevel } } : {}) })],
+        changes: [
+          artifactChange(item, next, `${kind}.update`, {
+            fields: Object.keys(body).filter((k) => k !== 'reason'),
+            ...(body.accessLevel && body.accessLevel !== a.accessLevel ? { accessLevel: { from: a.accessLevel, to: body.accessLevel } } : {}),
+          }),
+        ],
         sideWrites: [...added.map((s) => ({ put: stewardItem(next, s) })), ...removed.map((s) => ({ delete: datahubKeys.steward(a.id, s) }))],
       },
     );

@@ -16,10 +16,7 @@ export const DatahubConfigSchema = z.strictObject({
   publicBaseUrl: z.optional(z.url()),
   /** Each site's storage roots: a copy at a site is a path under one of them. */
   siteStorage: z._default(
-    z.record(
-      z.string().check(z.regex(SITE_ID)),
-      z.strictObject({ roots: z.array(z.strictObject({ name: z.string().check(z.regex(STORAGE_ROOT_NAME)), path: z.string().check(z.regex(/^\/[^\0\n]{0,511}$/)) })).check(z.minLength(1)) }),
-    ),
+    z.record(z.string().check(z.regex(SITE_ID)), z.strictObject({ roots: z.array(z.strictObject({ name: z.string().check(z.regex(STORAGE_ROOT_NAME)), path: z.string().check(z.regex(/^\/[^\0\n]{0,511}$/)) })).check(z.minLength(1)) })),
     {},
   ),
   upload: z._default(

@@ -31,7 +31,7 @@ function versionView(a: Artifact, v: Version, viewer: Viewer) {
   return { ...(staff ? v : rest), aliases: aliasesOf(a, v.version) };
 }
 
-function uploadView(u: UploadOut | Omit<UploadOut, 'parts'> & { parts: UploadOut['parts'] }) {
+function uploadView(u: UploadOut | (Omit<UploadOut, 'parts'> & { parts: UploadOut['parts'] })) {
   const { key: _k, s3UploadId: _u, createdBy: _c, artifactId: _a, version: _v, mediaType: _m, createdAt: _ca, updatedAt: _ua, ...rest } = u;
   return rest;
 }
@@ -75,7 +75,10 @@ function kindOf(req: Request<RouteSpec>): ArtifactKind {
 }
 
 /** Each route's implementation with the kind it serves. */
-const byKind = (fn: (kind: ArtifactKind, req: Request<RouteSpec>) => Promise<Result>): Handler => (req) => fn(kindOf(req), req);
+const byKind =
+  (fn: (kind: ArtifactKind, req: Request<RouteSpec>) => Promise<Result>): Handler =>
+  (req) =>
+    fn(kindOf(req), req);
 
 function routes(): Record<string, Handler> {
   return {
@@ -182,4 +185,3 @@ export const handler = createHandler(datahubApi, {
     return { body: await listCuration(q.limit ?? 50, q.nextToken) };
   },
 } as never);
-

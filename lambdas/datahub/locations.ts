@@ -53,7 +53,8 @@ export async function addSiteLocation(kind: ArtifactKind, id: string, version: s
   try {
     await commitDatahub(ctx, { changes: [{ subject: SUBJECT.location(l), before: null, after: locationItem(l), action: `${kind}.location.register`, details: { siteId: l.siteId, root: l.root, path: l.path } }] });
   } catch (e) {
-    if ((e as { code?: string }).code === 'stale_write') throw new ConflictError(`A copy under ${body.siteId}/${body.root} is registered already`, [{ path: 'root', problem: 'already holds a registered copy of this version' }], 'location_exists');
+    if ((e as { code?: string }).code === 'stale_write')
+      throw new ConflictError(`A copy under ${body.siteId}/${body.root} is registered already`, [{ path: 'root', problem: 'already holds a registered copy of this version' }], 'location_exists');
     throw e;
   }
   return withSitePath(l);

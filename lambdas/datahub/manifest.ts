@@ -25,9 +25,11 @@ export interface WriteStats {
 
 async function pool<T>(items: readonly T[], concurrency: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 const fileItem = (id: string, version: string, page: number, f: ManifestFile) => ({ ...datahubKeys.manifestFile(id, version, f.path), ...f, page });
@@ -74,7 +76,14 @@ function editable(a: Artifact, v: Version | undefined, viewer: Viewer, id: strin
 
 export async function putPage(kind: ArtifactKind, id: string, version: string, pageNo: number, body: ManifestPageBody, viewer: Viewer, ctx: AuditContext, stats: WriteStats = { requests: 0, consumedWcu: 0, readUnits: 0 }): Promise<Version> {
   const { files, problems } = validatePage(body.files);
-  if (problems.length) throw new ValidationError(problems, `The manifest page is invalid: ${problems.slice(0, 5).map((p) => `${p.path} ${p.problem}`).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+  if (problems.length)
+    throw new ValidationError(
+      problems,
+      `The manifest page is invalid: ${problems
+        .slice(0, 5)
+        .map((p) => `${p.path} ${p.problem}`)
+        .join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+    );
   const summary = pageSummary(files);
   const first = await readArtifactAndVersion(kind, id, version);
   const v0 = editable(first.artifact, first.version, viewer, id, version);
@@ -88,8 +97,15 @@ export async function putPage(kind: ArtifactKind, id: string, version: string, p
   const clash = await pathsInOtherPages(id, version, pageNo, files, stats);
   const committed = clash.filter((c) => v0.pages[String(c.page)]);
   if (committed.length)
-    throw new ConflictError(`${committed.length} path(s) of this page are in other pages already`, committed.slice(0, 20).map((c) => ({ path: `files[${files.findIndex((f) => f.path === c.path)}].path`, problem: `"${c.path}" is already in page ${c.page}` })), 'path_in_other_page');
-  await batchWrite(files.map((f) => fileItem(id, version, pageNo, f)), stats);
+    throw new ConflictError(
+      `${committed.length} path(s) of this page are in other pages already`,
+      committed.slice(0, 20).map((c) => ({ path: `files[${files.findIndex((f) => f.path === c.path)}].path`, problem: `"${c.path}" is already in page ${c.page}` })),
+      'path_in_other_page',
+    );
+  await batchWrite(
+    files.map((f) => fileItem(id, version, pageNo, f)),
+    stats,
+  );
   return retryOnStale(async () => {
     const cur = await readArtifactAndVersion(kind, id, version);
     const v = editable(cur.artifact, cur.version, viewer, id, version);
@@ -115,7 +131,17 @@ async function pageFiles(id: string, version: string, pageNo: number): Promise<R
   const out: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', FilterExpression: '#pg = :n', ExpressionAttributeNames: { '#pg': 'page' }, ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix, ':n': pageNo }, ExclusiveStartKey: start, ProjectionExpression: 'pk, sk' }));
+    const res = await ddb().send(
+      new QueryCommand({
+        TableName: mainTable(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        FilterExpression: '#pg = :n',
+        ExpressionAttributeNames: { '#pg': 'page' },
+        ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix, ':n': pageNo },
+        ExclusiveStartKey: start,
+        ProjectionExpression: 'pk, sk',
+      }),
+    );
     out.push(...((res.Items ?? []) as Record<string, unknown>[]));
     start = res.LastEvaluatedKey;
   } while (start);
@@ -159,7 +185,9 @@ export async function manifestFiles(id: string, v: Version, max: number): Promis
   const out: ManifestFile[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix }, ExclusiveStartKey: start, Limit: Math.min(1000, max - out.length) }));
+    const res = await ddb().send(
+      new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix }, ExclusiveStartKey: start, Limit: Math.min(1000, max - out.length) }),
+    );
     for (const it of res.Items ?? []) if (v.pages[String(it.page)]) out.push({ path: String(it.path), bytes: Number(it.bytes), sha256: String(it.sha256), mediaType: String(it.mediaType) });
     start = res.LastEvaluatedKey;
   } while (start && out.length < max);
@@ -181,7 +209,9 @@ export async function checkManifestForSubmit(a: Artifact, v: Version, _ctx: Audi
     byPath.set(String(it.path), it);
   }
   const short: Problem[] = [];
-  for (const [n, p] of Object.entries(v.pages)) if ((perPage.get(n) ?? 0) !== p.files) short.push({ path: `manifest.pages.${n}`, problem: `lists ${p.files} files but ${perPage.get(n) ?? 0} are its own: another page registered the same path(s) at the same time; delete and re-send one of them` });
+  for (const [n, p] of Object.entries(v.pages))
+    if ((perPage.get(n) ?? 0) !== p.files)
+      short.push({ path: `manifest.pages.${n}`, problem: `lists ${p.files} files but ${perPage.get(n) ?? 0} are its own: another page registered the same path(s) at the same time; delete and re-send one of them` });
   if (short.length) throw new RuleViolationError('The manifest has a path in two pages', short, 'manifest_inconsistent');
   const { pk } = datahubKeys.uploadPrefix(a.id, v.version);
   const uploads = (await queryAllPrefix(pk, datahubKeys.uploadPrefix(a.id, v.version).skPrefix)).map(uploadOf);

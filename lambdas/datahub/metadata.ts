@@ -60,7 +60,7 @@ export interface Rendered {
 
 export async function render(a: Artifact, v: Version, format: Format, headers: Record<string, string>): Promise<Rendered> {
   const ctx = renderContext(headers);
-  const owner = a.owner.type === 'organisation' ? ((await resolveOrg(a.owner.orgId)) as { name?: string }).name ?? a.owner.orgId : a.owner.sub;
+  const owner = a.owner.type === 'organisation' ? (((await resolveOrg(a.owner.orgId)) as { name?: string }).name ?? a.owner.orgId) : a.owner.sub;
   const withLicence = { ...a, licence: v.licence ?? a.licence };
   const max = format === 'croissant' ? CROISSANT_MAX_FILES : format === 'dcat' ? DCAT_MAX_FILES : 0;
   const files = max && v.files <= max ? await manifestFiles(a.id, v, max) : max ? await manifestFiles(a.id, v, 200) : [];

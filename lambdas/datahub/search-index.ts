@@ -83,9 +83,11 @@ export interface IndexStats {
 
 async function pool<T>(items: readonly T[], concurrency: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /** Applies posting updates for one document: one UpdateItem per term (ADD/DELETE on its number sets). */
@@ -97,9 +99,7 @@ export async function applyOps(kind: ArtifactKind, docNo: number, ops: readonly 
     (op.d === 'add' ? add : op.d === 'delete' ? del : []).push('d :n');
     (op.s === 'add' ? add : op.s === 'delete' ? del : []).push('s :n');
     const expr = [add.length ? `ADD ${add.join(', ')}` : '', del.length ? `DELETE ${del.join(', ')}` : ''].filter(Boolean).join(' ');
-    const out = await ddb().send(
-      new UpdateCommand({ TableName: mainTable(), Key: datahubKeys.posting(kind, op.term, chunk), UpdateExpression: expr, ExpressionAttributeValues: { ':n': new Set([docNo]) }, ReturnConsumedCapacity: 'TOTAL' }),
-    );
+    const out = await ddb().send(new UpdateCommand({ TableName: mainTable(), Key: datahubKeys.posting(kind, op.term, chunk), UpdateExpression: expr, ExpressionAttributeValues: { ':n': new Set([docNo]) }, ReturnConsumedCapacity: 'TOTAL' }));
     stats.requests++;
     stats.consumedWcu += out.ConsumedCapacity?.CapacityUnits ?? 0;
   });

@@ -54,7 +54,11 @@ export function planOf(q: SearchQuery, viewer: Viewer): SearchPlan {
   if (q.task) groups.push([filterKey.task(q.task)]);
   if (q.library) groups.push([filterKey.library(q.library)]);
   if (q.language) groups.push([filterKey.language(q.language)]);
-  for (const f of (q.filter ?? '').split(',').map((s) => s.trim()).filter(Boolean)) groups.push([filterKey.tag(f), filterKey.task(f), filterKey.library(f)]);
+  for (const f of (q.filter ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean))
+    groups.push([filterKey.tag(f), filterKey.task(f), filterKey.library(f)]);
   if (q.minBytes !== undefined && q.maxBytes !== undefined && q.minBytes > q.maxBytes) throw ValidationError.field('query.minBytes', 'must not be above maxBytes');
   const range = q.minBytes !== undefined || q.maxBytes !== undefined ? { min: q.minBytes, max: q.maxBytes } : undefined;
   const sort = q.sort === 'published' || q.sort === 'createdAt' || (!q.sort && terms.length === 0) ? 'published' : 'relevance';
@@ -111,7 +115,10 @@ async function readDocs(kind: ArtifactKind, docNos: number[], stats: SearchStats
 
 const scopeOf = (kind: ArtifactKind, q: SearchQuery, viewer: Viewer) => {
   const { nextToken: _t, limit: _l, ...rest } = q;
-  const h = createHash('sha256').update(JSON.stringify([kind, rest, visibleLevels(viewer)])).digest('base64url').slice(0, 16);
+  const h = createHash('sha256')
+    .update(JSON.stringify([kind, rest, visibleLevels(viewer)]))
+    .digest('base64url')
+    .slice(0, 16);
   return `dhsearch#${h}`;
 };
 
@@ -141,7 +148,11 @@ export async function search(kind: ArtifactKind, q: SearchQuery, viewer: Viewer)
       if (!ranked[i].uncertain) certain++;
     }
     stats.roundTrips++;
-    const docs = await readDocs(kind, want.map((r) => r.doc), stats);
+    const docs = await readDocs(
+      kind,
+      want.map((r) => r.doc),
+      stats,
+    );
     for (const r of want) {
       offset++;
       const d = docs.get(r.doc);

@@ -9,9 +9,7 @@
 // uploads are not all verified cannot leave draft (manifest.ts checkManifestForSubmit).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConflictError, ForbiddenError, NotFoundError, PayloadTooLargeError, RuleViolationError, ValidationError } from '../domain/errors';
 import { newId } from '../domain/ids';
@@ -53,7 +51,9 @@ export async function createUpload(kind: ArtifactKind, id: string, version: stri
   const f = await manifestEntry(id, v, body.path);
   const cfg = datahubConfig().upload;
   if (f.bytes > cfg.maxFileBytes)
-    throw new PayloadTooLargeError(`"${body.path}" is ${f.bytes} bytes; hub uploads take files up to ${cfg.maxFileBytes} bytes: register larger data at a site instead`, [{ path: 'path', problem: `is larger than ${cfg.maxFileBytes} bytes` }]);
+    throw new PayloadTooLargeError(`"${body.path}" is ${f.bytes} bytes; hub uploads take files up to ${cfg.maxFileBytes} bytes: register larger data at a site instead`, [
+      { path: 'path', problem: `is larger than ${cfg.maxFileBytes} bytes` },
+    ]);
   const problems: Problem[] = [];
   const parts = body.parts.map((p, i) => ({ partNumber: i + 1, bytes: p.bytes, sha256: p.sha256.toLowerCase() }));
   parts.forEach((p, i) => {
@@ -99,7 +99,9 @@ export async function createUpload(kind: ArtifactKind, id: string, version: stri
     updatedAt: now.toISOString(),
     expiresAt: expires.toISOString(),
   };
-  await commitDatahub(ctx, { changes: [{ subject: SUBJECT.upload(u.uploadId), before: null, after: uploadItem(u), action: `${kind}.upload.start`, details: { version, path: u.path, bytes: u.bytes, sha256: u.sha256, parts: parts.length } }] });
+  await commitDatahub(ctx, {
+    changes: [{ subject: SUBJECT.upload(u.uploadId), before: null, after: uploadItem(u), action: `${kind}.upload.start`, details: { version, path: u.path, bytes: u.bytes, sha256: u.sha256, parts: parts.length } }],
+  });
   return { ...u, parts: parts.map((p, i) => ({ ...p, url: urls[i], headers: { 'x-amz-checksum-sha256': b64(p.sha256) } })) };
 }
 
@@ -130,7 +132,7 @@ async function digestObject(bucket: string, key: string, parts: Upload['parts'])
       }
     }
   }
-  while (digests.length < parts.length) (digests.push(ph.digest('hex')), (ph = createHash('sha256')));
+  while (digests.length < parts.length) digests.push(ph.digest('hex')), (ph = createHash('sha256'));
   return { bytes: total, sha256: whole.digest('hex'), parts: digests };
 }
 
@@ -151,7 +153,14 @@ export async function completeUpload(kind: ArtifactKind, id: string, version: st
     const withSums = datahubConfig().upload.completeWithPartChecksums;
     if (etags.length !== u.parts.length) throw ValidationError.field('etags', `must give the ETag of each of the ${u.parts.length} parts, in order`);
     try {
-      await s3().send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.s3UploadId, MultipartUpload: { Parts: u.parts.map((p, i) => ({ PartNumber: p.partNumber, ETag: etags[i], ...(withSums ? { ChecksumSHA256: b64(p.sha256) } : {}) })) } }));
+      await s3().send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: u.key,
+          UploadId: u.s3UploadId,
+          MultipartUpload: { Parts: u.parts.map((p, i) => ({ PartNumber: p.partNumber, ETag: etags[i], ...(withSums ? { ChecksumSHA256: b64(p.sha256) } : {}) })) },
+        }),
+      );
     } catch (e) {
       const name = (e as { name?: string }).name ?? 'error';
       if (!['InvalidPart', 'BadDigest', 'InvalidPartOrder', 'EntityTooSmall', 'NoSuchUpload', 'InvalidRequest'].includes(name)) throw e;
@@ -178,7 +187,9 @@ export async function completeUpload(kind: ArtifactKind, id: string, version: st
   if (problems.length) {
     if (problems[0].path === 'uploadId') throw new RuleViolationError('Nothing was uploaded yet', problems, 'upload_missing');
     const failed: Upload = { ...u, state: 'failed', reason: problems.map((p) => p.problem).join('; '), updatedAt: now };
-    await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: u.key })).catch(() => undefined);
+    await s3()
+      .send(new DeleteObjectCommand({ Bucket: bucket, Key: u.key }))
+      .catch(() => undefined);
     await commitDatahub(ctx, { changes: [{ subject: SUBJECT.upload(u.uploadId), before: item, after: uploadItem(failed), action: `${kind}.upload.failed`, details: { path: u.path, problems } }] });
     throw new RuleViolationError(`The upload of "${u.path}" does not match its checksum; it was discarded`, problems, 'upload_checksum_mismatch');
   }
@@ -191,12 +202,28 @@ export async function completeUpload(kind: ArtifactKind, id: string, version: st
 /** When every manifest file has a verified upload, the version has a verified copy in the hub. */
 async function recordHubCopy(kind: ArtifactKind, v: Version, ctx: AuditContext): Promise<void> {
   const { pk, skPrefix } = datahubKeys.uploadPrefix(v.artifactId, v.version);
-  const verified = new Set((await queryAllPrefix(pk, skPrefix)).map(uploadOf).filter((u) => u.state === 'verified').map((u) => u.path));
+  const verified = new Set(
+    (await queryAllPrefix(pk, skPrefix))
+      .map(uploadOf)
+      .filter((u) => u.state === 'verified')
+      .map((u) => u.path),
+  );
   if (verified.size < v.files) return;
   const key = datahubKeys.location(v.artifactId, v.version, 'hub');
   const before = await getItem(key);
   const now = (ctx.now ?? new Date()).toISOString();
-  const l: Location = { artifactId: v.artifactId, version: v.version, locationId: 'hub', kind: 'hub', path: `${v.artifactId}/${v.version}`, state: 'verified', lastVerifiedAt: now, createdAt: (before?.createdAt as string) ?? now, createdBy: (before?.createdBy as string) ?? ctx.actor.sub, updatedAt: now };
+  const l: Location = {
+    artifactId: v.artifactId,
+    version: v.version,
+    locationId: 'hub',
+    kind: 'hub',
+    path: `${v.artifactId}/${v.version}`,
+    state: 'verified',
+    lastVerifiedAt: now,
+    createdAt: (before?.createdAt as string) ?? now,
+    createdBy: (before?.createdBy as string) ?? ctx.actor.sub,
+    updatedAt: now,
+  };
   await commitDatahub(ctx, { changes: [{ subject: SUBJECT.location(l), before, after: locationItem(l), action: `${kind}.location.verified`, details: { files: v.files, bytes: v.bytes } }] }).catch((e) => {
     if ((e as { code?: string }).code !== 'stale_write') throw e; // another completion recorded it
   });

@@ -109,14 +109,22 @@ export async function getVersion(kind: ArtifactKind, id: string, name: string, v
   return { artifact: a, version: v.version };
 }
 
-export const aliasesOf = (a: Artifact, version: string) => [...Object.entries(a.aliases).filter(([, v]) => v === version).map(([k]) => k), ...(a.latestVersion === version ? ['latest'] : [])];
+export const aliasesOf = (a: Artifact, version: string) => [
+  ...Object.entries(a.aliases)
+    .filter(([, v]) => v === version)
+    .map(([k]) => k),
+  ...(a.latestVersion === version ? ['latest'] : []),
+];
 
 export async function listVersions(kind: ArtifactKind, id: string, viewer: Viewer, limit: number, nextToken: string | undefined): Promise<{ items: (Version & { aliases: string[] })[]; nextToken?: string }> {
   const { artifact: a } = await readArtifact(kind, id);
   if (!canReadArtifact(a, viewer)) throw new NotFoundError(label(kind), id);
   const { pk, skPrefix } = datahubKeys.versionPrefix(id);
   const page = await queryPrefix(pk, skPrefix, { limit, startKey: decodeToken(nextToken, pk), forward: false });
-  const items = page.items.map(versionOf).filter((v) => canReadVersion(a, v.state, viewer)).map((v) => ({ ...v, aliases: aliasesOf(a, v.version) }));
+  const items = page.items
+    .map(versionOf)
+    .filter((v) => canReadVersion(a, v.state, viewer))
+    .map((v) => ({ ...v, aliases: aliasesOf(a, v.version) }));
   return { items, nextToken: encodeToken(page.nextKey, pk) };
 }
 
@@ -155,8 +163,7 @@ export async function transition(kind: ArtifactKind, id: string, version: string
     if (t.action === 'submit' && v.state === 'draft') await checkManifestForSubmit(a, v, ctx);
     if (t.action === 'deprecate') {
       const s = await readVersion(t.successor.artifactId, t.successor.version);
-      if (s?.version.state !== 'published')
-        throw new RuleViolationError('The successor must be a published version', [{ path: 'successor', problem: 'is not a published version in the catalogue' }], 'successor_not_published');
+      if (s?.version.state !== 'published') throw new RuleViolationError('The successor must be a published version', [{ path: 'successor', problem: 'is not a published version in the catalogue' }], 'successor_not_published');
     }
     let next = applyTransition(v, t, ctx.actor.sub, now);
     const details = { version: v.version, from: v.state, to: next.state, ...(t.action === 'deprecate' ? { successor: t.successor } : {}) };
@@ -175,7 +182,13 @@ export async function transition(kind: ArtifactKind, id: string, version: string
     await commitDatahub(ctx, {
       changes: [
         versionChange(versionItem, next, `${kind}.version.${t.action}`, details),
-        artifactChange(artifactItem, nextA, `${kind}.${t.action === 'publish' ? 'version-published' : 'version-deprecated'}`, { version: v.version, latestVersion: nextA.latestVersion ?? null, ...(Object.keys(aliases).length !== Object.keys(a.aliases).length ? { aliasesRemoved: Object.keys(a.aliases).filter((k) => !(k in aliases)) } : {}) }, docNo),
+        artifactChange(
+          artifactItem,
+          nextA,
+          `${kind}.${t.action === 'publish' ? 'version-published' : 'version-deprecated'}`,
+          { version: v.version, latestVersion: nextA.latestVersion ?? null, ...(Object.keys(aliases).length !== Object.keys(a.aliases).length ? { aliasesRemoved: Object.keys(a.aliases).filter((k) => !(k in aliases)) } : {}) },
+          docNo,
+        ),
       ],
     });
     return { next, indexed: true };

@@ -37,7 +37,15 @@ export class ValidationError extends KairrError {
 export class MalformedEventError extends KairrError {
   override name = 'MalformedEventError';
   constructor(what: string, details: ErrorDetail[]) {
-    super(400, 'malformed_event', `${what} is malformed: ${details.slice(0, 5).map((d) => `${d.path || '(event)'} ${d.problem}`).join('; ')}`, details);
+    super(
+      400,
+      'malformed_event',
+      `${what} is malformed: ${details
+        .slice(0, 5)
+        .map((d) => `${d.path || '(event)'} ${d.problem}`)
+        .join('; ')}`,
+      details,
+    );
   }
 }
 

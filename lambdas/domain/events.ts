@@ -3,14 +3,7 @@
 
 export const EVENT_SOURCE = 'kairr';
 
-export type AllocationEventType =
-  | 'AllocationAwarded'
-  | 'AllocationSupplemented'
-  | 'AllocationExhausted'
-  | 'AllocationExpired'
-  | 'AllocationMembersChanged'
-  | 'AllocationSuspended'
-  | 'AllocationResumed';
+export type AllocationEventType = 'AllocationAwarded' | 'AllocationSupplemented' | 'AllocationExhausted' | 'AllocationExpired' | 'AllocationMembersChanged' | 'AllocationSuspended' | 'AllocationResumed';
 
 export type NotificationEventType = 'ProposalSubmitted' | 'ReviewerAssigned' | 'ReviewReminder' | 'ProposalDecided';
 

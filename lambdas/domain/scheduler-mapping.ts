@@ -103,28 +103,14 @@ export interface UsageRecord {
 }
 
 /** Job states after which a job's usage no longer changes (Slurm's terminal states). */
-export const TERMINAL_JOB_STATES = new Set([
-  'BOOT_FAIL',
-  'CANCELLED',
-  'COMPLETED',
-  'DEADLINE',
-  'FAILED',
-  'NODE_FAIL',
-  'OUT_OF_MEMORY',
-  'PREEMPTED',
-  'TIMEOUT',
-  'REVOKED',
-]);
+export const TERMINAL_JOB_STATES = new Set(['BOOT_FAIL', 'CANCELLED', 'COMPLETED', 'DEADLINE', 'FAILED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'TIMEOUT', 'REVOKED']);
 
 /**
  * A job record → a usage record. GPU-seconds = gres/gpu count × elapsed seconds. Returns undefined for
  * jobs that never started (nothing to charge). `resourceOfPartition` maps the job's partition to the
  * KAIRR resource; a partition KAIRR does not know is reported as undefined so the caller can flag it.
  */
-export function usageRecordFromJob(
-  job: SchedulerJobRecord,
-  resourceOfPartition: (partition: string) => string | undefined,
-): UsageRecord | undefined {
+export function usageRecordFromJob(job: SchedulerJobRecord, resourceOfPartition: (partition: string) => string | undefined): UsageRecord | undefined {
   if (!job.start) return undefined;
   const resourceId = resourceOfPartition(job.partition);
   if (!resourceId) return undefined;

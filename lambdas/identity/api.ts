@@ -121,7 +121,7 @@ export const identityApi = defineApi({
     method: 'POST',
     path: '/v1/orgs',
     tag: 'identity',
-    summary: 'An admin adds an organisation (unverified until an admin verifies it); its domains and identifiers must be no other org\'s',
+    summary: "An admin adds an organisation (unverified until an admin verifies it); its domains and identifiers must be no other org's",
     auth: ['admin'],
     idempotent: true,
     body: CreateOrgBody,

@@ -77,7 +77,10 @@ export async function createOrg(body: CreateOrgBody, ctx: AuditContext, sideWrit
     createdBy: ctx.actor.sub,
   };
   try {
-    await commit(ctx, { changes: [{ subject: subject(org.orgId), before: null, after: orgItem(org), action: 'org.create', details: { orgType: org.orgType, identifiers: matchKeysOf(org).length } }], sideWrites: [...matchWrites(org.orgId, null, org), ...sideWrites(org)] });
+    await commit(ctx, {
+      changes: [{ subject: subject(org.orgId), before: null, after: orgItem(org), action: 'org.create', details: { orgType: org.orgType, identifiers: matchKeysOf(org).length } }],
+      sideWrites: [...matchWrites(org.orgId, null, org), ...sideWrites(org)],
+    });
   } catch (e) {
     if ((e as Error).name === 'StaleWriteError') throw new ConflictError(`Organisation ${body.orgId} exists`, [{ path: 'orgId', problem: 'is taken' }], 'org_exists');
     throw e;
@@ -108,7 +111,18 @@ export async function updateOrg(orgId: string, body: UpdateOrgBody, ctx: AuditCo
       delete next.verifiedBy;
       delete next.verifiedAt;
     }
-    await commit(ctx, { changes: [{ subject: subject(orgId), before: item, after: orgItem(next), action: 'org.update', details: { fields: Object.keys(rest).concat(registrationNumber !== undefined ? ['registrationNumber'] : []), unverified: changed.length > 0 && org.verified } }], sideWrites: matchWrites(orgId, org, next) });
+    await commit(ctx, {
+      changes: [
+        {
+          subject: subject(orgId),
+          before: item,
+          after: orgItem(next),
+          action: 'org.update',
+          details: { fields: Object.keys(rest).concat(registrationNumber !== undefined ? ['registrationNumber'] : []), unverified: changed.length > 0 && org.verified },
+        },
+      ],
+      sideWrites: matchWrites(orgId, org, next),
+    });
     return next;
   });
 }

@@ -115,6 +115,8 @@ export async function unlink(sub: string, subject: string, ctx: AuditContext): P
 
 export async function listPeople(limit: number, nextToken?: string): Promise<{ items: Person[]; nextToken?: string }> {
   const scope = identityGsi.allPeople;
-  const out = await ddb().send(new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': scope }, Limit: limit, ExclusiveStartKey: decodeToken(nextToken, scope) }));
+  const out = await ddb().send(
+    new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': scope }, Limit: limit, ExclusiveStartKey: decodeToken(nextToken, scope) }),
+  );
   return { items: (out.Items ?? []).map(personOf), nextToken: encodeToken(out.LastEvaluatedKey, scope) };
 }

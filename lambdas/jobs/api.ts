@@ -83,7 +83,7 @@ export const jobsApi = defineApi({
     tag: 'jobs',
     summary: 'A member submits a job under the allocation, to one of its resources',
     description:
-      'The job runs under the allocation\'s scheduler account for the resource, as the caller\'s own site account at the site (never a user the request names: `user`/`username` are refused and audited), after KAIRR checked membership, state, the request against the resource (GPUs per node, nodes, the partition\'s time limit, the script size) and the balance (GPUs × nodes × time limit at the rate in force, less what jobs in flight hold). The dispatch is recorded before it is submitted and stamped on the job, so a retry (same Idempotency-Key) never submits twice.',
+      "The job runs under the allocation's scheduler account for the resource, as the caller's own site account at the site (never a user the request names: `user`/`username` are refused and audited), after KAIRR checked membership, state, the request against the resource (GPUs per node, nodes, the partition's time limit, the script size) and the balance (GPUs × nodes × time limit at the rate in force, less what jobs in flight hold). The dispatch is recorded before it is submitted and stamped on the job, so a retry (same Idempotency-Key) never submits twice.",
     auth: ['researcher'],
     params: AllocationParams,
     body: DispatchBody,

@@ -54,14 +54,24 @@ const MAX_RACES = 8;
 const ROUTE = 'POST /v1/allocations/{id}/jobs';
 
 function requestHash(allocationId: string, body: DispatchBody): string {
-  return createHash('sha256').update(canonicalJson({ allocationId, ...body } as never)).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ allocationId, ...body } as never))
+    .digest('hex');
 }
 
 export async function dispatch(input: DispatchInput): Promise<Outcome<JobViewT>> {
   const { caller, body } = input;
   const ctx: AuditContext = { actor: { sub: caller.sub, role: 'researcher' }, requestId: input.requestId };
   // the scheduler user is never the requester's choice: any attempt is refused, and audited
-  await refuseChosenSchedulerUser(ctx, ROUTE, [{ path: 'user', value: body.user }, { path: 'username', value: body.username }], { type: 'allocation', id: input.allocationId });
+  await refuseChosenSchedulerUser(
+    ctx,
+    ROUTE,
+    [
+      { path: 'user', value: body.user },
+      { path: 'username', value: body.username },
+    ],
+    { type: 'allocation', id: input.allocationId },
+  );
   const hash = requestHash(input.allocationId, body);
   const q = { allocationId: input.allocationId, sub: caller.sub, siteId: body.site, resourceKey: requestedResourceKey(body.site, body.resource) };
   const pointer = () => (input.idempotencyKey ? getDispatchPointer(input.allocationId, caller.sub, input.idempotencyKey) : Promise.resolve(null));
@@ -168,7 +178,10 @@ async function loginOf(snap: Snapshot, site: Site, a: Allocation, caller: Caller
   if (acct?.state !== 'active' || !acct.username) {
     // a member the connector has not seen yet gets the request now, so the site's operators see it
     if (!acct && snap.fresh) await ensureAccountRequests(site.id, [caller.sub], a.id, site.accounts.proposedPrefix, { ...ctx, actor: { sub: `system:connector-${site.id}`, role: 'system' } });
-    const why = !acct || acct.state === 'pending' ? `has no account yet: ${site.id}'s operators create it (requested ${acct?.requestedAt ?? 'now'}, proposed login ${acct?.proposedUsername ?? 'pending'})` : `account was disabled by ${site.id}${acct.disabledReason ? `: ${acct.disabledReason}` : ''}`;
+    const why =
+      !acct || acct.state === 'pending'
+        ? `has no account yet: ${site.id}'s operators create it (requested ${acct?.requestedAt ?? 'now'}, proposed login ${acct?.proposedUsername ?? 'pending'})`
+        : `account was disabled by ${site.id}${acct.disabledReason ? `: ${acct.disabledReason}` : ''}`;
     throw new ConflictError(`You cannot run jobs at ${site.id} until the site has created your account there`, [{ path: 'site', problem: `${caller.sub} ${why}` }], 'site_account_missing');
   }
   const bad = usernameProblem(site, acct.username);
@@ -214,7 +227,14 @@ async function resume(input: DispatchInput, prior: { jobId: string; requestHash:
   // take the lease: of two retries, only the one whose commit wins goes on
   let leased: Item;
   try {
-    leased = await updateJob(item, { state: 'submitting', leaseUntil: new Date(Date.now() + LEASE_MS).toISOString(), attempts: job.attempts + 1, error: undefined, ...patch }, 'job.dispatch.resume', ctx, { attempt: job.attempts + 1, ...(patch.holdState ? { hold: 'held' } : {}) }, extra);
+    leased = await updateJob(
+      item,
+      { state: 'submitting', leaseUntil: new Date(Date.now() + LEASE_MS).toISOString(), attempts: job.attempts + 1, error: undefined, ...patch },
+      'job.dispatch.resume',
+      ctx,
+      { attempt: job.attempts + 1, ...(patch.holdState ? { hold: 'held' } : {}) },
+      extra,
+    );
   } catch (e) {
     if (e instanceof StaleWriteError) throw new ConflictError(`Job ${job.jobId} is being dispatched by another request right now; ask again in a moment`, [{ path: 'jobId', problem: job.jobId }], 'dispatch_in_progress');
     if (e instanceof ConditionMovedError || e instanceof HoldExceededError) throw new ConflictError(`Job ${job.jobId} could not be resumed: ${e.message}`, e.details, 'dispatch_contended');
@@ -238,7 +258,11 @@ async function recheck(input: DispatchInput, job: JobRecord): Promise<{ extra: {
   const { balanceMc, maxHeldMc } = checkAllocation(a, checked);
   const acct = snap.siteAccount;
   if (acct?.state !== 'active' || slurmUserName(acct.username ?? '') !== job.user) {
-    throw new ConflictError(`Job ${job.jobId} was recorded to run as ${job.user} at ${job.siteId}, which is no longer your active login there`, [{ path: 'site', problem: 'your site account changed since the job was recorded' }], 'site_account_changed');
+    throw new ConflictError(
+      `Job ${job.jobId} was recorded to run as ${job.user} at ${job.siteId}, which is no longer your active login there`,
+      [{ path: 'site', problem: 'your site account changed since the job was recorded' }],
+      'site_account_changed',
+    );
   }
   const holding = runtimeConfig().policy.dispatchBalanceCheck === 'time-limit';
   const rehold = holding && !!job.holdMc && job.holdState === 'released';

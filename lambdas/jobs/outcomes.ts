@@ -34,7 +34,14 @@ export async function recordSubmitted(item: Item, schedulerJobId: string, ctx: A
 export async function recordRejected(item: Item, error: string, ctx: AuditContext): Promise<Item> {
   const now = new Date().toISOString();
   const hold = releaseHeld(jobOf(item), now);
-  return updateJob(item, { state: 'rejected', error: error.slice(0, 500), leaseUntil: now, ...hold.patch }, 'job.rejected', ctx, { error: error.slice(0, 500), ...(hold.patch.holdState ? { hold: 'released' } : {}) }, { sideWrites: hold.sideWrites });
+  return updateJob(
+    item,
+    { state: 'rejected', error: error.slice(0, 500), leaseUntil: now, ...hold.patch },
+    'job.rejected',
+    ctx,
+    { error: error.slice(0, 500), ...(hold.patch.holdState ? { hold: 'released' } : {}) },
+    { sideWrites: hold.sideWrites },
+  );
 }
 
 /** The lease is over and the site has no job with this dispatch id: not submitted, hold released. */

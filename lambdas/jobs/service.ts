@@ -59,7 +59,9 @@ export function neverSent(e: unknown): boolean {
 
 export function partitionOf(job: JobRecord): string {
   const [siteId, resourceId] = job.resourceKey.split('/');
-  const r = runtimeConfig().sites.find((s) => s.id === siteId)?.resources.find((x) => x.id === resourceId);
+  const r = runtimeConfig()
+    .sites.find((s) => s.id === siteId)
+    ?.resources.find((x) => x.id === resourceId);
   if (!r) throw new Error(`resource ${job.resourceKey} is no longer configured`);
   return r.partition;
 }
@@ -69,10 +71,10 @@ export function siteUnavailable(job: JobRecord, e: unknown): KairrError {
   return new KairrError(
     503,
     'site_unavailable',
-    `${job.siteId} ${auth ? 'refused KAIRR\'s credentials' : 'cannot be reached'} now, so job ${job.jobId} may not have been submitted. ` +
+    `${job.siteId} ${auth ? "refused KAIRR's credentials" : 'cannot be reached'} now, so job ${job.jobId} may not have been submitted. ` +
       'It is recorded and recoverable: GET it to see whether the site has it, or send the same request again with the same Idempotency-Key (it will not be submitted twice).',
     [
-      { path: 'site', problem: auth ? 'refused KAIRR\'s credentials' : 'is unreachable' },
+      { path: 'site', problem: auth ? "refused KAIRR's credentials" : 'is unreachable' },
       { path: 'jobId', problem: job.jobId },
     ],
   );
@@ -106,7 +108,12 @@ async function recordStatus(item: Item, s: JobStatus, ctx: AuditContext): Promis
       // a finished job keeps its hold until it is charged, unless it never ran or its final charge is in
       const done = s.phase === 'finished' && c.holdState === 'tracked' && (!s.start || (await finallyCharged(c)));
       const hold = done ? await releaseTracked(c, new Date().toISOString()) : { patch: {}, sideWrites: [] };
-      return { patch: { ...statusPatch(s), ...hold.patch }, action: 'job.status', details: { phase: s.phase, schedulerState: s.state, ...(s.reason ? { reason: s.reason } : {}), ...(hold.patch.holdState ? { hold: 'released' } : {}) }, sideWrites: hold.sideWrites };
+      return {
+        patch: { ...statusPatch(s), ...hold.patch },
+        action: 'job.status',
+        details: { phase: s.phase, schedulerState: s.state, ...(s.reason ? { reason: s.reason } : {}), ...(hold.patch.holdState ? { hold: 'released' } : {}) },
+        sideWrites: hold.sideWrites,
+      };
     });
   } catch (e) {
     if (e instanceof StaleWriteError) return (await getJobItem(j.allocationId, j.jobId)) ?? item;
@@ -204,7 +211,14 @@ export async function cancelJob(caller: Caller, allocationId: string, jobId: str
   // is not this dispatch's, run by this dispatch's login, is never touched.
   const atSite = await siteCall(() => driver.jobStatus(cur.schedulerJobId!));
   if ((atSite.dispatchId !== undefined && atSite.dispatchId !== cur.jobId) || slurmUserName(atSite.user) !== cur.user) {
-    throw await refuse(ctx, { status: 409, code: 'scheduler_job_mismatch', message: `Scheduler job ${cur.schedulerJobId} at ${cur.siteId} is not job ${jobId} as KAIRR dispatched it; nothing was cancelled`, route: CANCEL_ROUTE, fields: [{ path: 'jobId', value: jobId, problem: `the site's job ${cur.schedulerJobId} runs as ${atSite.user} (dispatch ${atSite.dispatchId ?? 'none'})` }], about: { type: 'job', id: jobId } });
+    throw await refuse(ctx, {
+      status: 409,
+      code: 'scheduler_job_mismatch',
+      message: `Scheduler job ${cur.schedulerJobId} at ${cur.siteId} is not job ${jobId} as KAIRR dispatched it; nothing was cancelled`,
+      route: CANCEL_ROUTE,
+      fields: [{ path: 'jobId', value: jobId, problem: `the site's job ${cur.schedulerJobId} runs as ${atSite.user} (dispatch ${atSite.dispatchId ?? 'none'})` }],
+      about: { type: 'job', id: jobId },
+    });
   }
   if (atSite.phase === 'finished') {
     throw new ConflictError(`Job ${jobId} has already finished (${atSite.state}${atSite.end ? ` at ${atSite.end}` : ''}); nothing was cancelled`, [{ path: 'jobId', problem: `finished at the site: ${atSite.state}` }], 'job_finished');
@@ -218,7 +232,12 @@ export async function cancelJob(caller: Caller, allocationId: string, jobId: str
   item = await updateJobFresh(allocationId, jobId, ctx, async (c) => {
     if (jobOf(c).cancelledAt) return null;
     const hold = await releaseTracked(jobOf(c), cancelledAt);
-    return { patch: { cancelledAt, cancelledBy: caller.sub, ...hold.patch }, action: 'job.cancel', details: { schedulerJobId: cur.schedulerJobId, as: asUser ?? 'site service user', ...(hold.patch.holdState ? { hold: 'released' } : {}) }, sideWrites: hold.sideWrites };
+    return {
+      patch: { cancelledAt, cancelledBy: caller.sub, ...hold.patch },
+      action: 'job.cancel',
+      details: { schedulerJobId: cur.schedulerJobId, as: asUser ?? 'site service user', ...(hold.patch.holdState ? { hold: 'released' } : {}) },
+      sideWrites: hold.sideWrites,
+    };
   });
   let status: JobStatus | undefined;
   try {

@@ -104,7 +104,26 @@ export async function createJob(j: JobRecord, ctx: AuditContext, idempotency?: {
       ]
     : [];
   const res = await commit(ctx, {
-    changes: [{ subject: { type: 'job', id: j.jobId }, before: null, after, action: 'job.dispatch', details: { allocationId: j.allocationId, site: j.siteId, resource: j.resourceKey, account: j.account, user: j.user, gpus: j.gpus, nodes: j.nodes, timeLimitMinutes: j.timeLimitMinutes, scriptSha256: j.scriptSha256, ...(j.holdMc ? { holdMc: j.holdMc } : {}) } }],
+    changes: [
+      {
+        subject: { type: 'job', id: j.jobId },
+        before: null,
+        after,
+        action: 'job.dispatch',
+        details: {
+          allocationId: j.allocationId,
+          site: j.siteId,
+          resource: j.resourceKey,
+          account: j.account,
+          user: j.user,
+          gpus: j.gpus,
+          nodes: j.nodes,
+          timeLimitMinutes: j.timeLimitMinutes,
+          scriptSha256: j.scriptSha256,
+          ...(j.holdMc ? { holdMc: j.holdMc } : {}),
+        },
+      },
+    ],
     sideWrites: [...pointer, ...(extra.sideWrites ?? [])],
     checks: extra.checks,
   });

@@ -141,11 +141,16 @@ export const ledgerApi = defineApi({
     path: '/v1/allocations/{id}/members',
     tag: 'allocations',
     summary: 'The PI adds a member (their logins at the sites are site accounts, created by the sites)',
-    description: 'A `username` is refused (400 `scheduler_user_not_selectable`, audited): the member\'s login at each site is the site account the site confirms (GET /v1/sites/{siteId}/accounts/{sub}).',
+    description: "A `username` is refused (400 `scheduler_user_not_selectable`, audited): the member's login at each site is the site account the site confirms (GET /v1/sites/{siteId}/accounts/{sub}).",
     auth: ['researcher', 'admin'],
     params: AllocationParams,
     body: z.strictObject({ sub: z.string().check(z.minLength(1), z.maxLength(128)), username: REFUSED_USERNAME }),
-    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES, 409: { description: 'Already a member', schema: ErrorSchema }, 422: { description: 'The allocation has policy.maxMembersPerAllocation members already', schema: ErrorSchema } },
+    responses: {
+      200: { description: 'The allocation after the change', schema: AllocationView },
+      ...ERROR_RESPONSES,
+      409: { description: 'Already a member', schema: ErrorSchema },
+      422: { description: 'The allocation has policy.maxMembersPerAllocation members already', schema: ErrorSchema },
+    },
   },
   removeMember: {
     method: 'DELETE',
@@ -280,7 +285,10 @@ export const ledgerApi = defineApi({
     auth: ['site-operator', 'admin'],
     params: z.strictObject({ siteId: z.string().check(z.minLength(1), z.maxLength(64)) }),
     body: z.strictObject({ jobs: z.optional(z.array(z.strictObject({ cluster: z.string().check(z.minLength(1), z.maxLength(64)), jobId: z.string().check(z.minLength(1), z.maxLength(64)) })).check(z.minLength(1), z.maxLength(500))) }),
-    responses: { 200: { description: 'What was replayed, resolved and is still refused', schema: z.object({ replayed: z.number(), resolved: z.array(z.record(z.string(), z.unknown())), stillRefused: z.array(z.record(z.string(), z.unknown())) }) }, ...ERROR_RESPONSES },
+    responses: {
+      200: { description: 'What was replayed, resolved and is still refused', schema: z.object({ replayed: z.number(), resolved: z.array(z.record(z.string(), z.unknown())), stillRefused: z.array(z.record(z.string(), z.unknown())) }) },
+      ...ERROR_RESPONSES,
+    },
   },
   // ---- end parked usage ----
 });

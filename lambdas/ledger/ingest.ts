@@ -88,54 +88,77 @@ async function commitPack(pack: Pending[]): Promise<void> {
     // only holds known when the batch was read: the pack's size was counted with them
     const holdKeys = pack.filter((p) => p.held).map((p) => trustKeys.jobHold(p.record.siteId, p.record.cluster, p.record.jobId));
     // The jobs' usage so far (and their holds) are read with the allocations, in one round trip.
-    await mutateAllocations(allocationIds, ctx, async (allocs, existing) => {
-      const writes = [];
-      for (const alloc of allocs) {
-        const allocSeq = allocSeqAfter(existing.get(`${keys.allocation(alloc.id).pk}|${keys.allocation(alloc.id).sk}`));
-        const mine = pack.filter((p) => p.allocationId === alloc.id);
-        const jobs = new Map<string, JobUsageState>();
-        const prevRev = new Map<string, number>();
-        const accepted: Pending[] = [];
-        for (const p of mine) {
-          const r = p.record;
-          const k = keys.jobUsage(r.siteId, r.cluster, r.jobId);
-          const it = existing.get(`${k.pk}|${k.sk}`) as unknown as JobUsageState | undefined;
-          if (it && it.allocationId !== alloc.id) {
-            p.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'job_of_another_allocation', path: 'jobId', problem: `job ${r.jobId} was already charged to another allocation` } };
-            continue;
+    await mutateAllocations(
+      allocationIds,
+      ctx,
+      async (allocs, existing) => {
+        const writes = [];
+        for (const alloc of allocs) {
+          const allocSeq = allocSeqAfter(existing.get(`${keys.allocation(alloc.id).pk}|${keys.allocation(alloc.id).sk}`));
+          const mine = pack.filter((p) => p.allocationId === alloc.id);
+          const jobs = new Map<string, JobUsageState>();
+          const prevRev = new Map<string, number>();
+          const accepted: Pending[] = [];
+          for (const p of mine) {
+            const r = p.record;
+            const k = keys.jobUsage(r.siteId, r.cluster, r.jobId);
+            const it = existing.get(`${k.pk}|${k.sk}`) as unknown as JobUsageState | undefined;
+            if (it && it.allocationId !== alloc.id) {
+              p.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'job_of_another_allocation', path: 'jobId', problem: `job ${r.jobId} was already charged to another allocation` } };
+              continue;
+            }
+            if (it && it.resource !== r.resource) {
+              // a correction moves no charge from one resource to another: the job ran on one
+              p.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'resource_mismatch', path: 'resource', problem: `job ${r.jobId} was charged on ${it.resource}, not ${r.resource}` } };
+              continue;
+            }
+            if (it) {
+              jobs.set(jobKeyOf(r), it);
+              prevRev.set(jobKeyOf(r), it.rev);
+            }
+            accepted.push(p);
           }
-          if (it && it.resource !== r.resource) {
-            // a correction moves no charge from one resource to another: the job ran on one
-            p.results[r.index] = { index: r.index, jobId: r.jobId, status: 'rejected', reason: { code: 'resource_mismatch', path: 'resource', problem: `job ${r.jobId} was charged on ${it.resource}, not ${r.resource}` } };
-            continue;
+          // applyUsage reports results by position: give each report a pack-unique index.
+          const app = applyUsage({
+            allocation: alloc,
+            records: accepted.map((p, i) => ({ ...p.record, index: i })),
+            jobs,
+            overdraftMc: toMc(cfg.policy.overdraftCredits),
+            now: now.toISOString(),
+            actor: ctx.actor,
+            ref: ctx.requestId,
+            newEntryId,
+          });
+          for (const res of app.results) {
+            const p = accepted[res.index];
+            p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: res.status, deltaCredits: fromMc(res.deltaMc), ...(res.overLimit ? { overLimit: true } : {}) };
           }
-          if (it) {
-            jobs.set(jobKeyOf(r), it);
-            prevRev.set(jobKeyOf(r), it.rev);
-          }
-          accepted.push(p);
+          const holds = holdReleases(accepted, app.results, existing, now.toISOString());
+          if (!app.jobs.length && !holds.sideWrites.length) continue; // only duplicates: nothing to write for this allocation
+          const sideWrites: SideWrite[] = app.jobs.map((j) => {
+            const prev = prevRev.get(jobKeyOf(j));
+            return { put: jobItem({ ...j, allocSeq }), condition: prev === undefined ? { expression: 'attribute_not_exists(pk)' } : { expression: 'rev = :r', values: { ':r': prev } } };
+          });
+          sideWrites.push(...holds.sideWrites);
+          const events = app.newlyExhausted.length ? [domainEvent('AllocationExhausted', { allocationId: alloc.id, resources: app.newlyExhausted, state: app.allocation.state }, now)] : [];
+          writes.push({
+            before: null,
+            after: app.allocation,
+            entries: app.entries,
+            action: 'ledger.usage',
+            details: { site: first.record.siteId, jobs: app.jobs.length, ...(holds.releasedMc ? { holdsReleasedMc: holds.releasedMc } : {}) },
+            sideWrites,
+            events,
+          });
         }
-        // applyUsage reports results by position: give each report a pack-unique index.
-        const app = applyUsage({ allocation: alloc, records: accepted.map((p, i) => ({ ...p.record, index: i })), jobs, overdraftMc: toMc(cfg.policy.overdraftCredits), now: now.toISOString(), actor: ctx.actor, ref: ctx.requestId, newEntryId });
-        for (const res of app.results) {
-          const p = accepted[res.index];
-          p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: res.status, deltaCredits: fromMc(res.deltaMc), ...(res.overLimit ? { overLimit: true } : {}) };
-        }
-        const holds = holdReleases(accepted, app.results, existing, now.toISOString());
-        if (!app.jobs.length && !holds.sideWrites.length) continue; // only duplicates: nothing to write for this allocation
-        const sideWrites: SideWrite[] = app.jobs.map((j) => {
-          const prev = prevRev.get(jobKeyOf(j));
-          return { put: jobItem({ ...j, allocSeq }), condition: prev === undefined ? { expression: 'attribute_not_exists(pk)' } : { expression: 'rev = :r', values: { ':r': prev } } };
-        });
-        sideWrites.push(...holds.sideWrites);
-        const events = app.newlyExhausted.length ? [domainEvent('AllocationExhausted', { allocationId: alloc.id, resources: app.newlyExhausted, state: app.allocation.state }, now)] : [];
-        writes.push({ before: null, after: app.allocation, entries: app.entries, action: 'ledger.usage', details: { site: first.record.siteId, jobs: app.jobs.length, ...(holds.releasedMc ? { holdsReleasedMc: holds.releasedMc } : {}) }, sideWrites, events });
-      }
-      return writes;
-    }, [...jobKeys, ...holdKeys]);
+        return writes;
+      },
+      [...jobKeys, ...holdKeys],
+    );
   } catch (e) {
     logger.error('usage pack failed', { allocations: allocationIds.length, records: pack.length, error: (e as Error).message });
-    for (const p of pack) p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: 'failed', reason: { code: 'retry', path: '', problem: 'could not be recorded this time; send it again (reports are idempotent)' } };
+    for (const p of pack)
+      p.results[p.record.index] = { index: p.record.index, jobId: p.record.jobId, status: 'failed', reason: { code: 'retry', path: '', problem: 'could not be recorded this time; send it again (reports are idempotent)' } };
   }
 }
 

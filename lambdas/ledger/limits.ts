@@ -6,5 +6,6 @@ import { RuleViolationError } from '../domain/errors';
 /** Refuses (422, naming `path`) an allocation that would have more than policy.maxMembersPerAllocation members. */
 export function assertMemberCap(members: number, path: string): void {
   const cap = runtimeConfig().policy.maxMembersPerAllocation;
-  if (members > cap) throw new RuleViolationError(`An allocation has at most ${cap} members (policy.maxMembersPerAllocation); this would make ${members}`, [{ path, problem: `would make ${members} members, over the limit of ${cap}` }], 'member_limit');
+  if (members > cap)
+    throw new RuleViolationError(`An allocation has at most ${cap} members (policy.maxMembersPerAllocation); this would make ${members}`, [{ path, problem: `would make ${members} members, over the limit of ${cap}` }], 'member_limit');
 }

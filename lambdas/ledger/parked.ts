@@ -36,7 +36,10 @@ export interface ParkedUsage {
 const CHANGES_PER_COMMIT = 40;
 const RESOLVED_TTL_S = 30 * 86_400;
 const subjectOf = (p: Pick<ParkedUsage, 'siteId' | 'cluster' | 'jobId'>) => ({ type: 'parked-usage', id: `${p.siteId}#${p.cluster}#${p.jobId}` });
-const hashOf = (r: UsageReport) => createHash('sha256').update(canonicalJson(r as never)).digest('hex');
+const hashOf = (r: UsageReport) =>
+  createHash('sha256')
+    .update(canonicalJson(r as never))
+    .digest('hex');
 
 function itemOf(p: ParkedUsage, extra: Record<string, unknown> = {}): Item {
   return { ...trustKeys.parkedUsage(p.siteId, p.cluster, p.jobId), ...p, ...extra } as Item;
@@ -100,7 +103,12 @@ export interface ReplayResult {
  * Sends parked reports through ingestion again (all that are parked, or the named jobs). Those the
  * ledger now takes are marked resolved; the others stay parked with their latest reason.
  */
-export async function replayParked(siteId: string, only: { cluster: string; jobId: string }[] | undefined, ctx: AuditContext, ingest: (siteId: string, reports: UsageReport[], ctx: AuditContext) => Promise<{ results: IngestResult[] }>): Promise<ReplayResult> {
+export async function replayParked(
+  siteId: string,
+  only: { cluster: string; jobId: string }[] | undefined,
+  ctx: AuditContext,
+  ingest: (siteId: string, reports: UsageReport[], ctx: AuditContext) => Promise<{ results: IngestResult[] }>,
+): Promise<ReplayResult> {
   let parked: ParkedUsage[];
   if (only?.length) {
     const got = await batchGet(only.map((j) => trustKeys.parkedUsage(siteId, j.cluster, j.jobId)));
@@ -117,7 +125,11 @@ export async function replayParked(siteId: string, only: { cluster: string; jobI
   }
   const out: ReplayResult = { replayed: parked.length, resolved: [], stillRefused: [] };
   if (!parked.length) return out;
-  const { results } = await ingest(siteId, parked.map((p) => p.report), ctx);
+  const { results } = await ingest(
+    siteId,
+    parked.map((p) => p.report),
+    ctx,
+  );
   const now = (ctx.now ?? new Date()).toISOString();
   const took = parked.filter((_, i) => results[i] && results[i].status !== 'rejected' && results[i].status !== 'failed');
   const current = await batchGet(took.map((p) => trustKeys.parkedUsage(siteId, p.cluster, p.jobId)));

@@ -64,7 +64,9 @@ export function decide(body: RequestBody, alloc: Allocation, now: Date): AutoDec
       return autoApproval({ extensionDays: days(alloc.endDate, body.endDate) }, alloc.autoApproved, p, now);
     case 'exchange':
       // credits move between resources, none are added: only the single-request threshold applies
-      return body.credits <= p.exchangeAutoApproveCredits ? { automatic: true, totals: currentTotals(alloc.autoApproved, now, p.autoApprovePeriod) } : { automatic: false, why: `more than ${p.exchangeAutoApproveCredits} credits in one exchange` };
+      return body.credits <= p.exchangeAutoApproveCredits
+        ? { automatic: true, totals: currentTotals(alloc.autoApproved, now, p.autoApprovePeriod) }
+        : { automatic: false, why: `more than ${p.exchangeAutoApproveCredits} credits in one exchange` };
     case 'renewal':
       return { automatic: false, why: 'renewals are always decided by the chair' };
   }
@@ -100,11 +102,25 @@ function applyRequest(a: Allocation, r: AllocationRequest, ctx: AuditContext): L
   const oc = opCtx(ctx, r.requestId);
   if (b.type === 'supplement') {
     const { allocation, entries } = credit(a, 'supplement', b.resource, toMc(b.credits), oc);
-    return { before: null, after: allocation, entries, action: 'ledger.supplement', details: { requestId: r.requestId }, events: [domainEvent('AllocationSupplemented', { allocationId: a.id, resources: [b.resource], kind: 'supplement', state: allocation.state })] };
+    return {
+      before: null,
+      after: allocation,
+      entries,
+      action: 'ledger.supplement',
+      details: { requestId: r.requestId },
+      events: [domainEvent('AllocationSupplemented', { allocationId: a.id, resources: [b.resource], kind: 'supplement', state: allocation.state })],
+    };
   }
   if (b.type === 'exchange') {
     const { allocation, entries } = exchange(a, b.from, b.to, toMc(b.credits), oc);
-    return { before: null, after: allocation, entries, action: 'ledger.exchange', details: { requestId: r.requestId }, events: [domainEvent('AllocationSupplemented', { allocationId: a.id, resources: [b.from, b.to], kind: 'exchange', state: allocation.state })] };
+    return {
+      before: null,
+      after: allocation,
+      entries,
+      action: 'ledger.exchange',
+      details: { requestId: r.requestId },
+      events: [domainEvent('AllocationSupplemented', { allocationId: a.id, resources: [b.from, b.to], kind: 'exchange', state: allocation.state })],
+    };
   }
   if (b.type === 'extension') {
     return { before: null, after: { ...a, endDate: b.endDate, updatedAt: oc.now }, entries: [], action: 'allocation.extend', details: { requestId: r.requestId, from: a.endDate, to: b.endDate } };
@@ -127,7 +143,19 @@ export async function createRequest(allocationId: string, body: RequestBody, ctx
       const d = decide(body, a, at);
       decision = d;
       if (!d.automatic) return null;
-      created = { requestId, allocationId, type: body.type, state: 'approved', automatic: true, body, requestedBy: ctx.actor.sub, requestedAt: now, decidedBy: 'system:policy', decidedAt: now, reason: 'within the automatic approval limits' };
+      created = {
+        requestId,
+        allocationId,
+        type: body.type,
+        state: 'approved',
+        automatic: true,
+        body,
+        requestedBy: ctx.actor.sub,
+        requestedAt: now,
+        decidedBy: 'system:policy',
+        decidedAt: now,
+        reason: 'within the automatic approval limits',
+      };
       const w = applyRequest(a, created, ctx);
       return {
         ...w,
@@ -155,7 +183,9 @@ export async function getRequest(allocationId: string, requestId: string): Promi
 }
 
 export async function listRequests(allocationId: string): Promise<AllocationRequest[]> {
-  const out = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :p AND begins_with(sk, :r)', ExpressionAttributeValues: { ':p': `${PREFIX.allocation}#${allocationId}`, ':r': 'REQ#' }, ScanIndexForward: false }));
+  const out = await ddb().send(
+    new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :p AND begins_with(sk, :r)', ExpressionAttributeValues: { ':p': `${PREFIX.allocation}#${allocationId}`, ':r': 'REQ#' }, ScanIndexForward: false }),
+  );
   return (out.Items ?? []).map(requestOf);
 }
 

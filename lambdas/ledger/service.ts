@@ -25,11 +25,7 @@ function opContext(ctx: AuditContext, ref: string | null = null): OpContext {
 }
 
 /** Creates an allocation (pending-provisioning) with award entries, and announces AllocationAwarded. */
-export async function createAllocation(
-  input: NewAllocation,
-  ctx: AuditContext,
-  extra: { sideWrites?: SideWrite[]; extraChanges?: Change[]; onBuilt?: (a: Allocation) => SideWrite[] } = {},
-): Promise<Allocation> {
+export async function createAllocation(input: NewAllocation, ctx: AuditContext, extra: { sideWrites?: SideWrite[]; extraChanges?: Change[]; onBuilt?: (a: Allocation) => SideWrite[] } = {}): Promise<Allocation> {
   const { allocation, entries } = award(input, opContext(ctx, input.proposalId));
   const built = extra.onBuilt?.(allocation) ?? [];
   await commitLedger(ctx, {
@@ -52,7 +48,15 @@ export async function addMember(id: string, m: Pick<Member, 'sub'>, ctx: AuditCo
     assertMemberCap(a.members.length + 1, 'sub');
     // no login here: the member's logins are site accounts, which the sites confirm (connectors/site-accounts)
     const after: Allocation = { ...a, members: [...a.members, { sub: m.sub, role: 'member', addedAt: (ctx.now ?? new Date()).toISOString() }], updatedAt: (ctx.now ?? new Date()).toISOString() };
-    return { before: null, after, entries: [], action: 'allocation.member.add', details: { member: m.sub }, sideWrites: memberIndexWrites(after, a), events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [m.sub], removed: [] })] };
+    return {
+      before: null,
+      after,
+      entries: [],
+      action: 'allocation.member.add',
+      details: { member: m.sub },
+      sideWrites: memberIndexWrites(after, a),
+      events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [m.sub], removed: [] })],
+    };
   });
   return w.after;
 }
@@ -63,7 +67,15 @@ export async function removeMember(id: string, sub: string, ctx: AuditContext): 
     if (!m) throw new ValidationError([{ path: 'sub', problem: 'is not a member of this allocation' }]);
     if (m.role === 'pi') throw new RuleViolationError('The PI cannot be removed from their allocation');
     const after: Allocation = { ...a, members: a.members.filter((x) => x.sub !== sub), updatedAt: (ctx.now ?? new Date()).toISOString() };
-    return { before: null, after, entries: [], action: 'allocation.member.remove', details: { member: sub }, sideWrites: memberIndexWrites(after, a), events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [], removed: [sub] })] };
+    return {
+      before: null,
+      after,
+      entries: [],
+      action: 'allocation.member.remove',
+      details: { member: sub },
+      sideWrites: memberIndexWrites(after, a),
+      events: [domainEvent('AllocationMembersChanged', { allocationId: id, added: [], removed: [sub] })],
+    };
   });
   return w.after;
 }
@@ -102,7 +114,14 @@ export async function setState(id: string, state: Allocation['state'], ctx: Audi
   const w = await mutateAllocation(id, ctx, (a) => {
     if (a.state === state) return null;
     const events = state === 'suspended' ? [domainEvent('AllocationSuspended', { allocationId: id })] : a.state === 'suspended' ? [domainEvent('AllocationResumed', { allocationId: id })] : [];
-    return { before: null, after: { ...a, state, ...(reason ? { stateReason: reason } : {}), updatedAt: (ctx.now ?? new Date()).toISOString() }, entries: [], action: `allocation.state.${state}`, details: { from: a.state, to: state }, events };
+    return {
+      before: null,
+      after: { ...a, state, ...(reason ? { stateReason: reason } : {}), updatedAt: (ctx.now ?? new Date()).toISOString() },
+      entries: [],
+      action: `allocation.state.${state}`,
+      details: { from: a.state, to: state },
+      events,
+    };
   });
   return w ? w.after : (await getAllocation(id)).allocation;
 }
@@ -122,7 +141,14 @@ export async function expireDue(ctx: AuditContext): Promise<string[]> {
         const w = await mutateAllocation(id, ctx, (a) => {
           if (a.state === 'expired' || a.state === 'closed' || a.endDate >= today) return null;
           const { allocation, entries } = expire(a, opContext(ctx));
-          return { before: null, after: allocation, entries, action: 'allocation.expire', details: { endDate: a.endDate }, events: [domainEvent('AllocationExpired', { allocationId: id, forfeitedMc: entries.reduce((s, e) => s - e.amountMc, 0) })] };
+          return {
+            before: null,
+            after: allocation,
+            entries,
+            action: 'allocation.expire',
+            details: { endDate: a.endDate },
+            events: [domainEvent('AllocationExpired', { allocationId: id, forfeitedMc: entries.reduce((s, e) => s - e.amountMc, 0) })],
+          };
         });
         if (w) expired.push(id);
       }

@@ -121,20 +121,23 @@ export async function commitLedger(ctx: AuditContext, w: LedgerWrite | LedgerWri
  */
 export async function mutateAllocation<T extends LedgerWrite | null>(id: string, ctx: AuditContext, apply: (a: Allocation, item: Item) => Promise<T> | T): Promise<T> {
   let hint: Item | undefined;
-  return retryOnStale(async () => {
-    const item = hint ?? (await getAllocationItem(id));
-    hint = undefined;
-    if (!item) throw new NotFoundError('Allocation', id);
-    const w = await apply(allocationOf(item), item);
-    if (!w) return w;
-    try {
-      await commitLedger(ctx, { ...w, before: item });
-    } catch (e) {
-      if (e instanceof StaleWriteError && e.current && e.current.pk === item.pk) hint = e.current;
-      throw e;
-    }
-    return w;
-  }, { attempts: 50 });
+  return retryOnStale(
+    async () => {
+      const item = hint ?? (await getAllocationItem(id));
+      hint = undefined;
+      if (!item) throw new NotFoundError('Allocation', id);
+      const w = await apply(allocationOf(item), item);
+      if (!w) return w;
+      try {
+        await commitLedger(ctx, { ...w, before: item });
+      } catch (e) {
+        if (e instanceof StaleWriteError && e.current && e.current.pk === item.pk) hint = e.current;
+        throw e;
+      }
+      return w;
+    },
+    { attempts: 50 },
+  );
 }
 
 /**
@@ -148,16 +151,25 @@ export async function mutateAllocations(
   /** Other items `apply` needs, read in the same round trip as the allocations (and again on a retry). */
   prefetch: ItemKey[] = [],
 ): Promise<void> {
-  await retryOnStale(async () => {
-    const got = await batchGet([...ids.map((id) => keys.allocation(id)), ...prefetch]);
-    const items = ids.map((id) => got.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`));
-    const missing = ids.filter((_, i) => !items[i]);
-    if (missing.length) throw new NotFoundError('Allocation', missing[0]);
-    const writes = await apply(items.map((it) => allocationOf(it!)), got);
-    if (!writes.length) return;
-    const byId = new Map(items.map((it) => [String(it!.id), it!]));
-    await commitLedger(ctx, writes.map((w) => ({ ...w, before: byId.get(w.after.id)! })));
-  }, { attempts: 50 });
+  await retryOnStale(
+    async () => {
+      const got = await batchGet([...ids.map((id) => keys.allocation(id)), ...prefetch]);
+      const items = ids.map((id) => got.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`));
+      const missing = ids.filter((_, i) => !items[i]);
+      if (missing.length) throw new NotFoundError('Allocation', missing[0]);
+      const writes = await apply(
+        items.map((it) => allocationOf(it!)),
+        got,
+      );
+      if (!writes.length) return;
+      const byId = new Map(items.map((it) => [String(it!.id), it!]));
+      await commitLedger(
+        ctx,
+        writes.map((w) => ({ ...w, before: byId.get(w.after.id)! })),
+      );
+    },
+    { attempts: 50 },
+  );
 }
 
 export function memberIndexWrites(a: Allocation, prev: Allocation | null): SideWrite[] {
@@ -197,10 +209,23 @@ export async function listEntries(allocationId: string, opts: { limit: number; s
 
 /** A member's allocations, newest first: their member index items (gsi1), then the allocations in one BatchGetItem. */
 export async function listForMember(sub: string, opts: { limit: number; startKey?: Record<string, unknown> }): Promise<Page<Allocation>> {
-  const out = await ddb().send(new QueryCommand({ TableName: mainTable(), IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': gsi.memberOf(sub) }, ScanIndexForward: false, Limit: opts.limit, ExclusiveStartKey: opts.startKey }));
+  const out = await ddb().send(
+    new QueryCommand({
+      TableName: mainTable(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': gsi.memberOf(sub) },
+      ScanIndexForward: false,
+      Limit: opts.limit,
+      ExclusiveStartKey: opts.startKey,
+    }),
+  );
   const ids = (out.Items ?? []).map((i) => String(i.allocationId));
   const got = await batchGet(ids.map((id) => keys.allocation(id)));
-  const items = ids.map((id) => got.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`)).filter((x): x is Item => !!x).map(allocationOf);
+  const items = ids
+    .map((id) => got.get(`${keys.allocation(id).pk}|${keys.allocation(id).sk}`))
+    .filter((x): x is Item => !!x)
+    .map(allocationOf);
   return { items, nextKey: out.LastEvaluatedKey };
 }
 
@@ -217,10 +242,19 @@ export async function listByScope(opts: { state?: Allocation['state']; piSub?: s
   const [index, pkName] = opts.state ? ['gsi2', 'gsi2pk'] : ['gsi1', 'gsi1pk'];
   const filters: string[] = [];
   const values: Record<string, unknown> = { ':p': listScope(opts.state) };
-  if (opts.piSub) (filters.push('piSub = :pi'), (values[':pi'] = opts.piSub));
-  if (opts.callId) (filters.push('callId = :c'), (values[':c'] = opts.callId));
+  if (opts.piSub) filters.push('piSub = :pi'), (values[':pi'] = opts.piSub);
+  if (opts.callId) filters.push('callId = :c'), (values[':c'] = opts.callId);
   const out = await ddb().send(
-    new QueryCommand({ TableName: mainTable(), IndexName: index, KeyConditionExpression: `${pkName} = :p`, ExpressionAttributeValues: values, FilterExpression: filters.length ? filters.join(' AND ') : undefined, ScanIndexForward: false, Limit: opts.limit, ExclusiveStartKey: opts.startKey }),
+    new QueryCommand({
+      TableName: mainTable(),
+      IndexName: index,
+      KeyConditionExpression: `${pkName} = :p`,
+      ExpressionAttributeValues: values,
+      FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+      ScanIndexForward: false,
+      Limit: opts.limit,
+      ExclusiveStartKey: opts.startKey,
+    }),
   );
   return { items: (out.Items ?? []).map(allocationOf), nextKey: out.LastEvaluatedKey };
 }

@@ -31,7 +31,7 @@ export function allocationView(a: Allocation, now = new Date()) {
       .map(([key, r]) => {
         const k = parseResourceKey(key);
         const res = k ? findResource(sites, k.siteId, k.resourceId) : undefined;
-        const rate = res ? rateAt(res, now.toISOString())?.creditsPerGpuHour ?? null : null;
+        const rate = res ? (rateAt(res, now.toISOString())?.creditsPerGpuHour ?? null) : null;
         return {
           resource: key,
           awarded: fromMc(r.awardedMc),

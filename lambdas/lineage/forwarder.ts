@@ -13,9 +13,7 @@ export interface ForwarderConfig {
   timeoutMs?: number;
 }
 
-export type ForwardResult =
-  | { ok: true; status: number }
-  | { ok: false; retryable: boolean; status?: number; error: string };
+export type ForwardResult = { ok: true; status: number } | { ok: false; retryable: boolean; status?: number; error: string };
 
 export async function forwardEvent(event: RunEvent, config: ForwarderConfig): Promise<ForwardResult> {
   const url = `${config.url.replace(/\/+$/, '')}/api/v1/lineage`;

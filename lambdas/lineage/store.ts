@@ -58,10 +58,7 @@ export async function recordEvent(event: RunEvent, opts: RecordOptions = {}): Pr
   }
   const edges = edgesOf(event);
   await inParallel(
-    edges.flatMap((e) => [
-      () => addNeighbour(e.from, 'down', e.to, max),
-      () => addNeighbour(e.to, 'up', e.from, max),
-    ]),
+    edges.flatMap((e) => [() => addNeighbour(e.from, 'down', e.to, max), () => addNeighbour(e.to, 'up', e.from, max)]),
     PARALLEL_REQUESTS,
   );
   return { stored, edges: edges.length };
@@ -219,9 +216,7 @@ export async function bulkLoad(nodes: ReadonlyMap<string, { up: ReadonlySet<stri
 /** The stored events of a run, in time order (for forwarding again, or a rebuild). */
 export async function eventsOfRun(runId: string): Promise<RunEvent[]> {
   const k = lineageKeys.eventsOf(runId);
-  const res = await ddb().send(
-    new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': k.pk, ':p': k.skPrefix } }),
-  );
+  const res = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': k.pk, ':p': k.skPrefix } }));
   return (res.Items ?? []).map((i) => JSON.parse(String(i.event)) as RunEvent);
 }
 

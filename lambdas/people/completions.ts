@@ -62,8 +62,18 @@ export async function completeLearners(c: Caller, instanceId: string, body: Comp
           const next: Enrolment = { ...e, state: l.outcome, updatedAt: at, history: [...e.history, { state: l.outcome, at, by: c.sub }] };
           if (l.outcome === 'completed') {
             const cert: Certificate = {
-              id: newId('cert'), enrolmentId: e.id, courseId: course.id, courseName: course.name, instanceId, displayName: e.displayName,
-              completedOn, issuedAt: at, issuedBy: c.sub, learnerSub: e.learnerSub, status: 'valid', qualifiesForStarter: course.qualifiesForStarter,
+              id: newId('cert'),
+              enrolmentId: e.id,
+              courseId: course.id,
+              courseName: course.name,
+              instanceId,
+              displayName: e.displayName,
+              completedOn,
+              issuedAt: at,
+              issuedBy: c.sub,
+              learnerSub: e.learnerSub,
+              status: 'valid',
+              qualifiesForStarter: course.qualifiesForStarter,
             };
             next.completedOn = completedOn;
             next.certificateId = cert.id;
@@ -72,7 +82,13 @@ export async function completeLearners(c: Caller, instanceId: string, body: Comp
               sideWrites.push({ put: { ...peopleKeys.starterQualification(e.learnerSub, course.id), courseId: course.id, certificateId: cert.id, instanceId, completedOn } });
             }
           }
-          changes.push({ subject: { type: 'enrolment', id: e.id }, before: item, after: enrolmentItem(next), action: `enrolment.${l.outcome === 'completed' ? 'complete' : 'no-show'}`, details: { from: 'enrolled', to: l.outcome, ...(next.certificateId ? { certificateId: next.certificateId } : {}) } });
+          changes.push({
+            subject: { type: 'enrolment', id: e.id },
+            before: item,
+            after: enrolmentItem(next),
+            action: `enrolment.${l.outcome === 'completed' ? 'complete' : 'no-show'}`,
+            details: { from: 'enrolled', to: l.outcome, ...(next.certificateId ? { certificateId: next.certificateId } : {}) },
+          });
           out.push({ enrolmentId: e.id, state: l.outcome, certificateId: next.certificateId, changed: true });
         }
         if (changes.length) await commit(ctx, { changes, sideWrites });

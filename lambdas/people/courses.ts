@@ -38,7 +38,10 @@ export async function createCourse(c: Caller, body: CreateCourseBody, requestId:
   await checkReferences(body);
   const now = new Date().toISOString();
   const course: Course = { ...body, id: newId('crs'), status: 'draft', createdAt: now, updatedAt: now, createdBy: c.sub };
-  await commit(ctxOf(c, role, requestId), { changes: [{ subject: { type: 'course', id: course.id }, before: null, after: courseItem(course), action: 'course.create', details: { providerOrgId: course.providerOrgId, qualifiesForStarter: course.qualifiesForStarter } }], sideWrites: record(course) });
+  await commit(ctxOf(c, role, requestId), {
+    changes: [{ subject: { type: 'course', id: course.id }, before: null, after: courseItem(course), action: 'course.create', details: { providerOrgId: course.providerOrgId, qualifiesForStarter: course.qualifiesForStarter } }],
+    sideWrites: record(course),
+  });
   return course;
 }
 
@@ -49,7 +52,8 @@ export async function updateCourse(c: Caller, id: string, body: UpdateCourseBody
     const { value: course, item } = await mustGet<Course>(peopleKeys.course(id), 'Course', id);
     const role = await asManager(c, course.providerOrgId, 'edit its courses');
     if (body.qualifiesForStarter !== undefined && body.qualifiesForStarter !== course.qualifiesForStarter && !hasRole(c, 'admin')) throw new ForbiddenError('Only admins may change whether a course qualifies for starter access');
-    if (body.status && body.status !== course.status && !STATUS_MOVES[course.status].includes(body.status)) throw new RuleViolationError(`A ${course.status} course cannot become ${body.status}`, [{ path: 'status', problem: `cannot change from ${course.status} to ${body.status}` }], 'invalid_transition');
+    if (body.status && body.status !== course.status && !STATUS_MOVES[course.status].includes(body.status))
+      throw new RuleViolationError(`A ${course.status} course cannot become ${body.status}`, [{ path: 'status', problem: `cannot change from ${course.status} to ${body.status}` }], 'invalid_transition');
     await checkReferences({ prerequisites: body.prerequisites }, id);
     const { reason, ...fields } = body;
     const next: Course = { ...course, ...fields, updatedAt: new Date().toISOString() };
@@ -82,11 +86,22 @@ export async function createInstance(c: Caller, courseId: string, body: CreateIn
   const now = new Date().toISOString();
   const iso = (s: string) => new Date(s).toISOString();
   const inst: Instance = {
-    id: newId('cin'), courseId, providerOrgId: course.providerOrgId,
-    startDate: iso(body.startDate), endDate: iso(body.endDate), enrolmentOpens: iso(body.enrolmentOpens), enrolmentCloses: iso(body.enrolmentCloses),
-    capacity: body.capacity, mode, language: body.language ?? course.languages[0],
-    ...(body.place ? { place: { ...body.place, country: body.place.country ?? 'KR' } } : {}), ...(body.link ? { link: body.link } : {}),
-    instructors: body.instructors, status: 'scheduled', createdAt: now, updatedAt: now,
+    id: newId('cin'),
+    courseId,
+    providerOrgId: course.providerOrgId,
+    startDate: iso(body.startDate),
+    endDate: iso(body.endDate),
+    enrolmentOpens: iso(body.enrolmentOpens),
+    enrolmentCloses: iso(body.enrolmentCloses),
+    capacity: body.capacity,
+    mode,
+    language: body.language ?? course.languages[0],
+    ...(body.place ? { place: { ...body.place, country: body.place.country ?? 'KR' } } : {}),
+    ...(body.link ? { link: body.link } : {}),
+    instructors: body.instructors,
+    status: 'scheduled',
+    createdAt: now,
+    updatedAt: now,
   };
   const seats = { ...peopleKeys.seats(inst.id), capacity: inst.capacity, enrolled: 0, waiting: 0, nextTicket: 0 };
   await commit(ctxOf(c, role, requestId), {
@@ -115,7 +130,18 @@ export async function updateInstance(c: Caller, id: string, body: UpdateInstance
         failure: () => new RuleViolationError('The capacity is below the learners already enrolled', [{ path: 'capacity', problem: 'is below the number of learners already enrolled' }], 'capacity_below_enrolled'),
       });
     }
-    await commit(ctxOf(c, role, requestId, reason), { changes: [{ subject: { type: 'course-instance', id }, before: item, after: instanceItem(next), action: body.status === 'cancelled' && inst.status !== 'cancelled' ? 'instance.cancel' : 'instance.update', details: { fields: Object.keys(fields).sort(), ...(body.capacity !== undefined ? { capacity: [inst.capacity, body.capacity] } : {}) } }], sideWrites });
+    await commit(ctxOf(c, role, requestId, reason), {
+      changes: [
+        {
+          subject: { type: 'course-instance', id },
+          before: item,
+          after: instanceItem(next),
+          action: body.status === 'cancelled' && inst.status !== 'cancelled' ? 'instance.cancel' : 'instance.update',
+          details: { fields: Object.keys(fields).sort(), ...(body.capacity !== undefined ? { capacity: [inst.capacity, body.capacity] } : {}) },
+        },
+      ],
+      sideWrites,
+    });
     return next;
   });
   // More seats: the waitlist moves up in order.

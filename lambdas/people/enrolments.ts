@@ -55,7 +55,16 @@ const seatsUpdate = (instanceId: string, expression: string, condition: string, 
 });
 
 async function takeTicket(instanceId: string): Promise<number> {
-  const out = await ddb().send(new UpdateCommand({ TableName: mainTable(), Key: peopleKeys.seats(instanceId), UpdateExpression: 'ADD nextTicket :one', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }));
+  const out = await ddb().send(
+    new UpdateCommand({
+      TableName: mainTable(),
+      Key: peopleKeys.seats(instanceId),
+      UpdateExpression: 'ADD nextTicket :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
   return Number(out.Attributes?.nextTicket);
 }
 
@@ -77,7 +86,8 @@ export async function readInstanceAndCourse(instanceId: string): Promise<{ inst:
 
 export async function enrol(c: Caller, instanceId: string, motivation: string | undefined, requestId: string, record: (e: Enrolment) => SideWrite[], now = new Date()): Promise<Enrolment> {
   const { inst, course } = await readInstanceAndCourse(instanceId);
-  if (course.status !== 'published' || inst.status !== 'scheduled') throw new RuleViolationError('This course instance is not open for enrolment', [{ path: 'instanceId', problem: inst.status === 'cancelled' ? 'is cancelled' : 'belongs to a course that is not published' }], 'not_open_for_enrolment');
+  if (course.status !== 'published' || inst.status !== 'scheduled')
+    throw new RuleViolationError('This course instance is not open for enrolment', [{ path: 'instanceId', problem: inst.status === 'cancelled' ? 'is cancelled' : 'belongs to a course that is not published' }], 'not_open_for_enrolment');
   const window = enrolmentWindow(inst, now);
   if (window !== 'open') {
     const problem = window === 'not-open' ? `enrolment opens at ${inst.enrolmentOpens}` : `enrolment closed at ${inst.enrolmentCloses < inst.endDate ? inst.enrolmentCloses : inst.endDate}`;
@@ -92,14 +102,26 @@ export async function enrol(c: Caller, instanceId: string, motivation: string | 
     if (prev && ACTIVE.includes(prev.state)) throw new ConflictError(`You already have an enrolment in this instance (${prev.state})`, [{ path: 'instanceId', problem: `already ${prev.state}` }], 'already_enrolled');
     const at = now.toISOString();
     const base: Enrolment = {
-      id, instanceId, courseId: inst.courseId, learnerSub: c.sub, displayName: c.name ?? c.username ?? c.sub, state: 'applied', ticket: 0,
-      ...(motivation ? { motivation } : {}), ...org, appliedAt: at, updatedAt: at,
+      id,
+      instanceId,
+      courseId: inst.courseId,
+      learnerSub: c.sub,
+      displayName: c.name ?? c.username ?? c.sub,
+      state: 'applied',
+      ticket: 0,
+      ...(motivation ? { motivation } : {}),
+      ...org,
+      appliedAt: at,
+      updatedAt: at,
       history: [...(prev?.history ?? []), { state: 'applied', at, by: c.sub }],
     };
     // Take a seat if one is free and nobody waits.
     const seated: Enrolment = { ...base, state: 'enrolled', enrolledAt: at, history: [...base.history, { state: 'enrolled', at, by: c.sub }] };
     try {
-      await commit(ctx, { changes: [change(item, seated, 'enrolment.apply', prev?.state ?? null, { via: 'applied' })], sideWrites: [seatsUpdate(instanceId, 'ADD enrolled :one', 'enrolled < #cap AND waiting = :zero', { ':one': 1, ':zero': 0 }), ...record(seated)].map(withCapName) });
+      await commit(ctx, {
+        changes: [change(item, seated, 'enrolment.apply', prev?.state ?? null, { via: 'applied' })],
+        sideWrites: [seatsUpdate(instanceId, 'ADD enrolled :one', 'enrolled < #cap AND waiting = :zero', { ':one': 1, ':zero': 0 }), ...record(seated)].map(withCapName),
+      });
       return seated;
     } catch (e) {
       if (!(e instanceof SeatsChanged)) throw e;
@@ -186,7 +208,12 @@ export async function fillFreeSeats(instanceId: string, ctx: AuditContext): Prom
       const ps = heads.map((h) => promotion(h, at, 'system'));
       await commit(ctx, {
         changes: ps.map((p) => p.change),
-        sideWrites: [...ps.map((p) => p.side), withCapName(seatsUpdate(instanceId, 'ADD enrolled :n, waiting :minus', '#cap = :cap AND enrolled <= :limit AND waiting >= :n', { ':n': ps.length, ':minus': -ps.length, ':cap': seats.capacity, ':limit': seats.capacity - ps.length }))],
+        sideWrites: [
+          ...ps.map((p) => p.side),
+          withCapName(
+            seatsUpdate(instanceId, 'ADD enrolled :n, waiting :minus', '#cap = :cap AND enrolled <= :limit AND waiting >= :n', { ':n': ps.length, ':minus': -ps.length, ':cap': seats.capacity, ':limit': seats.capacity - ps.length }),
+          ),
+        ],
       });
       return ps.length;
     });
@@ -205,7 +232,16 @@ export async function waitlistPosition(e: Enrolment): Promise<number | undefined
   let ahead = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': pk, ':from': skPrefix, ':to': mine }, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start }));
+    const out = await ddb().send(
+      new QueryCommand({
+        TableName: mainTable(),
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': skPrefix, ':to': mine },
+        Select: 'COUNT',
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
     ahead += out.Count ?? 0;
     start = out.LastEvaluatedKey;
   } while (start);

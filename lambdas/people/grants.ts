@@ -57,7 +57,10 @@ export async function revokeRole(c: Caller, id: string, reason: string | undefin
     }
     if (g.status === 'revoked') return g;
     const next: Grant = { ...g, status: 'revoked', updatedAt: new Date().toISOString() };
-    await commit({ actor: { sub: c.sub, role: actingAs }, requestId, reason: reason ?? null }, { changes: [{ subject: { type: 'people-grant', id }, before: item, after: grantItem(next), action: 'people.revoke', details: { role: g.role, scope: `${g.scopeType}/${g.scopeId}`, sub: g.sub } }] });
+    await commit(
+      { actor: { sub: c.sub, role: actingAs }, requestId, reason: reason ?? null },
+      { changes: [{ subject: { type: 'people-grant', id }, before: item, after: grantItem(next), action: 'people.revoke', details: { role: g.role, scope: `${g.scopeType}/${g.scopeId}`, sub: g.sub } }] },
+    );
     return next;
   });
 }

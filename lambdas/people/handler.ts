@@ -44,18 +44,41 @@ async function readableEnrolment(c: Caller, id: string): Promise<Enrolment> {
 
 export const handler = createHandler(peopleApi, {
   // ---- courses and instances ----
-  createCourse: ({ caller, body, requestId, idempotencyKey }) => create('course', caller, idempotencyKey, body, (rec) => createCourse(caller, body, requestId, rec), (c: Course) => publicCourse(c, null)),
+  createCourse: ({ caller, body, requestId, idempotencyKey }) =>
+    create(
+      'course',
+      caller,
+      idempotencyKey,
+      body,
+      (rec) => createCourse(caller, body, requestId, rec),
+      (c: Course) => publicCourse(c, null),
+    ),
   async updateCourse({ caller, params, body, requestId }) {
     return { body: publicCourse(await updateCourse(caller, params.courseId, body, requestId), null) };
   },
-  createInstance: ({ caller, params, body, requestId, idempotencyKey }) => create('instance', caller, idempotencyKey, { params, body }, (rec) => createInstance(caller, params.courseId, body, requestId, rec), (i: Instance) => publicInstance(i, { capacity: i.capacity, enrolled: 0, waiting: 0, nextTicket: 0 })),
+  createInstance: ({ caller, params, body, requestId, idempotencyKey }) =>
+    create(
+      'instance',
+      caller,
+      idempotencyKey,
+      { params, body },
+      (rec) => createInstance(caller, params.courseId, body, requestId, rec),
+      (i: Instance) => publicInstance(i, { capacity: i.capacity, enrolled: 0, waiting: 0, nextTicket: 0 }),
+    ),
   async updateInstance({ caller, params, body, requestId }) {
     return { body: publicInstance(await updateInstance(caller, params.instanceId, body, requestId), null) };
   },
 
   // ---- enrolment ----
   enrol: ({ caller, params, body, requestId, idempotencyKey }) =>
-    create('enrol', caller, idempotencyKey, { params, body }, (rec) => enrol(caller, params.instanceId, body.motivation, requestId, rec), (e: Enrolment) => enrolmentView(e)).then(async (r) => {
+    create(
+      'enrol',
+      caller,
+      idempotencyKey,
+      { params, body },
+      (rec) => enrol(caller, params.instanceId, body.motivation, requestId, rec),
+      (e: Enrolment) => enrolmentView(e),
+    ).then(async (r) => {
       // The waitlist place is read after the commit (it is not part of the stored response).
       const b = r.body as ReturnType<typeof enrolmentView>;
       if (b.state !== 'waitlisted') return r;
@@ -161,14 +184,30 @@ export const handler = createHandler(peopleApi, {
   async getMentor({ caller }) {
     return { body: await readMentor(caller.sub) };
   },
-  askMentoring: ({ caller, body, requestId, idempotencyKey }) => create('ask', caller, idempotencyKey, body, (rec) => askForMentoring(caller, body, requestId, rec), (r) => r),
+  askMentoring: ({ caller, body, requestId, idempotencyKey }) =>
+    create(
+      'ask',
+      caller,
+      idempotencyKey,
+      body,
+      (rec) => askForMentoring(caller, body, requestId, rec),
+      (r) => r,
+    ),
   async getMentoringRequest({ caller, params }) {
     return { body: (await ownRequest(caller, params.requestId)).value };
   },
   async suggestMentors({ caller, params }) {
     return { body: await suggestionsFor(caller, params.requestId) };
   },
-  match: ({ caller, params, body, requestId, idempotencyKey }) => create('match', caller, idempotencyKey, { params, body }, (rec) => matchWith(caller, params.requestId, body.mentorSub, requestId, rec), (m: Match) => m),
+  match: ({ caller, params, body, requestId, idempotencyKey }) =>
+    create(
+      'match',
+      caller,
+      idempotencyKey,
+      { params, body },
+      (rec) => matchWith(caller, params.requestId, body.mentorSub, requestId, rec),
+      (m: Match) => m,
+    ),
   async getMatch({ caller, params }) {
     return { body: (await ownMatch(caller, params.matchId)).value };
   },

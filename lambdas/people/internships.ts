@@ -42,7 +42,10 @@ export async function setInternshipStatus(c: Caller, id: string, status: 'open' 
     const role = await asHost(c, i.hostOrgId, 'change its postings');
     if (i.status === status) return i;
     const next = { ...i, status, updatedAt: new Date().toISOString() };
-    await commit({ actor: { sub: c.sub, role }, requestId, reason: reason ?? null }, { changes: [{ subject: { type: 'internship', id }, before: item, after: internshipItem(next), action: `internship.${status === 'closed' ? 'close' : 'reopen'}` }] });
+    await commit(
+      { actor: { sub: c.sub, role }, requestId, reason: reason ?? null },
+      { changes: [{ subject: { type: 'internship', id }, before: item, after: internshipItem(next), action: `internship.${status === 'closed' ? 'close' : 'reopen'}` }] },
+    );
     return next;
   });
 }
@@ -78,7 +81,10 @@ export async function apply(c: Caller, internshipId: string, statement: string, 
     if (prev && prev.state !== 'withdrawn') throw new ConflictError(`You already applied (${prev.state})`, [{ path: 'internshipId', problem: `already ${prev.state}` }], 'already_applied');
     const at = now.toISOString();
     const a: Application = { id, internshipId, hostOrgId: i.hostOrgId, applicantSub: c.sub, displayName: c.name ?? c.username ?? c.sub, statement, state: 'submitted', appliedAt: at, updatedAt: at, ...org };
-    await commit({ actor: { sub: c.sub, role: 'researcher' }, requestId, now }, { changes: [{ subject: { type: 'internship-application', id }, before: item, after: applicationItem(a), action: 'internship.apply', details: { internshipId } }], sideWrites: record(a) });
+    await commit(
+      { actor: { sub: c.sub, role: 'researcher' }, requestId, now },
+      { changes: [{ subject: { type: 'internship-application', id }, before: item, after: applicationItem(a), action: 'internship.apply', details: { internshipId } }], sideWrites: record(a) },
+    );
     return a;
   });
 }
@@ -98,11 +104,12 @@ export async function decide(c: Caller, appId: string, decision: 'selected' | 'r
     const { value: i } = await mustGet<Internship>(peopleKeys.internship(a.internshipId), 'Internship', a.internshipId);
     const next: Application = { ...a, state: decision, updatedAt: new Date().toISOString(), decidedBy: c.sub };
     const sideWrites: SideWrite[] =
-      decision === 'selected'
-        ? [{ update: { key: peopleKeys.internshipPlaces(i.id), expression: 'ADD selected :one', values: { ':one': 1 } }, condition: { expression: 'selected < places' }, failure: () => new PlacesFull(i.places) }]
-        : [];
+      decision === 'selected' ? [{ update: { key: peopleKeys.internshipPlaces(i.id), expression: 'ADD selected :one', values: { ':one': 1 } }, condition: { expression: 'selected < places' }, failure: () => new PlacesFull(i.places) }] : [];
     const ctx: AuditContext = { actor: { sub: c.sub, role }, requestId, reason: reason ?? null };
-    await commit(ctx, { changes: [{ subject: { type: 'internship-application', id: appId }, before: item, after: applicationItem(next), action: `internship.${decision === 'selected' ? 'select' : 'reject'}`, details: { internshipId: a.internshipId } }], sideWrites });
+    await commit(ctx, {
+      changes: [{ subject: { type: 'internship-application', id: appId }, before: item, after: applicationItem(next), action: `internship.${decision === 'selected' ? 'select' : 'reject'}`, details: { internshipId: a.internshipId } }],
+      sideWrites,
+    });
     return next;
   });
 }
@@ -116,7 +123,10 @@ export async function withdrawApplication(c: Caller, appId: string, requestId: s
     if (a.state === 'rejected') throw new RuleViolationError('A rejected application cannot be withdrawn', [{ path: 'applicationId', problem: 'is rejected' }], 'invalid_transition');
     const next: Application = { ...a, state: 'withdrawn', updatedAt: new Date().toISOString() };
     const sideWrites: SideWrite[] = a.state === 'selected' ? [{ update: { key: peopleKeys.internshipPlaces(a.internshipId), expression: 'ADD selected :minus', values: { ':minus': -1 } } }] : [];
-    await commit({ actor: { sub: c.sub, role: 'researcher' }, requestId }, { changes: [{ subject: { type: 'internship-application', id: appId }, before: item, after: applicationItem(next), action: 'internship.withdraw', details: { internshipId: a.internshipId, from: a.state } }], sideWrites });
+    await commit(
+      { actor: { sub: c.sub, role: 'researcher' }, requestId },
+      { changes: [{ subject: { type: 'internship-application', id: appId }, before: item, after: applicationItem(next), action: 'internship.withdraw', details: { internshipId: a.internshipId, from: a.state } }], sideWrites },
+    );
     return next;
   });
 }

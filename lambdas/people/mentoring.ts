@@ -44,7 +44,10 @@ export async function askForMentoring(c: Caller, body: MenteeRequestBody, reques
   const org = await snapshotOf(c.sub);
   const at = new Date().toISOString();
   const r: MenteeRequest = { id: newId('mrq'), menteeSub: c.sub, displayName: c.name ?? c.username ?? c.sub, ...body, ...org, state: 'open', createdAt: at, updatedAt: at };
-  await commit(ctx(c, requestId), { changes: [{ subject: { type: 'mentee-request', id: r.id }, before: null, after: menteeRequestItem(r), action: 'mentoring.ask', details: { field: r.field, languages: r.languages } }], sideWrites: record(r) });
+  await commit(ctx(c, requestId), {
+    changes: [{ subject: { type: 'mentee-request', id: r.id }, before: null, after: menteeRequestItem(r), action: 'mentoring.ask', details: { field: r.field, languages: r.languages } }],
+    sideWrites: record(r),
+  });
   return r;
 }
 
@@ -75,13 +78,29 @@ export async function matchWith(c: Caller, requestId: string, mentorSub: string,
     if (!m.offering) throw new RuleViolationError('This mentor does not take mentees now', [{ path: 'mentorSub', problem: 'is not offering mentoring now' }], 'not_offering');
     if (placesFor(m, priority, policy) <= 0) {
       const held = m.capacity - m.active > 0;
-      throw new RuleViolationError(held ? "The mentor's remaining places are held for SME and startup mentees" : `The mentor is at capacity (${m.active} of ${m.capacity})`, [{ path: 'mentorSub', problem: held ? 'has only places held for SME and startup mentees' : `is at capacity (${m.active} of ${m.capacity})` }], 'mentor_over_capacity');
+      throw new RuleViolationError(
+        held ? "The mentor's remaining places are held for SME and startup mentees" : `The mentor is at capacity (${m.active} of ${m.capacity})`,
+        [{ path: 'mentorSub', problem: held ? 'has only places held for SME and startup mentees' : `is at capacity (${m.active} of ${m.capacity})` }],
+        'mentor_over_capacity',
+      );
     }
     const at = new Date().toISOString();
     const usesHeld = priority && m.capacity - m.active <= Math.floor(m.capacity * policy.heldShare);
     const match: Match = {
-      id: newId('mtc'), requestId: r.id, mentorSub, menteeSub: c.sub, mentorName: m.displayName, menteeName: r.displayName, topic: r.topic,
-      state: 'active', priorityPlace: usesHeld, startedAt: at, sessions: [], orgId: r.orgId, orgType: r.orgType, region: r.region,
+      id: newId('mtc'),
+      requestId: r.id,
+      mentorSub,
+      menteeSub: c.sub,
+      mentorName: m.displayName,
+      menteeName: r.displayName,
+      topic: r.topic,
+      state: 'active',
+      priorityPlace: usesHeld,
+      startedAt: at,
+      sessions: [],
+      orgId: r.orgId,
+      orgType: r.orgType,
+      region: r.region,
     };
     const nextM: Mentor = { ...m, active: m.active + 1, updatedAt: at };
     const nextR: MenteeRequest = { ...r, state: 'matched', matchId: match.id, updatedAt: at };
@@ -137,10 +156,6 @@ export async function logSession(c: Caller, id: string, s: { date: string; topic
 }
 
 export async function myMentoring(c: Caller): Promise<{ requests: MenteeRequest[]; asMentee: Match[]; asMentor: Match[] }> {
-  const [reqs, mentee, mentor] = await Promise.all([
-    queryAllIndex('gsi1', peopleGsi.menteeRequestsOf(c.sub)),
-    queryAllIndex('gsi1', peopleGsi.matchesOfMentee(c.sub)),
-    queryAllIndex('gsi2', peopleGsi.matchesOfMentor(c.sub)),
-  ]);
+  const [reqs, mentee, mentor] = await Promise.all([queryAllIndex('gsi1', peopleGsi.menteeRequestsOf(c.sub)), queryAllIndex('gsi1', peopleGsi.matchesOfMentee(c.sub)), queryAllIndex('gsi2', peopleGsi.matchesOfMentor(c.sub))]);
   return { requests: reqs.map((i) => strip<MenteeRequest>(i)), asMentee: mentee.map((i) => strip<Match>(i)), asMentor: mentor.map((i) => strip<Match>(i)) };
 }

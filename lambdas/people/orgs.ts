@@ -15,7 +15,14 @@ export async function putOrg(c: Caller, id: string, body: OrgBody, requestId: st
   return retryOnStale(async () => {
     const item = await getItem(peopleKeys.org(id));
     const org: Org = { id, ...body };
-    await commit({ actor: { sub: c.sub, role: 'admin' }, requestId }, { changes: [{ subject: { type: 'org-directory', id }, before: item, after: { ...peopleKeys.org(id), ...org }, action: item ? 'org.update' : 'org.register', details: { orgType: org.orgType, region: org.region, verified: org.verified } }] });
+    await commit(
+      { actor: { sub: c.sub, role: 'admin' }, requestId },
+      {
+        changes: [
+          { subject: { type: 'org-directory', id }, before: item, after: { ...peopleKeys.org(id), ...org }, action: item ? 'org.update' : 'org.register', details: { orgType: org.orgType, region: org.region, verified: org.verified } },
+        ],
+      },
+    );
     return { org, created: !item };
   });
 }
@@ -25,7 +32,10 @@ export async function declareAffiliation(c: Caller, orgId: string, requestId: st
   if (!org) throw ValidationError.field('orgId', `"${orgId}" is not an organisation in the directory`);
   await retryOnStale(async () => {
     const item = await getItem(peopleKeys.affiliation(c.sub));
-    await commit({ actor: { sub: c.sub, role: 'researcher' }, requestId }, { changes: [{ subject: { type: 'affiliation', id: c.sub }, before: item, after: { ...peopleKeys.affiliation(c.sub), sub: c.sub, orgId, declaredAt: new Date().toISOString() }, action: 'affiliation.declare', details: { orgId } }] });
+    await commit(
+      { actor: { sub: c.sub, role: 'researcher' }, requestId },
+      { changes: [{ subject: { type: 'affiliation', id: c.sub }, before: item, after: { ...peopleKeys.affiliation(c.sub), sub: c.sub, orgId, declaredAt: new Date().toISOString() }, action: 'affiliation.declare', details: { orgId } }] },
+    );
   });
   return org;
 }

@@ -35,8 +35,22 @@ export const enrolmentItem = (e: Enrolment): Item => ({
   gsi2sk: `${e.state}#${peopleKeys.ticketOrder(e.ticket)}`,
 });
 export const certificateItem = (c: Certificate): Item => ({ ...c, ...peopleKeys.certificate(c.id) });
-export const grantItem = (g: Grant): Item => ({ ...g, ...peopleKeys.grant(g.id), gsi1pk: peopleGsi.grantsOf(g.sub), gsi1sk: `${g.role}#${g.scopeType}#${g.scopeId}`, gsi2pk: peopleGsi.grantsOn(g.scopeType, g.scopeId), gsi2sk: `${g.role}#${g.sub}` });
-export const internshipItem = (i: Internship): Item => ({ ...i, ...peopleKeys.internship(i.id), gsi1pk: peopleGsi.internships, gsi1sk: `${i.createdAt}#${i.id}`, gsi2pk: peopleGsi.internshipsOfHost(i.hostOrgId), gsi2sk: `${i.createdAt}#${i.id}` });
+export const grantItem = (g: Grant): Item => ({
+  ...g,
+  ...peopleKeys.grant(g.id),
+  gsi1pk: peopleGsi.grantsOf(g.sub),
+  gsi1sk: `${g.role}#${g.scopeType}#${g.scopeId}`,
+  gsi2pk: peopleGsi.grantsOn(g.scopeType, g.scopeId),
+  gsi2sk: `${g.role}#${g.sub}`,
+});
+export const internshipItem = (i: Internship): Item => ({
+  ...i,
+  ...peopleKeys.internship(i.id),
+  gsi1pk: peopleGsi.internships,
+  gsi1sk: `${i.createdAt}#${i.id}`,
+  gsi2pk: peopleGsi.internshipsOfHost(i.hostOrgId),
+  gsi2sk: `${i.createdAt}#${i.id}`,
+});
 export const applicationItem = (a: Application): Item => ({
   ...a,
   ...peopleKeys.application(a.id),
@@ -47,7 +61,14 @@ export const applicationItem = (a: Application): Item => ({
 });
 export const mentorItem = (m: Mentor): Item => ({ ...m, ...peopleKeys.mentor(m.sub), gsi1pk: peopleGsi.mentors, gsi1sk: m.sub });
 export const menteeRequestItem = (r: MenteeRequest): Item => ({ ...r, ...peopleKeys.menteeRequest(r.id), gsi1pk: peopleGsi.menteeRequestsOf(r.menteeSub), gsi1sk: `${r.createdAt}#${r.id}` });
-export const matchItem = (m: Match): Item => ({ ...m, ...peopleKeys.match(m.id), gsi1pk: peopleGsi.matchesOfMentee(m.menteeSub), gsi1sk: `${m.startedAt}#${m.id}`, gsi2pk: peopleGsi.matchesOfMentor(m.mentorSub), gsi2sk: `${m.startedAt}#${m.id}` });
+export const matchItem = (m: Match): Item => ({
+  ...m,
+  ...peopleKeys.match(m.id),
+  gsi1pk: peopleGsi.matchesOfMentee(m.menteeSub),
+  gsi1sk: `${m.startedAt}#${m.id}`,
+  gsi2pk: peopleGsi.matchesOfMentor(m.mentorSub),
+  gsi2sk: `${m.startedAt}#${m.id}`,
+});
 
 // ---- reads -------------------------------------------------------------------------------------
 

@@ -110,6 +110,11 @@ export const pipelinesApi = defineApi({
     summary: 'Retry a failed or cancelled pipeline from the stage that stopped it (finished stages are not redone)',
     auth: ['researcher', 'admin'],
     params: PipelineParams,
-    responses: { 200: { description: 'The pipeline; its next run has started', schema: PipelineView }, ...ERROR_RESPONSES, 404: NOT_FOUND, 409: { description: 'Only a failed or cancelled pipeline can be retried (pipeline_not_retryable)', schema: ErrorSchema } },
+    responses: {
+      200: { description: 'The pipeline; its next run has started', schema: PipelineView },
+      ...ERROR_RESPONSES,
+      404: NOT_FOUND,
+      409: { description: 'Only a failed or cancelled pipeline can be retried (pipeline_not_retryable)', schema: ErrorSchema },
+    },
   },
 });

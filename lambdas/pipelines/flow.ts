@@ -50,9 +50,13 @@ export function endOf(kind: 'job' | 'transfer' | 'registration', j: JobStatusVie
   if (j.schedulerState === 'COMPLETED' && exit === 0) return { state: 'succeeded' };
   const how = `${j.schedulerState ?? 'finished'}${exit !== undefined ? `, exit code ${exit}` : ''} (${j.site} job ${j.schedulerJobId ?? j.jobId})`;
   if (kind === 'transfer' && exit === TRANSFER_EXIT.mismatched) {
-    return { state: 'failed', error: { code: 'checksum_mismatch', message: `files at ${j.site} are missing or their SHA-256 differs from the catalogue's manifest; the copy is not verified (the files are named in the stage's .kairr/transfer.json): ${how}` } };
+    return {
+      state: 'failed',
+      error: { code: 'checksum_mismatch', message: `files at ${j.site} are missing or their SHA-256 differs from the catalogue's manifest; the copy is not verified (the files are named in the stage's .kairr/transfer.json): ${how}` },
+    };
   }
-  if (kind === 'transfer' && exit === TRANSFER_EXIT.retryable) return { state: 'failed', error: { code: 'mover_failed', message: `the mover failed in a way worth retrying (network, peer, timeout); retry the pipeline to resume the copy: ${how}` } };
+  if (kind === 'transfer' && exit === TRANSFER_EXIT.retryable)
+    return { state: 'failed', error: { code: 'mover_failed', message: `the mover failed in a way worth retrying (network, peer, timeout); retry the pipeline to resume the copy: ${how}` } };
   return { state: 'failed', error: { code: kind === 'transfer' ? 'transfer_failed' : 'job_failed', message: how } };
 }
 
@@ -119,7 +123,12 @@ export async function plan(pipelineId: string, executionId: string): Promise<Pla
   if (r!.changed) {
     const events = [...ends.keys()]
       .filter((id) => r!.before.runs[id].state === 'running' && p.runs[id].state !== 'running')
-      .map((id) => stageEvent(stageRef(p, executionId, id), lineageType(ends.get(id)!.state), new Date(p.runs[id].endedAt!), { ...(p.copies?.[id] ?? {}), ...(ends.get(id)!.state !== 'succeeded' ? { outputs: [], error: ends.get(id)!.error?.message } : {}) }));
+      .map((id) =>
+        stageEvent(stageRef(p, executionId, id), lineageType(ends.get(id)!.state), new Date(p.runs[id].endedAt!), {
+          ...(p.copies?.[id] ?? {}),
+          ...(ends.get(id)!.state !== 'succeeded' ? { outputs: [], error: ends.get(id)!.error?.message } : {}),
+        }),
+      );
     if (TERMINAL.has(p.state) && !TERMINAL.has(r!.before.state)) {
       events.push(pipelineEvent({ pipelineId, executionId }, p.state === 'succeeded' ? 'COMPLETE' : p.state === 'failed' ? 'FAIL' : 'ABORT', new Date(p.endedAt!), causeOf(p)));
     }

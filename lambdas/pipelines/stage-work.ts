@@ -78,7 +78,17 @@ function jobWork(stage: JobStage, planned: PlannedStage, ids: StageRunIds, decla
   const script = [shebang, '# ---- set by KAIRR (pipeline stage) ----', ...exports, '# ---- end KAIRR ----', ...rest].join('\n');
   return {
     allocationId: stage.allocationId,
-    body: { site: stage.site, resource: stage.resource, script, gpus: stage.gpus, nodes: stage.nodes, timeLimit: stage.timeLimit, name: `${ids.stageId}`, ...(stage.env ? { env: stage.env } : {}), ...(workdir ? { workingDirectory: workdir } : {}) },
+    body: {
+      site: stage.site,
+      resource: stage.resource,
+      script,
+      gpus: stage.gpus,
+      nodes: stage.nodes,
+      timeLimit: stage.timeLimit,
+      name: `${ids.stageId}`,
+      ...(stage.env ? { env: stage.env } : {}),
+      ...(workdir ? { workingDirectory: workdir } : {}),
+    },
     inputs,
     outputs: stage.outputs.map((o) => ({ site: stage.site, path: workdir ? `${workdir}/${o.path}` : o.path })),
   };
@@ -86,7 +96,7 @@ function jobWork(stage: JobStage, planned: PlannedStage, ids: StageRunIds, decla
 
 async function transferWork(stage: TransferStage, planned: PlannedStage, ids: StageRunIds): Promise<StageWork> {
   if (planned.inputs.length !== 1 || planned.inputs[0].datum.kind !== 'version' || planned.inputs[0].source.from !== 'catalogue') {
-    throw new StageNotRunnable('transfer_not_supported', 'only a transfer of one catalogue version with a verified copy at its source runs in this KAIRR yet (a stage\'s outputs are moved once registration stages run)');
+    throw new StageNotRunnable('transfer_not_supported', "only a transfer of one catalogue version with a verified copy at its source runs in this KAIRR yet (a stage's outputs are moved once registration stages run)");
   }
   const input = planned.inputs[0];
   const ref = (input.datum as { ref: { artifact: string; version: string } }).ref;
@@ -97,7 +107,9 @@ async function transferWork(stage: TransferStage, planned: PlannedStage, ids: St
   if (!manifest || manifest.length === 0) throw new StageNotRunnable('manifest_missing', `${ref.artifact}@${ref.version} has no manifest to verify a copy against`);
   const relative = catalogueCopyPath(ref.artifact, ref.version);
   const destination = atSite(to, relative);
-  const resource = runtimeConfig().sites.find((s) => s.id === stage.to)?.resources.find((r) => r.id === planned.resource);
+  const resource = runtimeConfig()
+    .sites.find((s) => s.id === stage.to)
+    ?.resources.find((r) => r.id === planned.resource);
   let script: string;
   try {
     script = transferScript({
@@ -125,5 +137,5 @@ async function transferWork(stage: TransferStage, planned: PlannedStage, ids: St
 export async function stageWork(stage: Stage, planned: PlannedStage, ids: StageRunIds, declared: ReadonlyMap<string, Stage>): Promise<StageWork> {
   if (stage.kind === 'job') return jobWork(stage, planned, ids, declared);
   if (stage.kind === 'transfer') return transferWork(stage, planned, ids);
-  throw new StageNotRunnable('registration_not_supported', 'registration stages do not run in this KAIRR yet (the data hub\'s register-and-verify job is the next wave)');
+  throw new StageNotRunnable('registration_not_supported', "registration stages do not run in this KAIRR yet (the data hub's register-and-verify job is the next wave)");
 }

@@ -133,7 +133,11 @@ export interface PipelineChange {
  * read again and re-apply (so `change` must be a pure function of the record it is given).
  * Returns the record as written (or as read, when `change` returns null: nothing to do).
  */
-export async function mutatePipeline(id: string, ctx: AuditContext, change: (p: PipelineRecord) => PipelineChange | null | Promise<PipelineChange | null>): Promise<{ before: PipelineRecord; after: PipelineRecord; changed: boolean } | null> {
+export async function mutatePipeline(
+  id: string,
+  ctx: AuditContext,
+  change: (p: PipelineRecord) => PipelineChange | null | Promise<PipelineChange | null>,
+): Promise<{ before: PipelineRecord; after: PipelineRecord; changed: boolean } | null> {
   for (let attempt = 0; ; attempt++) {
     const item = await getPipelineItem(id);
     if (!item) return null;
@@ -168,9 +172,7 @@ export async function takeDoorbell(id: string, opts: { olderThan: number } | { t
       new DeleteCommand({
         TableName: mainTable(),
         Key: pipelineKeys.doorbell(id),
-        ...('olderThan' in opts
-          ? { ConditionExpression: 'seenVersion < :v', ExpressionAttributeValues: { ':v': opts.olderThan } }
-          : { ConditionExpression: 'taskToken = :t', ExpressionAttributeValues: { ':t': opts.token } }),
+        ...('olderThan' in opts ? { ConditionExpression: 'seenVersion < :v', ExpressionAttributeValues: { ':v': opts.olderThan } } : { ConditionExpression: 'taskToken = :t', ExpressionAttributeValues: { ':t': opts.token } }),
         ReturnValues: 'ALL_OLD',
       }),
     );

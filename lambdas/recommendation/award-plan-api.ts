@@ -29,7 +29,7 @@ export const awardPlanApi = defineApi({
     tag: 'recommendation',
     summary: "Computes a recommended award per proposal and resource from the call's reviewed proposals",
     description:
-      'Maximises review-score-weighted credits within each resource\'s remaining capacity, honouring the fairness floors per org type; each proposal gets at least its minimum viable fraction of each line it asked for, or nothing. Each outcome names its binding constraint and, where meaningful, the shadow price. Infeasible floors give a 422 naming them.',
+      "Maximises review-score-weighted credits within each resource's remaining capacity, honouring the fairness floors per org type; each proposal gets at least its minimum viable fraction of each line it asked for, or nothing. Each outcome names its binding constraint and, where meaningful, the shadow price. Infeasible floors give a 422 naming them.",
     auth: ['chair', 'admin'],
     params: CallParams,
     body: z.strictObject({
@@ -67,7 +67,12 @@ export const awardPlanApi = defineApi({
     summary: 'The chair overrides one line of the plan, with a reason (audited); the plan shows any rule it now breaks. Refused (403) for a proposal the chair is conflicted on',
     auth: ['chair'],
     params: PlanParams,
-    body: z.strictObject({ proposalId: z.string().check(z.minLength(1), z.maxLength(64)), resourceKey: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}\/[a-z][a-z0-9-]{1,30}$/)), credits: z.number().check(z.gte(0), z.lte(1e9)), reason: z.string().check(z.minLength(3), z.maxLength(2000)) }),
+    body: z.strictObject({
+      proposalId: z.string().check(z.minLength(1), z.maxLength(64)),
+      resourceKey: z.string().check(z.regex(/^[a-z][a-z0-9-]{1,30}\/[a-z][a-z0-9-]{1,30}$/)),
+      credits: z.number().check(z.gte(0), z.lte(1e9)),
+      reason: z.string().check(z.minLength(3), z.maxLength(2000)),
+    }),
     responses: { 200: { description: 'The plan after the override', schema: PlanView }, ...ERROR_RESPONSES },
   },
 });

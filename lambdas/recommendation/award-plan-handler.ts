@@ -73,7 +73,11 @@ export function planInput(call: Call, proposals: Proposal[], minViableFraction: 
         id: p.id,
         orgType: floorTypes[i] ?? ('unverified' as const),
         score: Math.min(5, Math.max(1, p.reviewSummary!.overall)),
-        requested: Object.fromEntries(Object.entries(p.requestedMc!).filter(([k]) => k in capacity).map(([k, v]) => [k, v / 1000])),
+        requested: Object.fromEntries(
+          Object.entries(p.requestedMc!)
+            .filter(([k]) => k in capacity)
+            .map(([k, v]) => [k, v / 1000]),
+        ),
       }))
       .filter((p) => Object.keys(p.requested).length)
       .sort((a, b) => a.id.localeCompare(b.id)),
@@ -91,7 +95,13 @@ interface Party {
   piOrgId?: string;
 }
 
-const partyOf = (p: Proposal): Party => ({ id: p.id, ownerSub: p.ownerSub, team: p.team.map((m) => ({ ...(m.sub ? { sub: m.sub } : {}), email: m.email })), ...(p.pi ? { piEmail: p.pi.email } : {}), ...(p.pi?.affiliation?.orgId ? { piOrgId: p.pi.affiliation.orgId } : {}) });
+const partyOf = (p: Proposal): Party => ({
+  id: p.id,
+  ownerSub: p.ownerSub,
+  team: p.team.map((m) => ({ ...(m.sub ? { sub: m.sub } : {}), email: m.email })),
+  ...(p.pi ? { piEmail: p.pi.email } : {}),
+  ...(p.pi?.affiliation?.orgId ? { piOrgId: p.pi.affiliation.orgId } : {}),
+});
 
 /**
  * The plan as shown; `hidden` are proposals left out of it (a chair's conflicts): their lines,
@@ -126,7 +136,10 @@ async function conflictedFor(caller: Caller, r: PlanRecord): Promise<Set<string>
   const [{ call }, orgIds] = await Promise.all([readCall(r.callId), orgIdsOf(caller)]);
   const inPool = call.reviewerPool.find((x) => x.sub === caller.sub);
   if (inPool?.orgId) orgIds.add(inPool.orgId);
-  const declared = await conflictsDeclaredBy(caller.sub, parties.map((p) => p.id));
+  const declared = await conflictsDeclaredBy(
+    caller.sub,
+    parties.map((p) => p.id),
+  );
   const me = { sub: caller.sub, email: caller.email ?? inPool?.email, orgIds: [...orgIds] };
   const out = new Set<string>();
   for (const p of parties) {
@@ -150,64 +163,94 @@ async function readPlan(callId: string, planId: string): Promise<{ record: PlanR
 
 const ctxOf = (sub: string, role: string, requestId: string, reason: string | null = null): AuditContext => ({ actor: { sub, role }, requestId, reason });
 
-export const handler = createHandler(awardPlanApi, {
-  async createAwardPlan({ caller, params, body, requestId }) {
-    const { call } = await readCall(params.callId);
-    const proposals = await reviewedProposals(params.callId, body.proposalIds);
-    if (body.proposalIds) {
-      const found = new Set(proposals.map((p) => p.id));
-      const missing = body.proposalIds.filter((id) => !found.has(id));
-      if (missing.length) throw ValidationError.field('proposalIds', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not awaiting a decision with its reviews in`);
-    }
-    if (!proposals.length) throw new RuleViolationError('No proposal of this call is awaiting a decision with its reviews in', [], 'nothing_to_plan');
-    const floors = await floorTypes(proposals.map((p) => ({ ownerSub: p.ownerSub, affiliation: p.pi!.affiliation })));
-    const input = planInput(call, proposals, body.minViableFraction ?? DEFAULT_MIN_VIABLE_FRACTION, floors);
-    const settings = body.settings ?? {};
-    const plan = await computeAwardPlan(input, { highs: await highs(), settings });
-    const now = new Date().toISOString();
-    const record: PlanRecord = { planId: newId('plan'), callId: call.id, createdAt: now, createdBy: caller.sub, settings, body: pack({ input, plan, parties: proposals.map(partyOf) } satisfies Stored), objective: plan.objective, proposals: input.proposals.length, overrides: [] };
-    await commit(ctxOf(caller.sub, caller.roles.includes('chair') ? 'chair' : 'admin', requestId), {
-      changes: [{ subject: { type: 'award-plan', id: record.planId }, before: null, after: { ...planKey(call.id, record.planId), ...record } as Item, action: 'award-plan.create', details: { callId: call.id, proposals: record.proposals, objective: plan.objective, solver: plan.solver.status } }],
-    });
-    return { status: 201, body: view(record, await conflictedFor(caller, record)) };
-  },
-
-  async listAwardPlans({ params, query }) {
-    const pk = keys.awardPlansOf(params.callId);
-    const out = await ddb().send(
-      new QueryCommand({
-        TableName: mainTable(),
-        KeyConditionExpression: 'pk = :p',
-        ExpressionAttributeValues: { ':p': pk },
-        ScanIndexForward: false,
-        Limit: query.limit ?? 50,
-        ExclusiveStartKey: decodeToken(query.nextToken, pk),
-        ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
-      }),
-    );
-    return { body: { items: out.Items ?? [], nextToken: encodeToken(out.LastEvaluatedKey, pk) } };
-  },
-
-  async getAwardPlan({ caller, params }) {
-    const { record } = await readPlan(params.callId, params.planId);
-    return { body: view(record, await conflictedFor(caller, record)) };
-  },
-
-  async overrideAwardPlan({ caller, params, body, requestId }) {
-    const { record, item } = await readPlan(params.callId, params.planId);
-    const conflicted = await conflictedFor(caller, record);
-    if (conflicted.has(body.proposalId)) throw new ForbiddenError(`A chair cannot override the plan's line of a proposal they are conflicted on (${body.proposalId})`);
-    const override: StoredOverride = { proposalId: body.proposalId, resourceKey: body.resourceKey, credits: body.credits, reason: body.reason, by: caller.sub, at: new Date().toISOString() };
-    const next = { ...record, overrides: [...record.overrides, override] };
-    view(next); // validates the override against the plan (400 naming the field if it does not apply)
-    try {
-      await commit(ctxOf(caller.sub, 'chair', requestId, body.reason), {
-        changes: [{ subject: { type: 'award-plan', id: record.planId }, before: item, after: { ...item, overrides: next.overrides } as Item, action: 'award-plan.override', details: { proposalId: body.proposalId, resourceKey: body.resourceKey, credits: body.credits } }],
+export const handler = createHandler(
+  awardPlanApi,
+  {
+    async createAwardPlan({ caller, params, body, requestId }) {
+      const { call } = await readCall(params.callId);
+      const proposals = await reviewedProposals(params.callId, body.proposalIds);
+      if (body.proposalIds) {
+        const found = new Set(proposals.map((p) => p.id));
+        const missing = body.proposalIds.filter((id) => !found.has(id));
+        if (missing.length) throw ValidationError.field('proposalIds', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not awaiting a decision with its reviews in`);
+      }
+      if (!proposals.length) throw new RuleViolationError('No proposal of this call is awaiting a decision with its reviews in', [], 'nothing_to_plan');
+      const floors = await floorTypes(proposals.map((p) => ({ ownerSub: p.ownerSub, affiliation: p.pi!.affiliation })));
+      const input = planInput(call, proposals, body.minViableFraction ?? DEFAULT_MIN_VIABLE_FRACTION, floors);
+      const settings = body.settings ?? {};
+      const plan = await computeAwardPlan(input, { highs: await highs(), settings });
+      const now = new Date().toISOString();
+      const record: PlanRecord = {
+        planId: newId('plan'),
+        callId: call.id,
+        createdAt: now,
+        createdBy: caller.sub,
+        settings,
+        body: pack({ input, plan, parties: proposals.map(partyOf) } satisfies Stored),
+        objective: plan.objective,
+        proposals: input.proposals.length,
+        overrides: [],
+      };
+      await commit(ctxOf(caller.sub, caller.roles.includes('chair') ? 'chair' : 'admin', requestId), {
+        changes: [
+          {
+            subject: { type: 'award-plan', id: record.planId },
+            before: null,
+            after: { ...planKey(call.id, record.planId), ...record } as Item,
+            action: 'award-plan.create',
+            details: { callId: call.id, proposals: record.proposals, objective: plan.objective, solver: plan.solver.status },
+          },
+        ],
       });
-    } catch (e) {
-      if ((e as Error).name === 'StaleWriteError') throw new ConflictError('The plan changed while you edited it; reload it and try again');
-      throw e;
-    }
-    return { body: view(next, conflicted) };
+      return { status: 201, body: view(record, await conflictedFor(caller, record)) };
+    },
+
+    async listAwardPlans({ params, query }) {
+      const pk = keys.awardPlansOf(params.callId);
+      const out = await ddb().send(
+        new QueryCommand({
+          TableName: mainTable(),
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': pk },
+          ScanIndexForward: false,
+          Limit: query.limit ?? 50,
+          ExclusiveStartKey: decodeToken(query.nextToken, pk),
+          ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
+        }),
+      );
+      return { body: { items: out.Items ?? [], nextToken: encodeToken(out.LastEvaluatedKey, pk) } };
+    },
+
+    async getAwardPlan({ caller, params }) {
+      const { record } = await readPlan(params.callId, params.planId);
+      return { body: view(record, await conflictedFor(caller, record)) };
+    },
+
+    async overrideAwardPlan({ caller, params, body, requestId }) {
+      const { record, item } = await readPlan(params.callId, params.planId);
+      const conflicted = await conflictedFor(caller, record);
+      if (conflicted.has(body.proposalId)) throw new ForbiddenError(`A chair cannot override the plan's line of a proposal they are conflicted on (${body.proposalId})`);
+      const override: StoredOverride = { proposalId: body.proposalId, resourceKey: body.resourceKey, credits: body.credits, reason: body.reason, by: caller.sub, at: new Date().toISOString() };
+      const next = { ...record, overrides: [...record.overrides, override] };
+      view(next); // validates the override against the plan (400 naming the field if it does not apply)
+      try {
+        await commit(ctxOf(caller.sub, 'chair', requestId, body.reason), {
+          changes: [
+            {
+              subject: { type: 'award-plan', id: record.planId },
+              before: item,
+              after: { ...item, overrides: next.overrides } as Item,
+              action: 'award-plan.override',
+              details: { proposalId: body.proposalId, resourceKey: body.resourceKey, credits: body.credits },
+            },
+          ],
+        });
+      } catch (e) {
+        if ((e as Error).name === 'StaleWriteError') throw new ConflictError('The plan changed while you edited it; reload it and try again');
+        throw e;
+      }
+      return { body: view(next, conflicted) };
+    },
   },
-}, { caller: withKairrRoles }); // identity: KAIRR's role assignments
+  { caller: withKairrRoles },
+); // identity: KAIRR's role assignments

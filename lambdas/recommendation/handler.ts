@@ -45,14 +45,18 @@ async function datasetSites(profile: WorkloadProfile): Promise<Record<string, st
   return { [loc.datasetId]: String(it.siteId) };
 }
 
-export const handler = createHandler(recommendationApi, {
-  async recommend({ body }) {
-    const sites = runtimeConfig().sites;
-    const profile = body as WorkloadProfile;
-    const [queue, capacity, dsSites] = await Promise.all([queueSnapshot(sites.map((s) => s.id)), openCallCapacity(), datasetSites(profile)]);
-    const loc = (profile as { dataset?: { location?: { siteId?: string } } }).dataset?.location;
-    if (loc?.siteId && !sites.some((s) => s.id === loc.siteId)) throw ValidationError.field('dataset.location.siteId', `"${loc.siteId}" is not a site (sites: ${sites.map((s) => s.id).join(', ')})`);
-    const result = recommend(profile, { sites, now: new Date().toISOString(), queue, openCallCapacity: capacity, datasetSites: dsSites });
-    return { body: { ...result, context: { queueKnownFor: Object.keys(queue).sort(), openCallCapacityKnown: capacity !== undefined } } };
+export const handler = createHandler(
+  recommendationApi,
+  {
+    async recommend({ body }) {
+      const sites = runtimeConfig().sites;
+      const profile = body as WorkloadProfile;
+      const [queue, capacity, dsSites] = await Promise.all([queueSnapshot(sites.map((s) => s.id)), openCallCapacity(), datasetSites(profile)]);
+      const loc = (profile as { dataset?: { location?: { siteId?: string } } }).dataset?.location;
+      if (loc?.siteId && !sites.some((s) => s.id === loc.siteId)) throw ValidationError.field('dataset.location.siteId', `"${loc.siteId}" is not a site (sites: ${sites.map((s) => s.id).join(', ')})`);
+      const result = recommend(profile, { sites, now: new Date().toISOString(), queue, openCallCapacity: capacity, datasetSites: dsSites });
+      return { body: { ...result, context: { queueKnownFor: Object.keys(queue).sort(), openCallCapacityKnown: capacity !== undefined } } };
+    },
   },
-}, { caller: withKairrRoles }); // identity: KAIRR's role assignments
+  { caller: withKairrRoles },
+); // identity: KAIRR's role assignments

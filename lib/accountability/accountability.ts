@@ -77,7 +77,12 @@ export class Accountability extends Construct {
       targets: [new targets.SnsTopic(props.notifications, { deadLetterQueue: undelivered, retryAttempts: 8, maxEventAge: Duration.hours(24), authorizeUsingRole: true })],
     });
     const eventsRole = this.node.tryFindChild('Notify')?.node.tryFindChild('EventsRole');
-    if (eventsRole) acknowledge(eventsRole, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', "CDK's SnsTopic target grants the rule's role kms:GenerateDataKey* on the notifications key only (one key ARN, no resource wildcard); the family of GenerateDataKey actions is what publishing to an SSE-KMS topic needs.");
+    if (eventsRole)
+      acknowledge(
+        eventsRole,
+        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        "CDK's SnsTopic target grants the rule's role kms:GenerateDataKey* on the notifications key only (one key ARN, no resource wildcard); the family of GenerateDataKey actions is what publishing to an SSE-KMS topic needs.",
+      );
   }
 
   get functions(): KairrFunction[] {

@@ -168,7 +168,12 @@ export class Audit extends Construct {
       this.nagObjects(fn, this.exportBucket, 'exports/', 'Presigned download URLs for the files of any export: each export is a folder exports/<exportId>/ whose id is only known at run time; the grant is GetObject under that prefix only.');
     } else {
       fn.allow(['s3:PutObject', 's3:AbortMultipartUpload'], [this.exportBucket.arnForObjects('exports/*')]).allow(['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], [this.key.keyArn]);
-      this.nagObjects(fn, this.exportBucket, 'exports/', 'The worker writes each export into its own folder exports/<exportId>/, whose id is only known at run time; the grant is PutObject and AbortMultipartUpload under that prefix only (no read, no delete).');
+      this.nagObjects(
+        fn,
+        this.exportBucket,
+        'exports/',
+        'The worker writes each export into its own folder exports/<exportId>/, whose id is only known at run time; the grant is PutObject and AbortMultipartUpload under that prefix only (no read, no delete).',
+      );
     }
   }
 
@@ -182,7 +187,12 @@ export class Audit extends Construct {
       // PutObjectRetention lets the PUT carry its own COMPLIANCE retention; in compliance mode a
       // retention can only ever be set or extended, never shortened or removed.
       fn.allow(['s3:PutObject', 's3:PutObjectRetention'], [this.anchorBucket.arnForObjects('anchors/*')]).allow(['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], [this.key.keyArn]);
-      this.nagObjects(fn, this.anchorBucket, 'anchors/', 'The anchor job adds one new object per run under anchors/YYYY/MM/DD/, named by its time and hash at run time; it may only put (with its compliance retention), never read, overwrite a locked version, or delete.');
+      this.nagObjects(
+        fn,
+        this.anchorBucket,
+        'anchors/',
+        'The anchor job adds one new object per run under anchors/YYYY/MM/DD/, named by its time and hash at run time; it may only put (with its compliance retention), never read, overwrite a locked version, or delete.',
+      );
     }
   }
 }

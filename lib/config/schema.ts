@@ -100,8 +100,7 @@ export const StageConfigSchema = z
     // ---- end datahub ----
     // ---- pipelines: storage only for sites that exist ----
     z.superRefine((cfg, ctx) => {
-      for (const siteId of Object.keys(cfg.pipelines.storage))
-        if (!cfg.sites.some((s) => s.id === siteId)) ctx.addIssue({ code: 'custom', path: ['pipelines', 'storage', siteId], message: `names site "${siteId}", which is not in sites` });
+      for (const siteId of Object.keys(cfg.pipelines.storage)) if (!cfg.sites.some((s) => s.id === siteId)) ctx.addIssue({ code: 'custom', path: ['pipelines', 'storage', siteId], message: `names site "${siteId}", which is not in sites` });
     }),
     // ---- end pipelines ----
 
@@ -116,8 +115,7 @@ export const StageConfigSchema = z
           rs.add(r.id);
           const dates = new Set<string>();
           r.creditRates.forEach((rate, k) => {
-            if (dates.has(rate.effectiveFrom))
-              ctx.addIssue({ code: 'custom', path: ['sites', i, 'resources', j, 'creditRates', k, 'effectiveFrom'], message: `has two rates effective on ${rate.effectiveFrom}` });
+            if (dates.has(rate.effectiveFrom)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'resources', j, 'creditRates', k, 'effectiveFrom'], message: `has two rates effective on ${rate.effectiveFrom}` });
             dates.add(rate.effectiveFrom);
           });
         });

@@ -112,7 +112,11 @@ export class Connectors extends Construct {
     // every task target, granted explicitly (the ASL invokes only this function)
     this.provisioningStep.grantInvoke(this.provisioning);
     const stepId = Stack.of(this).getLogicalId(this.provisioningStep.node.defaultChild as lambda.CfnFunction);
-    acknowledge(this.provisioning.role, `AwsSolutions-IAM5[Resource::<${stepId}.Arn>:*]`, 'lambda:InvokeFunction on the step function\'s versions and aliases (ARN:*), as Step Functions\' lambda:invoke integration requires; it is the only function the flow invokes.');
+    acknowledge(
+      this.provisioning.role,
+      `AwsSolutions-IAM5[Resource::<${stepId}.Arn>:*]`,
+      "lambda:InvokeFunction on the step function's versions and aliases (ARN:*), as Step Functions' lambda:invoke integration requires; it is the only function the flow invokes.",
+    );
     acknowledge(this.provisioning.role, 'AwsSolutions-IAM5[Resource::*]', STATE_MACHINE_WILDCARD_REASON);
     this.provisioningRule = new events.Rule(this, 'ProvisioningEvents', {
       eventBus: props.bus.bus,
@@ -124,17 +128,21 @@ export class Connectors extends Construct {
     // ---- usage collection and reconciliation, one schedule per site ---------------------------------
     this.collector = connectorFn('UsageCollector', {
       entry: 'lambdas/connectors/usage/handler.ts',
-      description: 'KAIRR connectors: collect a site\'s job usage since its watermark into the ledger',
+      description: "KAIRR connectors: collect a site's job usage since its watermark into the ledger",
       timeout: Duration.minutes(5),
       memorySize: 512,
       async: this.deadLetters.collector,
       environment: { LEDGER_FUNCTION_NAME: props.ledger.fn.functionName },
     });
     props.ledger.grantIngest(this.collector);
-    acknowledge(this.collector.role!, `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.ledger.fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`, 'lambda:InvokeFunction on the ledger function\'s versions and aliases (ARN:*), granted by Ledger.grantIngest: the collector hands usage to the ledger, which alone writes charges.');
+    acknowledge(
+      this.collector.role!,
+      `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.ledger.fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      "lambda:InvokeFunction on the ledger function's versions and aliases (ARN:*), granted by Ledger.grantIngest: the collector hands usage to the ledger, which alone writes charges.",
+    );
     this.reconciler = connectorFn('Reconciler', {
       entry: 'lambdas/connectors/reconcile/handler.ts',
-      description: 'KAIRR connectors: compare allocations with a site\'s scheduler and repair drift',
+      description: "KAIRR connectors: compare allocations with a site's scheduler and repair drift",
       timeout: Duration.minutes(10),
       memorySize: 512,
       async: this.deadLetters.reconciler,
@@ -182,7 +190,11 @@ export class Connectors extends Construct {
   bindSiteAccess(fn: KairrFunction): void {
     this.grantSiteSecrets(fn, this.stageConfig);
     if (this.network) {
-      acknowledge(fn.role!, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', 'A Lambda function in a VPC needs ec2:CreateNetworkInterface and friends, which have no resource-level scoping; AWS\'s managed VPC access policy is the documented grant.');
+      acknowledge(
+        fn.role!,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        "A Lambda function in a VPC needs ec2:CreateNetworkInterface and friends, which have no resource-level scoping; AWS's managed VPC access policy is the documented grant.",
+      );
     }
   }
 

@@ -67,7 +67,7 @@ export class ConnectorNetwork extends Construct {
     const cfg = props.config;
     if (!cfg.dynamoDbPrefixListId) {
       throw new Error(
-        'connectorsVpc.dynamoDbPrefixListId is required: the connectors\' security group allows HTTPS only to the VPC endpoints, and DynamoDB\'s gateway endpoint is reached through the region\'s managed prefix list ' +
+        "connectorsVpc.dynamoDbPrefixListId is required: the connectors' security group allows HTTPS only to the VPC endpoints, and DynamoDB's gateway endpoint is reached through the region's managed prefix list " +
           '(aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.dynamodb)',
       );
     }

@@ -43,7 +43,6 @@ export interface KairrFunctionProps {
 }
 
 export class KairrFunction extends NodejsFunction {
-
   constructor(scope: Construct, id: string, props: KairrFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.defaults.logRetentionDays as logs.RetentionDays,

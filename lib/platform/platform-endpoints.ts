@@ -23,7 +23,15 @@ export class PlatformEndpoints extends Construct {
     // The OpenAPI document is generated here, at synth, from every capability's route specs, and
     // shipped beside the bundle: the handler then carries neither the specs nor the generator.
     const docFile = path.join(mkdtempSync(path.join(tmpdir(), 'kairr-openapi-')), 'openapi.json');
-    writeFileSync(docFile, JSON.stringify(buildOpenApiDocument(API_CATALOG.map((c) => c.api), OPENAPI_INFO)));
+    writeFileSync(
+      docFile,
+      JSON.stringify(
+        buildOpenApiDocument(
+          API_CATALOG.map((c) => c.api),
+          OPENAPI_INFO,
+        ),
+      ),
+    );
     this.fn = new KairrFunction(this, 'Handler', {
       entry: 'lambdas/platform/handler.ts',
       description: 'KAIRR platform endpoints (health, me, sites, openapi)',

@@ -131,15 +131,27 @@ export class KairrApi extends Construct {
       },
     });
     this.restApi.latestDeployment!.addToLogicalId(body);
-    acknowledge(this.restApi, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', "API Gateway's account-level logging role: AWS's managed policy is the documented way to let API Gateway write execution and access logs to CloudWatch.");
+    acknowledge(
+      this.restApi,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      "API Gateway's account-level logging role: AWS's managed policy is the documented way to let API Gateway write execution and access logs to CloudWatch.",
+    );
     // cdk-nag's APIG2 looks for an AWS::ApiGateway::RequestValidator resource; ours is in the body.
-    acknowledge(this.restApi, 'AwsSolutions-APIG2', `The request validator is declared in the OpenAPI body (x-amazon-apigateway-request-validators "${VALIDATOR}", body and parameters) and is the default for every operation, with each path parameter declared required; test/infra checks it. Bodies are validated by each handler's strict zod schema, which names every bad field.`);
+    acknowledge(
+      this.restApi,
+      'AwsSolutions-APIG2',
+      `The request validator is declared in the OpenAPI body (x-amazon-apigateway-request-validators "${VALIDATOR}", body and parameters) and is the default for every operation, with each path parameter declared required; test/infra checks it. Bodies are validated by each handler's strict zod schema, which names every bad field.`,
+    );
     // APIG4 and COG4 inspect AWS::ApiGateway::Method resources, which a body-defined API has none
     // of: the guarantee they gave (an authorizer on every non-public route) is checked on the body's
     // operations by test/infra (foundation.test.ts) instead.
     if (props.webAcl) this.attachWebAcl(props.throttleRateLimit);
     else
-      acknowledge(this.restApi.deploymentStage, 'AwsSolutions-APIG3', 'This stage sets api.webAcl=false: it is a local or LocalStack stage (WAFv2 is not in LocalStack community). Deployed stages keep the default api.webAcl=true, which attaches a web ACL.');
+      acknowledge(
+        this.restApi.deploymentStage,
+        'AwsSolutions-APIG3',
+        'This stage sets api.webAcl=false: it is a local or LocalStack stage (WAFv2 is not in LocalStack community). Deployed stages keep the default api.webAcl=true, which attaches a web ACL.',
+      );
 
     // The authorizer is invoked by this API only, for any of its authorizers.
     this.authorizerFunction.addPermission('InvokeByApiAuthorizer', {

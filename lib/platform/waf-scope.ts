@@ -70,6 +70,8 @@ export function bodySizeOutsideBulkRoutes(): wafv2.CfnWebACL.StatementProperty {
 
 /** Blocks what the group's body rules matched unless it is a job script. */
 export function bodyRulesOutsideScriptRoutes(): wafv2.CfnWebACL.StatementProperty {
-  const labels = Object.values(BODY_RULES).filter((l) => l !== SIZE_LABEL).map(label);
+  const labels = Object.values(BODY_RULES)
+    .filter((l) => l !== SIZE_LABEL)
+    .map(label);
   return { andStatement: { statements: [anyOf(labels), { notStatement: { statement: anyOf(SCRIPT_ROUTES.map(routeStatement)) } }] } };
 }

@@ -101,9 +101,7 @@ export class LocalEventBus {
 
   listRules(filter: { eventBusName?: string; namePrefix?: string } = {}): RuleDescription[] {
     const busName = busNameOf(filter.eventBusName);
-    return [...this.rules.values()]
-      .filter((record) => record.busName === busName && (!filter.namePrefix || record.rule.name.startsWith(filter.namePrefix)))
-      .map(describeRule);
+    return [...this.rules.values()].filter((record) => record.busName === busName && (!filter.namePrefix || record.rule.name.startsWith(filter.namePrefix))).map(describeRule);
   }
 
   testEventPattern(pattern: EventPattern | string, event: unknown): boolean {
@@ -266,4 +264,3 @@ export class LocalEventBus {
 export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBus {
   return new LocalEventBus(options);
 }
-

@@ -295,7 +295,7 @@ function inCidr(address: string, range: CidrRange): boolean {
   const bytes = parseIp(address);
   if (!bytes || bytes.length !== range.bytes.length) return false;
   for (let bit = 0; bit < range.prefixBits; bit++) {
-    const mask = 0x80 >> bit % 8;
+    const mask = 0x80 >> (bit % 8);
     if ((bytes[bit >> 3] & mask) !== (range.bytes[bit >> 3] & mask)) return false;
   }
   return true;

@@ -13,12 +13,7 @@ export class InvalidScheduleExpressionError extends Error {
   }
 }
 
-type DayOfMonth =
-  | { kind: 'any' }
-  | { kind: 'days'; days: Set<number> }
-  | { kind: 'last' }
-  | { kind: 'lastWeekday' }
-  | { kind: 'nearestWeekday'; day: number };
+type DayOfMonth = { kind: 'any' } | { kind: 'days'; days: Set<number> } | { kind: 'last' } | { kind: 'lastWeekday' } | { kind: 'nearestWeekday'; day: number };
 
 type DayOfWeek = { kind: 'any' } | { kind: 'days'; days: Set<number> } | { kind: 'lastOfMonth'; day: number } | { kind: 'nth'; day: number; nth: number };
 

@@ -180,15 +180,7 @@ function compileState(name: string, state: AslState, ctx: CompileContext): AslSt
 }
 
 function compileTask(name: string, state: AslState, id: string, ctx: CompileContext): AslState {
-  const {
-    TimeoutSeconds,
-    TimeoutSecondsPath,
-    HeartbeatSeconds,
-    HeartbeatSecondsPath,
-    Credentials: _credentials,
-    Parameters,
-    ...rest
-  } = state;
+  const { TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds, HeartbeatSecondsPath, Credentials: _credentials, Parameters, ...rest } = state;
   if (typeof state.Resource !== 'string') {
     ctx.problems.push(`Task "${name}" has no string Resource`);
     return state;

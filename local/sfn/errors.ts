@@ -61,8 +61,7 @@ export function describeError(error: unknown): { name: string; message: string }
   if (error && typeof error === 'object') {
     const shaped = error as { errorType?: unknown; errorMessage?: unknown; name?: unknown; message?: unknown };
     const name = typeof shaped.errorType === 'string' ? shaped.errorType : typeof shaped.name === 'string' ? shaped.name : 'Error';
-    const message =
-      typeof shaped.errorMessage === 'string' ? shaped.errorMessage : typeof shaped.message === 'string' ? shaped.message : JSON.stringify(error);
+    const message = typeof shaped.errorMessage === 'string' ? shaped.errorMessage : typeof shaped.message === 'string' ? shaped.message : JSON.stringify(error);
     return { name, message };
   }
   return { name: 'Error', message: String(error) };

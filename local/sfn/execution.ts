@@ -182,4 +182,3 @@ export function failureOutcome(error: unknown): Outcome {
     cause: described.message === LIBRARY_FAIL_STATE_CAUSE ? undefined : described.message,
   };
 }
-

@@ -117,9 +117,17 @@ export async function startLocalSfn(options: StartLocalSfnOptions): Promise<Loca
       describe: (executionArn) => service.snapshot(executionArn),
       list: (filter) => service.snapshots(filter),
       history: (executionArn) => service.history(executionArn),
-      waitFor: (executionArn, waitOptions) =>
-        withDeadline(service.closed(executionArn), waitOptions, () => `execution ${executionArn} is still RUNNING`),
-      idle: (waitOptions) => withDeadline(service.idle(), waitOptions, () => `executions still RUNNING: ${service.snapshots({ status: 'RUNNING' }).map((e) => e.name).join(', ')}`),
+      waitFor: (executionArn, waitOptions) => withDeadline(service.closed(executionArn), waitOptions, () => `execution ${executionArn} is still RUNNING`),
+      idle: (waitOptions) =>
+        withDeadline(
+          service.idle(),
+          waitOptions,
+          () =>
+            `executions still RUNNING: ${service
+              .snapshots({ status: 'RUNNING' })
+              .map((e) => e.name)
+              .join(', ')}`,
+        ),
       active: () => service.activeExecutions(),
     },
     tasks: {

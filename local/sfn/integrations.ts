@@ -135,13 +135,7 @@ export function describeResource(resource: string): { resourceType: string; reso
  * Calls the integration behind a resource. `pattern` is "request" for everything except the
  * .sync variants of states:startExecution (the callback wait is the task runner's job).
  */
-export async function callIntegration(
-  base: string,
-  pattern: 'request' | 'sync' | 'sync:2',
-  parameters: unknown,
-  ctx: TaskContext,
-  env: IntegrationEnv,
-): Promise<JsonValue> {
+export async function callIntegration(base: string, pattern: 'request' | 'sync' | 'sync:2', parameters: unknown, ctx: TaskContext, env: IntegrationEnv): Promise<JsonValue> {
   const custom = env.handlers.resources?.[base];
   if (custom) return toJson(await custom(parameters, ctx));
 
@@ -240,10 +234,7 @@ function dynamoDbFailure(error: unknown, prefix: string): TaskFailure {
     return new TaskFailure(`${prefix}.SdkClientException`, `Unable to execute HTTP request: ${message}`);
   }
   const requestId = metadata.requestId ?? randomUUID();
-  return new TaskFailure(
-    `${prefix}.${name}`,
-    `${message} (Service: AmazonDynamoDBv2; Status Code: ${metadata.httpStatusCode}; Error Code: ${name}; Request ID: ${requestId}; Proxy: null)`,
-  );
+  return new TaskFailure(`${prefix}.${name}`, `${message} (Service: AmazonDynamoDBv2; Status Code: ${metadata.httpStatusCode}; Error Code: ${name}; Request ID: ${requestId}; Proxy: null)`);
 }
 
 // ---- EventBridge, SNS, SQS ------------------------------------------------------------------

@@ -5,10 +5,10 @@ import './polyfill';
 
 // Type queries with resolution-mode (rather than `import type ... with {...}`, which Biome's
 // parser refuses) name the ESM types from this CommonJS module.
-type Library = typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } });
-export type RunOptions = import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } }).RunOptions;
+type Library = typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' }});
+export type RunOptions = import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' }}).RunOptions;
 export type LibraryStateMachine = InstanceType<Library['StateMachine']>;
-export type StateMachineDefinition = import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } }).StateMachineDefinition;
+export type StateMachineDefinition = import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' }}).StateMachineDefinition;
 
 interface LibraryModule {
   StateMachine: Library['StateMachine'];

@@ -23,15 +23,12 @@ export async function runExecution(execution: Execution, deps: RunDeps): Promise
   for (const info of machine.compiled.tasks.values()) handlers[info.name] = createTaskHandler(info, execution, deps.env);
   for (const info of machine.compiled.waits.values()) handlers[info.name] = createWaitHandler(info, execution, deps.env);
 
-  const timeoutMs =
-    machine.overrides.executionTimeoutMs ?? (machine.compiled.timeoutSeconds === undefined ? undefined : machine.compiled.timeoutSeconds * 1000 * deps.timeScale);
+  const timeoutMs = machine.overrides.executionTimeoutMs ?? (machine.compiled.timeoutSeconds === undefined ? undefined : machine.compiled.timeoutSeconds * 1000 * deps.timeScale);
   let cancelTimeout: () => void = () => undefined;
   let outcome: Outcome;
   try {
     if (timeoutMs !== undefined) {
-      cancelTimeout = deps.timers.after(timeoutMs, () =>
-        execution.terminate({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `The execution exceeded its TimeoutSeconds (${machine.compiled.timeoutSeconds} s)` }),
-      );
+      cancelTimeout = deps.timers.after(timeoutMs, () => execution.terminate({ status: 'TIMED_OUT', error: 'States.Timeout', cause: `The execution exceeded its TimeoutSeconds (${machine.compiled.timeoutSeconds} s)` }));
     }
     const run = machine.runner.run(execution.inputValue as never, {
       overrides: {
@@ -79,7 +76,7 @@ function close(execution: Execution, outcome: Outcome, deps: RunDeps): void {
 /** The context object ($$) the library gives the states of this execution. */
 function contextFor(execution: Execution, now: () => Date): Record<string, unknown> {
   const { machine } = execution;
-      const base = { Id: execution.executionArn, Name: execution.executionName, RoleArn: machine.roleArn, StartTime: execution.startDate.toISOString(), RedriveCount: 0 };
+  const base = { Id: execution.executionArn, Name: execution.executionName, RoleArn: machine.roleArn, StartTime: execution.startDate.toISOString(), RedriveCount: 0 };
   return {
     Execution: base,
     // The library replaces Execution.Input/StartTime inside Parallel/Map; definition.ts points

@@ -73,8 +73,7 @@ export function createTaskHandler(info: TaskStateInfo, scope: ExecutionScope, en
     const timeoutSeconds = readSeconds(envelope[ENVELOPE.timeoutSeconds], info.timeoutSeconds, `TimeoutSecondsPath of "${info.name}"`);
     const heartbeatSeconds = readSeconds(envelope[ENVELOPE.heartbeatSeconds], info.heartbeatSeconds, `HeartbeatSecondsPath of "${info.name}"`);
     const timeoutMs = scope.overrides.taskTimeoutMs?.[info.name] ?? (timeoutSeconds === undefined ? Infinity : timeoutSeconds * 1000 * env.timeScale);
-    const heartbeatMs =
-      pattern !== 'waitForTaskToken' ? Infinity : (scope.overrides.heartbeatMs?.[info.name] ?? (heartbeatSeconds === undefined ? Infinity : heartbeatSeconds * 1000 * env.timeScale));
+    const heartbeatMs = pattern !== 'waitForTaskToken' ? Infinity : (scope.overrides.heartbeatMs?.[info.name] ?? (heartbeatSeconds === undefined ? Infinity : heartbeatSeconds * 1000 * env.timeScale));
 
     const visit = scope.history.beginTaskVisit(info.name);
     if (isLambdaArn) {

@@ -18,13 +18,16 @@ export class TimerSet {
     const deadline = Date.now() + ms;
     const arm = (remaining: number) => {
       if (!Number.isFinite(remaining)) return;
-      handle = setTimeout(() => {
-        this.active.delete(handle!);
-        if (cancelled) return;
-        const left = deadline - Date.now();
-        if (left > 0 && remaining > MAX_TIMER_MS) arm(left);
-        else fn();
-      }, Math.max(0, Math.min(remaining, MAX_TIMER_MS)));
+      handle = setTimeout(
+        () => {
+          this.active.delete(handle!);
+          if (cancelled) return;
+          const left = deadline - Date.now();
+          if (left > 0 && remaining > MAX_TIMER_MS) arm(left);
+          else fn();
+        },
+        Math.max(0, Math.min(remaining, MAX_TIMER_MS)),
+      );
       this.active.add(handle);
     };
     arm(ms);

@@ -78,9 +78,7 @@ export class TaskTokenRegistry {
   }
 
   list(filter: { executionArn?: string; stateName?: string } = {}): PendingTaskInfo[] {
-    return [...this.pending.values()]
-      .filter((task) => (!filter.executionArn || task.executionArn === filter.executionArn) && (!filter.stateName || task.stateName === filter.stateName))
-      .map(publicView);
+    return [...this.pending.values()].filter((task) => (!filter.executionArn || task.executionArn === filter.executionArn) && (!filter.stateName || task.stateName === filter.stateName)).map(publicView);
   }
 
   onRegistered(listener: (task: PendingTaskInfo) => void): () => void {

@@ -114,9 +114,7 @@ export function bodyApiOf(t: Template, apiId: string, raw: unknown): BodyApi {
       // API Gateway checks required parameters only under a validator that validates parameters.
       const validator = validators[op['x-amazon-apigateway-request-validator'] ?? body['x-amazon-apigateway-request-validator'] ?? ''];
       const params = [...((item as Json).parameters ?? []), ...(op.parameters ?? [])].map(refParam);
-      const requiredParams = validator?.validateRequestParameters
-        ? params.filter((p) => p.required && ['path', 'query', 'header'].includes(p.in)).map((p) => `method.request.${p.in === 'query' ? 'querystring' : p.in}.${p.name}`)
-        : [];
+      const requiredParams = validator?.validateRequestParameters ? params.filter((p) => p.required && ['path', 'query', 'header'].includes(p.in)).map((p) => `method.request.${p.in === 'query' ? 'querystring' : p.in}.${p.name}`) : [];
       routes.push({
         method,
         path,

@@ -66,7 +66,11 @@ export class Template {
     const declared = r && DECLARED_NAME[r.Type] ? r.Properties?.[DECLARED_NAME[r.Type]] : undefined;
     if (declared !== undefined) return String(this.resolve(declared));
     const base = `${this.stackName}-${logicalId}`;
-    if (r?.Type === 'AWS::S3::Bucket') return base.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
+    if (r?.Type === 'AWS::S3::Bucket')
+      return base
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .slice(0, 63);
     return base.slice(0, 64);
   }
 

@@ -20,7 +20,10 @@ const POLICY = {
   graceDays: 14,
   resubmitDays: 14,
   wordsPerPage: 500,
-  tranches: [{ share: 0.5, releaseOn: 'start' }, { share: 0.5, releaseOn: 'report-accepted' }],
+  tranches: [
+    { share: 0.5, releaseOn: 'start' },
+    { share: 0.5, releaseOn: 'report-accepted' },
+  ],
   idle: { threshold: 0.2, windowDays: 30, graceDays: 14, reclaimShare: 0.5, mode: 'chair', responseDays: 7, minimumCredits: 1 },
 };
 
@@ -42,7 +45,13 @@ test('award → provisioned half → reminded, held at the scheduler → report 
   const admin = await identity(t, 'acct-admin2', ['admin']);
   const chair = await identity(t, 'acct-chair', ['chair']);
   expect((await admin.call('PUT', `/v1/calls/${call.id}/accountability`, POLICY)).status).toBe(200);
-  const p = await createProposal(pi, proposalBody(call.id, { credits: { 'kisti6/gh200': 2 }, workload: { purpose: 'fine-tuning', modelParameters: 1e9, precision: 'bf16', dataset: { sizeGB: 10, location: { siteId: 'kisti6' } }, memoryPerGpuGB: 40, interconnect: 'none', trainingTokens: 1e9 } }));
+  const p = await createProposal(
+    pi,
+    proposalBody(call.id, {
+      credits: { 'kisti6/gh200': 2 },
+      workload: { purpose: 'fine-tuning', modelParameters: 1e9, precision: 'bf16', dataset: { sizeGB: 10, location: { siteId: 'kisti6' } }, memoryPerGpuGB: 40, interconnect: 'none', trainingTokens: 1e9 },
+    }),
+  );
   expect((await pi.post(`/v1/proposals/${p.id}/submit`)).status).toBe(202);
   const approved = await stateOf(pi, p.id, 'approved', 120_000);
   const id = approved.allocationId;
@@ -60,7 +69,12 @@ test('award → provisioned half → reminded, held at the scheduler → report 
   }
   const held = await until('the hold', async () => ((await alloc()).state === 'suspended' ? alloc() : undefined), 60_000);
   expect(held.stateReason).toMatch(/^on hold: the month-1 report was due on/);
-  await waitFor('the account to be blocked at kisti6', async () => sacctmgrAssocs(clusters.kisti6, account).find((r) => !r.user), (r) => r?.grpSubmit === '0', { timeoutMs: 120_000, intervalMs: 1_000 });
+  await waitFor(
+    'the account to be blocked at kisti6',
+    async () => sacctmgrAssocs(clusters.kisti6, account).find((r) => !r.user),
+    (r) => r?.grpSubmit === '0',
+    { timeoutMs: 120_000, intervalMs: 1_000 },
+  );
   const refused = await pi.post(`/v1/allocations/${id}/jobs`, { site: 'kisti6', resource: 'gh200', script: '#!/bin/bash\nsleep 1\n', gpus: 1, timeLimit: 1 });
   expect(refused.status).toBe(409);
   expect(refused.body.error.code).toBe('allocation_on_hold');
@@ -70,7 +84,12 @@ test('award → provisioned half → reminded, held at the scheduler → report 
   expect(rec.hold).toMatchObject({ reportIds: ['month-1'] });
 
   // the report, with a retried submission; accepted by the chair
-  const body = { language: 'ko', progress: '1B 모델을 400억 토큰으로 사전 학습했고 KLUE로 평가했다.', nextPlan: '7B 모델로 확장한다.', outcomes: [{ kind: 'publication', doi: '10.1145/3580305.3599256', title: 'Korean scaling laws', venue: 'KDD', year: 2026 }] };
+  const body = {
+    language: 'ko',
+    progress: '1B 모델을 400억 토큰으로 사전 학습했고 KLUE로 평가했다.',
+    nextPlan: '7B 모델로 확장한다.',
+    outcomes: [{ kind: 'publication', doi: '10.1145/3580305.3599256', title: 'Korean scaling laws', venue: 'KDD', year: 2026 }],
+  };
   const first = await pi.post(`/v1/allocations/${id}/reports/month-1`, body, { 'idempotency-key': `e2e-report-${id.slice(-8)}` });
   const retry = await pi.post(`/v1/allocations/${id}/reports/month-1`, body, { 'idempotency-key': `e2e-report-${id.slice(-8)}` });
   expect([first.status, retry.status, retry.headers.get('idempotent-replayed')]).toEqual([201, 201, 'true']);
@@ -79,7 +98,12 @@ test('award → provisioned half → reminded, held at the scheduler → report 
   await settle(120_000);
   const back = await until('the allocation to be active again', async () => ((await alloc()).state === 'active' ? alloc() : undefined), 60_000);
   expect(back.balances).toEqual([expect.objectContaining({ awarded: 2, balance: 2 })]);
-  await waitFor('the account to be unblocked with the doubled budget', async () => sacctmgrAssocs(clusters.kisti6, account).find((r) => !r.user), (r) => r?.grpSubmit === '' && r?.grpTresMins === 'gres/gpu=150', { timeoutMs: 120_000, intervalMs: 1_000 });
+  await waitFor(
+    'the account to be unblocked with the doubled budget',
+    async () => sacctmgrAssocs(clusters.kisti6, account).find((r) => !r.user),
+    (r) => r?.grpSubmit === '' && r?.grpTresMins === 'gres/gpu=150',
+    { timeoutMs: 120_000, intervalMs: 1_000 },
+  );
 
   // the public record, without a token
   const list = await fetch(`${target().apiUrl}/v1/public/awards?callId=${call.id}`);

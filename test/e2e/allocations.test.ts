@@ -38,10 +38,7 @@ describe('creating allocations', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: allocationId, piSub: 'dev-researcher' });
     expect(['pending-provisioning', 'active', 'provisioning-failed']).toContain(res.body.state);
-    expect(res.body.balances).toEqual([
-      expect.objectContaining({ resource: 'kisti6/gh200', awarded: 50, balance: 50, used: 0 }),
-      expect.objectContaining({ resource: 'spc/h200', awarded: 100, balance: 100, used: 0 }),
-    ]);
+    expect(res.body.balances).toEqual([expect.objectContaining({ resource: 'kisti6/gh200', awarded: 50, balance: 50, used: 0 }), expect.objectContaining({ resource: 'spc/h200', awarded: 100, balance: 100, used: 0 })]);
   });
 
   it('refuses researchers and chairs (403)', async () => {

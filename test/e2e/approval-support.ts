@@ -154,11 +154,15 @@ export async function createProposal(researcher: Client, body: Record<string, un
 }
 
 export async function stateOf(who: Client, id: string, state: string, timeoutMs?: number): Promise<any> {
-  return until(`proposal ${id} to be ${state}`, async () => {
-    const r = await who.get(`/v1/proposals/${id}`);
-    if (r.body?.state === 'error' && state !== 'error') throw new Error(`proposal ${id} is in error: ${JSON.stringify(r.body.error)}`);
-    return r.body?.state === state ? r.body : undefined;
-  }, timeoutMs);
+  return until(
+    `proposal ${id} to be ${state}`,
+    async () => {
+      const r = await who.get(`/v1/proposals/${id}`);
+      if (r.body?.state === 'error' && state !== 'error') throw new Error(`proposal ${id} is in error: ${JSON.stringify(r.body.error)}`);
+      return r.body?.state === state ? r.body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function stageOf(who: Client, id: string, stage: string): Promise<any> {

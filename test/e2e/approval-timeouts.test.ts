@@ -71,7 +71,9 @@ it('reminds the silent reviewer halfway, reassigns the review at the deadline, a
   await review(spare, p.id, 5);
   const late = (await bySub(silentSub).get('/v1/reviews/assignments')).body.items.find((a: any) => a.proposalId === p.id);
   expect(late).toMatchObject({ status: 'timed-out', closeReason: 'no review by the deadline' });
-  expect((await bySub(silentSub).post(`/v1/proposals/${p.id}/reviews`, { scores: { merit: 1, feasibility: 1, impact: 1, resourceJustification: 1 }, comments: 'Too late, but here it is anyway.', recommendation: 'reject' })).status).toBe(409);
+  expect((await bySub(silentSub).post(`/v1/proposals/${p.id}/reviews`, { scores: { merit: 1, feasibility: 1, impact: 1, resourceJustification: 1 }, comments: 'Too late, but here it is anyway.', recommendation: 'reject' })).status).toBe(
+    409,
+  );
 
   await stageOf(chair, p.id, 'awaiting-decision');
   const panel = (await chair.get(`/v1/proposals/${p.id}/reviews`)).body;

@@ -3,24 +3,7 @@
 // One test per flow path; the states each execution entered are read back through the Step
 // Functions API (DescribeExecution, GetExecutionHistory, ListExecutions).
 import { readFileSync } from 'node:fs';
-import {
-  callBody,
-  createCall,
-  createProposal,
-  devClient,
-  finished,
-  identity,
-  openPanel,
-  proposalBody,
-  review,
-  runId,
-  stageOf,
-  stateOf,
-  suiteTarget,
-  until,
-  type ApprovalTarget,
-  type Client,
-} from './approval-support';
+import { callBody, createCall, createProposal, devClient, finished, identity, openPanel, proposalBody, review, runId, stageOf, stateOf, suiteTarget, until, type ApprovalTarget, type Client } from './approval-support';
 
 let t: ApprovalTarget;
 let admin: Client;
@@ -100,7 +83,7 @@ it('standard tier: two reviewers in parallel, aggregated scores, a partial award
   }
 });
 
-it('award plan: the chair plans the call\'s reviewed proposals with the bundled solver; stored, listed and read back', async () => {
+it("award plan: the chair plans the call's reviewed proposals with the bundled solver; stored, listed and read back", async () => {
   // Capacity 2,500; both proposals score 4 and ask 1,500 and 1,200 GPU-credits, all or nothing:
   // only one fits, and 4 × 1,500 beats 4 × 1,200.
   const call = await createCall(admin, callBody(pool(), { capacity: { 'spc/h200': 2_500 } }));
@@ -154,7 +137,7 @@ it('revision: back to the researcher, edited, resubmitted, reviewed again and ap
   if (second) expect(second.states.slice(-1)).toEqual(['Awarded']);
 });
 
-it('conflicts: a reviewer from the PI\'s institution is never assigned and is refused on read', async () => {
+it("conflicts: a reviewer from the PI's institution is never assigned and is refused on read", async () => {
   const call = await createCall(admin, callBody([...pool(), { sub: reviewers.rkaist.sub, institution: 'KAIST' }]));
   const r = await researcher();
   const p = await createProposal(r, proposalBody(call.id));
@@ -163,7 +146,9 @@ it('conflicts: a reviewer from the PI\'s institution is never assigned and is re
   expect(panel).not.toContain(reviewers.rkaist.sub);
   expect((await reviewers.rkaist.get(`/v1/proposals/${p.id}`)).status).toBe(404);
   expect((await reviewers.rkaist.get('/v1/reviews/assignments')).body.items.map((a: any) => a.proposalId)).not.toContain(p.id);
-  expect((await reviewers.rkaist.post(`/v1/proposals/${p.id}/reviews`, { scores: { merit: 5, feasibility: 5, impact: 5, resourceJustification: 5 }, comments: 'I should not be able to do this.', recommendation: 'approve' })).status).toBe(404);
+  expect((await reviewers.rkaist.post(`/v1/proposals/${p.id}/reviews`, { scores: { merit: 5, feasibility: 5, impact: 5, resourceJustification: 5 }, comments: 'I should not be able to do this.', recommendation: 'approve' })).status).toBe(
+    404,
+  );
   // an assigned reviewer declares a conflict: the slot goes to the third, and they can no longer read it
   const leaving = bySub(panel[0]);
   const declared = await leaving.post(`/v1/proposals/${p.id}/conflicts`, { reason: 'I co-authored a paper with the PI this year.' });
@@ -229,7 +214,11 @@ describe('authorization, both ways, for every endpoint', () => {
     await owner.post(`/v1/proposals/${inReview.id}/submit`);
     const panel = await openPanel(admin, inReview.id, 2);
     assigned = bySub(panel[0]);
-    unassigned = bySub(pool().map((x) => x.sub).find((s) => !panel.includes(s))!);
+    unassigned = bySub(
+      pool()
+        .map((x) => x.sub)
+        .find((s) => !panel.includes(s))!,
+    );
   });
 
   const anonymous = () => new (devClient(t, 'admin').constructor as new (...a: unknown[]) => Client)(t, undefined, 'anonymous');
@@ -304,7 +293,8 @@ describe('authorization, both ways, for every endpoint', () => {
 
   it('POST /v1/proposals/{id}/reviews and /decision: the assigned reviewer reviews; the chair decides, never on their own or a conflicted proposal', async () => {
     expect((await unassigned.post(`/v1/proposals/${inReview.id}/reviews`, { scores: { merit: 3, feasibility: 3, impact: 3, resourceJustification: 3 }, comments: 'Not my assignment at all.', recommendation: 'reject' })).status).toBe(404);
-    for (const who of [owner, chair, admin]) expect((await who.post(`/v1/proposals/${inReview.id}/reviews`, { scores: { merit: 3, feasibility: 3, impact: 3, resourceJustification: 3 }, comments: 'Not a reviewer here at all.', recommendation: 'reject' })).status).toBe(403);
+    for (const who of [owner, chair, admin])
+      expect((await who.post(`/v1/proposals/${inReview.id}/reviews`, { scores: { merit: 3, feasibility: 3, impact: 3, resourceJustification: 3 }, comments: 'Not a reviewer here at all.', recommendation: 'reject' })).status).toBe(403);
     for (const s of await openPanel(admin, inReview.id, 2)) await review(bySub(s), inReview.id);
     await stageOf(chair, inReview.id, 'awaiting-decision');
     for (const who of [owner, assigned, admin, auditor]) expect((await who.post(`/v1/proposals/${inReview.id}/decision`, { decision: 'reject', reason: 'Not allowed to decide.' })).status).toBe(403);

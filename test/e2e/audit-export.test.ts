@@ -82,7 +82,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const NEEDS_LOCAL = 'needs the local runtime (the anchor schedule run on demand, settle)';
 
 describeLocal('audit events over HTTP', NEEDS_LOCAL, () => {
-  it('shows the admin\'s change of an allocation, with its hash chain', async () => {
+  it("shows the admin's change of an allocation, with its hash chain", async () => {
     const res = await as('auditor').get(`/v1/audit/events?subjectType=allocation&subjectId=${allocationIds[0]}`);
     expect(res.status).toBe(200);
     expect(res.body.items[0]).toMatchObject({ stream: `allocation/${allocationIds[0]}`, seq: 1, action: 'allocation.award', actor: { sub: 'dev-admin', role: 'admin' }, reason: expect.stringContaining('"quoted"') });
@@ -147,7 +147,7 @@ describeLocal('exports through the API, verified offline', NEEDS_LOCAL, () => {
     expect(bad.stdout).toMatch(/files\[0\]\.(sha256|records)|prevHash|seq/);
   });
 
-  it('lists the export among the auditor\'s exports; presigned URLs are short-lived', async () => {
+  it("lists the export among the auditor's exports; presigned URLs are short-lived", async () => {
     const list = await as('auditor').get('/v1/audit/exports?limit=5');
     expect(list.status).toBe(200);
     expect(list.body.items.length).toBeGreaterThanOrEqual(1);
@@ -175,7 +175,16 @@ describeLocal('reports over HTTP', NEEDS_LOCAL, () => {
   it('fairness per call: a starter proposal approved automatically counts as requested, awarded and accepted', async () => {
     const t = suiteTarget();
     const admin = devClient(t, 'admin');
-    const call = await createCall(admin, callBody([{ sub: 'audit-rev-a', institution: 'POSTECH' }, { sub: 'audit-rev-b', institution: 'UNIST' }], { fairnessFloors: { startup: 0.1 } }));
+    const call = await createCall(
+      admin,
+      callBody(
+        [
+          { sub: 'audit-rev-a', institution: 'POSTECH' },
+          { sub: 'audit-rev-b', institution: 'UNIST' },
+        ],
+        { fairnessFloors: { startup: 0.1 } },
+      ),
+    );
     const r = await identity(t, 'audit-fairness-pi', ['researcher']);
     const p = await createProposal(r, proposalBody(call.id, { credits: { 'spc/h200': 40 }, field: 'climate-science' }));
     expect((await r.post(`/v1/proposals/${p.id}/submit`)).status).toBe(202);

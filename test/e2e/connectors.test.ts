@@ -46,7 +46,10 @@ beforeAll(async () => {
   // the sites' side: their operators record the clusters' existing test logins as these people's accounts
   // (before the award, so that its provisioning gives them their associations)
   for (const site of ['spc', 'kisti6']) {
-    for (const [sub, login] of [[aliceSub, 'alice'], [bobSub, 'bob']]) {
+    for (const [sub, login] of [
+      [aliceSub, 'alice'],
+      [bobSub, 'bob'],
+    ]) {
       const r = await as('site-operator').put(`/v1/sites/${site}/accounts/${sub}`, { username: login });
       if (r.status !== 200) throw new Error(`confirming ${login} at ${site} failed: ${r.status} ${JSON.stringify(r.body)}`);
     }
@@ -75,10 +78,15 @@ afterAll(async () => {
 
 describeLocal('award', NEEDS_LOCAL, () => {
   it('is provisioned through the event → state machine path: accounts with their GrpTRESMins and the members appear in Slurm, the allocation becomes active', async () => {
-    const a = await waitFor('the allocation to be provisioned', async () => {
-      await settle(60_000);
-      return allocation();
-    }, (x) => x.state !== 'pending-provisioning', { timeoutMs: 180_000, intervalMs: 500 });
+    const a = await waitFor(
+      'the allocation to be provisioned',
+      async () => {
+        await settle(60_000);
+        return allocation();
+      },
+      (x) => x.state !== 'pending-provisioning',
+      { timeoutMs: 180_000, intervalMs: 500 },
+    );
     if (a.state === 'provisioning-failed' && /credentials/.test(a.stateReason ?? '')) {
       throw new Error(`provisioning could not read the scheduler credentials: wire local/slurm-secrets.ts into the runtime (${a.stateReason})`);
     }
@@ -87,10 +95,18 @@ describeLocal('award', NEEDS_LOCAL, () => {
     const k6 = slurmAccountName(allocationId, 'gh200');
     expect(a).toMatchObject({ state: 'active', schedulerAccounts: { 'spc/b200': spc, 'kisti6/gh200': k6 } });
     // 9 credits at 1.8 per GPU-hour and 8 at 0.8: 300 and 600 GPU-minutes
-    for (const [site, account, minutes, partition] of [['spc', spc, 300, 'b200'], ['kisti6', k6, 600, 'gh200']] as const) {
+    for (const [site, account, minutes, partition] of [
+      ['spc', spc, 300, 'b200'],
+      ['kisti6', k6, 600, 'gh200'],
+    ] as const) {
       const rows = sacctmgrAssocs(clusters[site], account);
       expect(rows.filter((r) => !r.user)).toEqual([expect.objectContaining({ parent: 'kairr', grpTresMins: `gres/gpu=${minutes}` })]);
-      expect(rows.filter((r) => r.user).map((r) => `${r.user}:${r.partition}`).sort()).toEqual([`alice:${partition}`, `bob:${partition}`]);
+      expect(
+        rows
+          .filter((r) => r.user)
+          .map((r) => `${r.user}:${r.partition}`)
+          .sort(),
+      ).toEqual([`alice:${partition}`, `bob:${partition}`]);
     }
   });
 });
@@ -104,7 +120,12 @@ describeLocal('dispatch and usage', NEEDS_LOCAL, () => {
     job = res.body;
     toCancel.push({ siteId: 'kisti6', jobId: job.schedulerJobId });
 
-    const done = await waitFor('the job to finish', async () => (await bob.get(`${jobs()}/${job.jobId}`)).body, (j) => j.state === 'finished', { timeoutMs: 120_000, intervalMs: 1_000 });
+    const done = await waitFor(
+      'the job to finish',
+      async () => (await bob.get(`${jobs()}/${job.jobId}`)).body,
+      (j) => j.state === 'finished',
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
     const sacct = slurmCli(clusters.kisti6, 'sacct', '-a', '-X', '-n', '-P', '-j', job.schedulerJobId, '--format=jobname,account,partition,user,alloctres,state');
 
     expect(done).toMatchObject({ state: 'finished', schedulerState: 'COMPLETED', exitCode: 0, account: slurmAccountName(allocationId, 'gh200'), user: 'bob', gpus: 2 });
@@ -113,19 +134,29 @@ describeLocal('dispatch and usage', NEEDS_LOCAL, () => {
     expect(tres).toMatch(/gres\/gpu=2/);
   });
 
-  it('lands the job\'s usage in the ledger exactly once, however often collection runs', async () => {
+  it("lands the job's usage in the ledger exactly once, however often collection runs", async () => {
     const usageOf = async () => {
       const entries = (await alice.get(`/v1/allocations/${allocationId}/ledger?limit=200`)).body.items as { kind: string; jobs?: { siteId: string; jobId: string; credits: number }[] }[];
       // scheduler job ids are per cluster
       return entries.filter((e) => e.kind === 'usage').flatMap((e) => (e.jobs ?? []).filter((j) => j.siteId === 'kisti6' && j.jobId === job.schedulerJobId));
     };
     // slurmdbd has the job's end, so the first charge is already its final one
-    await waitFor('the job\'s end in accounting', async () => (await driverFor(clusters.kisti6).listJobs({ since: new Date(Date.now() - 900_000) })).find((r) => r.jobId === job.schedulerJobId), (r) => !!r?.end, { timeoutMs: 60_000 });
-    const charged = await waitFor('the job to be charged', async () => {
-      await runSchedule(ruleOf('Collect', 'kisti6'));
-      await settle(60_000);
-      return usageOf();
-    }, (lines) => lines.length > 0, { timeoutMs: 120_000, intervalMs: 2_000 });
+    await waitFor(
+      "the job's end in accounting",
+      async () => (await driverFor(clusters.kisti6).listJobs({ since: new Date(Date.now() - 900_000) })).find((r) => r.jobId === job.schedulerJobId),
+      (r) => !!r?.end,
+      { timeoutMs: 60_000 },
+    );
+    const charged = await waitFor(
+      'the job to be charged',
+      async () => {
+        await runSchedule(ruleOf('Collect', 'kisti6'));
+        await settle(60_000);
+        return usageOf();
+      },
+      (lines) => lines.length > 0,
+      { timeoutMs: 120_000, intervalMs: 2_000 },
+    );
     await Promise.all([runSchedule(ruleOf('Collect', 'kisti6')), runSchedule(ruleOf('Collect', 'kisti6'))]);
     await settle(60_000);
     await runSchedule(ruleOf('Collect', 'kisti6'));
@@ -142,7 +173,7 @@ describeLocal('dispatch and usage', NEEDS_LOCAL, () => {
     expect(consistency.body.ok).toBe(true);
   });
 
-  it('shows a site\'s scheduler and usage watermark to its operators, and not to others', async () => {
+  it("shows a site's scheduler and usage watermark to its operators, and not to others", async () => {
     const operator = withToken(await mint({ sub: `e2e-op-${stamp}`, groups: ['site-operator:kisti6'] }));
 
     const own = await operator.get('/v1/sites/kisti6/status');
@@ -180,7 +211,12 @@ describeLocal('dispatch and usage', NEEDS_LOCAL, () => {
     const long = await bob.post(jobs(), { site: 'spc', resource: 'b200', script: LONG_JOB, gpus: 1, timeLimit: 5 });
     toCancel.push({ siteId: 'spc', jobId: long.body.schedulerJobId });
     const cancelled = await bob.del(`${jobs()}/${long.body.jobId}`);
-    const ended = await waitFor('the cancelled job to end', async () => (await bob.get(`${jobs()}/${long.body.jobId}`)).body, (j) => j.state === 'cancelled', { timeoutMs: 60_000, intervalMs: 1_000 });
+    const ended = await waitFor(
+      'the cancelled job to end',
+      async () => (await bob.get(`${jobs()}/${long.body.jobId}`)).body,
+      (j) => j.state === 'cancelled',
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
 
     expect(cancelled.status).toBe(200);
     expect(ended).toMatchObject({ state: 'cancelled', schedulerState: 'CANCELLED' });
@@ -198,7 +234,12 @@ describeLocal('faults and drift', NEEDS_LOCAL, () => {
     } finally {
       restd('start', clusters.spc);
     }
-    const retried = await waitFor('the retry to go through', () => bob.post(jobs(), body, { 'Idempotency-Key': key }), (r) => r.status === 200, { timeoutMs: 60_000, intervalMs: 1_000 });
+    const retried = await waitFor(
+      'the retry to go through',
+      () => bob.post(jobs(), body, { 'Idempotency-Key': key }),
+      (r) => r.status === 200,
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
     toCancel.push({ siteId: 'spc', jobId: retried.body.schedulerJobId });
 
     expect(down).toMatchObject({ status: 503, body: { error: { code: 'site_unavailable' } } });
@@ -208,7 +249,7 @@ describeLocal('faults and drift', NEEDS_LOCAL, () => {
     expect(slurmCli(clusters.spc, 'squeue', '-h', '-n', dispatchJobName(jobId), '-o', '%i').trim().split('\n')).toEqual([retried.body.schedulerJobId]);
   });
 
-  it('repairs a change made by hand with sacctmgr when the site\'s reconciler runs', async () => {
+  it("repairs a change made by hand with sacctmgr when the site's reconciler runs", async () => {
     const account = slurmAccountName(allocationId, 'gh200');
     slurmCli(clusters.kisti6, 'sacctmgr', '-i', 'modify', 'account', account, 'set', 'GrpTRESMins=gres/gpu=5');
     slurmCli(clusters.kisti6, 'sacctmgr', '-i', 'delete', 'user', 'bob', `account=${account}`);
@@ -218,6 +259,11 @@ describeLocal('faults and drift', NEEDS_LOCAL, () => {
 
     const rows = sacctmgrAssocs(clusters.kisti6, account);
     expect(rows.filter((r) => !r.user)).toEqual([expect.objectContaining({ grpTresMins: 'gres/gpu=600' })]);
-    expect(rows.filter((r) => r.user).map((r) => r.user).sort()).toEqual(['alice', 'bob']);
+    expect(
+      rows
+        .filter((r) => r.user)
+        .map((r) => r.user)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
   });
 });

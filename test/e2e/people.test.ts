@@ -21,14 +21,28 @@ describe('people over HTTP', () => {
     const instructor = withToken(await mint({ sub: instructorSub, groups: ['researcher'], name: 'E2E Instructor' }));
     expect((await as('admin').post('/v1/people/roles', { role: 'org-manager', orgId, sub: `e2e-manager-${run}` })).status).toBe(201);
     const course = await manager.post('/v1/programmes/courses', {
-      providerOrgId: orgId, name: { ko: 'GPU 사용법', en: 'Using GPUs' }, description: { ko: 'GPU 작업 제출', en: 'Submitting GPU jobs' }, audience: ['researchers'], level: 'beginner',
-      keywords: ['GPU', '슬럼'], field: 'computer-science', teaches: ['Submit a GPU job'], mode: 'online', languages: ['ko'],
+      providerOrgId: orgId,
+      name: { ko: 'GPU 사용법', en: 'Using GPUs' },
+      description: { ko: 'GPU 작업 제출', en: 'Submitting GPU jobs' },
+      audience: ['researchers'],
+      level: 'beginner',
+      keywords: ['GPU', '슬럼'],
+      field: 'computer-science',
+      teaches: ['Submit a GPU job'],
+      mode: 'online',
+      languages: ['ko'],
     });
     expect(course.status).toBe(201);
     expect((await manager.post('/v1/people/roles', { role: 'instructor', courseId: course.body.id, sub: instructorSub })).status).toBe(201);
     expect((await manager.patch(`/v1/programmes/courses/${course.body.id}`, { status: 'published' })).status).toBe(200);
     const inst = await manager.post(`/v1/programmes/courses/${course.body.id}/instances`, {
-      startDate: iso(-0.01), endDate: iso(2), enrolmentOpens: iso(-1), enrolmentCloses: iso(1), capacity: 1, link: 'https://meet.kairr.example/e2e', instructors: [{ sub: instructorSub, name: 'E2E Instructor' }],
+      startDate: iso(-0.01),
+      endDate: iso(2),
+      enrolmentOpens: iso(-1),
+      enrolmentCloses: iso(1),
+      capacity: 1,
+      link: 'https://meet.kairr.example/e2e',
+      instructors: [{ sub: instructorSub, name: 'E2E Instructor' }],
     });
     expect(inst.status).toBe(201);
     // Public, without a token: the catalogue finds it in Korean, and its JSON-LD is served.
@@ -65,7 +79,16 @@ describe('people over HTTP', () => {
     const host = await person('host');
     await as('admin').post('/v1/people/roles', { role: 'host', orgId, sub: `e2e-host-${run}` });
     const day = (d: number) => iso(d).slice(0, 10);
-    const posting = await host.post('/v1/internships', { hostOrgId: orgId, title: { ko: '인턴', en: 'Intern' }, description: { ko: '설명', en: 'Desc' }, field: 'computer-science', period: { start: day(30), end: day(60) }, places: 1, requirements: [], applicationDeadline: iso(20) });
+    const posting = await host.post('/v1/internships', {
+      hostOrgId: orgId,
+      title: { ko: '인턴', en: 'Intern' },
+      description: { ko: '설명', en: 'Desc' },
+      field: 'computer-science',
+      period: { start: day(30), end: day(60) },
+      places: 1,
+      requirements: [],
+      applicationDeadline: iso(20),
+    });
     expect(posting.status).toBe(201);
     const student = await person('student');
     const app = await student.post(`/v1/internships/${posting.body.id}/applications`, { statement: 'I would like to learn distributed training at a startup.' });

@@ -45,7 +45,13 @@ async function refusalsBy(sub: string): Promise<any[]> {
 
 test('a starter proposal cannot choose its user; approved, its PI runs jobs only as the login the site created', async () => {
   const admin = devClient(suiteTarget(), 'admin');
-  const call0 = await createCall(admin, callBody([{ sub: 'rev-trust-a', institution: 'POSTECH' }, { sub: 'rev-trust-b', institution: 'UNIST' }]));
+  const call0 = await createCall(
+    admin,
+    callBody([
+      { sub: 'rev-trust-a', institution: 'POSTECH' },
+      { sub: 'rev-trust-b', institution: 'UNIST' },
+    ]),
+  );
   const body = proposalBody(call0.id, { credits: { 'kisti6/gh200': 50 } }) as Record<string, any>;
 
   // 1. the proposal: pi.username and team[].username are refused by name, and audited
@@ -61,10 +67,15 @@ test('a starter proposal cannot choose its user; approved, its PI runs jobs only
   const approved = await stateOf(pi, p.body.id, 'approved');
   const allocationId = approved.allocationId as string;
   const jobs = `/v1/allocations/${allocationId}/jobs`;
-  const alloc = await waitFor('the allocation to be provisioned', async () => {
-    await settle(60_000);
-    return (await pi.get(`/v1/allocations/${allocationId}`)).body;
-  }, (a) => a.state !== 'pending-provisioning', { timeoutMs: 180_000, intervalMs: 500 });
+  const alloc = await waitFor(
+    'the allocation to be provisioned',
+    async () => {
+      await settle(60_000);
+      return (await pi.get(`/v1/allocations/${allocationId}`)).body;
+    },
+    (a) => a.state !== 'pending-provisioning',
+    { timeoutMs: 180_000, intervalMs: 500 },
+  );
   expect(alloc.state).toBe('active');
 
   // 3. no login at kisti6 yet: dispatch is refused naming the site; the request waits for the site
@@ -84,15 +95,25 @@ test('a starter proposal cannot choose its user; approved, its PI runs jobs only
   const ok = await as('site-operator').put(`/v1/sites/kisti6/accounts/${encodeURIComponent(pi.sub)}`, { username: login });
   expect(ok).toMatchObject({ status: 200, body: { state: 'active', username: login } });
   const account = slurmAccountName(allocationId, 'gh200');
-  await waitFor(`${login}'s association`, async () => {
-    await settle(60_000);
-    return sacctmgrAssocs(k6, account).map((r) => r.user);
-  }, (users) => users.includes(login), { timeoutMs: 180_000, intervalMs: 1_000 });
+  await waitFor(
+    `${login}'s association`,
+    async () => {
+      await settle(60_000);
+      return sacctmgrAssocs(k6, account).map((r) => r.user);
+    },
+    (users) => users.includes(login),
+    { timeoutMs: 180_000, intervalMs: 1_000 },
+  );
 
   // 5. the job runs as that login
   const res = await pi.post(jobs, { site: 'kisti6', resource: 'gh200', script: WHO_AM_I, gpus: 1, timeLimit: 2 });
   expect(res).toMatchObject({ status: 201, body: { user: login, account } });
-  await waitFor('the job to finish', async () => (await pi.get(`${jobs}/${res.body.jobId}`)).body, (j) => j.state === 'finished', { timeoutMs: 120_000, intervalMs: 1_000 });
+  await waitFor(
+    'the job to finish',
+    async () => (await pi.get(`${jobs}/${res.body.jobId}`)).body,
+    (j) => j.state === 'finished',
+    { timeoutMs: 120_000, intervalMs: 1_000 },
+  );
   const [user, uid] = slurmCli(k6, 'sacct', '-a', '-X', '-n', '-P', '-j', res.body.schedulerJobId, '--format=user,uid').trim().split('|');
   expect(user).toBe(login);
   expect(Number(uid)).toBeGreaterThanOrEqual(1000);
@@ -106,7 +127,17 @@ test('a starter proposal cannot choose its user; approved, its PI runs jobs only
 test('a researcher cannot add a member under a login of their choosing', async () => {
   const other = await mint({ sub: `e2e-trust-other-${Date.now()}`, groups: ['researcher'] });
   const admin = as('admin');
-  const a = await admin.post('/v1/allocations', { title: 'Trust e2e', piSub: pi.sub, institution: 'KISTI', orgType: 'research-institute', field: 'computer-science', startDate: '2026-01-01', endDate: '2099-12-31', credits: { 'kisti6/gh200': 5 }, reason: 'e2e: trust' });
+  const a = await admin.post('/v1/allocations', {
+    title: 'Trust e2e',
+    piSub: pi.sub,
+    institution: 'KISTI',
+    orgType: 'research-institute',
+    field: 'computer-science',
+    startDate: '2026-01-01',
+    endDate: '2099-12-31',
+    credits: { 'kisti6/gh200': 5 },
+    reason: 'e2e: trust',
+  });
   expect(a.status).toBe(201);
 
   const res = await pi.post(`/v1/allocations/${a.body.id}/members`, { sub: 'someone', username: 'slurm' });

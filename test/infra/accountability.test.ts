@@ -27,7 +27,12 @@ it('serves every route of its spec; only the public routes go without the author
     const m = mine.find((x) => x.operationId === name);
     expect({ name, auth: m?.authorizer ?? 'NONE' }).toEqual({ name, auth: route.auth === 'public' ? 'NONE' : AUTHORIZER });
   }
-  expect(Object.values(accountabilityApi).filter((r) => r.auth === 'public').map((r) => r.path).sort()).toEqual(['/v1/public/awards', '/v1/public/awards/{allocationId}', '/v1/public/stats']);
+  expect(
+    Object.values(accountabilityApi)
+      .filter((r) => r.auth === 'public')
+      .map((r) => r.path)
+      .sort(),
+  ).toEqual(['/v1/public/awards', '/v1/public/awards/{allocationId}', '/v1/public/stats']);
 });
 
 it('throttles each public route on its own, below the stage, keeping the stage-wide setting', () => {

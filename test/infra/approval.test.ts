@@ -80,7 +80,7 @@ describe('the approval state machine', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('grants the state machine\'s role every task target it invokes, and nothing it does not', () => {
+  it("grants the state machine's role every task target it invokes, and nothing it does not", () => {
     for (const s of [local, example]) {
       const [, sm] = machine(s);
       const subs = sm.Properties.DefinitionSubstitutions as Record<string, any>;
@@ -151,7 +151,10 @@ describe('notifications', () => {
   });
 
   it('are e-mailed to the addresses in the stage config (none by default)', () => {
-    const ofApproval = (s: Synth) => Object.entries(s.template.findResources('AWS::SNS::Subscription')).filter(([id]) => id.startsWith('Approval')).map(([, r]) => r as Resource);
+    const ofApproval = (s: Synth) =>
+      Object.entries(s.template.findResources('AWS::SNS::Subscription'))
+        .filter(([id]) => id.startsWith('Approval'))
+        .map(([, r]) => r as Resource);
     expect(ofApproval(local)).toHaveLength(0);
     const subs = ofApproval(example);
     expect(subs.map((x) => [x.Properties.Protocol, x.Properties.Endpoint]).sort()).toEqual([
@@ -164,7 +167,10 @@ describe('notifications', () => {
 describe('the API', () => {
   it('routes every approval path to the approval function', () => {
     const approvalFnId = local.stack.getLogicalId((local.stack.node.findChild('Approval') as Approval).apiFn.node.defaultChild as CfnElement);
-    const ops = routeOperationsOf(local.template).filter((o) => o.functionId === approvalFnId).map((o) => o.operationId).sort();
+    const ops = routeOperationsOf(local.template)
+      .filter((o) => o.functionId === approvalFnId)
+      .map((o) => o.operationId)
+      .sort();
     expect(ops).toEqual(
       [
         'createCall',

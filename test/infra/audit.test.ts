@@ -25,7 +25,11 @@ const resource = (s: Synth, id: string) => s.template.toJSON().Resources[id] as 
 
 describe('the anchor bucket', () => {
   it('has Object Lock in COMPLIANCE mode for retention.auditAnchorRetentionDays, versioning, KMS, and is always retained', () => {
-    for (const [s, days] of [[local, 1], [example, 2557], [custom, 400]] as const) {
+    for (const [s, days] of [
+      [local, 1],
+      [example, 2557],
+      [custom, 400],
+    ] as const) {
       const a = auditOf(s);
       const b = resource(s, idOf(s, a.anchorBucket));
       expect(b.Properties.ObjectLockEnabled).toBe(true);

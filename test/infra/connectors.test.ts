@@ -98,7 +98,11 @@ describe('events and schedules', () => {
       expect(rule.Properties.EventBusName).toEqual({ Ref: busId });
       expect(rule.Properties.EventPattern).toEqual({ source: ['kairr'], 'detail-type': [...PROVISIONING_EVENT_TYPES] });
       expect(rule.Properties.Targets).toEqual([
-        expect.objectContaining({ Arn: { Ref: smId }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^ConnectorsProvisioningDeadLetters/), 'Arn'] } }, RetryPolicy: expect.objectContaining({ MaximumRetryAttempts: expect.any(Number) }) }),
+        expect.objectContaining({
+          Arn: { Ref: smId },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^ConnectorsProvisioningDeadLetters/), 'Arn'] } },
+          RetryPolicy: expect.objectContaining({ MaximumRetryAttempts: expect.any(Number) }),
+        }),
       ]);
     }
   });
@@ -132,7 +136,7 @@ describe('connector roles', () => {
     }
   });
 
-  it('read only their sites\' credentials secrets, by name', () => {
+  it("read only their sites' credentials secrets, by name", () => {
     for (const s of [local, example]) {
       for (const [id, fn] of connectorFunctions(s)) {
         const secrets = (statementsByRole(s.template).get(roleOf(fn)) ?? []).filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
@@ -179,11 +183,13 @@ describe('network placement', () => {
     }
   });
 
-  it('lets the connectors out only to the scheduler CIDRs on the schedulers\' ports and HTTPS to the endpoints', () => {
+  it("lets the connectors out only to the scheduler CIDRs on the schedulers' ports and HTTPS to the endpoints", () => {
     const cfg = example.config.connectorsVpc!;
     const [[sgId, sg]] = resources(example, 'AWS::EC2::SecurityGroup').filter(([id]) => id.startsWith('ConnectorsNetworkConnectors'));
     const [[endpointsSgId]] = resources(example, 'AWS::EC2::SecurityGroup').filter(([id]) => id.startsWith('ConnectorsNetworkEndpoints'));
-    const separate = resources(example, 'AWS::EC2::SecurityGroupEgress').filter(([, e]) => JSON.stringify(e.Properties.GroupId).includes(sgId)).map(([, e]) => e.Properties);
+    const separate = resources(example, 'AWS::EC2::SecurityGroupEgress')
+      .filter(([, e]) => JSON.stringify(e.Properties.GroupId).includes(sgId))
+      .map(([, e]) => e.Properties);
     const egress = [...(sg.Properties.SecurityGroupEgress ?? []), ...separate];
     const ports = schedulerPorts(example.config.sites);
 
@@ -199,7 +205,9 @@ describe('network placement', () => {
     );
     expect(JSON.stringify(egress)).not.toContain('0.0.0.0/0');
     // the endpoints take HTTPS from the connectors only
-    const ingress = resources(example, 'AWS::EC2::SecurityGroupIngress').filter(([, i]) => JSON.stringify(i.Properties.GroupId).includes(endpointsSgId)).map(([, i]) => i.Properties);
+    const ingress = resources(example, 'AWS::EC2::SecurityGroupIngress')
+      .filter(([, i]) => JSON.stringify(i.Properties.GroupId).includes(endpointsSgId))
+      .map(([, i]) => i.Properties);
     expect(ingress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [sgId, 'GroupId'] } })]);
   });
 
@@ -216,7 +224,7 @@ describe('network placement', () => {
     example.template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', ResourceType: 'VPC' });
   });
 
-  it('refuses a VPC whose CIDR overlaps a scheduler network, and a VPC without DynamoDB\'s prefix list', () => {
+  it("refuses a VPC whose CIDR overlaps a scheduler network, and a VPC without DynamoDB's prefix list", () => {
     expect(() => synthStage('example', (c) => ({ ...c, connectorsVpc: { ...c.connectorsVpc!, cidr: '10.20.8.0/22' } }))).toThrow(/overlaps the scheduler network 10\.20\.0\.0\/16/);
     expect(() => synthStage('example', (c) => ({ ...c, connectorsVpc: { ...c.connectorsVpc!, dynamoDbPrefixListId: undefined } }))).toThrow(/dynamoDbPrefixListId is required/);
   });

@@ -33,7 +33,9 @@ describe('data hub', () => {
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['DATAHUB_BUCKET', 'DATAHUB_CONFIG', 'TABLE_MAIN', 'TABLE_AUDIT']));
     expect(JSON.parse(env.DATAHUB_CONFIG as string).siteStorage.kisti6.roots[0]).toEqual({ name: 'scratch', path: '/tmp/kairr-datahub/kisti6' });
     const role = fn.Properties.Role['Fn::GetAtt'][0];
-    const s3 = statementsByRole(local.template).get(role)!.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
+    const s3 = statementsByRole(local.template)
+      .get(role)!
+      .filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
     expect(s3.flatMap(actionsOf).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     for (const st of s3) for (const r of resourcesOf(st)) expect(r).toMatch(/DatahubStorage.*\/\*/);
   });

@@ -91,8 +91,10 @@ describe('IAM', () => {
     }
   });
 
-  it('logs each state machine\'s events to its own log group, without execution data', () => {
-    const machines = Object.values(local.template.findResources('AWS::StepFunctions::StateMachine')) as { Properties: { LoggingConfiguration?: { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] } } }[];
+  it("logs each state machine's events to its own log group, without execution data", () => {
+    const machines = Object.values(local.template.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: { LoggingConfiguration?: { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] } };
+    }[];
     // approval, provisioning, pipeline
     expect(machines).toHaveLength(3);
     const groups = new Set<string>();
@@ -124,7 +126,11 @@ describe('API', () => {
 
   it('has an operation for every route spec; the authorizer on every one not public, none on the public ones', () => {
     const ops = routeOperationsOf(local.template);
-    expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(specRoutes().map((r) => `${r.method} ${r.path}`).sort());
+    expect(ops.map((o) => `${o.method} ${o.path}`).sort()).toEqual(
+      specRoutes()
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
     for (const r of specRoutes()) {
       const op = ops.find((o) => o.method === r.method && o.path === r.path)!;
       const got = { route: `${r.method} ${r.path}`, operationId: op.operationId, security: op.raw.security, integration: op.integration };
@@ -149,7 +155,9 @@ describe('API', () => {
   });
 
   it('lets API Gateway invoke each API function, and the authorizer, from this API only: one permission each', () => {
-    const perms = Object.values(local.template.findResources('AWS::Lambda::Permission')).map((p) => (p as { Properties: Record<string, any> }).Properties).filter((p) => p.Principal === 'apigateway.amazonaws.com');
+    const perms = Object.values(local.template.findResources('AWS::Lambda::Permission'))
+      .map((p) => (p as { Properties: Record<string, any> }).Properties)
+      .filter((p) => p.Principal === 'apigateway.amazonaws.com');
     const apiFns = [...new Set(routeOperationsOf(local.template).map((o) => o.functionId))];
     const authorizerFnId = local.stack.getLogicalId(local.stack.api.authorizerFunction.node.defaultChild as CfnElement);
     const apiId = Object.keys(local.template.findResources('AWS::ApiGateway::RestApi'))[0];
@@ -198,9 +206,14 @@ describe('API', () => {
     expect(preflights.map((o) => o.path).sort()).toEqual([...new Set(specRoutes().map((r) => r.path))].sort());
     for (const o of preflights) {
       const res = o.raw['x-amazon-apigateway-integration'].responses.default;
-      const methods = specRoutes().filter((r) => r.path === o.path).map((r) => r.method);
+      const methods = specRoutes()
+        .filter((r) => r.path === o.path)
+        .map((r) => r.method);
       expect({ path: o.path, type: o.integration, security: o.raw.security, status: res.statusCode }).toEqual({ path: o.path, type: 'mock', security: [], status: '204' });
-      expect(res.responseParameters).toMatchObject({ 'method.response.header.Access-Control-Allow-Origin': "'https://portal.kairr.example.kr'", 'method.response.header.Access-Control-Allow-Methods': `'${[...methods, 'OPTIONS'].join(',')}'` });
+      expect(res.responseParameters).toMatchObject({
+        'method.response.header.Access-Control-Allow-Origin': "'https://portal.kairr.example.kr'",
+        'method.response.header.Access-Control-Allow-Methods': `'${[...methods, 'OPTIONS'].join(',')}'`,
+      });
     }
   });
 });
@@ -211,7 +224,7 @@ describe('the API as one OpenAPI body', () => {
   const platformFn = (stack: KairrStack) => (stack.node.findChild('Platform') as PlatformEndpoints).fn;
   const deploymentIdOf = (s: Synth) => Object.keys(s.template.findResources('AWS::ApiGateway::Deployment'));
 
-  it('keeps the stack well under CloudFormation\'s 500 resources: no resource per route or path', () => {
+  it("keeps the stack well under CloudFormation's 500 resources: no resource per route or path", () => {
     for (const s of [local, example]) {
       const count = Object.keys(s.template.toJSON().Resources).length;
       expect({ stage: s.config.stage, fewerThan400: count < 400 }).toEqual({ stage: s.config.stage, fewerThan400: true });

@@ -38,13 +38,20 @@ test('overdue report → held at Slurm (new jobs refused, the running job goes o
   const jobs = `/v1/allocations/${a.id}/jobs`;
   const dispatch = (script: string, timeLimit: number) => h.api('POST', jobs, member, { body: { site: 'kisti6', resource: 'gh200', script, gpus: 1, timeLimit } });
   const direct = () =>
-    driverFor(h.clusters.kisti6).submitJob({ dispatchId: uniqueId('direct-'), account, user: 'bob', partition: 'gh200', gpus: 1, timeLimitMinutes: 1, script: SHORT_JOB, workingDirectory: '/tmp' }).then(
-      (r) => r,
-      (e: unknown) => e,
-    );
+    driverFor(h.clusters.kisti6)
+      .submitJob({ dispatchId: uniqueId('direct-'), account, user: 'bob', partition: 'gh200', gpus: 1, timeLimitMinutes: 1, script: SHORT_JOB, workingDirectory: '/tmp' })
+      .then(
+        (r) => r,
+        (e: unknown) => e,
+      );
   const budgetAtStart = own();
   const long = await dispatch(LONG_JOB, 10);
-  await waitFor('the long job to run', async () => (await h.api('GET', `${jobs}/${long.body.jobId}`, member)).body, (j) => j.state === 'running', { timeoutMs: 120_000, intervalMs: 1_000 });
+  await waitFor(
+    'the long job to run',
+    async () => (await h.api('GET', `${jobs}/${long.body.jobId}`, member)).body,
+    (j) => j.state === 'running',
+    { timeoutMs: 120_000, intervalMs: 1_000 },
+  );
 
   // the month-1 report: reminded before, on and after its due date; held after the 14-day grace
   const due = addMonths(today, 1);
@@ -63,7 +70,12 @@ test('overdue report → held at Slurm (new jobs refused, the running job goes o
   const lifted = await h.settled(a.id);
   const after = own();
   const next = await dispatch(SHORT_JOB, 1);
-  const nextDone = await waitFor('a job after the hold', async () => (await h.api('GET', `${jobs}/${next.body.jobId}`, member)).body, (j) => j.state === 'finished', { timeoutMs: 180_000, intervalMs: 2_000 });
+  const nextDone = await waitFor(
+    'a job after the hold',
+    async () => (await h.api('GET', `${jobs}/${next.body.jobId}`, member)).body,
+    (j) => j.state === 'finished',
+    { timeoutMs: 180_000, intervalMs: 2_000 },
+  );
   await h.api('DELETE', `${jobs}/${long.body.jobId}`, member);
 
   expect(provisioned.state).toBe('active');

@@ -38,7 +38,12 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('accounts on %s', (_
     // what Slurm itself holds, through its own client
     const rows = sacctmgrAssocs(cluster, account);
     expect(rows.find((r) => r.user === '')).toMatchObject({ parent: 'kairr', grpTresMins: 'gres/gpu=7500' });
-    expect(rows.filter((r) => r.user).map((r) => `${r.user}/${r.partition}`).sort()).toEqual([`alice/${partition}`, `bob/${partition}`]);
+    expect(
+      rows
+        .filter((r) => r.user)
+        .map((r) => `${r.user}/${r.partition}`)
+        .sort(),
+    ).toEqual([`alice/${partition}`, `bob/${partition}`]);
   });
 
   test('raises the budget (a supplement) and adds a CPU budget, keeping limits set by others', async () => {
@@ -103,29 +108,32 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('accounts on %s', (_
   });
 });
 
-describe.each(clusters.filter((c) => !c.slurmVersion.startsWith('22.05')).map((c) => [c.cluster, c] as const))(
-  'older data_parser versions on %s',
-  (_name, cluster) => {
-    test.each(['v0.0.40', 'v0.0.41'] as const)('%s provisions, limits, blocks and submits like v0.0.42', async (apiVersion) => {
-      const driver = driverFor(cluster, { apiVersion });
-      const partition = cluster.partitions[0];
-      const account = slurmAccountName(uniqueId('t-'), partition);
+describe.each(clusters.filter((c) => !c.slurmVersion.startsWith('22.05')).map((c) => [c.cluster, c] as const))('older data_parser versions on %s', (_name, cluster) => {
+  test.each(['v0.0.40', 'v0.0.41'] as const)('%s provisions, limits, blocks and submits like v0.0.42', async (apiVersion) => {
+    const driver = driverFor(cluster, { apiVersion });
+    const partition = cluster.partitions[0];
+    const account = slurmAccountName(uniqueId('t-'), partition);
 
-      await driver.provisionAccount({ account, description: 'jest pinned', partition, limits: { gpuMinutes: 100 }, members: ['alice'] });
-      await driver.setLimits(account, { gpuMinutes: 200, cpuMinutes: 10 });
-      await driver.block(account);
-      const blocked = await driver.readAccount(account);
-      await driver.unblock(account);
-      const { jobId } = await driver.submitJob({
-        dispatchId: uniqueId('pin-'), account, user: 'alice', partition, gpus: 1, timeLimitMinutes: 1,
-        script: '#!/bin/bash\ntrue\n', workingDirectory: cluster.jobWorkDir,
-      });
-      const status = await driver.jobStatus(jobId);
-      await driver.cancelJob(jobId);
-
-      expect(blocked).toMatchObject({ blocked: true, limits: { gpuMinutes: 200, cpuMinutes: 10 } });
-      expect((await driver.readAccount(account))?.blocked).toBe(false);
-      expect(status).toMatchObject({ account, partition, gpus: 1 });
+    await driver.provisionAccount({ account, description: 'jest pinned', partition, limits: { gpuMinutes: 100 }, members: ['alice'] });
+    await driver.setLimits(account, { gpuMinutes: 200, cpuMinutes: 10 });
+    await driver.block(account);
+    const blocked = await driver.readAccount(account);
+    await driver.unblock(account);
+    const { jobId } = await driver.submitJob({
+      dispatchId: uniqueId('pin-'),
+      account,
+      user: 'alice',
+      partition,
+      gpus: 1,
+      timeLimitMinutes: 1,
+      script: '#!/bin/bash\ntrue\n',
+      workingDirectory: cluster.jobWorkDir,
     });
-  },
-);
+    const status = await driver.jobStatus(jobId);
+    await driver.cancelJob(jobId);
+
+    expect(blocked).toMatchObject({ blocked: true, limits: { gpuMinutes: 200, cpuMinutes: 10 } });
+    expect((await driver.readAccount(account))?.blocked).toBe(false);
+    expect(status).toMatchObject({ account, partition, gpus: 1 });
+  });
+});

@@ -28,18 +28,34 @@ test('exhausted → blocked at the scheduler; supplemented → raised and unbloc
   const account = slurmAccountName(a.id, 'b200');
   const jobs = `/v1/allocations/${a.id}/jobs`;
   const own = () => sacctmgrAssocs(h.clusters.spc, account).find((r) => !r.user)!;
-  const members = () => sacctmgrAssocs(h.clusters.spc, account).filter((r) => r.user).map((r) => r.user).sort();
+  const members = () =>
+    sacctmgrAssocs(h.clusters.spc, account)
+      .filter((r) => r.user)
+      .map((r) => r.user)
+      .sort();
   const direct = () =>
-    driverFor(h.clusters.spc).submitJob({ dispatchId: uniqueId('direct-'), account, user: 'bob', partition: 'b200', gpus: 1, timeLimitMinutes: 1, script: SHORT_JOB, workingDirectory: '/tmp' }).then(
-      (r) => r,
-      (e: unknown) => e,
-    );
+    driverFor(h.clusters.spc)
+      .submitJob({ dispatchId: uniqueId('direct-'), account, user: 'bob', partition: 'b200', gpus: 1, timeLimitMinutes: 1, script: SHORT_JOB, workingDirectory: '/tmp' })
+      .then(
+        (r) => r,
+        (e: unknown) => e,
+      );
   const budgetAtStart = own();
 
   // use it up: 4 GPUs for the whole 1-minute limit is the whole budget (the balance covers exactly that)
   const burn = await h.api('POST', jobs, BOB, { body: { site: 'spc', resource: 'b200', script: LONG_JOB, gpus: 4, timeLimit: 1 } });
-  const burnt = await waitFor('the burner to reach its time limit', async () => (await h.api('GET', `${jobs}/${burn.body.jobId}`, BOB)).body, (j) => j.state === 'finished', { timeoutMs: 300_000, intervalMs: 2_000 });
-  await waitFor('its final record in accounting', async () => (await driverFor(h.clusters.spc).listJobs({ since: new Date(Date.now() - 900_000) })).find((r) => r.jobId === burn.body.schedulerJobId), (r) => !!r?.end, { timeoutMs: 60_000 });
+  const burnt = await waitFor(
+    'the burner to reach its time limit',
+    async () => (await h.api('GET', `${jobs}/${burn.body.jobId}`, BOB)).body,
+    (j) => j.state === 'finished',
+    { timeoutMs: 300_000, intervalMs: 2_000 },
+  );
+  await waitFor(
+    'its final record in accounting',
+    async () => (await driverFor(h.clusters.spc).listJobs({ since: new Date(Date.now() - 900_000) })).find((r) => r.jobId === burn.body.schedulerJobId),
+    (r) => !!r?.end,
+    { timeoutMs: 60_000 },
+  );
   const collected = await collectUsage('spc');
   // the ledger announced AllocationExhausted; the flow blocked the account
   const exhausted = await h.settled(a.id);
@@ -51,7 +67,12 @@ test('exhausted → blocked at the scheduler; supplemented → raised and unbloc
   const supplemented = await h.settled(a.id);
   const raised = own();
   const next = await h.api('POST', jobs, BOB, { body: { site: 'spc', resource: 'b200', script: SHORT_JOB, gpus: 1, timeLimit: 1 } });
-  const nextDone = await waitFor('the job after the supplement', async () => (await h.api('GET', `${jobs}/${next.body.jobId}`, BOB)).body, (j) => j.state === 'finished', { timeoutMs: 180_000, intervalMs: 2_000 });
+  const nextDone = await waitFor(
+    'the job after the supplement',
+    async () => (await h.api('GET', `${jobs}/${next.body.jobId}`, BOB)).body,
+    (j) => j.state === 'finished',
+    { timeoutMs: 180_000, intervalMs: 2_000 },
+  );
 
   const tomorrow = new Date(Date.now() + 86_400_000);
   await expireDue({ ...ADMIN_CTX, now: tomorrow });

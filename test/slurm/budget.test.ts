@@ -31,16 +31,26 @@ async function exhaust(cluster: LocalCluster): Promise<Outcome> {
   const burner = await driver.submitJob({ ...base, dispatchId: uniqueId('burn-'), gpus: 2, script: LONG_JOB });
   const cleanup: string[] = [burner.jobId];
   try {
-    const burnt = await waitFor(`burner ${burner.jobId} to hit its time limit`, () => driver.jobStatus(burner.jobId), (s) => s.phase === 'finished', {
-      timeoutMs: 240_000,
-      intervalMs: 2_000,
-    });
+    const burnt = await waitFor(
+      `burner ${burner.jobId} to hit its time limit`,
+      () => driver.jobStatus(burner.jobId),
+      (s) => s.phase === 'finished',
+      {
+        timeoutMs: 240_000,
+        intervalMs: 2_000,
+      },
+    );
     // slurmctld adds a job's usage to its association on the next decay pass (PriorityCalcPeriod, 1 minute
     // here), not when the job ends: until then a new job could still start (see docs/connectors.md)
-    await waitFor(`${account}'s used GPU-minutes to reach the budget`, async () => usedGpuMinutes(cluster, account), (used) => used >= 2, {
-      timeoutMs: 150_000,
-      intervalMs: 2_000,
-    });
+    await waitFor(
+      `${account}'s used GPU-minutes to reach the budget`,
+      async () => usedGpuMinutes(cluster, account),
+      (used) => used >= 2,
+      {
+        timeoutMs: 150_000,
+        intervalMs: 2_000,
+      },
+    );
     const next = await driver.submitJob({ ...base, dispatchId: uniqueId('next-'), gpus: 1, script: '#!/bin/bash\ntrue\n' });
     cleanup.push(next.jobId);
     const blockedJob = await waitFor(
@@ -55,9 +65,14 @@ async function exhaust(cluster: LocalCluster): Promise<Outcome> {
     await driver.setLimits(account, { gpuMinutes: 10 });
     // on 22.05 the raise goes through a change of parent and back: the used minutes must survive it
     const usedAfterSupplement = usedGpuMinutes(cluster, account);
-    const afterSupplement = await waitFor(`job ${next.jobId} to run after the supplement`, () => driver.jobStatus(next.jobId), (s) => s.phase === 'finished', {
-      timeoutMs: 120_000,
-    });
+    const afterSupplement = await waitFor(
+      `job ${next.jobId} to run after the supplement`,
+      () => driver.jobStatus(next.jobId),
+      (s) => s.phase === 'finished',
+      {
+        timeoutMs: 120_000,
+      },
+    );
     return { account, burner: burnt, blockedJob, usedGpuSeconds, usedAfterSupplement, afterSupplement };
   } finally {
     for (const id of cleanup) await driver.cancelJob(id).catch(() => undefined);

@@ -37,7 +37,12 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('concurrent accounti
     accounts.forEach((account, i) => {
       const rows = sacctmgrAssocs(cluster, account);
       expect(rows.find((r) => r.user === '')).toMatchObject({ parent: 'kairr', grpTresMins: `gres/gpu=${1000 + i}` });
-      expect(rows.filter((r) => r.user).map((r) => `${r.user}@${r.partition}`).sort()).toEqual([`alice@${partition}`, `bob@${partition}`]);
+      expect(
+        rows
+          .filter((r) => r.user)
+          .map((r) => `${r.user}@${r.partition}`)
+          .sort(),
+      ).toEqual([`alice@${partition}`, `bob@${partition}`]);
     });
   });
 });

@@ -26,7 +26,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of Object.values(h?.clusters ?? {})) restd('start', c);
-  for (const j of toCancel) await driverFor(h.clusters[j.siteId]).cancelJob(j.jobId).catch(() => undefined);
+  for (const j of toCancel)
+    await driverFor(h.clusters[j.siteId])
+      .cancelJob(j.jobId)
+      .catch(() => undefined);
   await h?.stop();
 });
 
@@ -40,19 +43,31 @@ const jobsNamed = (siteId: string, jobId: string) => {
   const c = h.clusters[siteId];
   const live = slurmCli(c, 'squeue', '-h', '-t', 'all', '-n', dispatchJobName(jobId), '-o', '%i');
   const past = slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', '--starttime=now-1hour', `--name=${dispatchJobName(jobId)}`, '--format=jobid');
-  return [...new Set(`${live}\n${past}`.split('\n').map((l) => l.trim()).filter(Boolean))].sort();
+  return [
+    ...new Set(
+      `${live}\n${past}`
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ].sort();
 };
 
 describe('dispatch', () => {
   test.each([
     ['spc', 'b200', BOB, 2],
     ['kisti6', 'gh200', ALICE, 4],
-  ] as const)('a job on %s/%s runs under the allocation\'s account, on the partition, as the member, with the GPUs, and finishes', async (site, resource, member, gpus) => {
+  ] as const)("a job on %s/%s runs under the allocation's account, on the partition, as the member, with the GPUs, and finishes", async (site, resource, member, gpus) => {
     const res = await h.api('POST', jobsPath(), member, { body: { site, resource, script: SHORT_JOB, gpus, timeLimit: 2, name: 'smoke-test', env: { EXPERIMENT: 'e1' } } });
     expect(res.status).toBe(201);
     toCancel.push({ siteId: site, jobId: res.body.schedulerJobId });
 
-    const done = await waitFor(`job ${res.body.jobId} to finish`, async () => (await h.api('GET', `${jobsPath()}/${res.body.jobId}`, member)).body, (j) => j.state === 'finished', { timeoutMs: 120_000, intervalMs: 1_000 });
+    const done = await waitFor(
+      `job ${res.body.jobId} to finish`,
+      async () => (await h.api('GET', `${jobsPath()}/${res.body.jobId}`, member)).body,
+      (j) => j.state === 'finished',
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
     const atSite = await driverFor(h.clusters[site]).jobStatus(res.body.schedulerJobId);
 
     const account = slurmAccountName(allocationId, resource);
@@ -66,7 +81,7 @@ describe('dispatch', () => {
     expect(stdout).toBe(`/tmp/slurm-${member.username}-${res.body.schedulerJobId}.out`);
   });
 
-  test('the list shows the allocation\'s jobs, newest first', async () => {
+  test("the list shows the allocation's jobs, newest first", async () => {
     const res = await h.api('GET', `${jobsPath()}?limit=10`, BOB);
 
     expect(res.status).toBe(200);
@@ -88,7 +103,7 @@ describe('bad requests: a 400 naming the field, and nothing dispatched', () => {
     ['a fractional GPU count', { gpus: 1.5 }, 'gpus'],
     ['nodes < 1', { nodes: 0 }, 'nodes'],
     ['more nodes than the resource has', { nodes: 2 }, 'nodes'],
-    ['a time limit over the partition\'s maximum', { timeLimit: 1441 }, 'timeLimit'],
+    ["a time limit over the partition's maximum", { timeLimit: 1441 }, 'timeLimit'],
     ['a time limit of 0', { timeLimit: 0 }, 'timeLimit'],
     ['a script over the size limit', { script: big }, 'script'],
     ['a script without #!', { script: 'sleep 1' }, 'script'],
@@ -169,7 +184,12 @@ describe('a retried POST never submits twice', () => {
       restd('start', h.clusters.spc);
     }
     const jobId = down.body.error.details.find((d: { path: string }) => d.path === 'jobId').problem;
-    const retried = await waitFor('the retried dispatch to go through', () => h.api('POST', jobsPath(), BOB, { body, headers: { 'Idempotency-Key': key } }), (r) => r.status === 200, { timeoutMs: 60_000, intervalMs: 1_000 });
+    const retried = await waitFor(
+      'the retried dispatch to go through',
+      () => h.api('POST', jobsPath(), BOB, { body, headers: { 'Idempotency-Key': key } }),
+      (r) => r.status === 200,
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
     toCancel.push({ siteId: 'spc', jobId: retried.body.schedulerJobId });
     const again = await h.api('POST', jobsPath(), BOB, { body, headers: { 'Idempotency-Key': key } });
 
@@ -191,7 +211,12 @@ describe('a retried POST never submits twice', () => {
     }
     const jobId = down.body.error.details.find((d: { path: string }) => d.path === 'jobId').problem;
 
-    const resolved = await waitFor('GET to resolve the dispatch', async () => (await h.api('GET', `${jobsPath()}/${jobId}`, BOB)).body, (j) => !j.stale, { timeoutMs: 60_000, intervalMs: 1_000 });
+    const resolved = await waitFor(
+      'GET to resolve the dispatch',
+      async () => (await h.api('GET', `${jobsPath()}/${jobId}`, BOB)).body,
+      (j) => !j.stale,
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
 
     expect(down.status).toBe(503);
     expect(resolved).toMatchObject({ jobId, state: 'not-submitted', error: expect.stringMatching(/never received/) });
@@ -238,7 +263,12 @@ describe('cancel', () => {
     const stranger = await h.api('DELETE', `${jobsPath()}/${res.body.jobId}`, MALLORY);
 
     const cancelled = await h.api('DELETE', `${jobsPath()}/${res.body.jobId}`, BOB);
-    const after = await waitFor('the job to end cancelled', async () => (await h.api('GET', `${jobsPath()}/${res.body.jobId}`, BOB)).body, (j) => j.state === 'cancelled', { timeoutMs: 60_000, intervalMs: 1_000 });
+    const after = await waitFor(
+      'the job to end cancelled',
+      async () => (await h.api('GET', `${jobsPath()}/${res.body.jobId}`, BOB)).body,
+      (j) => j.state === 'cancelled',
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
 
     expect(stranger.status).toBe(404);
     expect(cancelled.status).toBe(200);

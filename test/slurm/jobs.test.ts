@@ -28,11 +28,31 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('jobs on %s', (_name
   });
   /** A job submitted on hold with the cluster's own sbatch, run as `user`. */
   const submitHeld = (acct: string, user: string): string =>
-    slurmCli(cluster, 'setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', 'sbatch', '--parsable', '-H',
-      `--account=${acct}`, `--partition=${partition}`, '--time=2', `--chdir=${cluster.jobWorkDir}`, '--output=/dev/null',
-      '--wrap=sleep 600').trim().split(';')[0];
+    slurmCli(
+      cluster,
+      'setpriv',
+      `--reuid=${user}`,
+      `--regid=${user}`,
+      '--init-groups',
+      'sbatch',
+      '--parsable',
+      '-H',
+      `--account=${acct}`,
+      `--partition=${partition}`,
+      '--time=2',
+      `--chdir=${cluster.jobWorkDir}`,
+      '--output=/dev/null',
+      '--wrap=sleep 600',
+    )
+      .trim()
+      .split(';')[0];
   const finished = (jobId: string, timeoutMs = 90_000) =>
-    waitFor(`job ${jobId} to finish`, () => driver.jobStatus(jobId), (s) => s.phase === 'finished', { timeoutMs });
+    waitFor(
+      `job ${jobId} to finish`,
+      () => driver.jobStatus(jobId),
+      (s) => s.phase === 'finished',
+      { timeoutMs },
+    );
 
   beforeAll(async () => {
     await driver.provisionAccount({ account, description: 'jest jobs', partition, limits: { gpuMinutes: 6000 }, members: ['alice', 'bob'] });
@@ -88,7 +108,11 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('jobs on %s', (_name
   test('cancels a running job; cancelling it again succeeds', async () => {
     const { jobId } = await driver.submitJob(job({ script: LONG_JOB }));
     toCancel.push(jobId);
-    await waitFor(`job ${jobId} to run`, () => driver.jobStatus(jobId), (s) => s.phase === 'running');
+    await waitFor(
+      `job ${jobId} to run`,
+      () => driver.jobStatus(jobId),
+      (s) => s.phase === 'running',
+    );
 
     await driver.cancelJob(jobId);
     const done = await finished(jobId);
@@ -110,13 +134,21 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('jobs on %s', (_name
 
     expect((await driver.readAccount(other))?.blocked).toBe(true);
     await expect(driver.submitJob(job({ account: other, user: 'bob' }))).rejects.toMatchObject({ kind: 'permanent', retryable: false });
-    const held = await waitFor(`job ${waiting.jobId} held by the block`, () => driver.jobStatus(waiting.jobId), (s: JobStatus) => s.reason === 'AssocGrpJobsLimit');
+    const held = await waitFor(
+      `job ${waiting.jobId} held by the block`,
+      () => driver.jobStatus(waiting.jobId),
+      (s: JobStatus) => s.reason === 'AssocGrpJobsLimit',
+    );
     expect(held).toMatchObject({ phase: 'pending', heldByBudget: true });
 
     await driver.unblock(other);
 
     expect((await driver.readAccount(other))?.blocked).toBe(false);
-    await waitFor(`job ${waiting.jobId} to start after unblock`, () => driver.jobStatus(waiting.jobId), (s) => s.phase !== 'pending');
+    await waitFor(
+      `job ${waiting.jobId} to start after unblock`,
+      () => driver.jobStatus(waiting.jobId),
+      (s) => s.phase !== 'pending',
+    );
     const after = await driver.submitJob(job({ account: other, user: 'bob' }));
     expect((await finished(after.jobId)).state).toBe('COMPLETED');
   });

@@ -19,7 +19,10 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('slurmrestd outage o
   });
   afterAll(async () => {
     restd('start', cluster); // whatever happened, leave the REST API up for the next suite
-    for (const id of jobs) await driverFor(cluster).cancelJob(id).catch(() => undefined);
+    for (const id of jobs)
+      await driverFor(cluster)
+        .cancelJob(id)
+        .catch(() => undefined);
   });
 
   test('errors are transient while slurmrestd is down; after restart the retry submits exactly once', async () => {
@@ -46,7 +49,12 @@ describe.each(clusters.map((c) => [c.cluster, c] as const))('slurmrestd outage o
       (e: unknown) => e,
     );
     restd('start', cluster);
-    const retried = await waitFor('the retried submit to go through', () => driver.submitJob(req), () => true, { timeoutMs: 30_000 });
+    const retried = await waitFor(
+      'the retried submit to go through',
+      () => driver.submitJob(req),
+      () => true,
+      { timeoutMs: 30_000 },
+    );
     jobs.push(retried.jobId);
     const again = await driver.submitJob(req);
 

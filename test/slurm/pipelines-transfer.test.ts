@@ -96,12 +96,29 @@ function chownTree(p: string): void {
 }
 
 async function dispatch(site: Site, script: string, workingDirectory: string): Promise<string> {
-  const r = await site.driver.submitJob({ dispatchId: uniqueId('tr-'), account: site.account, user: 'alice', partition: site.partition, gpus: 0, timeLimitMinutes: 5, script, workingDirectory, firstAttempt: true, description: 'kairr transfer (jest)' });
+  const r = await site.driver.submitJob({
+    dispatchId: uniqueId('tr-'),
+    account: site.account,
+    user: 'alice',
+    partition: site.partition,
+    gpus: 0,
+    timeLimitMinutes: 5,
+    script,
+    workingDirectory,
+    firstAttempt: true,
+    description: 'kairr transfer (jest)',
+  });
   submitted.push({ site, jobId: r.jobId });
   return r.jobId;
 }
 
-const finished = (site: Site, jobId: string) => waitFor(`transfer job ${jobId} at ${site.cluster.siteId} to finish`, () => site.driver.jobStatus(jobId), (s) => s.phase === 'finished', { timeoutMs: 180_000, intervalMs: 500 });
+const finished = (site: Site, jobId: string) =>
+  waitFor(
+    `transfer job ${jobId} at ${site.cluster.siteId} to finish`,
+    () => site.driver.jobStatus(jobId),
+    (s) => s.phase === 'finished',
+    { timeoutMs: 180_000, intervalMs: 500 },
+  );
 /**
  * The job's exit code. spc's slurmrestd (v0.0.38) reports slurmctld's raw wait status (65 << 8),
  * and lambdas/connectors/slurm-rest/normalize.ts passes it on as exitCode; v0.0.40+ (kisti6) give
@@ -116,7 +133,7 @@ const FILES = [
 ];
 
 describe('transfer jobs on the real clusters', () => {
-  test('spc → kisti6: a job at kisti6 pulls the version through spc\'s endpoint and verifies every file', async () => {
+  test("spc → kisti6: a job at kisti6 pulls the version through spc's endpoint and verifies every file", async () => {
     const t = prepare(sites.spc, sites.kisti6, FILES);
     const spcBefore = treeDigest(sites.spc.hostRoot);
 
@@ -156,7 +173,12 @@ describe('transfer jobs on the real clusters', () => {
     const done = (m: ManifestEntry[]) => m.filter((e) => fileMatches(join(t.hostDest, e.path), e)).length;
 
     const first = await dispatch(sites.kisti6, t.script(), t.workAtSite);
-    await waitFor('two files across', async () => done(t.manifest), (k) => k >= 2, { timeoutMs: 120_000, intervalMs: 100 });
+    await waitFor(
+      'two files across',
+      async () => done(t.manifest),
+      (k) => k >= 2,
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
     await sites.kisti6.driver.cancelJob(first);
     const cancelled = await finished(sites.kisti6, first);
     const before = done(t.manifest);

@@ -24,7 +24,11 @@ afterAll(async () => {
 
 /** GPU-minutes the scheduler should allow for `credits` on a resource, at the rate in force today. */
 const budget = (siteId: string, resourceId: string, credits: number) => creditsToGpuMinutes(credits, rateAt(findResource(h.config.sites, siteId, resourceId)!, new Date().toISOString())!.creditsPerGpuHour);
-const users = (rows: ReturnType<typeof sacctmgrAssocs>) => rows.filter((r) => r.user).map((r) => `${r.user}:${r.partition}`).sort();
+const users = (rows: ReturnType<typeof sacctmgrAssocs>) =>
+  rows
+    .filter((r) => r.user)
+    .map((r) => `${r.user}:${r.partition}`)
+    .sort();
 const own = (rows: ReturnType<typeof sacctmgrAssocs>) => rows.filter((r) => !r.user);
 
 describe('award → accounts at both sites', () => {
@@ -103,7 +107,7 @@ describe('award → accounts at both sites', () => {
 });
 
 describe('failures', () => {
-  test('an account that exists elsewhere in the site\'s tree is a permanent failure: the Catch marks the allocation provisioning-failed with the cause', async () => {
+  test("an account that exists elsewhere in the site's tree is a permanent failure: the Catch marks the allocation provisioning-failed with the cause", async () => {
     const id = newId('alloc');
     const account = slurmAccountName(id, 'gh200');
     // someone else's account with the name KAIRR would use, in another project's part of the tree
@@ -134,7 +138,12 @@ describe('failures', () => {
     try {
       await h.award({ 'spc/b200': 3.6 }, { id });
       // the converge step has failed at least once with the transient error, and is waiting to retry
-      await waitFor('a transient failure of the converge step', async () => h.executionsOf(id).flatMap((e) => taskErrors(h.sfn, e.executionArn)), (errs) => errs.includes('Connector.Transient'), { timeoutMs: 60_000, intervalMs: 250 });
+      await waitFor(
+        'a transient failure of the converge step',
+        async () => h.executionsOf(id).flatMap((e) => taskErrors(h.sfn, e.executionArn)),
+        (errs) => errs.includes('Connector.Transient'),
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
     } finally {
       restd('start', cluster);
     }
@@ -150,4 +159,3 @@ describe('failures', () => {
     expect(slurmCli(cluster, 'sacctmgr', '-n', '-P', 'show', 'account', account, 'format=account').trim().split('\n')).toEqual([account]);
   });
 });
-

@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 const own = (rows: ReturnType<typeof sacctmgrAssocs>) => rows.find((r) => !r.user)!;
-const users = (rows: ReturnType<typeof sacctmgrAssocs>) => rows.filter((r) => r.user).map((r) => `${r.user}:${r.partition}`).sort();
+const users = (rows: ReturnType<typeof sacctmgrAssocs>) =>
+  rows
+    .filter((r) => r.user)
+    .map((r) => `${r.user}:${r.partition}`)
+    .sort();
 
 describe.each(['kisti6', 'spc'] as const)('drift on %s', (siteId) => {
   test('hand-made changes to limits, block and members are found and repaired, and reported once', async () => {
@@ -89,21 +93,31 @@ test('a failed provisioning is finished by the reconciler once its cause is gone
   expect(users(sacctmgrAssocs(c, account))).toEqual(['alice:gh200', 'bob:gh200']);
 });
 
-test('expiry while a member\'s job runs: the block is at once, that member\'s removal is deferred and finished by the reconciler after the job', async () => {
+test("expiry while a member's job runs: the block is at once, that member's removal is deferred and finished by the reconciler after the job", async () => {
   const c = h.clusters.spc;
   const today = new Date().toISOString().slice(0, 10);
   const a = await h.award({ 'spc/h200': 5 }, { members: [BOB], endDate: today });
   await h.settled(a.id);
   const account = slurmAccountName(a.id, 'h200');
   const job = await h.api('POST', `/v1/allocations/${a.id}/jobs`, BOB, { body: { site: 'spc', resource: 'h200', script: LONG_JOB, gpus: 1, timeLimit: 5 } });
-  await waitFor('bob\'s job to run', async () => (await h.api('GET', `/v1/allocations/${a.id}/jobs/${job.body.jobId}`, BOB)).body, (j) => j.state === 'running', { timeoutMs: 60_000 });
+  await waitFor(
+    "bob's job to run",
+    async () => (await h.api('GET', `/v1/allocations/${a.id}/jobs/${job.body.jobId}`, BOB)).body,
+    (j) => j.state === 'running',
+    { timeoutMs: 60_000 },
+  );
 
   await expireDue({ ...ADMIN_CTX, now: new Date(Date.now() + 86_400_000) });
   const expired = await h.settled(a.id);
   const whileRunning = sacctmgrAssocs(c, account);
   const [execution] = h.executionsOf(a.id).filter((e) => JSON.parse(e.input!)['detail-type'] === 'AllocationExpired');
   await driverFor(c).cancelJob(job.body.schedulerJobId);
-  await waitFor('the job to end', () => driverFor(c).jobStatus(job.body.schedulerJobId), (s) => s.phase === 'finished', { timeoutMs: 60_000 });
+  await waitFor(
+    'the job to end',
+    () => driverFor(c).jobStatus(job.body.schedulerJobId),
+    (s) => s.phase === 'finished',
+    { timeoutMs: 60_000 },
+  );
   const run = await reconcileSite('spc');
   const after = sacctmgrAssocs(c, account);
 

@@ -39,7 +39,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of Object.values(h?.clusters ?? {})) restd('start', c);
-  for (const j of toCancel) if (j.siteId && j.jobId) await driverFor(h.clusters[j.siteId]).cancelJob(j.jobId).catch(() => undefined);
+  for (const j of toCancel)
+    if (j.siteId && j.jobId)
+      await driverFor(h.clusters[j.siteId])
+        .cancelJob(j.jobId)
+        .catch(() => undefined);
   for (const [site, login] of made) {
     try {
       siteAccountScript('delete', h.clusters[site], login);
@@ -56,8 +60,7 @@ async function refusals(): Promise<Record<string, any>[]> {
 }
 const jobCount = async () => (await h.api('GET', `${jobs()}?limit=200`, BOB)).body.items.length;
 /** Every scheduler job, at both sites, that ran or runs as this user in the last hour. */
-const jobsAtSitesAs = (user: string) =>
-  Object.values(h.clusters).flatMap((c) => slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', '--starttime=now-1hour', `--user=${user}`, '--format=jobid').split('\n').filter(Boolean));
+const jobsAtSitesAs = (user: string) => Object.values(h.clusters).flatMap((c) => slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', '--starttime=now-1hour', `--user=${user}`, '--format=jobid').split('\n').filter(Boolean));
 
 describe('no field of a dispatch chooses the user', () => {
   test.each([
@@ -79,7 +82,12 @@ describe('no field of a dispatch chooses the user', () => {
   test('an environment variable or a working directory does not change who runs it either', async () => {
     const res = await h.api('POST', jobs(), BOB, { body: { site: 'spc', resource: 'b200', script: WHO_AM_I, gpus: 1, timeLimit: 2, env: { USER: 'root', LOGNAME: 'root' }, workingDirectory: '/tmp' } });
     toCancel.push({ siteId: 'spc', jobId: res.body.schedulerJobId });
-    const done = await waitFor('the job to finish', async () => (await h.api('GET', `${jobs()}/${res.body.jobId}`, BOB)).body, (j) => j.state === 'finished', { timeoutMs: 120_000, intervalMs: 1_000 });
+    const done = await waitFor(
+      'the job to finish',
+      async () => (await h.api('GET', `${jobs()}/${res.body.jobId}`, BOB)).body,
+      (j) => j.state === 'finished',
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
 
     expect(done).toMatchObject({ user: 'bob', schedulerState: 'COMPLETED' });
     expect(slurmCli(h.clusters.spc, 'cat', `/tmp/slurm-bob-${res.body.schedulerJobId}.out`).trim()).toMatch(/^user=bob uid=[1-9]\d*$/);
@@ -87,14 +95,19 @@ describe('no field of a dispatch chooses the user', () => {
 });
 
 describe('a member without a site account', () => {
-  test('cannot dispatch (409 naming the site); the site\'s operators see the pending request with KAIRR\'s proposed login', async () => {
+  test("cannot dispatch (409 naming the site); the site's operators see the pending request with KAIRR's proposed login", async () => {
     const res = await h.api('POST', jobs(), carol, { body: { site: 'kisti6', resource: 'gh200', script: WHO_AM_I, gpus: 1, timeLimit: 2 } });
     const pending = await h.api('GET', '/v1/sites/kisti6/accounts?state=pending', operatorOf('kisti6'));
 
     expect(res).toMatchObject({ status: 409, body: { error: { code: 'site_account_missing', details: [{ path: 'site' }] } } });
     expect(pending.body.items).toContainEqual(expect.objectContaining({ sub: carol.sub, state: 'pending', proposedUsername: carolLogin, requestedFor: allocationId }));
     // no association for a login that does not exist yet
-    expect(sacctmgrAssocs(h.clusters.kisti6, slurmAccountName(allocationId, 'gh200')).map((r) => r.user).filter(Boolean).sort()).toEqual(['alice', 'bob']);
+    expect(
+      sacctmgrAssocs(h.clusters.kisti6, slurmAccountName(allocationId, 'gh200'))
+        .map((r) => r.user)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
   });
 
   test.each([
@@ -116,14 +129,27 @@ describe('a member without a site account', () => {
       expect(r).toMatchObject({ status: 200, body: { state: 'active', username: carolLogin, origin: 'operator' } });
     }
     await h.settled(allocationId);
-    for (const [site, resource] of [['kisti6', 'gh200'], ['spc', 'b200']] as const) {
+    for (const [site, resource] of [
+      ['kisti6', 'gh200'],
+      ['spc', 'b200'],
+    ] as const) {
       const account = slurmAccountName(allocationId, resource);
-      await waitFor(`${carolLogin}'s association at ${site}`, async () => sacctmgrAssocs(h.clusters[site], account).map((r) => r.user), (users) => users.includes(carolLogin), { timeoutMs: 120_000, intervalMs: 1_000 });
+      await waitFor(
+        `${carolLogin}'s association at ${site}`,
+        async () => sacctmgrAssocs(h.clusters[site], account).map((r) => r.user),
+        (users) => users.includes(carolLogin),
+        { timeoutMs: 120_000, intervalMs: 1_000 },
+      );
 
       const res = await h.api('POST', jobs(), carol, { body: { site, resource, script: WHO_AM_I, gpus: 1, timeLimit: 2 } });
       expect(res).toMatchObject({ status: 201, body: { user: carolLogin, account } });
       toCancel.push({ siteId: site, jobId: res.body.schedulerJobId });
-      await waitFor('the job to finish', async () => (await h.api('GET', `${jobs()}/${res.body.jobId}`, carol)).body, (j) => j.state === 'finished', { timeoutMs: 120_000, intervalMs: 1_000 });
+      await waitFor(
+        'the job to finish',
+        async () => (await h.api('GET', `${jobs()}/${res.body.jobId}`, carol)).body,
+        (j) => j.state === 'finished',
+        { timeoutMs: 120_000, intervalMs: 1_000 },
+      );
 
       const [user, uid] = slurmCli(h.clusters[site], 'sacct', '-a', '-X', '-n', '-P', '-j', res.body.schedulerJobId, '--format=user,uid').trim().split('|');
       expect(user).toBe(carolLogin);
@@ -131,7 +157,13 @@ describe('a member without a site account', () => {
       expect(slurmCli(h.clusters[site], 'cat', `/tmp/slurm-${carolLogin}-${res.body.schedulerJobId}.out`).trim()).toBe(`user=${carolLogin} uid=${uid}`);
     }
     // and none of this allocation's jobs ever ran as root or as the SlurmUser
-    const mine = new Set(Object.values(h.clusters).flatMap((c) => slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', '--starttime=now-1hour', `--accounts=${slurmAccountName(allocationId, c.partitions.includes('gh200') ? 'gh200' : 'b200')}`, '--format=jobid').split('\n').filter(Boolean)));
+    const mine = new Set(
+      Object.values(h.clusters).flatMap((c) =>
+        slurmCli(c, 'sacct', '-a', '-X', '-n', '-P', '--starttime=now-1hour', `--accounts=${slurmAccountName(allocationId, c.partitions.includes('gh200') ? 'gh200' : 'b200')}`, '--format=jobid')
+          .split('\n')
+          .filter(Boolean),
+      ),
+    );
     expect(jobsAtSitesAs('root').filter((j) => mine.has(j))).toEqual([]);
     expect(jobsAtSitesAs('slurm').filter((j) => mine.has(j))).toEqual([]);
   });
@@ -147,7 +179,12 @@ describe('cancel', () => {
     const byCarol = await h.api('DELETE', `${jobs()}/${own.body.jobId}`, carol);
     const byPi = await h.api('DELETE', `${jobs()}/${bobs.body.jobId}`, ALICE);
     // a finished job: the site says it is done, so nothing is cancelled and nothing recorded
-    const finished = await waitFor('the quick job to finish', async () => (await h.api('GET', `${jobs()}/${quick.body.jobId}`, BOB)).body, (j) => j.state === 'finished', { timeoutMs: 120_000, intervalMs: 1_000 });
+    const finished = await waitFor(
+      'the quick job to finish',
+      async () => (await h.api('GET', `${jobs()}/${quick.body.jobId}`, BOB)).body,
+      (j) => j.state === 'finished',
+      { timeoutMs: 120_000, intervalMs: 1_000 },
+    );
     const late = await h.api('DELETE', `${jobs()}/${quick.body.jobId}`, BOB);
     const afterLate = (await h.api('GET', `${jobs()}/${quick.body.jobId}`, BOB)).body;
 
@@ -173,7 +210,18 @@ describe('holds', () => {
     const res = await Promise.all(Array.from({ length: 50 }, () => h.api('POST', `/v1/allocations/${a.id}/jobs`, BOB, { body })));
     const accepted = res.filter((r) => r.status === 201);
     for (const r of accepted) toCancel.push({ siteId: 'kisti6', jobId: r.body.schedulerJobId });
-    const held = async () => Number((await ddb().send(new QueryCommand({ TableName: mainTable(), KeyConditionExpression: 'pk = :p AND sk = :s', ExpressionAttributeValues: { ':p': trustKeys.dispatchHold(a.id, 'kisti6/gh200').pk, ':s': trustKeys.dispatchHold(a.id, 'kisti6/gh200').sk } }))).Items?.[0]?.heldMc ?? 0);
+    const held = async () =>
+      Number(
+        (
+          await ddb().send(
+            new QueryCommand({
+              TableName: mainTable(),
+              KeyConditionExpression: 'pk = :p AND sk = :s',
+              ExpressionAttributeValues: { ':p': trustKeys.dispatchHold(a.id, 'kisti6/gh200').pk, ':s': trustKeys.dispatchHold(a.id, 'kisti6/gh200').sk },
+            }),
+          )
+        ).Items?.[0]?.heldMc ?? 0,
+      );
     const heldWhileRunning = await held();
 
     expect(accepted).toHaveLength(10);
@@ -198,7 +246,12 @@ describe('holds', () => {
     const jobId = down.body.error.details.find((d: { path: string }) => d.path === 'jobId').problem;
     await setState(allocationId, 'suspended', ADMIN_CTX, 'test: suspended between the attempts');
     try {
-      const retry = await waitFor('the retry to be answered', () => h.api('POST', jobs(), BOB, { body, headers: { 'Idempotency-Key': key } }), (r) => r.status !== 503, { timeoutMs: 60_000, intervalMs: 1_000 });
+      const retry = await waitFor(
+        'the retry to be answered',
+        () => h.api('POST', jobs(), BOB, { body, headers: { 'Idempotency-Key': key } }),
+        (r) => r.status !== 503,
+        { timeoutMs: 60_000, intervalMs: 1_000 },
+      );
       expect(down.status).toBe(503);
       expect(retry).toMatchObject({ status: 409, body: { error: { code: 'allocation_not_active' } } });
       expect(slurmCli(h.clusters.spc, 'squeue', '-h', '-t', 'all', '-n', `kairr.${jobId}`, '-o', '%i').trim()).toBe('');

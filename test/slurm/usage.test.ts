@@ -82,14 +82,21 @@ describe('a finished job', () => {
     expect((await consistency(allocationId)).ok).toBe(true);
   });
 
-  test('the site\'s status shows its scheduler and the watermark, to its own operators only', async () => {
+  test("the site's status shows its scheduler and the watermark, to its own operators only", async () => {
     const current = (await getWatermark('kisti6'))!;
 
     const mine = await h.api('GET', '/v1/sites/kisti6/status', KISTI6_OPERATOR);
     const other = await h.api('GET', '/v1/sites/spc/status', KISTI6_OPERATOR);
     const member = await h.api('GET', '/v1/sites/kisti6/status', BOB);
 
-    expect(mine).toMatchObject({ status: 200, body: { siteId: 'kisti6', scheduler: { ok: true, controller: 'up', accounting: 'up', apiVersion: expect.stringMatching(/^v0\.0\.4/) }, usage: { watermark: current.watermark, lastRun: expect.objectContaining({ reports: expect.any(Number) }) } } });
+    expect(mine).toMatchObject({
+      status: 200,
+      body: {
+        siteId: 'kisti6',
+        scheduler: { ok: true, controller: 'up', accounting: 'up', apiVersion: expect.stringMatching(/^v0\.0\.4/) },
+        usage: { watermark: current.watermark, lastRun: expect.objectContaining({ reports: expect.any(Number) }) },
+      },
+    });
     expect(other.status).toBe(403);
     expect(member.status).toBe(403);
   });
@@ -125,9 +132,19 @@ describe('a finished job', () => {
 test('a running job is charged as it runs and corrected to its final use, in total once', async () => {
   const res = await h.api('POST', jobsPath(), BOB, { body: { site: 'spc', resource: 'h200', script: LONG_JOB, gpus: 1, timeLimit: 5 } });
   const schedulerJobId: string = res.body.schedulerJobId;
-  await waitFor('the job to run', async () => (await h.api('GET', `${jobsPath()}/${res.body.jobId}`, BOB)).body, (j) => j.state === 'running', { timeoutMs: 60_000 });
+  await waitFor(
+    'the job to run',
+    async () => (await h.api('GET', `${jobsPath()}/${res.body.jobId}`, BOB)).body,
+    (j) => j.state === 'running',
+    { timeoutMs: 60_000 },
+  );
   // slurmdbd knows it runs, and it has run for a few seconds
-  await waitFor('a few seconds of use in accounting', async () => (await driverFor(h.clusters.spc).listJobs({ since: new Date(Date.now() - 600_000) })).find((r) => r.jobId === schedulerJobId), (r) => (r?.elapsedSeconds ?? 0) >= 3, { timeoutMs: 60_000 });
+  await waitFor(
+    'a few seconds of use in accounting',
+    async () => (await driverFor(h.clusters.spc).listJobs({ since: new Date(Date.now() - 600_000) })).find((r) => r.jobId === schedulerJobId),
+    (r) => (r?.elapsedSeconds ?? 0) >= 3,
+    { timeoutMs: 60_000 },
+  );
 
   const whileRunning = await collectUsage('spc');
   const partial = await chargesOf('spc', schedulerJobId);

@@ -16,17 +16,11 @@ export function createInputOf(design: TableDesign, name: string) {
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST' as const,
     AttributeDefinitions: [...attrs].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as 'S' | 'N' })),
-    KeySchema: [
-      { AttributeName: design.partitionKey.name, KeyType: 'HASH' as const },
-      ...(design.sortKey ? [{ AttributeName: design.sortKey.name, KeyType: 'RANGE' as const }] : []),
-    ],
+    KeySchema: [{ AttributeName: design.partitionKey.name, KeyType: 'HASH' as const }, ...(design.sortKey ? [{ AttributeName: design.sortKey.name, KeyType: 'RANGE' as const }] : [])],
     GlobalSecondaryIndexes: design.indexes.length
       ? design.indexes.map((ix) => ({
           IndexName: ix.indexName,
-          KeySchema: [
-            { AttributeName: ix.partitionKey.name, KeyType: 'HASH' as const },
-            ...(ix.sortKey ? [{ AttributeName: ix.sortKey.name, KeyType: 'RANGE' as const }] : []),
-          ],
+          KeySchema: [{ AttributeName: ix.partitionKey.name, KeyType: 'HASH' as const }, ...(ix.sortKey ? [{ AttributeName: ix.sortKey.name, KeyType: 'RANGE' as const }] : [])],
           Projection: { ProjectionType: ix.projection ?? ('ALL' as const) },
         }))
       : undefined,

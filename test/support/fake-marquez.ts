@@ -113,7 +113,7 @@ export async function startFakeMarquez(opts: { requireApiKey?: string } = {}): P
     let frontier = [nodeId];
     for (let d = 1; d <= depth && frontier.length; d++) {
       const next: string[] = [];
-      for (const id of frontier) for (const n of [...adj.get(id)!.in, ...adj.get(id)!.out]) if (!seen.has(n)) (seen.set(n, d), next.push(n));
+      for (const id of frontier) for (const n of [...adj.get(id)!.in, ...adj.get(id)!.out]) if (!seen.has(n)) seen.set(n, d), next.push(n);
       frontier = next;
     }
     return {
@@ -132,9 +132,10 @@ export async function startFakeMarquez(opts: { requireApiKey?: string } = {}): P
     url: `http://127.0.0.1:${port}`,
     events,
     requests,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

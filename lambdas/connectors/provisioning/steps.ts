@@ -40,14 +40,19 @@ export async function plan(e: FlowEvent): Promise<Plan> {
 export async function apply(e: FlowEvent & { resourceKey: string }): Promise<ConvergeResult> {
   const result = await convergeResource(e.allocationId, e.resourceKey);
   if (!result) return { resourceKey: e.resourceKey, siteId: e.resourceKey.split('/')[0], account: '', exists: false, changes: [], deferred: [] };
-  if (result.changes.length || result.deferred.length) logger.info('converged', { allocationId: e.allocationId, resource: e.resourceKey, account: result.account, changes: result.changes.map((c) => c.action), deferred: result.deferred.length, passes: result.passes });
+  if (result.changes.length || result.deferred.length)
+    logger.info('converged', { allocationId: e.allocationId, resource: e.resourceKey, account: result.account, changes: result.changes.map((c) => c.action), deferred: result.deferred.length, passes: result.passes });
   const { passes: _passes, ...out } = result;
   return out;
 }
 
 export async function record(e: FlowEvent & { applied: ConvergeResult[] }): Promise<{ allocationId: string; state: string; recorded: string[]; changes: number }> {
   const present = e.applied.filter((r) => r.exists && r.account);
-  const out = await recordProvisioned(e.allocationId, present.map((r) => ({ resourceKey: r.resourceKey, siteId: r.siteId, account: r.account })), ctxOf(e));
+  const out = await recordProvisioned(
+    e.allocationId,
+    present.map((r) => ({ resourceKey: r.resourceKey, siteId: r.siteId, account: r.account })),
+    ctxOf(e),
+  );
   return { allocationId: e.allocationId, state: out.allocation.state, recorded: out.recorded, changes: e.applied.reduce((n, r) => n + r.changes.length, 0) };
 }
 

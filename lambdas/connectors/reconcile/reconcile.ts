@@ -120,7 +120,16 @@ export async function reconcileSite(siteId: string, opts: { now?: Date; requestI
   if (result.changes.length || result.restored.length || result.errors.length || result.orphans.some((o) => o.action === 'blocked')) {
     await recordReconcileRun(site.id, auditSummary(result), ctx);
   }
-  logger.info('reconciled', { siteId: site.id, allocations: result.allocationsChecked, accounts: result.accountsChecked, changes: result.changes.length, restored: result.restored.length, errors: result.errors.length, orphans: result.orphans.length, ms: result.durationMs });
+  logger.info('reconciled', {
+    siteId: site.id,
+    allocations: result.allocationsChecked,
+    accounts: result.accountsChecked,
+    changes: result.changes.length,
+    restored: result.restored.length,
+    errors: result.errors.length,
+    orphans: result.orphans.length,
+    ms: result.durationMs,
+  });
   return result;
 }
 

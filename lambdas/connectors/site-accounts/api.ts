@@ -25,7 +25,7 @@ export const SiteAccountView = z.object({
   updatedAt: z.string(),
 });
 
-const SITE_SIDE = 'Only the site\'s operators (site-operator:<siteId>) may do this; KAIRR\'s admins and researchers may not.';
+const SITE_SIDE = "Only the site's operators (site-operator:<siteId>) may do this; KAIRR's admins and researchers may not.";
 
 export const siteAccountsApi = defineApi({
   listSiteAccounts: {
@@ -78,6 +78,9 @@ export const siteAccountsApi = defineApi({
     auth: ['site-operator'],
     params: SiteParams,
     body: z.strictObject({ dryRun: z._default(z.boolean(), true) }),
-    responses: { 200: { description: 'What was (or would be) created', schema: z.object({ dryRun: z.boolean(), created: z.array(z.record(z.string(), z.unknown())), pending: z.array(z.record(z.string(), z.unknown())), skipped: z.number() }) }, ...ERROR_RESPONSES },
+    responses: {
+      200: { description: 'What was (or would be) created', schema: z.object({ dryRun: z.boolean(), created: z.array(z.record(z.string(), z.unknown())), pending: z.array(z.record(z.string(), z.unknown())), skipped: z.number() }) },
+      ...ERROR_RESPONSES,
+    },
   },
 });

@@ -11,7 +11,13 @@ import type { SiteLogins } from '../desired';
 import { ensureAccountRequests, siteAccountsOf } from './store';
 
 export function sitesOf(a: Pick<Allocation, 'resources'>): string[] {
-  return [...new Set(Object.keys(a.resources).map((k) => parseResourceKey(k)?.siteId).filter((s): s is string => !!s))].sort();
+  return [
+    ...new Set(
+      Object.keys(a.resources)
+        .map((k) => parseResourceKey(k)?.siteId)
+        .filter((s): s is string => !!s),
+    ),
+  ].sort();
 }
 
 /** Active, still-allowed logins of the members at the allocation's sites (or only at `siteId`). */

@@ -45,7 +45,11 @@ async function allocationsAtSite(siteId: string): Promise<Allocation[]> {
 export async function migrateSiteAccounts(side: SiteSide, siteId: string, opts: { dryRun: boolean; requestId: string }): Promise<MigrationPlan> {
   const site = siteOf(siteId, 'siteId');
   assertSiteSide(side, site);
-  const ctx: AuditContext = { actor: side.kind === 'operator' ? { sub: side.caller.sub, role: 'site-operator' } : { sub: `system:connector-${site.id}`, role: 'system' }, requestId: opts.requestId, reason: 'migration of typed scheduler user names to site accounts' };
+  const ctx: AuditContext = {
+    actor: side.kind === 'operator' ? { sub: side.caller.sub, role: 'site-operator' } : { sub: `system:connector-${site.id}`, role: 'system' },
+    requestId: opts.requestId,
+    reason: 'migration of typed scheduler user names to site accounts',
+  };
   const names = new Map<string, Set<string>>(); // sub → the names they typed
   const claimants = new Map<string, Set<string>>(); // name → who typed it
   const where = new Map<string, Set<string>>(); // sub → allocations
@@ -97,7 +101,19 @@ export async function migrateSiteAccounts(side: SiteSide, siteId: string, opts: 
 
   const now = new Date().toISOString();
   for (const c of [...plan.created]) {
-    const acct: SiteAccount = { siteId: site.id, sub: c.sub, state: 'active', proposedUsername: proposedUsername(c.sub, site.accounts.proposedPrefix), username: c.username, requestedAt: now, confirmedAt: now, confirmedBy: ctx.actor.sub, origin: 'migration', note: 'migrated from the scheduler user name typed before site accounts', updatedAt: now };
+    const acct: SiteAccount = {
+      siteId: site.id,
+      sub: c.sub,
+      state: 'active',
+      proposedUsername: proposedUsername(c.sub, site.accounts.proposedPrefix),
+      username: c.username,
+      requestedAt: now,
+      confirmedAt: now,
+      confirmedBy: ctx.actor.sub,
+      origin: 'migration',
+      note: 'migrated from the scheduler user name typed before site accounts',
+      updatedAt: now,
+    };
     try {
       await writeSiteAccount(null, acct, 'site-account.migrate', ctx);
     } catch (e) {

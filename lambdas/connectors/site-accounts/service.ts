@@ -29,9 +29,7 @@ import { getSiteAccountItem, siteAccountOf, UsernameTakenError, writeSiteAccount
 export type SiteSide = { kind: 'operator'; caller: Caller } | { kind: 'connector'; siteId: string };
 
 function ctxOf(side: SiteSide, siteId: string, requestId: string, reason?: string): AuditContext {
-  return side.kind === 'operator'
-    ? { actor: { sub: side.caller.sub, role: 'site-operator' }, requestId, reason: reason ?? null }
-    : { actor: { sub: `system:connector-${siteId}`, role: 'system' }, requestId, reason: reason ?? null };
+  return side.kind === 'operator' ? { actor: { sub: side.caller.sub, role: 'site-operator' }, requestId, reason: reason ?? null } : { actor: { sub: `system:connector-${siteId}`, role: 'system' }, requestId, reason: reason ?? null };
 }
 
 /** Only the site's own side may create, confirm or disable its accounts; never KAIRR's admins, never the researcher. */
@@ -92,7 +90,14 @@ export async function confirmSiteAccount(side: SiteSide, input: ConfirmInput): P
   const username = input.username;
   const bad = usernameProblem(site, username);
   if (bad) {
-    throw await refuse(ctx, { status: 400, code: bad.code, message: `${site.id} cannot give "${username}" to a researcher: ${bad.problem}`, route: input.route, fields: [{ path: 'username', value: username, problem: bad.problem }], about: { type: 'site-account', id: `${site.id}#${input.sub}` } });
+    throw await refuse(ctx, {
+      status: 400,
+      code: bad.code,
+      message: `${site.id} cannot give "${username}" to a researcher: ${bad.problem}`,
+      route: input.route,
+      fields: [{ path: 'username', value: username, problem: bad.problem }],
+      about: { type: 'site-account', id: `${site.id}#${input.sub}` },
+    });
   }
   for (let attempt = 0; ; attempt++) {
     const item = await getSiteAccountItem(site.id, input.sub);
@@ -112,12 +117,22 @@ export async function confirmSiteAccount(side: SiteSide, input: ConfirmInput): P
     } as SiteAccount;
     const told = await membersChanged(input.sub, site.id, 'confirmed');
     try {
-      await writeSiteAccount(item, next, cur ? 'site-account.confirm' : 'site-account.create', ctx, { details: { ...(cur?.username && cur.username !== username ? { renamedFrom: cur.username } : {}), allocations: told.events.length }, sideWrites: told.sideWrites });
+      await writeSiteAccount(item, next, cur ? 'site-account.confirm' : 'site-account.create', ctx, {
+        details: { ...(cur?.username && cur.username !== username ? { renamedFrom: cur.username } : {}), allocations: told.events.length },
+        sideWrites: told.sideWrites,
+      });
       await publish(told.events);
       return { account: siteAccountOf(next as unknown as Record<string, unknown>), changed: true };
     } catch (e) {
       if (e instanceof UsernameTakenError) {
-        throw await refuse(ctx, { status: 409, code: 'username_taken', message: e.message, route: input.route, fields: [{ path: 'username', value: username, problem: `is another person's login at ${site.id}` }], about: { type: 'site-account', id: `${site.id}#${input.sub}` } });
+        throw await refuse(ctx, {
+          status: 409,
+          code: 'username_taken',
+          message: e.message,
+          route: input.route,
+          fields: [{ path: 'username', value: username, problem: `is another person's login at ${site.id}` }],
+          about: { type: 'site-account', id: `${site.id}#${input.sub}` },
+        });
       }
       if (!(e instanceof StaleWriteError) || attempt >= 5) throw e;
     }

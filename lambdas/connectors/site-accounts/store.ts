@@ -106,7 +106,15 @@ export async function writeSiteAccount(before: Item | null, after: SiteAccount, 
       : [];
   const item = siteAccountItem(after);
   const res = await commit(ctx, {
-    changes: [{ subject: siteAccountSubject(after.siteId, after.sub), before, after: item, action, details: { siteId: after.siteId, sub: after.sub, state: after.state, ...(after.username ? { username: after.username } : {}), ...(extra.details ?? {}) } }],
+    changes: [
+      {
+        subject: siteAccountSubject(after.siteId, after.sub),
+        before,
+        after: item,
+        action,
+        details: { siteId: after.siteId, sub: after.sub, state: after.state, ...(after.username ? { username: after.username } : {}), ...(extra.details ?? {}) },
+      },
+    ],
     sideWrites: [...guard, ...(extra.sideWrites ?? [])],
   });
   return { ...item, auditSeq: res.events[0].seq, auditHash: res.events[0].hash };

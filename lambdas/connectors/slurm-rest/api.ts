@@ -33,10 +33,7 @@ export async function detectApiVersion(http: SlurmHttp): Promise<Detected> {
     if (res.status === 404) continue;
     return { version, ...(releaseOf(res) ? { slurmRelease: releaseOf(res) } : {}) };
   }
-  throw new PermanentSchedulerError(
-    `slurmrestd at ${http.baseUrl} serves none of ${SUPPORTED_API_VERSIONS.join(', ')}`,
-    { siteId: http.siteId, operation: 'detect-api-version' },
-  );
+  throw new PermanentSchedulerError(`slurmrestd at ${http.baseUrl} serves none of ${SUPPORTED_API_VERSIONS.join(', ')}`, { siteId: http.siteId, operation: 'detect-api-version' });
 }
 
 function releaseOf(res: SlurmResponse): string | undefined {
@@ -301,9 +298,7 @@ export class SlurmApi {
       timeoutMs: 30_000,
     });
     this.failOnErrors(res, 'list jobs from slurmdbd');
-    return ((res.body.jobs ?? []) as Record<string, unknown>[])
-      .filter((j) => !j.cluster || j.cluster === this.cluster)
-      .map((j) => jobFromAccounting(j, this.http.siteId, this.cluster));
+    return ((res.body.jobs ?? []) as Record<string, unknown>[]).filter((j) => !j.cluster || j.cluster === this.cluster).map((j) => jobFromAccounting(j, this.http.siteId, this.cluster));
   }
 
   /** As `actAs` (the job's own user: Slurm then refuses anyone else's job), or as the service user. */

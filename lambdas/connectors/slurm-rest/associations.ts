@@ -133,10 +133,6 @@ export function newLimitsBody(grpTresMins: Record<string, number>, scalars: Part
 }
 
 export function sameLimits(a: Assoc, b: Assoc): boolean {
-  const eq = (x: Record<string, number>, y: Record<string, number>) =>
-    Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
-  return (
-    (Object.keys(TRES_LIMIT_PATHS) as TresLimitField[]).every((f) => eq(a.tres[f], b.tres[f])) &&
-    eq(a.scalars as Record<string, number>, b.scalars as Record<string, number>)
-  );
+  const eq = (x: Record<string, number>, y: Record<string, number>) => Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
+  return (Object.keys(TRES_LIMIT_PATHS) as TresLimitField[]).every((f) => eq(a.tres[f], b.tres[f])) && eq(a.scalars as Record<string, number>, b.scalars as Record<string, number>);
 }

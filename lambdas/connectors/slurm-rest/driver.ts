@@ -285,10 +285,7 @@ export class SlurmRestDriver implements SchedulerDriver {
   async findJobByDispatchId(dispatchId: string, opts: { account?: string; submittedAfter?: Date } = {}): Promise<JobStatus | undefined> {
     const name = dispatchJobName(dispatchId);
     const api = await this.api();
-    const newest = (jobs: JobStatus[]) =>
-      jobs
-        .filter((j) => j.name === name && (!opts.account || j.account === opts.account))
-        .sort((a, b) => Number(b.jobId) - Number(a.jobId))[0];
+    const newest = (jobs: JobStatus[]) => jobs.filter((j) => j.name === name && (!opts.account || j.account === opts.account)).sort((a, b) => Number(b.jobId) - Number(a.jobId))[0];
     // slurmctld first: it knows a job the moment it is submitted; slurmdbd keeps it after MinJobAge
     const live = newest(await api.controllerJobs());
     if (live) return live;
@@ -373,4 +370,3 @@ export function accountStates(assocs: Assoc[], cluster: string): AccountState[] 
   for (const s of byAccount.values()) s.members.sort((x, y) => x.user.localeCompare(y.user) || x.partition.localeCompare(y.partition));
   return [...byAccount.values()];
 }
-

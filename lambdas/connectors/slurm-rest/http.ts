@@ -1,13 +1,7 @@
 // HTTP to slurmrestd: JWT headers, a timeout on every call, and errors sorted into the driver's kinds.
 // slurmrestd answers HTTP 200 with an `errors` array for some failures, and 500 for most Slurm-side
 // refusals, so the status alone does not tell a retryable failure from a permanent one.
-import {
-  AuthSchedulerError,
-  NotFoundSchedulerError,
-  PermanentSchedulerError,
-  type SchedulerError,
-  TransientSchedulerError,
-} from '../driver';
+import { AuthSchedulerError, NotFoundSchedulerError, PermanentSchedulerError, type SchedulerError, TransientSchedulerError } from '../driver';
 import type { TokenSource } from './credentials';
 
 export interface SlurmErrorEntry {

@@ -49,10 +49,7 @@ async function load(secretName: string, sm: Pick<SecretsManagerClient, 'send'>):
   const parsed = SlurmCredentialsSchema.safeParse(json);
   if (!parsed.success) {
     // never echo the secret: name only the shape that was expected
-    throw new PermanentSchedulerError(
-      `scheduler credentials "${secretName}" must be {"username","token"} or {"username","jwtKey"}`,
-      { operation: 'secrets' },
-    );
+    throw new PermanentSchedulerError(`scheduler credentials "${secretName}" must be {"username","token"} or {"username","jwtKey"}`, { operation: 'secrets' });
   }
   return parsed.data;
 }

@@ -103,7 +103,18 @@ export async function collectUsage(siteId: string, opts: { now?: Date; requestId
         result.ignored.unknownPartition += 1;
         continue;
       }
-      reports.push({ cluster: u.cluster, jobId: u.jobId, account: u.account, resource: u.resourceId, user: u.user, gpus: u.gpus, start: u.start, end: u.end ?? null, elapsedSeconds: u.elapsedSeconds, ...(u.dispatchId ? { dispatchId: u.dispatchId } : {}) });
+      reports.push({
+        cluster: u.cluster,
+        jobId: u.jobId,
+        account: u.account,
+        resource: u.resourceId,
+        user: u.user,
+        gpus: u.gpus,
+        start: u.start,
+        end: u.end ?? null,
+        elapsedSeconds: u.elapsedSeconds,
+        ...(u.dispatchId ? { dispatchId: u.dispatchId } : {}),
+      });
     }
     const tIngest = Date.now();
     const failed = await ingest(site.id, reports, `${runId}#${result.slices}`, result, opts);

@@ -58,6 +58,12 @@ export function readAnswer(text: string, functionError?: string): LedgerIngestRe
 function answerOf(body: unknown): LedgerIngestResponse {
   const res = LedgerIngestResponseSchema.safeParse(body);
   // an answer we cannot read is no answer: the collector keeps its watermark and sends the batch again
-  if (!res.success) throw new LedgerUnavailableError(`the ledger's answer does not match the usage contract: ${issuesToDetails(res.error.issues).slice(0, 3).map((d) => `${d.path || '(answer)'} ${d.problem}`).join('; ')}`);
+  if (!res.success)
+    throw new LedgerUnavailableError(
+      `the ledger's answer does not match the usage contract: ${issuesToDetails(res.error.issues)
+        .slice(0, 3)
+        .map((d) => `${d.path || '(answer)'} ${d.problem}`)
+        .join('; ')}`,
+    );
   return res.data;
 }

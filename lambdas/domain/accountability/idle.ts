@@ -105,7 +105,11 @@ export function evaluateIdle(f: BurnFacts & { state: string }, prior: IdleState,
   if (f.state !== 'active') return { action: 'none', state: prior, figures: fig };
   if (!fig.behind) {
     if (!prior.behindSince && !prior.warnedAt) return { action: 'none', state: prior, figures: fig };
-    const state: IdleState = { ...(prior.openReclaimId ? { openReclaimId: prior.openReclaimId } : {}), ...(prior.reclaimApplyAfter ? { reclaimApplyAfter: prior.reclaimApplyAfter } : {}), ...(prior.quietUntil ? { quietUntil: prior.quietUntil } : {}) };
+    const state: IdleState = {
+      ...(prior.openReclaimId ? { openReclaimId: prior.openReclaimId } : {}),
+      ...(prior.reclaimApplyAfter ? { reclaimApplyAfter: prior.reclaimApplyAfter } : {}),
+      ...(prior.quietUntil ? { quietUntil: prior.quietUntil } : {}),
+    };
     const e = explainBurn(fig, rule, now, undefined, !!plan);
     return { action: 'clear', state, figures: fig, explanation: { ...e, summary: `Back on plan: ${e.summary}` } };
   }
@@ -165,7 +169,11 @@ export function checkReclaim(a: Pick<Allocation, 'resources' | 'state'>, amounts
     const path = `credits.${r}`;
     if (!acct) over.push({ path, problem: 'is not a resource of this allocation' });
     else if (mc > acct.balanceMc) over.push({ path, problem: `is ${fromMc(mc)} credits, more than the ${fromMc(Math.max(0, acct.balanceMc))} unused` });
-    else if (mc > acct.balanceMc - (heldMc[r] ?? 0)) held.push({ path, problem: `is ${fromMc(mc)} credits, but ${fromMc(heldMc[r] ?? 0)} of the ${fromMc(acct.balanceMc)} unused are held for running jobs; at most ${fromMc(Math.max(0, acct.balanceMc - (heldMc[r] ?? 0)))} can be returned` });
+    else if (mc > acct.balanceMc - (heldMc[r] ?? 0))
+      held.push({
+        path,
+        problem: `is ${fromMc(mc)} credits, but ${fromMc(heldMc[r] ?? 0)} of the ${fromMc(acct.balanceMc)} unused are held for running jobs; at most ${fromMc(Math.max(0, acct.balanceMc - (heldMc[r] ?? 0)))} can be returned`,
+      });
   }
   if (over.length) throw new RuleViolationError(`The return is more than the unused balance: ${over.map((d) => `${d.path} ${d.problem}`).join('; ')}`, over, 'reclaim_exceeds_unused');
   if (held.length) throw new RuleViolationError(`The return would take credits held for running jobs: ${held.map((d) => `${d.path} ${d.problem}`).join('; ')}`, held, 'reclaim_of_held_credits');

@@ -26,7 +26,10 @@ export type Outcome = OutcomeInput & { outcomeId: string; allocationId: string; 
 const DOI = /^10\.\d{4,9}\/[-._;()/:a-z0-9<>[\]]+$/;
 
 export function normalizeDoi(raw: string): string | undefined {
-  const s = raw.trim().replace(/^(https?:\/\/(dx\.)?doi\.org\/|doi:\s*)/i, '').toLowerCase();
+  const s = raw
+    .trim()
+    .replace(/^(https?:\/\/(dx\.)?doi\.org\/|doi:\s*)/i, '')
+    .toLowerCase();
   return DOI.test(s) ? s : undefined;
 }
 

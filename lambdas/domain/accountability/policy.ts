@@ -81,7 +81,8 @@ export const AccountabilityPolicySchema = z
         if (t.releaseOn !== 'report-accepted' && t.report !== undefined) ctx.addIssue({ code: 'custom', path: ['tranches', i, 'report'], message: `applies only to releaseOn "report-accepted"` });
         if (t.releaseOn === 'report-accepted') {
           const r = t.report ?? (months.length ? `month-${months[0]}` : undefined);
-          if (!r || !ids.has(r)) ctx.addIssue({ code: 'custom', path: ['tranches', i, 'report'], message: r ? `"${r}" is not a report of this schedule (${[...ids].join(', ') || 'none'})` : 'names no report, and the schedule has no progress report' });
+          if (!r || !ids.has(r))
+            ctx.addIssue({ code: 'custom', path: ['tranches', i, 'report'], message: r ? `"${r}" is not a report of this schedule (${[...ids].join(', ') || 'none'})` : 'names no report, and the schedule has no progress report' });
         }
       });
     }),

@@ -130,7 +130,10 @@ export function gini(values: readonly number[]): number | null {
 export function topShare(values: readonly number[], k: number): number | null {
   const total = values.reduce((s, x) => s + x, 0);
   if (total <= 0) return null;
-  const top = [...values].sort((a, b) => b - a).slice(0, k).reduce((s, x) => s + x, 0);
+  const top = [...values]
+    .sort((a, b) => b - a)
+    .slice(0, k)
+    .reduce((s, x) => s + x, 0);
   return round4(top / total);
 }
 
@@ -145,7 +148,16 @@ class Acc {
   outcomes = emptyCounts();
   constructor(readonly key: string) {}
   view(): GroupStats {
-    return { key: this.key, awards: this.awards, creditsAwarded: fromMc(this.awardedMc), creditsUsed: fromMc(this.usedMc), proposalsDecided: this.decided, approved: this.approved, successRate: this.decided ? round4(this.approved / this.decided) : null, outcomes: this.outcomes };
+    return {
+      key: this.key,
+      awards: this.awards,
+      creditsAwarded: fromMc(this.awardedMc),
+      creditsUsed: fromMc(this.usedMc),
+      proposalsDecided: this.decided,
+      approved: this.approved,
+      successRate: this.decided ? round4(this.approved / this.decided) : null,
+      outcomes: this.outcomes,
+    };
   }
 }
 
@@ -173,7 +185,13 @@ export function publicStats(awards: readonly AwardFacts[], decided: readonly Dec
   const byOrg = new Map<string, number>();
   for (const a of mine) {
     const s = sums(a);
-    const keys: [Map<string, Acc>, string][] = [[dims.orgType, a.orgType], [dims.region, a.region], [dims.field, a.field], [dims.call, a.callId ?? 'none'], [dims.time, quarterOf(a.startDate)]];
+    const keys: [Map<string, Acc>, string][] = [
+      [dims.orgType, a.orgType],
+      [dims.region, a.region],
+      [dims.field, a.field],
+      [dims.call, a.callId ?? 'none'],
+      [dims.time, quarterOf(a.startDate)],
+    ];
     for (const g of [total, ...keys.map(([m, k]) => group(m, k))]) {
       g.awards++;
       g.awardedMc += s.awardedMc;
@@ -218,12 +236,44 @@ const text = (s: string | null | undefined) => encodeTextCell(s ?? null);
 const row = (cells: (string | number)[]) => cells.map(String).join(',') + '\r\n';
 const OUTCOME_COLUMNS = ['publications', 'datasets', 'models', 'software', 'patents', 'startups', 'peopleTrained'] as const;
 
-export const AWARD_CSV_HEADER = row(['allocationId', 'callId', 'title', 'abstract', 'field', 'organisation', 'orgType', 'region', 'pi', 'startDate', 'endDate', 'state', 'resources', 'creditsAwarded', 'creditsUsed', 'creditsCommitted', ...OUTCOME_COLUMNS]);
+export const AWARD_CSV_HEADER = row([
+  'allocationId',
+  'callId',
+  'title',
+  'abstract',
+  'field',
+  'organisation',
+  'orgType',
+  'region',
+  'pi',
+  'startDate',
+  'endDate',
+  'state',
+  'resources',
+  'creditsAwarded',
+  'creditsUsed',
+  'creditsCommitted',
+  ...OUTCOME_COLUMNS,
+]);
 
 export function awardCsvRow(v: AwardView): string {
   return row([
-    text(v.allocationId), text(v.callId), text(v.title), text(v.abstract), text(v.field), text(v.organisation), text(v.orgType), text(v.region), text(v.pi ?? null),
-    text(v.startDate), text(v.endDate), text(v.state), text(v.resources.map((r) => r.resource).join(' ')), v.credits.awarded, v.credits.used, v.credits.committed,
+    text(v.allocationId),
+    text(v.callId),
+    text(v.title),
+    text(v.abstract),
+    text(v.field),
+    text(v.organisation),
+    text(v.orgType),
+    text(v.region),
+    text(v.pi ?? null),
+    text(v.startDate),
+    text(v.endDate),
+    text(v.state),
+    text(v.resources.map((r) => r.resource).join(' ')),
+    v.credits.awarded,
+    v.credits.used,
+    v.credits.committed,
     ...OUTCOME_COLUMNS.map((k) => v.outcomes[k] ?? 0),
   ]);
 }
@@ -232,6 +282,13 @@ export function statsCsv(s: PublicStats): string {
   let out = row(['callId', 'dimension', 'group', 'awards', 'creditsAwarded', 'creditsUsed', 'proposalsDecided', 'approved', 'successRate', ...OUTCOME_COLUMNS]);
   const line = (dim: string, g: GroupStats) => row([text(s.callId), text(dim), text(g.key), g.awards, g.creditsAwarded, g.creditsUsed, g.proposalsDecided, g.approved, g.successRate ?? '', ...OUTCOME_COLUMNS.map((k) => g.outcomes[k] ?? 0)]);
   out += line('all', { key: 'all', awards: s.awards, creditsAwarded: s.creditsAwarded, creditsUsed: s.creditsUsed, proposalsDecided: s.proposalsDecided, approved: s.approved, successRate: s.successRate, outcomes: s.outcomes });
-  for (const [dim, list] of [['orgType', s.byOrgType], ['region', s.byRegion], ['field', s.byField], ['call', s.byCall], ['quarter', s.overTime]] as const) for (const g of list) out += line(dim, g);
+  for (const [dim, list] of [
+    ['orgType', s.byOrgType],
+    ['region', s.byRegion],
+    ['field', s.byField],
+    ['call', s.byCall],
+    ['quarter', s.overTime],
+  ] as const)
+    for (const g of list) out += line(dim, g);
   return out;
 }

@@ -53,13 +53,15 @@ export class ReportOverLimitError extends RuleViolationError {
 export function checkSubmission(r: ReportObligation, b: ReportBody, now: Date, wordsPerPage: number): { outcomes: OutcomeInput[]; measure: ReportMeasure } {
   if (now.toISOString() < startOf(r.opensOn)) throw new ReportNotOpenError(r);
   if (r.status === 'accepted') throw new ConflictError(`The ${r.reportId} report was accepted on ${r.reviewedAt?.slice(0, 10)}; it cannot change`, [{ path: 'reportId', problem: 'is accepted' }], 'report_already_accepted');
-  if (r.status === 'submitted') throw new ConflictError(`The ${r.reportId} report (version ${r.version}) is waiting for review; it can be changed once it is returned`, [{ path: 'reportId', problem: 'is under review' }], 'report_under_review');
-  if (r.kind === 'progress' && !b.nextPlan?.trim()) throw new RuleViolationError('A progress report states the next period\'s plan', [{ path: 'nextPlan', problem: 'is required in a progress report' }], 'report_incomplete');
+  if (r.status === 'submitted')
+    throw new ConflictError(`The ${r.reportId} report (version ${r.version}) is waiting for review; it can be changed once it is returned`, [{ path: 'reportId', problem: 'is under review' }], 'report_under_review');
+  if (r.kind === 'progress' && !b.nextPlan?.trim()) throw new RuleViolationError("A progress report states the next period's plan", [{ path: 'nextPlan', problem: 'is required in a progress report' }], 'report_incomplete');
   const outcomes = checkOutcomes(b.outcomes);
   const m = measure(b, wordsPerPage);
   const over: { path: string; problem: string }[] = [];
   if (r.wordLimit !== undefined && m.words > r.wordLimit) over.push({ path: 'progress', problem: `the report has ${m.words} words; the limit is ${r.wordLimit}` });
-  if (r.pageLimit !== undefined && m.pages > r.pageLimit) over.push({ path: 'attachments', problem: `the report is ${m.pages} pages (${m.words} words at ${wordsPerPage} a page, plus ${m.pages - Math.ceil(m.words / wordsPerPage)} attached); the limit is ${r.pageLimit}` });
+  if (r.pageLimit !== undefined && m.pages > r.pageLimit)
+    over.push({ path: 'attachments', problem: `the report is ${m.pages} pages (${m.words} words at ${wordsPerPage} a page, plus ${m.pages - Math.ceil(m.words / wordsPerPage)} attached); the limit is ${r.pageLimit}` });
   if (over.length) throw new ReportOverLimitError(over);
   return { outcomes, measure: m };
 }

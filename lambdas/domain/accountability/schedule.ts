@@ -65,9 +65,7 @@ export function timesOf(r: ReportObligation, p: AccountabilityPolicy): ReportTim
   };
 }
 
-export type DueAction =
-  | { type: 'remind'; reportId: string; stage: ReminderStage; dueDate: string; explanation: Explanation }
-  | { type: 'hold'; reportIds: string[]; explanation: Explanation };
+export type DueAction = { type: 'remind'; reportId: string; stage: ReminderStage; dueDate: string; explanation: Explanation } | { type: 'hold'; reportIds: string[]; explanation: Explanation };
 
 const daysLate = (due: string, now: Date) => Math.floor((now.getTime() - Date.parse(startOf(addDays(due, 1)))) / 86_400_000) + 1;
 
@@ -86,7 +84,12 @@ export function dueActions(rec: AccountabilityRecord, now: Date, opts: { allocat
     const due = effectiveDue(r);
     const stage: ReminderStage | undefined = t >= times.overdue ? 'overdue' : t >= times.on ? 'on' : t >= times.before ? 'before' : undefined;
     if (stage && !r.reminded.includes(stage)) {
-      const figures = { reportId: r.reportId, dueDate: due, ...(stage === 'overdue' ? { daysOverdue: daysLate(due, now), graceDays: p.graceDays, holdOn: times.hold.slice(0, 10) } : {}), ...(stage === 'before' ? { daysLeft: p.reminders.daysBefore } : {}) };
+      const figures = {
+        reportId: r.reportId,
+        dueDate: due,
+        ...(stage === 'overdue' ? { daysOverdue: daysLate(due, now), graceDays: p.graceDays, holdOn: times.hold.slice(0, 10) } : {}),
+        ...(stage === 'before' ? { daysLeft: p.reminders.daysBefore } : {}),
+      };
       const summary =
         stage === 'before'
           ? `The ${r.reportId} report is due on ${due}, in ${p.reminders.daysBefore} days`

@@ -59,7 +59,11 @@ export function assertAwardFits(call: Call, a: AwardCheck): void {
     else if (mc > a.requestedMc[r]) details.push({ path, problem: `is ${fromMc(mc)} credits, more than the ${fromMc(a.requestedMc[r])} requested` });
     else if (call.capacityMc[r] === undefined) details.push({ path, problem: `is not offered by call ${call.id}` });
     else if (mc > rem[r]) details.push({ path, problem: `is ${fromMc(mc)} credits, more than the ${fromMc(rem[r])} call ${call.id} has left` });
-    else if (mc > avail[r]) details.push({ path, problem: `is ${fromMc(mc)} credits; only ${fromMc(avail[r])} are left for ${a.orgType ?? 'an affiliation that is not verified (it counts towards no floor)'} once the ${a.orgType ? 'other org types\' ' : ''}fairness floors are kept` });
+    else if (mc > avail[r])
+      details.push({
+        path,
+        problem: `is ${fromMc(mc)} credits; only ${fromMc(avail[r])} are left for ${a.orgType ?? 'an affiliation that is not verified (it counts towards no floor)'} once the ${a.orgType ? "other org types' " : ''}fairness floors are kept`,
+      });
   }
   if (details.length) throw new RuleViolationError(`The award does not fit the request or the call's remaining capacity: ${details.map((d) => `${d.path} ${d.problem}`).join('; ')}`, details, 'capacity_exceeded');
 }

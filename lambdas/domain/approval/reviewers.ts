@@ -40,9 +40,9 @@ export function conflictOf(person: Person, p: ConflictSubject, declared: Readonl
 }
 
 export const CONFLICT_TEXT: Record<ConflictReason, string> = {
-  pi: 'is the proposal\'s PI',
-  institution: 'belongs to the PI\'s organisation',
-  team: 'is named on the proposal\'s team',
+  pi: "is the proposal's PI",
+  institution: "belongs to the PI's organisation",
+  team: "is named on the proposal's team",
   declared: 'declared a conflict of interest',
 };
 

@@ -23,8 +23,12 @@ const detach = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 function summary(run: Run): ManifestStream {
   return {
-    stream: detach(run.stream), firstSeq: run.firstSeq, lastSeq: run.lastSeq,
-    firstPrevHash: detach(run.firstPrevHash), lastHash: detach(run.lastHash), records: run.records,
+    stream: detach(run.stream),
+    firstSeq: run.firstSeq,
+    lastSeq: run.lastSeq,
+    firstPrevHash: detach(run.firstPrevHash),
+    lastHash: detach(run.lastHash),
+    records: run.records,
   };
 }
 

@@ -14,10 +14,7 @@ import type { AuditEvent, FieldProblem } from './event';
 import { canonicalJsonUnchecked } from './jcs';
 import { checkEvent } from './event';
 
-export const CSV_COLUMNS = [
-  'v', 'stream', 'seq', 'prevHash', 'eventId', 'time', 'actor.sub', 'actor.role', 'action',
-  'subject.type', 'subject.id', 'requestId', 'reason', 'before', 'after', 'details', 'hash',
-] as const;
+export const CSV_COLUMNS = ['v', 'stream', 'seq', 'prevHash', 'eventId', 'time', 'actor.sub', 'actor.role', 'action', 'subject.type', 'subject.id', 'requestId', 'reason', 'before', 'after', 'details', 'hash'] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
 export const CSV_HEADER = CSV_COLUMNS.join(',') + '\r\n';
@@ -52,23 +49,40 @@ export function eventToCsvRecord(e: AuditEvent): string {
 export function csvRecordWithDetails(e: AuditEvent, detailsJcs: string): string {
   const details = e.details === null ? null : detailsJcs;
   return (
-    e.v + ',' +
-    encodeTextCell(e.stream) + ',' +
-    e.seq + ',' +
-    e.prevHash + ',' +
-    encodeTextCell(e.eventId) + ',' +
-    e.time + ',' +
-    encodeTextCell(e.actor.sub) + ',' +
-    encodeTextCell(e.actor.role) + ',' +
-    encodeTextCell(e.action) + ',' +
-    encodeTextCell(e.subject.type) + ',' +
-    encodeTextCell(e.subject.id) + ',' +
-    encodeTextCell(e.requestId) + ',' +
-    encodeTextCell(e.reason) + ',' +
-    (e.before ?? '') + ',' +
-    (e.after ?? '') + ',' +
-    encodeTextCell(details) + ',' +
-    e.hash + '\r\n'
+    e.v +
+    ',' +
+    encodeTextCell(e.stream) +
+    ',' +
+    e.seq +
+    ',' +
+    e.prevHash +
+    ',' +
+    encodeTextCell(e.eventId) +
+    ',' +
+    e.time +
+    ',' +
+    encodeTextCell(e.actor.sub) +
+    ',' +
+    encodeTextCell(e.actor.role) +
+    ',' +
+    encodeTextCell(e.action) +
+    ',' +
+    encodeTextCell(e.subject.type) +
+    ',' +
+    encodeTextCell(e.subject.id) +
+    ',' +
+    encodeTextCell(e.requestId) +
+    ',' +
+    encodeTextCell(e.reason) +
+    ',' +
+    (e.before ?? '') +
+    ',' +
+    (e.after ?? '') +
+    ',' +
+    encodeTextCell(details) +
+    ',' +
+    e.hash +
+    '\r\n'
   );
 }
 

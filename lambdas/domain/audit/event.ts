@@ -54,10 +54,7 @@ export const EVENT_SCHEMA_VERSION = 1;
 export const MAX_DETAILS_BYTES = 16 * 1024;
 
 /** Member names of an event in canonical (JCS, sorted) order. */
-export const EVENT_KEYS = [
-  'action', 'actor', 'after', 'before', 'details', 'eventId', 'hash', 'prevHash',
-  'reason', 'requestId', 'seq', 'stream', 'subject', 'time', 'v',
-] as const;
+export const EVENT_KEYS = ['action', 'actor', 'after', 'before', 'details', 'eventId', 'hash', 'prevHash', 'reason', 'requestId', 'seq', 'stream', 'subject', 'time', 'v'] as const;
 const EVENT_KEY_SET: ReadonlySet<string> = new Set(EVENT_KEYS);
 
 export interface FieldProblem {
@@ -207,21 +204,41 @@ export function canonicalParts(e: AuditEvent | Omit<AuditEvent, 'hash'>): { head
   // Digests and the time are validated hex / ISO text: nothing in them needs escaping.
   const details = e.details === null ? 'null' : canonicalJsonUnchecked(e.details);
   const head =
-    '{"action":' + q(e.action) +
-    ',"actor":{"role":' + q(e.actor.role) + ',"sub":' + q(e.actor.sub) +
-    '},"after":' + (e.after === null ? 'null' : '"' + e.after + '"') +
-    ',"before":' + (e.before === null ? 'null' : '"' + e.before + '"') +
-    ',"details":' + details +
-    ',"eventId":' + q(e.eventId);
+    '{"action":' +
+    q(e.action) +
+    ',"actor":{"role":' +
+    q(e.actor.role) +
+    ',"sub":' +
+    q(e.actor.sub) +
+    '},"after":' +
+    (e.after === null ? 'null' : '"' + e.after + '"') +
+    ',"before":' +
+    (e.before === null ? 'null' : '"' + e.before + '"') +
+    ',"details":' +
+    details +
+    ',"eventId":' +
+    q(e.eventId);
   const tail =
-    ',"prevHash":"' + e.prevHash +
-    '","reason":' + q(e.reason) +
-    ',"requestId":' + q(e.requestId) +
-    ',"seq":' + e.seq +
-    ',"stream":' + q(e.stream) +
-    ',"subject":{"id":' + q(e.subject.id) + ',"type":' + q(e.subject.type) +
-    '},"time":"' + e.time + '"' +
-    ',"v":' + e.v + '}';
+    ',"prevHash":"' +
+    e.prevHash +
+    '","reason":' +
+    q(e.reason) +
+    ',"requestId":' +
+    q(e.requestId) +
+    ',"seq":' +
+    e.seq +
+    ',"stream":' +
+    q(e.stream) +
+    ',"subject":{"id":' +
+    q(e.subject.id) +
+    ',"type":' +
+    q(e.subject.type) +
+    '},"time":"' +
+    e.time +
+    '"' +
+    ',"v":' +
+    e.v +
+    '}';
   return { head, tail, details };
 }
 

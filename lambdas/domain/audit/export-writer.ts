@@ -10,8 +10,18 @@ import { ChainTracker, type ChainProblem } from './chain';
 import { CSV_HEADER, csvRecordWithDetails } from './csv';
 import { canonicalJsonUnchecked, sha256Hex } from './jcs';
 import {
-  MANIFEST_FILE_NAME, MANIFEST_VERSION, dataFileName, normaliseHeads, sealManifest, serializeManifest,
-  type AnchorRef, type ExportFormat, type ExportManifest, type ManifestFile, type ManifestStream, type StreamHead,
+  MANIFEST_FILE_NAME,
+  MANIFEST_VERSION,
+  dataFileName,
+  normaliseHeads,
+  sealManifest,
+  serializeManifest,
+  type AnchorRef,
+  type ExportFormat,
+  type ExportManifest,
+  type ManifestFile,
+  type ManifestStream,
+  type StreamHead,
 } from './manifest';
 
 /** Where one file's bytes go: a local file, an S3 multipart upload, memory in tests. */
@@ -161,7 +171,11 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
   if (opts.format !== 'jsonl' && opts.format !== 'csv') throw new TypeError(`format must be jsonl or csv, not ${String(opts.format)}`);
   if (typeof opts.exportId !== 'string' || opts.exportId.length === 0) throw new TypeError('exportId must be a non-empty string');
   const createdAt = opts.createdAt ?? new Date().toISOString();
-  for (const [k, v] of [['createdAt', createdAt], ['from', opts.from ?? null], ['to', opts.to ?? null]] as const) {
+  for (const [k, v] of [
+    ['createdAt', createdAt],
+    ['from', opts.from ?? null],
+    ['to', opts.to ?? null],
+  ] as const) {
     if (v !== null && !isIsoMillis(v)) throw new TypeError(`${k} must be ISO 8601 UTC with milliseconds`);
   }
   const from = opts.from ?? null;
@@ -206,8 +220,13 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
     const name = dataFileName(files.length + 1, format);
     const sink = toSink(await opts.open(name));
     const f: OpenFile = {
-      name, sink, hash: createHash('sha256'), flushed: 0, records: 0,
-      first: { stream: e.stream, seq: e.seq }, last: { stream: e.stream, seq: e.seq },
+      name,
+      sink,
+      hash: createHash('sha256'),
+      flushed: 0,
+      records: 0,
+      first: { stream: e.stream, seq: e.seq },
+      last: { stream: e.stream, seq: e.seq },
       pending: header,
     };
     file = f;
@@ -262,10 +281,7 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
         const unhashed = jcsHead + jcsTail;
         const computed = sha256Hex(unhashed);
         if (computed !== e.hash) noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `content does not match its hash (computed ${computed})` });
-        record =
-          format === 'jsonl'
-            ? unhashed.slice(0, jcsHead.length) + ',"hash":"' + e.hash + '"' + unhashed.slice(jcsHead.length) + '\n'
-            : csvRecordWithDetails(e, jcsDetails);
+        record = format === 'jsonl' ? unhashed.slice(0, jcsHead.length) + ',"hash":"' + e.hash + '"' + unhashed.slice(jcsHead.length) + '\n' : csvRecordWithDetails(e, jcsDetails);
       }
       if (head && e.seq === head.seq && e.hash !== head.hash) {
         noteChainProblem(e, { field: 'hash', kind: 'hash', problem: `differs from the stream's head hash at export time (${head.hash})` });
@@ -347,10 +363,7 @@ export function createExportWriter(opts: ExportWriterOptions): ExportWriter {
  * Writes a whole export from an ordered source (array, generator, async generator, DynamoDB
  * paginator mapped to events) and returns its manifest. On failure the open sink is aborted.
  */
-export async function writeExport(
-  events: Iterable<AuditEvent> | AsyncIterable<AuditEvent>,
-  opts: ExportWriterOptions,
-): Promise<ExportManifest> {
+export async function writeExport(events: Iterable<AuditEvent> | AsyncIterable<AuditEvent>, opts: ExportWriterOptions): Promise<ExportManifest> {
   const writer = createExportWriter(opts);
   try {
     for await (const e of events as AsyncIterable<AuditEvent>) await writer.write(e);

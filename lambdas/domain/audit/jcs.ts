@@ -24,9 +24,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
 
 /** True when the string is well-formed UTF-16 (no lone surrogate), so it has a UTF-8 encoding. */
-export const isWellFormed: (s: string) => boolean = nativeWellFormed
-  ? (s) => nativeWellFormed.call(s)
-  : (s) => !LONE_SURROGATE.test(s);
+export const isWellFormed: (s: string) => boolean = nativeWellFormed ? (s) => nativeWellFormed.call(s) : (s) => !LONE_SURROGATE.test(s);
 
 function kindOf(value: unknown): string {
   if (value === undefined) return 'undefined';
@@ -50,7 +48,11 @@ function memberPath(path: string, key: string): string {
  */
 export function assertJsonValue(value: unknown, path = '$'): void {
   const problem = check(value, 0);
-  if (problem) throw new NotJsonError(problem.keys.reduceRight<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : memberPath(p, k)), path), problem.text);
+  if (problem)
+    throw new NotJsonError(
+      problem.keys.reduceRight<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : memberPath(p, k)), path),
+      problem.text,
+    );
 }
 
 // Paths are only built for the error, as the list of keys from the failing value up to the root.
@@ -128,9 +130,7 @@ export function canonicalJson(value: unknown): string {
 const oneShot = (crypto as { hash?: (alg: string, data: string | Uint8Array, enc: 'hex') => string }).hash;
 
 /** Lower-case hex SHA-256 of a string's UTF-8 bytes, or of raw bytes. */
-export const sha256Hex: (data: string | Uint8Array) => string = oneShot
-  ? (data) => oneShot('sha256', data, 'hex')
-  : (data) => crypto.createHash('sha256').update(data).digest('hex');
+export const sha256Hex: (data: string | Uint8Array) => string = oneShot ? (data) => oneShot('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /** SHA-256 (hex) of the UTF-8 of JCS(value): the digest an event's `before`/`after` carry. */
 export function digestOf(value: unknown): string {

@@ -8,10 +8,7 @@ import { canonicalEventText, checkEvent, type AuditEvent } from './event';
 import { ChainTracker } from './chain';
 import { CSV_COLUMNS, CSV_HEADER_TEXT, CsvParser, CsvSyntaxError, csvCellsToEvent, type CsvRecord } from './csv';
 import { sha256Hex } from './jcs';
-import {
-  DATA_FILE_NAME, MANIFEST_FILE_NAME, checkManifestShape, manifestDigest,
-  type ExportFormat, type ExportManifest, type ManifestStream,
-} from './manifest';
+import { DATA_FILE_NAME, MANIFEST_FILE_NAME, checkManifestShape, manifestDigest, type ExportFormat, type ExportManifest, type ManifestStream } from './manifest';
 import type { AuditAnchor } from './anchor';
 
 export interface VerifyProblem {
@@ -374,8 +371,7 @@ class Verification {
     if (last) this.closeRun(last);
     if (this.partialStreams > 0) {
       this.notes.push(
-        `${this.partialStreams} stream(s) start after seq 1 (${this.partialExamples.join(', ')}${this.partialStreams > 3 ? ', ...' : ''}): ` +
-          'the link of each first record (its prevHash) to the record before it needs the earlier export',
+        `${this.partialStreams} stream(s) start after seq 1 (${this.partialExamples.join(', ')}${this.partialStreams > 3 ? ', ...' : ''}): ` + 'the link of each first record (its prevHash) to the record before it needs the earlier export',
       );
     }
     const ex = this.expect;
@@ -462,7 +458,7 @@ export async function verifyExport(source: ExportSource, opts: VerifyOptions = {
   if (!present.has(MANIFEST_FILE_NAME)) {
     v.problem({ file: MANIFEST_FILE_NAME, field: '(manifest)', problem: 'is missing: the export is incomplete (the writer writes it last) or it was removed' });
   } else {
-    let parsed: unknown ;
+    let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await readAll(source.read(MANIFEST_FILE_NAME), MAX_MANIFEST_BYTES)));
     } catch (err) {

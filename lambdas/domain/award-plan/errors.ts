@@ -25,9 +25,7 @@ export class InfeasibleFloorsError extends RuleViolationError {
   ) {
     const names = conflicts.map((c) => c.orgType).join(', ');
     super(
-      reason === 'shares-exceed-total'
-        ? `The fairness floors (${names}) reserve more than 100% of the call's capacity`
-        : `The fairness floors (${names}) cannot all be met together within the call's capacity`,
+      reason === 'shares-exceed-total' ? `The fairness floors (${names}) reserve more than 100% of the call's capacity` : `The fairness floors (${names}) cannot all be met together within the call's capacity`,
       conflicts.map((c) => ({
         path: `floors.${c.orgType}`,
         problem:

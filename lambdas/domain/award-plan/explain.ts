@@ -49,16 +49,12 @@ export function explainPlan(problem: CanonicalProblem, awards: Float64Array, dua
     kind: 'org-type-floor',
     orgType: orgTypeAt(t),
     ...(duals.available ? { shadowPrice: price(duals.mu[t]) } : {}),
-    note: own
-      ? `the ${orgTypeAt(t)} floor (${fmt(floors.effective[t])} credits) holds credits for this org type`
-      : `capacity is held for the ${orgTypeAt(t)} floor (${fmt(floors.effective[t])} credits)`,
+    note: own ? `the ${orgTypeAt(t)} floor (${fmt(floors.effective[t])} credits) holds credits for this org type` : `capacity is held for the ${orgTypeAt(t)} floor (${fmt(floors.effective[t])} credits)`,
   });
   // A floor decides a proposal's fate when it is met with nothing to spare and, on the same
   // resource, funds a proposal of its org type that scores lower than this one. The fixed-binary
   // LP cannot see that (the choice is discrete), so it is found from the plan itself.
-  const floorTight = Uint8Array.from(ORG_TYPES, (_, t) =>
-    floors.effective[t] > 0 && byOrg[t] <= floors.effective[t] * (1 + 1e-6) + 1e-6 ? 1 : 0,
-  );
+  const floorTight = Uint8Array.from(ORG_TYPES, (_, t) => (floors.effective[t] > 0 && byOrg[t] <= floors.effective[t] * (1 + 1e-6) + 1e-6 ? 1 : 0));
   const T = ORG_TYPES.length;
   const lowestFundedScore = new Float64Array(keys.length * T).fill(Infinity);
   for (let p = 0; p < n; p++) {
@@ -82,8 +78,7 @@ export function explainPlan(problem: CanonicalProblem, awards: Float64Array, dua
       note: `the ${orgTypeAt(best)} floor (${fmt(floors.effective[best])} credits, met with nothing to spare) funds ${orgTypeAt(best)} proposals scoring as low as ${fmt(lowestFundedScore[k * T + best])} on ${keys[k]} ahead of this one`,
     };
   };
-  const tightFloors = (except: number): number[] =>
-    duals.available ? ORG_TYPES.flatMap((_, t) => (t !== except && floors.effective[t] > 0 && duals.mu[t] > PRICE_TOL ? [t] : [])) : [];
+  const tightFloors = (except: number): number[] => (duals.available ? ORG_TYPES.flatMap((_, t) => (t !== except && floors.effective[t] > 0 && duals.mu[t] > PRICE_TOL ? [t] : [])) : []);
 
   const proposals: ProposalPlan[] = new Array(n);
   for (let p = 0; p < n; p++) {
@@ -157,10 +152,7 @@ export function explainPlan(problem: CanonicalProblem, awards: Float64Array, dua
         kind: 'request-cap',
         ...(b - a > 1 ? {} : { resourceKey: keys[minKey] }),
         ...(duals.available && Number.isFinite(minRc) ? { shadowPrice: price(minRc) } : {}),
-        note:
-          duals.available && Number.isFinite(minRc)
-            ? `it received everything it asked for; each further credit requested would add ${fmt(Math.max(0, minRc))} to the objective`
-            : 'it received everything it asked for',
+        note: duals.available && Number.isFinite(minRc) ? `it received everything it asked for; each further credit requested would add ${fmt(Math.max(0, minRc))} to the objective` : 'it received everything it asked for',
       };
       if (duals.available && duals.mu[org[p]] > PRICE_TOL) alsoBinding.push(floorBinding(org[p], true));
     } else {

@@ -147,7 +147,7 @@ export function buildModel(highs: Highs, problem: CanonicalProblem, spec: BuildS
     }
   }
   for (let g = 0; g < numGroups; g++) if (floorRow[groupOrg[g]] >= 0) nnz++;
-  if (spec.objective === 'shortfall') for (let t = 0; t < T; t++) if (floorRow[t] >= 0) (numCols++, nnz++);
+  if (spec.objective === 'shortfall') for (let t = 0; t < T; t++) if (floorRow[t] >= 0) numCols++, nnz++;
   numRows += links;
 
   const colCost = new Float64Array(numCols);

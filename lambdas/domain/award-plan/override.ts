@@ -25,9 +25,7 @@ export function applyOverride(plan: AwardPlan, override: AwardOverride): AwardPl
   const previousCredits = existing ? existing.awarded : 0;
   const lines: AwardLine[] = existing
     ? before.lines.map((l) => (l.resourceKey === override.resourceKey ? { ...l, awarded: override.credits } : l))
-    : [...before.lines, { resourceKey: override.resourceKey, requested: 0, minViable: 0, awarded: override.credits }].sort((a, b) =>
-        a.resourceKey < b.resourceKey ? -1 : 1,
-      );
+    : [...before.lines, { resourceKey: override.resourceKey, requested: 0, minViable: 0, awarded: override.credits }].sort((a, b) => (a.resourceKey < b.resourceKey ? -1 : 1));
   const awardedTotal = round6(lines.reduce((a, l) => a + l.awarded, 0));
   const status: ProposalPlan['status'] = awardedTotal <= 0 ? 'not-funded' : lines.every((l) => l.awarded >= l.requested) ? 'funded' : 'partial';
   const after: ProposalPlan = {

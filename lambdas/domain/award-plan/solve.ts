@@ -62,9 +62,7 @@ function computeAwardPlanInner(highs: Highs, input: AwardPlanInput, settings: So
   if (shareSum > 1 + 1e-12) {
     throw new InfeasibleFloorsError(
       'shares-exceed-total',
-      ORG_TYPES.flatMap((orgType, t) =>
-        problem.floorShare[t] > 0 ? [{ orgType, share: problem.floorShare[t], effectiveTarget: problem.floorShare[t] * problem.totalCapacity }] : [],
-      ),
+      ORG_TYPES.flatMap((orgType, t) => (problem.floorShare[t] > 0 ? [{ orgType, share: problem.floorShare[t], effectiveTarget: problem.floorShare[t] * problem.totalCapacity }] : [])),
     );
   }
 
@@ -150,13 +148,7 @@ function attainable(highs: Highs, problem: CanonicalProblem, t: number, s: Requi
   return awards.reduce((a, b) => a + b, 0);
 }
 
-function solveMain(
-  highs: Highs,
-  problem: CanonicalProblem,
-  floorRhs: Float64Array,
-  s: Required<SolverSettings>,
-  secondsLeft: () => number,
-): MainSolve | 'infeasible' {
+function solveMain(highs: Highs, problem: CanonicalProblem, floorRhs: Float64Array, s: Required<SolverSettings>, secondsLeft: () => number): MainSolve | 'infeasible' {
   const greedy = greedyOnProblem(problem, floorRhs);
   const start = greedy.meetsFloors ? greedy.awards : undefined;
   let binaries = 0;
@@ -177,14 +169,7 @@ function baseState(problem: CanonicalProblem): Uint8Array {
   return state;
 }
 
-function solveFull(
-  highs: Highs,
-  problem: CanonicalProblem,
-  floorRhs: Float64Array,
-  s: Required<SolverSettings>,
-  secondsLeft: () => number,
-  start: Float64Array | undefined,
-): MainSolve | 'infeasible' {
+function solveFull(highs: Highs, problem: CanonicalProblem, floorRhs: Float64Array, s: Required<SolverSettings>, secondsLeft: () => number, start: Float64Array | undefined): MainSolve | 'infeasible' {
   const state = baseState(problem);
   const built = buildModel(highs, problem, { state, floorRhs, objective: 'score' });
   const run = runModel(highs, built, {
@@ -364,13 +349,7 @@ function dualsOf(problem: CanonicalProblem, built: BuiltModel, run: RunResult): 
 }
 
 /** Floors that cannot hold together: a MIP that minimises the total shortfall names them. */
-function floorConflicts(
-  highs: Highs,
-  problem: CanonicalProblem,
-  floors: FloorFigures,
-  s: Required<SolverSettings>,
-  secondsLeft: () => number,
-): FloorConflict[] {
+function floorConflicts(highs: Highs, problem: CanonicalProblem, floors: FloorFigures, s: Required<SolverSettings>, secondsLeft: () => number): FloorConflict[] {
   const built = buildModel(highs, problem, { state: baseState(problem), floorRhs: floors.effective, objective: 'shortfall' });
   const run = runModel(highs, built, { mipRelGap: s.mipRelGap, timeLimitSeconds: secondsLeft(), wantDuals: false });
   const shortfall = new Float64Array(ORG_TYPES.length);

@@ -23,7 +23,7 @@ type Node = ReturnType<typeof parse>;
 
 function idsOf(node: Node, out: string[]): string[] {
   if ('license' in node) out.push(node.license);
-  else (idsOf(node.left, out), idsOf(node.right, out));
+  else idsOf(node.left, out), idsOf(node.right, out);
   return out;
 }
 
@@ -42,7 +42,10 @@ export function parseLicence(raw: string): LicenceResult {
     if (upper === 'AND' || upper === 'OR' || upper === 'WITH') return upper;
     const plus = w.endsWith('+') ? '+' : '';
     const base = plus ? w.slice(0, -1) : w;
-    const prevWord = words.slice(0, i).reverse().find((x) => x && !/^\s+$/.test(x));
+    const prevWord = words
+      .slice(0, i)
+      .reverse()
+      .find((x) => x && !/^\s+$/.test(x));
     if (prevWord?.toUpperCase() === 'WITH') {
       const e = exceptions.get(base.toLowerCase());
       if (!e) unknown ??= `"${base}" is not an SPDX licence exception id`;

@@ -5,11 +5,7 @@ import { ConflictError, ForbiddenError, RuleViolationError } from '../errors';
 import { canCurate, canEdit, isSteward, type Viewer } from './access';
 import type { Artifact, Version, VersionRef, VersionState } from './model';
 
-export type Transition =
-  | { action: 'submit' }
-  | { action: 'publish'; note?: string }
-  | { action: 'return'; note: string }
-  | { action: 'deprecate'; reason: string; successor: VersionRef };
+export type Transition = { action: 'submit' } | { action: 'publish'; note?: string } | { action: 'return'; note: string } | { action: 'deprecate'; reason: string; successor: VersionRef };
 
 const FROM: Record<Transition['action'], VersionState> = {
   submit: 'draft',
@@ -32,8 +28,7 @@ export function authorizeTransition(a: Artifact, t: Transition, viewer: Viewer):
       return;
     case 'publish':
     case 'return':
-      if (!canCurate(a, viewer))
-        throw new ForbiddenError(isSteward(a, viewer) ? 'A curator may not curate an artifact they steward; another curator must' : 'Only a curator publishes or returns a version');
+      if (!canCurate(a, viewer)) throw new ForbiddenError(isSteward(a, viewer) ? 'A curator may not curate an artifact they steward; another curator must' : 'Only a curator publishes or returns a version');
       return;
     case 'deprecate':
       if (!canEdit(a, viewer) && !viewer.roles.includes('curator')) throw new ForbiddenError('Only a steward, a curator or an admin deprecates a version');

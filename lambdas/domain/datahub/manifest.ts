@@ -81,7 +81,9 @@ export function validatePage(files: readonly RawFile[], prefix = 'files'): { fil
 }
 
 export function pageDigest(files: readonly ManifestFile[]): string {
-  return createHash('sha256').update(canonicalJson(files.map((f) => [f.path, f.bytes, f.sha256, f.mediaType]))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(files.map((f) => [f.path, f.bytes, f.sha256, f.mediaType])))
+    .digest('hex');
 }
 
 export function pageSummary(files: readonly ManifestFile[]): ManifestPage {
@@ -99,8 +101,7 @@ export function totals(pages: Record<string, ManifestPage>): { files: number; by
 export function pageLimitProblem(pages: Record<string, ManifestPage>, pageNo: number, adding: number): Problem | undefined {
   if (!Number.isInteger(pageNo) || pageNo < 1 || pageNo > MANIFEST_LIMITS.maxPages) return { path: 'params.page', problem: `must be a page number from 1 to ${MANIFEST_LIMITS.maxPages}` };
   const { files } = totals(pages);
-  if (files + adding > MANIFEST_LIMITS.maxFiles)
-    return { path: 'files', problem: `would bring the manifest to ${files + adding} files, over its limit of ${MANIFEST_LIMITS.maxFiles}` };
+  if (files + adding > MANIFEST_LIMITS.maxFiles) return { path: 'files', problem: `would bring the manifest to ${files + adding} files, over its limit of ${MANIFEST_LIMITS.maxFiles}` };
   return undefined;
 }
 

@@ -9,26 +9,125 @@ import type { Problem } from './manifest';
 
 /** The Hub's licence ids (docs "Licenses"), lower case. */
 export const HF_LICENSES = new Set([
-  'apache-2.0', 'mit', 'openrail', 'bigscience-openrail-m', 'creativeml-openrail-m', 'bigscience-bloom-rail-1.0', 'bigcode-openrail-m',
-  'afl-3.0', 'artistic-2.0', 'bsl-1.0', 'bsd', 'bsd-2-clause', 'bsd-3-clause', 'bsd-3-clause-clear', 'c-uda', 'cc', 'cc0-1.0',
-  'cc-by-2.0', 'cc-by-2.5', 'cc-by-3.0', 'cc-by-4.0', 'cc-by-sa-3.0', 'cc-by-sa-4.0', 'cc-by-nc-2.0', 'cc-by-nc-3.0', 'cc-by-nc-4.0',
-  'cc-by-nd-4.0', 'cc-by-nc-nd-3.0', 'cc-by-nc-nd-4.0', 'cc-by-nc-sa-2.0', 'cc-by-nc-sa-3.0', 'cc-by-nc-sa-4.0',
-  'cdla-sharing-1.0', 'cdla-permissive-1.0', 'cdla-permissive-2.0', 'wtfpl', 'ecl-2.0', 'epl-1.0', 'epl-2.0', 'etalab-2.0',
-  'eupl-1.1', 'eupl-1.2', 'agpl-3.0', 'gfdl', 'gpl', 'gpl-2.0', 'gpl-3.0', 'lgpl', 'lgpl-2.1', 'lgpl-3.0', 'isc', 'lppl-1.3c',
-  'ms-pl', 'mpl-2.0', 'odc-by', 'odbl', 'osl-3.0', 'postgresql', 'ofl-1.1', 'ncsa', 'unlicense', 'zlib', 'pddl',
+  'apache-2.0',
+  'mit',
+  'openrail',
+  'bigscience-openrail-m',
+  'creativeml-openrail-m',
+  'bigscience-bloom-rail-1.0',
+  'bigcode-openrail-m',
+  'afl-3.0',
+  'artistic-2.0',
+  'bsl-1.0',
+  'bsd',
+  'bsd-2-clause',
+  'bsd-3-clause',
+  'bsd-3-clause-clear',
+  'c-uda',
+  'cc',
+  'cc0-1.0',
+  'cc-by-2.0',
+  'cc-by-2.5',
+  'cc-by-3.0',
+  'cc-by-4.0',
+  'cc-by-sa-3.0',
+  'cc-by-sa-4.0',
+  'cc-by-nc-2.0',
+  'cc-by-nc-3.0',
+  'cc-by-nc-4.0',
+  'cc-by-nd-4.0',
+  'cc-by-nc-nd-3.0',
+  'cc-by-nc-nd-4.0',
+  'cc-by-nc-sa-2.0',
+  'cc-by-nc-sa-3.0',
+  'cc-by-nc-sa-4.0',
+  'cdla-sharing-1.0',
+  'cdla-permissive-1.0',
+  'cdla-permissive-2.0',
+  'wtfpl',
+  'ecl-2.0',
+  'epl-1.0',
+  'epl-2.0',
+  'etalab-2.0',
+  'eupl-1.1',
+  'eupl-1.2',
+  'agpl-3.0',
+  'gfdl',
+  'gpl',
+  'gpl-2.0',
+  'gpl-3.0',
+  'lgpl',
+  'lgpl-2.1',
+  'lgpl-3.0',
+  'isc',
+  'lppl-1.3c',
+  'ms-pl',
+  'mpl-2.0',
+  'odc-by',
+  'odbl',
+  'osl-3.0',
+  'postgresql',
+  'ofl-1.1',
+  'ncsa',
+  'unlicense',
+  'zlib',
+  'pddl',
 ]);
 
 /** The Hub's pipeline tags (tasks), as its model listing filters them. */
 export const HF_PIPELINE_TAGS = new Set([
-  'text-classification', 'token-classification', 'table-question-answering', 'question-answering', 'zero-shot-classification',
-  'translation', 'summarization', 'feature-extraction', 'text-generation', 'fill-mask', 'sentence-similarity', 'text-ranking',
-  'text-to-speech', 'text-to-audio', 'automatic-speech-recognition', 'audio-to-audio', 'audio-classification', 'voice-activity-detection',
-  'depth-estimation', 'image-classification', 'object-detection', 'image-segmentation', 'text-to-image', 'image-to-text',
-  'image-to-image', 'image-to-video', 'unconditional-image-generation', 'video-classification', 'reinforcement-learning',
-  'robotics', 'tabular-classification', 'tabular-regression', 'tabular-to-text', 'table-to-text', 'multiple-choice',
-  'text-retrieval', 'time-series-forecasting', 'text-to-video', 'image-text-to-text', 'visual-question-answering',
-  'document-question-answering', 'zero-shot-image-classification', 'graph-ml', 'mask-generation', 'zero-shot-object-detection',
-  'text-to-3d', 'image-to-3d', 'image-feature-extraction', 'video-text-to-text', 'keypoint-detection', 'any-to-any', 'other',
+  'text-classification',
+  'token-classification',
+  'table-question-answering',
+  'question-answering',
+  'zero-shot-classification',
+  'translation',
+  'summarization',
+  'feature-extraction',
+  'text-generation',
+  'fill-mask',
+  'sentence-similarity',
+  'text-ranking',
+  'text-to-speech',
+  'text-to-audio',
+  'automatic-speech-recognition',
+  'audio-to-audio',
+  'audio-classification',
+  'voice-activity-detection',
+  'depth-estimation',
+  'image-classification',
+  'object-detection',
+  'image-segmentation',
+  'text-to-image',
+  'image-to-text',
+  'image-to-image',
+  'image-to-video',
+  'unconditional-image-generation',
+  'video-classification',
+  'reinforcement-learning',
+  'robotics',
+  'tabular-classification',
+  'tabular-regression',
+  'tabular-to-text',
+  'table-to-text',
+  'multiple-choice',
+  'text-retrieval',
+  'time-series-forecasting',
+  'text-to-video',
+  'image-text-to-text',
+  'visual-question-answering',
+  'document-question-answering',
+  'zero-shot-image-classification',
+  'graph-ml',
+  'mask-generation',
+  'zero-shot-object-detection',
+  'text-to-3d',
+  'image-to-3d',
+  'image-feature-extraction',
+  'video-text-to-text',
+  'keypoint-detection',
+  'any-to-any',
+  'other',
 ]);
 
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/;
@@ -60,11 +159,19 @@ export function modelCardProblems(c: ModelCard, prefix = 'modelCard'): Problem[]
 export function hubLicense(expression: string): { license: string; license_name?: string; license_link?: string } {
   const single = /^[A-Za-z0-9.+-]+$/.test(expression) ? expression : undefined;
   if (single) {
-    const lower = single.toLowerCase().replace(/-only$/, '').replace(/-or-later$|\+$/, '');
+    const lower = single
+      .toLowerCase()
+      .replace(/-only$/, '')
+      .replace(/-or-later$|\+$/, '');
     if (HF_LICENSES.has(lower)) return { license: lower };
     if (HF_LICENSES.has(single.toLowerCase())) return { license: single.toLowerCase() };
   }
-  const name = expression.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-|-$/g, '').slice(0, 96) || 'other';
+  const name =
+    expression
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 96) || 'other';
   const link = single && !isLicenceRef(single) ? licenceUrl(single) : undefined;
   return { license: 'other', license_name: name, ...(link ? { license_link: link } : {}) };
 }

@@ -143,7 +143,10 @@ export interface AffiliationFlag {
 export function affiliationFlags(a: Affiliation | undefined, declared: { institution?: string; orgType?: string }): AffiliationFlag[] {
   const out: AffiliationFlag[] = [];
   if (!a || a.status === 'unmatched') {
-    out.push({ code: 'affiliation-unmatched', message: `No verified claim of the PI matches an organisation in the registry (they typed "${declared.institution ?? '-'}", ${declared.orgType ?? '-'}); it counts towards no fairness floor until an admin records or verifies it` });
+    out.push({
+      code: 'affiliation-unmatched',
+      message: `No verified claim of the PI matches an organisation in the registry (they typed "${declared.institution ?? '-'}", ${declared.orgType ?? '-'}); it counts towards no fairness floor until an admin records or verifies it`,
+    });
   } else if (a.status === 'unverified-org') {
     out.push({ code: 'affiliation-unverified', message: `${a.orgName} (${a.orgId}) is in the registry but not verified by an admin; it counts towards no fairness floor until it is` });
   }

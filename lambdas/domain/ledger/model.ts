@@ -11,10 +11,18 @@ export type AllocationState = (typeof ALLOCATION_STATES)[number];
 export const RUNNABLE_STATES: readonly AllocationState[] = ['active'];
 
 export const ENTRY_KINDS = [
-  'award', 'supplement', 'usage', 'adjustment', 'refund', 'exchange-out', 'exchange-in', 'expiry',
+  'award',
+  'supplement',
+  'usage',
+  'adjustment',
+  'refund',
+  'exchange-out',
+  'exchange-in',
+  'expiry',
   // ---- accountability ----
   // a later tranche of an award released (+), and idle credits returned to the call (-)
-  'tranche', 'reclaim',
+  'tranche',
+  'reclaim',
   // ---- end accountability ----
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];

@@ -89,7 +89,8 @@ export function credit(alloc: Allocation, kind: 'supplement' | 'refund' | 'adjus
   const a = clone(alloc);
   a.resources[resource] ??= emptyAccount();
   const acct = a.resources[resource];
-  if (acct.balanceMc + amountMc < -ctx.overdraftMc) throw new RuleViolationError(`An adjustment of ${amountMc / 1000} credits would take ${resource} below its floor`, [{ path: 'credits', problem: `the balance is ${acct.balanceMc / 1000}` }]);
+  if (acct.balanceMc + amountMc < -ctx.overdraftMc)
+    throw new RuleViolationError(`An adjustment of ${amountMc / 1000} credits would take ${resource} below its floor`, [{ path: 'credits', problem: `the balance is ${acct.balanceMc / 1000}` }]);
   acct.balanceMc += amountMc;
   if (kind === 'supplement' || (kind === 'adjustment' && amountMc > 0)) acct.awardedMc += amountMc;
   if (kind === 'adjustment' && amountMc < 0) acct.awardedMc += amountMc;

@@ -50,7 +50,10 @@ export function autoApproval(req: { supplementMc?: number; extensionDays?: numbe
     if (credits > policy.supplementAutoApproveCredits) return { automatic: false, why: `more than ${policy.supplementAutoApproveCredits} credits in one request` };
     const after = t.supplementMc + req.supplementMc;
     if (after > policy.supplementAutoApproveCreditsPerPeriod * 1000) {
-      return { automatic: false, why: `${t.supplementMc / 1000} credits were approved automatically in ${t.period} already; with this request it would be ${after / 1000}, over the ${policy.supplementAutoApproveCreditsPerPeriod} allowed per period` };
+      return {
+        automatic: false,
+        why: `${t.supplementMc / 1000} credits were approved automatically in ${t.period} already; with this request it would be ${after / 1000}, over the ${policy.supplementAutoApproveCreditsPerPeriod} allowed per period`,
+      };
     }
     return { automatic: true, totals: { ...t, supplementMc: after } };
   }
@@ -58,7 +61,10 @@ export function autoApproval(req: { supplementMc?: number; extensionDays?: numbe
   if (days > policy.extensionAutoApproveDays) return { automatic: false, why: `more than ${policy.extensionAutoApproveDays} days in one request` };
   const after = t.extensionDays + days;
   if (after > policy.extensionAutoApproveDaysPerPeriod) {
-    return { automatic: false, why: `${t.extensionDays} days of extension were approved automatically in ${t.period} already; with this request it would be ${after}, over the ${policy.extensionAutoApproveDaysPerPeriod} allowed per period` };
+    return {
+      automatic: false,
+      why: `${t.extensionDays} days of extension were approved automatically in ${t.period} already; with this request it would be ${after}, over the ${policy.extensionAutoApproveDaysPerPeriod} allowed per period`,
+    };
   }
   return { automatic: true, totals: { ...t, extensionDays: after } };
 }

@@ -64,7 +64,11 @@ export function applyUsage(input: {
   const touched = new Set<string>();
   const lines = new Map<string, { inBalance: JobCharge[]; overLimit: JobCharge[] }>();
   const results: UsageResult[] = [];
-  const wasExhausted = new Set(Object.entries(alloc.resources).filter(([, r]) => r.exhausted).map(([k]) => k));
+  const wasExhausted = new Set(
+    Object.entries(alloc.resources)
+      .filter(([, r]) => r.exhausted)
+      .map(([k]) => k),
+  );
 
   for (const rec of input.records) {
     const key = jobKeyOf(rec);
@@ -73,24 +77,26 @@ export function applyUsage(input: {
     const prev = jobs.get(key);
     const charged = prev ? prev.balanceMc + prev.overLimitMc : 0;
     const delta = rec.chargeMc - charged;
-    const job: JobUsageState = prev ? { ...prev } : {
-      siteId: rec.siteId,
-      cluster: rec.cluster,
-      jobId: rec.jobId,
-      allocationId: alloc.id,
-      resource: rec.resource,
-      balanceMc: 0,
-      overLimitMc: 0,
-      rev: 0,
-      gpus: rec.gpus,
-      elapsedSeconds: rec.elapsedSeconds,
-      start: rec.start,
-      end: rec.end,
-      user: rec.user,
-      account: rec.account,
-      rate: rec.rate,
-      updatedAt: input.now,
-    };
+    const job: JobUsageState = prev
+      ? { ...prev }
+      : {
+          siteId: rec.siteId,
+          cluster: rec.cluster,
+          jobId: rec.jobId,
+          allocationId: alloc.id,
+          resource: rec.resource,
+          balanceMc: 0,
+          overLimitMc: 0,
+          rev: 0,
+          gpus: rec.gpus,
+          elapsedSeconds: rec.elapsedSeconds,
+          start: rec.start,
+          end: rec.end,
+          user: rec.user,
+          account: rec.account,
+          rate: rec.rate,
+          updatedAt: input.now,
+        };
     if (delta === 0) {
       const sameFigures = !!prev && prev.gpus === rec.gpus && prev.elapsedSeconds === rec.elapsedSeconds && prev.end === rec.end;
       results.push({ index: rec.index, status: !prev ? 'accepted' : sameFigures ? 'duplicate' : 'corrected', deltaMc: 0, overLimit: false });

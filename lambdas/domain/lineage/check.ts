@@ -80,7 +80,10 @@ export function checkRunEvent(event: unknown): EventProblem[] {
     str(event.job, 'name', 'job.');
     facets(event.job.facets, 'job.facets', { jobType: jobTypeFacet }, true);
   }
-  for (const [key, extra] of [['inputs', 'inputFacets'], ['outputs', 'outputFacets']] as const) {
+  for (const [key, extra] of [
+    ['inputs', 'inputFacets'],
+    ['outputs', 'outputFacets'],
+  ] as const) {
     const list = event[key];
     if (list === undefined) continue;
     if (!Array.isArray(list)) add(key, 'must be an array');

@@ -49,7 +49,12 @@ export function placesFor(m: Pick<Mentor, 'capacity' | 'active'>, priority: bool
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-export function suggestMentors(req: Pick<MenteeRequest, 'menteeSub' | 'topic' | 'field' | 'languages' | 'orgType'>, mentors: readonly Mentor[], policy: PriorityPolicy, opts: { exclude?: ReadonlySet<string>; limit?: number } = {}): Suggestion[] {
+export function suggestMentors(
+  req: Pick<MenteeRequest, 'menteeSub' | 'topic' | 'field' | 'languages' | 'orgType'>,
+  mentors: readonly Mentor[],
+  policy: PriorityPolicy,
+  opts: { exclude?: ReadonlySet<string>; limit?: number } = {},
+): Suggestion[] {
   const priority = isPriority(req.orgType, policy);
   const topicTokens = tokenSet(req.topic);
   const out: Omit<Suggestion, 'rank'>[] = [];

@@ -43,7 +43,10 @@ export function participationReport(f: ParticipationFacts, generatedAt: string):
   const byRegion = new Map<string | null, ParticipationCounts>();
   const bump = (s: OrgSnapshot, k: keyof ParticipationCounts) => {
     totals[k]++;
-    for (const [m, key] of [[byType, s.orgType], [byRegion, s.region]] as const) {
+    for (const [m, key] of [
+      [byType, s.orgType],
+      [byRegion, s.region],
+    ] as const) {
       const g = m.get(key) ?? zero();
       g[k]++;
       m.set(key, g);
@@ -59,7 +62,6 @@ export function participationReport(f: ParticipationFacts, generatedAt: string):
     if (a.state === 'selected') bump(a, 'internshipsSelected');
   }
   for (const m of f.matches) bump(m, 'mentoringMatches');
-  const groups = (m: Map<string | null, ParticipationCounts>) =>
-    [...m].map(([key, c]) => ({ key, ...c })).sort((a, b) => (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1));
+  const groups = (m: Map<string | null, ParticipationCounts>) => [...m].map(([key, c]) => ({ key, ...c })).sort((a, b) => (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1));
   return { generatedAt, totals, byOrgType: groups(byType), byRegion: groups(byRegion), note: 'Counts by the organisation each participant declared when they took part; participants who declared none are under key null.' };
 }

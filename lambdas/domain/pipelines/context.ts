@@ -122,13 +122,5 @@ export function versionKey(r: VersionRef): string {
 /** The permit that lets `sub` use `artifact` at `site` at `now`, if any. */
 export function permitFor(permits: readonly Permit[], sub: string, artifact: string, site: string, now: Date): Permit | undefined {
   const t = now.getTime();
-  return permits.find(
-    (p) =>
-      !p.revokedAt &&
-      p.users.includes(sub) &&
-      p.datasets.includes(artifact) &&
-      p.sites.includes(site) &&
-      Date.parse(p.start) <= t &&
-      t < Date.parse(p.end),
-  );
+  return permits.find((p) => !p.revokedAt && p.users.includes(sub) && p.datasets.includes(artifact) && p.sites.includes(site) && Date.parse(p.start) <= t && t < Date.parse(p.end));
 }

@@ -4,10 +4,7 @@
 import type { StageKind, VersionRef } from './spec';
 
 /** A datum, named by where it comes from (see spec.ts). */
-export type Datum =
-  | { key: string; kind: 'version'; ref: VersionRef }
-  | { key: string; kind: 'output'; stage: string; output: string }
-  | { key: string; kind: 'registered'; stage: string };
+export type Datum = { key: string; kind: 'version'; ref: VersionRef } | { key: string; kind: 'output'; stage: string; output: string } | { key: string; kind: 'registered'; stage: string };
 
 /** Where the copy a stage reads comes from. */
 export type CopySource =

@@ -15,7 +15,10 @@
 //   pipelines/<pipelineId>/<stageId>/.kairr/  KAIRR's own files there (a transfer's result)
 import * as z from 'zod/mini';
 
-const AbsolutePath = z.string().check(z.regex(/^\/[^\0\n]{0,1023}$/), z.refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".." segments' }));
+const AbsolutePath = z.string().check(
+  z.regex(/^\/[^\0\n]{0,1023}$/),
+  z.refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".." segments' }),
+);
 
 export const MOVER_KINDS = ['rsync'] as const;
 

@@ -32,8 +32,14 @@ export function checkJobStage(s: JobStage, path: string, ctx: ValidationContext,
   for (const name of Object.keys(s.env ?? {})) {
     if (RESERVED_ENV.test(name)) add(`${path}.env.${name}`, 'is reserved: names starting with SLURM_ or KAIRR_ are set by the scheduler and KAIRR');
   }
-  duplicates(s.outputs.map((o) => o.name), (j) => add(`${path}.outputs[${j}].name`, 'duplicates an earlier output name'));
-  duplicates(s.outputs.map((o) => o.path.replace(/\/$/, '')), (j) => add(`${path}.outputs[${j}].path`, 'duplicates an earlier output path'));
+  duplicates(
+    s.outputs.map((o) => o.name),
+    (j) => add(`${path}.outputs[${j}].name`, 'duplicates an earlier output name'),
+  );
+  duplicates(
+    s.outputs.map((o) => o.path.replace(/\/$/, '')),
+    (j) => add(`${path}.outputs[${j}].path`, 'duplicates an earlier output path'),
+  );
   s.outputs.forEach((o, j) => {
     const inside = s.outputs.findIndex((p, k) => k !== j && p.path.endsWith('/') && o.path.startsWith(p.path));
     if (inside >= 0) add(`${path}.outputs[${j}].path`, `lies inside output "${s.outputs[inside].name}" (${s.outputs[inside].path}); outputs must not overlap`);

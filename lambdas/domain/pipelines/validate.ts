@@ -90,7 +90,14 @@ export function validatePipeline(spec: PipelineSpec, ctx: ValidationContext): Va
   const registrationSite = new Map<string, string>();
   spec.stages.forEach((s, i) => {
     if (s.kind !== 'registration' || index.get(s.id) !== i) return;
-    const sites = [...new Set(s.outputs.map((o) => stageOf(o.stage)).filter((p): p is JobStage => p?.kind === 'job').map((p) => p.site))];
+    const sites = [
+      ...new Set(
+        s.outputs
+          .map((o) => stageOf(o.stage))
+          .filter((p): p is JobStage => p?.kind === 'job')
+          .map((p) => p.site),
+      ),
+    ];
     if (sites.length === 1) registrationSite.set(s.id, sites[0]);
     else if (sites.length > 1) add(`${at(i)}.outputs`, `must all be at one site; they are made at ${sites.join(' and ')} (transfer them first and register there, or register each site's outputs separately)`);
   });
@@ -122,9 +129,7 @@ export function validatePipeline(spec: PipelineSpec, ctx: ValidationContext): Va
       }
       return { from: 'stage', site, stage: datum.stage };
     }
-    const bringers = spec.stages.filter(
-      (t): t is TransferStage => t.kind === 'transfer' && t !== consumer && t.to === site && t.items.some((i) => datumKey(i) === datum.key),
-    );
+    const bringers = spec.stages.filter((t): t is TransferStage => t.kind === 'transfer' && t !== consumer && t.to === site && t.items.some((i) => datumKey(i) === datum.key));
     const usable = bringers.find((t) => !graph.descendants(consumer.id).has(t.id));
     if (usable) {
       graph.addEdge(usable.id, consumer.id);

@@ -206,9 +206,7 @@ export function workloadDemand(profile: WorkloadProfile): WorkloadDemand {
   return demand;
 }
 
-export type MemoryFit =
-  | { fits: true; offloadGBPerGpu: number; needPerGpuGB: number; hbmUsableGB: number; utilisation: number }
-  | { fits: false; needPerGpuGB: number; hbmUsableGB: number; coherentUsableGB: number; reason: string };
+export type MemoryFit = { fits: true; offloadGBPerGpu: number; needPerGpuGB: number; hbmUsableGB: number; utilisation: number } | { fits: false; needPerGpuGB: number; hbmUsableGB: number; coherentUsableGB: number; reason: string };
 
 /** Whether the workload's memory fits on `gpus` GPUs of `resource`, spilling to coherent memory where it can. */
 export function memoryFit(resource: Resource, demand: WorkloadDemand, gpus: number): MemoryFit {

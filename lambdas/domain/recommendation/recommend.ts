@@ -3,16 +3,7 @@
 // read from the clock or the network, and ties are broken by resource key.
 import { rateAt, resourceKey, type Resource, type Site } from '../catalogue';
 import { ValidationError } from '../errors';
-import {
-  ASSUMPTIONS,
-  fmtGB,
-  interconnectEfficiency,
-  memoryFit,
-  peakTflops,
-  round,
-  workloadDemand,
-  type MemoryFit,
-} from './estimate';
+import { ASSUMPTIONS, fmtGB, interconnectEfficiency, memoryFit, peakTflops, round, workloadDemand, type MemoryFit } from './estimate';
 import type { WorkloadProfile } from './schema';
 
 export interface QueueState {
@@ -159,11 +150,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
 
     if (!chosen) {
       const last = options[options.length - 1];
-      blockers.push(
-        lastFit && !lastFit.fits
-          ? `memory: ${lastFit.reason}${profile.nodes === undefined ? ` (even on all ${resource.nodes} nodes)` : ` at the stated ${profile.nodes} node(s)`}`
-          : 'memory: does not fit',
-      );
+      blockers.push(lastFit && !lastFit.fits ? `memory: ${lastFit.reason}${profile.nodes === undefined ? ` (even on all ${resource.nodes} nodes)` : ` at the stated ${profile.nodes} node(s)`}` : 'memory: does not fit');
       // Still estimate time and credits on the largest configuration tried, so the team sees what
       // the work would cost there; the memory blocker keeps it infeasible.
       const hypothetical = { fits: true as const, offloadGBPerGpu: 0, needPerGpuGB: lastFit?.needPerGpuGB ?? 0, hbmUsableGB: lastFit?.hbmUsableGB ?? 0, utilisation: 1 };
@@ -182,15 +169,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
     return { site, resource, key, blockers, fit: chosen.fit, fitsMemory: true, estimate: e };
   }
 
-  function estimateOn(
-    resource: Resource,
-    gpus: number,
-    nodes: number,
-    fit: MemoryFit & { fits: true },
-    transferHours: number,
-    queueWaitHours: number,
-    creditsPerGpuHour: number | null,
-  ): ResourceEstimate {
+  function estimateOn(resource: Resource, gpus: number, nodes: number, fit: MemoryFit & { fits: true }, transferHours: number, queueWaitHours: number, creditsPerGpuHour: number | null): ResourceEstimate {
     const offloadFactor = fit.offloadGBPerGpu > 0 ? ASSUMPTIONS.offloadThroughputFactor : 1;
     const sustained = peakTflops(resource, profile.precision) * demand.utilisation * interconnectEfficiency(resource, nodes, need) * offloadFactor;
     const computeHours = demand.flops / (gpus * sustained * 1e12) / 3600;
@@ -313,10 +292,7 @@ export function recommend(profile: WorkloadProfile, context: RecommendationConte
               score: round(e.credits <= 0 ? 1 : Math.min(1, left / e.credits), 6),
               weight: W.capacity,
               known: true,
-              detail:
-                left >= (e.credits ?? 0)
-                  ? `${round(left, 0)} credits left in open calls, enough for the ${round(e.credits, 0)} needed`
-                  : `only ${round(left, 0)} credits left in open calls for the ${round(e.credits, 0)} needed`,
+              detail: left >= (e.credits ?? 0) ? `${round(left, 0)} credits left in open calls, enough for the ${round(e.credits, 0)} needed` : `only ${round(left, 0)} credits left in open calls for the ${round(e.credits, 0)} needed`,
             }
           : { score: 0, weight: W.capacity, known: true, detail: `${round(left, 0)} credits left in open calls` };
 
@@ -355,4 +331,3 @@ function resolveDataSite(profile: WorkloadProfile, context: RecommendationContex
   if (!context.sites.some((s) => s.id === siteId)) throw ValidationError.field('dataset.location.siteId', `"${siteId}" is not a KAIRR site`);
   return siteId;
 }
-

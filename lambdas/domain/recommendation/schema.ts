@@ -88,27 +88,23 @@ export const HpcSimulationProfileSchema = z.strictObject({
 });
 
 /** A trained surrogate (parameters + trainingTokens) or a compute campaign (totalPflop), or both. */
-export const AiForScienceProfileSchema = z.strictObject({
-  workload: z.literal('ai-for-science'),
-  parameters: z.optional(Parameters),
-  trainingTokens: z.optional(Tokens),
-  totalPflop: z.optional(z.number().check(z.positive(), z.lte(1e12))),
-  workingSetGB: z.optional(z.number().check(z.nonnegative(), z.lte(1e9))),
-  efficiency: z.optional(Efficiency),
-  ...common,
-}).check(
-  z.refine((p) => (p.parameters !== undefined && p.trainingTokens !== undefined) || p.totalPflop !== undefined, {
-    message: 'needs parameters and trainingTokens (a model to train), or totalPflop (a compute campaign)',
-  }),
-);
+export const AiForScienceProfileSchema = z
+  .strictObject({
+    workload: z.literal('ai-for-science'),
+    parameters: z.optional(Parameters),
+    trainingTokens: z.optional(Tokens),
+    totalPflop: z.optional(z.number().check(z.positive(), z.lte(1e12))),
+    workingSetGB: z.optional(z.number().check(z.nonnegative(), z.lte(1e9))),
+    efficiency: z.optional(Efficiency),
+    ...common,
+  })
+  .check(
+    z.refine((p) => (p.parameters !== undefined && p.trainingTokens !== undefined) || p.totalPflop !== undefined, {
+      message: 'needs parameters and trainingTokens (a model to train), or totalPflop (a compute campaign)',
+    }),
+  );
 
-export const WorkloadProfileSchema = z.discriminatedUnion('workload', [
-  PretrainingProfileSchema,
-  FineTuningProfileSchema,
-  InferenceProfileSchema,
-  HpcSimulationProfileSchema,
-  AiForScienceProfileSchema,
-]);
+export const WorkloadProfileSchema = z.discriminatedUnion('workload', [PretrainingProfileSchema, FineTuningProfileSchema, InferenceProfileSchema, HpcSimulationProfileSchema, AiForScienceProfileSchema]);
 export type WorkloadProfile = z.infer<typeof WorkloadProfileSchema>;
 export type PretrainingProfile = z.infer<typeof PretrainingProfileSchema>;
 export type FineTuningProfile = z.infer<typeof FineTuningProfileSchema>;

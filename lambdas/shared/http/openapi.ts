@@ -14,7 +14,10 @@ function toSchema(s: AnySchema, io: 'input' | 'output'): JsonSchema {
 
 function parametersOf(route: RouteSpec): unknown[] {
   const out: unknown[] = [];
-  for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
+  for (const [where, schema] of [
+    ['path', route.params],
+    ['query', route.query],
+  ] as const) {
     if (!schema) continue;
     const js = toSchema(schema, 'input');
     const props = (js.properties ?? {}) as Record<string, JsonSchema>;

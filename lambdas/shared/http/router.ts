@@ -98,7 +98,7 @@ export function createHandler<A extends ApiSpec>(api: A, impl: Implementation<A>
 
       const params = parse(route.params, event.pathParameters ?? {}, 'params');
       const query = parse(route.query, event.queryStringParameters ?? {}, 'query');
-      let body: unknown ;
+      let body: unknown;
       if (route.body) {
         let raw: unknown;
         const text = event.body == null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;

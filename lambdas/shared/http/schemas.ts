@@ -12,8 +12,7 @@ export const ErrorSchema = z.object({
 export const NextTokenQuery = z.optional(z.string().check(z.minLength(1), z.maxLength(2048)));
 export const LimitQuery = z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(200)));
 
-export const IdParam = (name: string) =>
-  z.strictObject({ [name]: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)) });
+export const IdParam = (name: string) => z.strictObject({ [name]: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)) });
 
 export const ERROR_RESPONSES = {
   400: { description: 'The request is invalid; details name each field and problem', schema: ErrorSchema },

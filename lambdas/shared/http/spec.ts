@@ -4,7 +4,12 @@
 import type { z } from 'zod/mini';
 
 export const ROLES = [
-  'researcher', 'reviewer', 'chair', 'site-operator', 'auditor', 'admin',
+  'researcher',
+  'reviewer',
+  'chair',
+  'site-operator',
+  'auditor',
+  'admin',
   // ---- datahub: curators check data hub versions before they are published ----
   'curator',
   // ---- end datahub ----
@@ -22,11 +27,7 @@ export interface ResponseSpec {
   contentTypes?: string[];
 }
 
-export interface RouteSpec<
-  P extends AnySchema | undefined = AnySchema | undefined,
-  Q extends AnySchema | undefined = AnySchema | undefined,
-  B extends AnySchema | undefined = AnySchema | undefined,
-> {
+export interface RouteSpec<P extends AnySchema | undefined = AnySchema | undefined, Q extends AnySchema | undefined = AnySchema | undefined, B extends AnySchema | undefined = AnySchema | undefined> {
   method: HttpMethod;
   /** API Gateway resource path, e.g. /v1/sites/{siteId} */
   path: string;

@@ -29,14 +29,20 @@ export async function floorTypes(list: Standing[]): Promise<(OrgType | null)[]> 
       }
     }
   };
-  await get(owners.map((s) => identityKeys.person(s)), (it) => people.set(String(it.sub), it as unknown as Person));
+  await get(
+    owners.map((s) => identityKeys.person(s)),
+    (it) => people.set(String(it.sub), it as unknown as Person),
+  );
   const orgIds = new Set<string>();
   for (const s of list) {
     const recorded = people.get(s.ownerSub)?.affiliation?.orgId;
     const id = recorded ?? s.affiliation?.orgId;
     if (id) orgIds.add(id);
   }
-  await get([...orgIds].map((id) => identityKeys.org(id)), (it) => orgs.set(String(it.orgId), it as unknown as Org));
+  await get(
+    [...orgIds].map((id) => identityKeys.org(id)),
+    (it) => orgs.set(String(it.orgId), it as unknown as Org),
+  );
   return list.map((s) => {
     // An admin's record of the owner's organisation stands for verified membership; otherwise the
     // org their verified claims matched when they applied.

@@ -11,7 +11,10 @@ export function attributeSize(v: unknown): number {
   if (v === null || v === undefined || typeof v === 'boolean') return 1;
   if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
   if (typeof v === 'number') {
-    const digits = String(Math.abs(v)).replace(/[.eE+-]/g, '').replace(/^0+/, '').length || 1;
+    const digits =
+      String(Math.abs(v))
+        .replace(/[.eE+-]/g, '')
+        .replace(/^0+/, '').length || 1;
     return Math.ceil(digits / 2) + 1;
   }
   if (Array.isArray(v)) return 3 + v.reduce((s: number, x) => s + 1 + attributeSize(x), 0);

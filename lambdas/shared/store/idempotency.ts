@@ -33,12 +33,15 @@ export interface IdempotencyScope {
 export async function idempotent(scope: IdempotencyScope, run: (record: (res: StoredResponse) => SideWrite[]) => Promise<StoredResponse>): Promise<StoredResponse & { replayed: boolean }> {
   if (!scope.key) return { ...(await run(() => [])), replayed: false };
   const k = keys.idempotency(scope.operation, scope.callerSub, scope.key);
-  const requestHash = createHash('sha256').update(canonicalJson(scope.request ?? null)).digest('hex');
+  const requestHash = createHash('sha256')
+    .update(canonicalJson(scope.request ?? null))
+    .digest('hex');
   const replay = async (): Promise<(StoredResponse & { replayed: boolean }) | undefined> => {
     const got = await ddb().send(new GetCommand({ TableName: mainTable(), Key: k, ConsistentRead: true }));
     const it = got.Item as { requestHash: string; status: number; body: unknown } | undefined;
     if (!it) return undefined;
-    if (it.requestHash !== requestHash) throw new ConflictError('This Idempotency-Key was used with a different request body', [{ path: 'headers.Idempotency-Key', problem: 'was already used for another request' }], 'idempotency_key_reused');
+    if (it.requestHash !== requestHash)
+      throw new ConflictError('This Idempotency-Key was used with a different request body', [{ path: 'headers.Idempotency-Key', problem: 'was already used for another request' }], 'idempotency_key_reused');
     return { status: it.status, body: it.body, replayed: true };
   };
   const prior = await replay();

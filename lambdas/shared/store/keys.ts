@@ -228,7 +228,11 @@ export const trustKeys = {
 // (DHVSTATE#curation-review). The search index (docs/datahub.md, "Search"): one posting item per
 // term and chunk of 1,000 document numbers (DHIX#kind#term / chunk; number sets d and s), one
 // summary item per document (DHDOC#kind#docNo) and a document counter per kind (DHSEQ#kind).
-const dhVersion = (v: string) => v.split('.').map((n) => n.padStart(6, '0')).join('.');
+const dhVersion = (v: string) =>
+  v
+    .split('.')
+    .map((n) => n.padStart(6, '0'))
+    .join('.');
 
 export const datahubKeys = {
   artifact: (id: string): ItemKey => ({ pk: `DHART#${id}`, sk: 'ART' }),

@@ -29,7 +29,9 @@ export async function recordRefusal(ctx: AuditContext, r: Refusal): Promise<stri
   const fields = r.fields.map((f) => ({ ...f, value: f.value.slice(0, 64) }));
   const item: Item = { ...trustKeys.refusal(id), id, code: r.code, route: r.route, fields, ...(r.about ? { about: r.about } : {}), actor: ctx.actor, at: now };
   try {
-    await commit(ctx, { changes: [{ subject: { type: 'refusal', id }, before: null, after: item, action: REFUSAL_ACTION, details: { code: r.code, route: r.route, fields, ...(r.about ? { about: `${r.about.type}/${r.about.id}` } : {}) } }] });
+    await commit(ctx, {
+      changes: [{ subject: { type: 'refusal', id }, before: null, after: item, action: REFUSAL_ACTION, details: { code: r.code, route: r.route, fields, ...(r.about ? { about: `${r.about.type}/${r.about.id}` } : {}) } }],
+    });
   } catch (e) {
     logger.error('a refusal could not be audited', { code: r.code, route: r.route, error: (e as Error).message });
   }

@@ -1,21 +1,6 @@
 // The local EventBridge bus, driven through the real @aws-sdk/client-eventbridge.
-import {
-  DescribeRuleCommand,
-  EventBridgeClient,
-  ListTargetsByRuleCommand,
-  PutEventsCommand,
-  ResourceNotFoundException,
-  TestEventPatternCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  createLocalEventBus,
-  startLocalEventBridge,
-  type DeadLetter,
-  type DeliveryInfo,
-  type LocalEventBridge,
-  type LocalEventRule,
-  type LocalEventTarget,
-} from '../../events';
+import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand, ResourceNotFoundException, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
+import { createLocalEventBus, startLocalEventBridge, type DeadLetter, type DeliveryInfo, type LocalEventBridge, type LocalEventRule, type LocalEventTarget } from '../../events';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -172,13 +157,7 @@ describe('PutEvents through the SDK', () => {
     await bridge.bus.idle();
 
     expect(response.FailedEntryCount).toBe(4);
-    expect(response.Entries!.map((entry) => entry.ErrorCode ?? 'ok')).toEqual([
-      'InvalidArgument',
-      'MalformedDetail',
-      'ResourceNotFoundException',
-      'NotAuthorizedForSourceException',
-      'ok',
-    ]);
+    expect(response.Entries!.map((entry) => entry.ErrorCode ?? 'ok')).toEqual(['InvalidArgument', 'MalformedDetail', 'ResourceNotFoundException', 'NotAuthorizedForSourceException', 'ok']);
     expect(deliveredTo('ledger')).toHaveLength(1);
   });
 
@@ -214,7 +193,7 @@ describe('scheduled rules', () => {
   });
 
   // ---- accountability ----
-  test('runScheduleNow at a given time fires the Scheduled Event with that time (how tests move a job\'s clock)', async () => {
+  test("runScheduleNow at a given time fires the Scheduled Event with that time (how tests move a job's clock)", async () => {
     const event = bridge.bus.runScheduleNow('nightly-usage', undefined, new Date('2027-03-15T00:15:00.400Z'));
     await bridge.bus.idle();
     expect(event.time).toBe('2027-03-15T00:15:00Z');

@@ -75,12 +75,7 @@ const cases: Case[] = [
   ['anything-but a wildcard (docs: */lib/*)', { detail: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] } }, withDetail({ FilePath: '/usr/lib/a.so' }), false],
   ['anything-but a wildcard, other path', { detail: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] } }, withDetail({ FilePath: '/usr/bin/a' }), true],
   // numeric (docs example: all three must hold).
-  [
-    'numeric ranges and equality (docs)',
-    { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }], 'd-count': [{ numeric: ['<', 10] }], 'x-limit': [{ numeric: ['=', 3.018e2] }] } },
-    EC2_EVENT,
-    true,
-  ],
+  ['numeric ranges and equality (docs)', { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }], 'd-count': [{ numeric: ['<', 10] }], 'x-limit': [{ numeric: ['=', 3.018e2] }] } }, EC2_EVENT, true],
   ['numeric: the upper bound is inclusive with <=', { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } }, withDetail({ 'c-count': 5 }), true],
   ['numeric: > 0 excludes 0', { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } }, withDetail({ 'c-count': 0 }), false],
   ['numeric: above the range', { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } }, withDetail({ 'c-count': 6 }), false],
@@ -93,18 +88,8 @@ const cases: Case[] = [
   // exists (docs: exists works on leaf nodes only).
   ['exists: true on a present field', { detail: { 'c-count': [{ exists: true }] } }, EC2_EVENT, true],
   ['exists: false on a present field', { detail: { 'c-count': [{ exists: false }] } }, EC2_EVENT, false],
-  [
-    'exists: false on an absent field (docs)',
-    { detail: { 'c-count': [{ exists: false }] } },
-    { 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['initializing', 'running'] } },
-    true,
-  ],
-  [
-    'exists: false when the field is not a leaf (docs)',
-    { detail: { 'c-count': [{ exists: false }] } },
-    { detail: { state: ['initializing', 'running'], 'c-count': { c1: 100 } } },
-    true,
-  ],
+  ['exists: false on an absent field (docs)', { detail: { 'c-count': [{ exists: false }] } }, { 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['initializing', 'running'] } }, true],
+  ['exists: false when the field is not a leaf (docs)', { detail: { 'c-count': [{ exists: false }] } }, { detail: { state: ['initializing', 'running'], 'c-count': { c1: 100 } } }, true],
   ['exists: true is false for a non-leaf', { detail: { 'c-count': [{ exists: true }] } }, { detail: { 'c-count': { c1: 100 } } }, false],
   ['exists: false when the whole parent is absent', { detail: { 'c-count': [{ exists: false }] } }, { source: 'x' }, true],
   // null and empty strings (docs).
@@ -116,17 +101,10 @@ const cases: Case[] = [
   [
     'an event array intersecting the pattern array (docs)',
     {
-      resources: [
-        'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
-        'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f',
-        'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f',
-      ],
+      resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f', 'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f', 'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f'],
     },
     {
-      resources: [
-        'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b-bbf0-401d-b893-d5978ed4a025:autoScalingGroupName/ASGTerminate',
-        'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
-      ],
+      resources: ['arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b-bbf0-401d-b893-d5978ed4a025:autoScalingGroupName/ASGTerminate', 'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f'],
     },
     true,
   ],
@@ -149,24 +127,9 @@ cases.push(
   ['two fields from different array elements do not match', { employees: { firstName: ['Anna'], lastName: ['Jones'] } }, EMPLOYEES, false],
   ['nested arrays are flattened', { employees: { firstName: ['Peter'] } }, { employees: [[EMPLOYEES.employees[0]], [EMPLOYEES.employees[2]]] }, true],
   // $or (ruler README).
-  [
-    '$or: source AND (metricName OR namespace)',
-    { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] },
-    { source: 'aws.cloudwatch', namespace: 'AWS/ES' },
-    true,
-  ],
-  [
-    '$or: no branch matches',
-    { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] },
-    { source: 'aws.cloudwatch', namespace: 'AWS/S3' },
-    false,
-  ],
-  [
-    '$or nested inside detail, with an AND inside a branch',
-    { detail: { $or: [{ a: [1] }, { b: [2], c: [3] }] } },
-    { detail: { b: 2, c: 3 } },
-    true,
-  ],
+  ['$or: source AND (metricName OR namespace)', { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] }, { source: 'aws.cloudwatch', namespace: 'AWS/ES' }, true],
+  ['$or: no branch matches', { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] }, { source: 'aws.cloudwatch', namespace: 'AWS/S3' }, false],
+  ['$or nested inside detail, with an AND inside a branch', { detail: { $or: [{ a: [1] }, { b: [2], c: [3] }] } }, { detail: { b: 2, c: 3 } }, true],
   ['$or branch with a partial AND', { detail: { $or: [{ a: [1] }, { b: [2], c: [3] }] } }, { detail: { b: 2, c: 4 } }, false],
   [
     'the complex example (docs + ruler)',

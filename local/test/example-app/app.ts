@@ -75,7 +75,9 @@ export function synthExampleApp(outdir: string, form: ApiForm = 'methods'): Exam
       openapi: '3.0.1',
       info: { title: 'notes', version: '1' },
       paths: {
-        '/health': { get: { responses: { '200': { description: 'up' } }, 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } },
+        '/health': {
+          get: { responses: { '200': { description: 'up' } }, 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } },
+        },
         '/notes/{id}': {
           get: {
             parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],

@@ -11,7 +11,7 @@ function host(): LambdaHost {
   const dir = mkdtempSync(join(tmpdir(), 'kairr-lambda-host-'));
   const handlerFile = join(dir, 'index.js');
   // Answers { n } after the event's delay, from a worker of its own.
-  writeFileSync(handlerFile, "exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return { n: e.n }; };\n");
+  writeFileSync(handlerFile, 'exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return { n: e.n }; };\n');
   const def: FunctionDef = {
     logicalId: 'Slow',
     name: 'slow',

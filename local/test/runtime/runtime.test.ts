@@ -219,7 +219,14 @@ test('stop() closes every endpoint and ends every process the runtime started', 
   const endpoints = [info.apiUrl, info.dynamodbEndpoint, info.s3Endpoint, info.lambdaEndpoint, info.sfnEndpoint, info.eventsEndpoint, info.localAdminUrl];
 
   await runtime.stop();
-  const reachable = await Promise.all(endpoints.map((url) => fetch(url).then(() => url, () => undefined)));
+  const reachable = await Promise.all(
+    endpoints.map((url) =>
+      fetch(url).then(
+        () => url,
+        () => undefined,
+      ),
+    ),
+  );
 
   expect(reachable.filter(Boolean)).toEqual([]);
 });

@@ -46,7 +46,15 @@ const BOOKING: AslDefinition = {
     Route: {
       Type: 'Choice',
       // A Choice on a missing path is a States.Runtime error in AWS too, hence IsPresent.
-      Choices: [{ And: [{ Variable: '$.kind', IsPresent: true }, { Variable: '$.kind', StringEquals: 'express' }], Next: 'FastTrack' }],
+      Choices: [
+        {
+          And: [
+            { Variable: '$.kind', IsPresent: true },
+            { Variable: '$.kind', StringEquals: 'express' },
+          ],
+          Next: 'FastTrack',
+        },
+      ],
       Default: 'Reserve',
     },
     FastTrack: { Type: 'Pass', Result: 'fast', ResultPath: '$.track', End: true },
@@ -185,9 +193,7 @@ describe('Lambda tasks, Choice, Retry and Catch', () => {
     expect(output.result).toEqual({ reservation: { reservationId: 'r-happy' }, status: 200 });
     expect(output.confirmation).toEqual({ confirmed: 'r-happy' });
     expect(enteredStates(events)).toEqual(['Route', 'Reserve', 'Confirm', 'Done']);
-    expect(eventTypes(events)).toEqual(
-      expect.arrayContaining(['TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'LambdaFunctionScheduled', 'LambdaFunctionSucceeded', 'ExecutionSucceeded']),
-    );
+    expect(eventTypes(events)).toEqual(expect.arrayContaining(['TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'LambdaFunctionScheduled', 'LambdaFunctionSucceeded', 'ExecutionSucceeded']));
     const confirmCall = lambdas.callsTo('confirm').at(-1)!;
     expect(confirmCall.ctx).toMatchObject({ executionArn, stateName: 'Confirm', resource: lambdaArn('confirm') });
   });
@@ -329,9 +335,7 @@ describe('executions API', () => {
     const again = await client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Approval'), name: 'grant-7', input: '{"budget":7}' }));
     expect(again).toMatchObject({ executionArn: first.executionArn, startDate: first.startDate });
 
-    await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Approval'), name: 'grant-7', input: '{"budget":8}' })),
-    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Approval'), name: 'grant-7', input: '{"budget":8}' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
 
     const task = await sfn.tasks.waitFor({ executionArn: first.executionArn });
     const stopped = await client.send(new StopExecutionCommand({ executionArn: first.executionArn, error: 'Withdrawn', cause: 'applicant withdrew' }));
@@ -339,9 +343,7 @@ describe('executions API', () => {
     const description = await client.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
     expect(description).toMatchObject({ status: 'ABORTED', error: 'Withdrawn', cause: 'applicant withdrew' });
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
-    await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Approval'), name: 'grant-7', input: '{"budget":7}' })),
-    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Approval'), name: 'grant-7', input: '{"budget":7}' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
     const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn: first.executionArn }));
     expect(events!.at(-1)).toMatchObject({ type: 'ExecutionAborted', executionAbortedEventDetails: { error: 'Withdrawn' } });
   });
@@ -393,9 +395,7 @@ describe('executions API', () => {
     expect(described).toMatchObject({ name: 'Booking', type: 'STANDARD', status: 'ACTIVE' });
     expect(listed.stateMachines!.map((machine) => machine.name)).toEqual(expect.arrayContaining(['Booking', 'Approval', 'Review']));
     await expect(client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Nope') }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
-    await expect(client.send(new DescribeExecutionCommand({ executionArn: `${machineArn('Booking').replace('stateMachine', 'execution')}:nope` }))).rejects.toBeInstanceOf(
-      ExecutionDoesNotExist,
-    );
+    await expect(client.send(new DescribeExecutionCommand({ executionArn: `${machineArn('Booking').replace('stateMachine', 'execution')}:nope` }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     await expect(client.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:s3:::bucket' }))).rejects.toBeInstanceOf(InvalidArn);
   });
 });

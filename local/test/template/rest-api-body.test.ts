@@ -24,7 +24,9 @@ function body(overrides: Record<string, unknown> = {}): Record<string, unknown> 
           'x-amazon-apigateway-integration': {
             type: 'mock',
             requestTemplates: { 'application/json': '{"statusCode": 204}' },
-            responses: { default: { statusCode: '204', responseParameters: { 'method.response.header.Access-Control-Allow-Origin': "'https://portal.example'", 'method.response.header.Access-Control-Allow-Methods': "'GET,DELETE,OPTIONS'" } } },
+            responses: {
+              default: { statusCode: '204', responseParameters: { 'method.response.header.Access-Control-Allow-Origin': "'https://portal.example'", 'method.response.header.Access-Control-Allow-Methods': "'GET,DELETE,OPTIONS'" } },
+            },
           },
         },
       },

@@ -39,11 +39,7 @@ export function loadClusters(): LocalCluster[] {
 
 export function driverFor(c: LocalCluster, opts: ConstructorParameters<typeof SlurmRestDriver>[2] = {}): SlurmRestDriver {
   const jwtKey = readFileSync(c.jwtKeyPath).toString('base64');
-  return new SlurmRestDriver(
-    { siteId: c.siteId, endpoint: c.restUrl, cluster: c.cluster, parentAccount: c.parentAccount },
-    async () => ({ username: c.adminUser, jwtKey }),
-    opts,
-  );
+  return new SlurmRestDriver({ siteId: c.siteId, endpoint: c.restUrl, cluster: c.cluster, parentAccount: c.parentAccount }, async () => ({ username: c.adminUser, jwtKey }), opts);
 }
 
 /** Run a Slurm client of the cluster's own version (host 22.05 for spc, the chroot's 24.11 for kisti6). */
@@ -56,8 +52,7 @@ export function slurmCli(c: LocalCluster, ...args: string[]): string {
 
 /** `sacctmgr show assoc` rows of one account, as objects. */
 export function sacctmgrAssocs(c: LocalCluster, account: string): { account: string; user: string; partition: string; parent: string; grpTresMins: string; grpJobs: string; grpSubmit: string }[] {
-  const out = slurmCli(c, 'sacctmgr', '-n', '-P', 'show', 'assoc', `account=${account}`, `cluster=${c.cluster}`,
-    'format=account,user,partition,parentname,grptresmins,grpjobs,grpsubmit');
+  const out = slurmCli(c, 'sacctmgr', '-n', '-P', 'show', 'assoc', `account=${account}`, `cluster=${c.cluster}`, 'format=account,user,partition,parentname,grptresmins,grpjobs,grpsubmit');
   return out
     .split('\n')
     .filter((l) => l.trim())
@@ -81,12 +76,7 @@ export function uniqueId(prefix: string): string {
  * Poll `probe` until `done` holds for its value, or fail at the deadline with the last value seen.
  * Never a fixed sleep: the interval is only the pause between polls.
  */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T>,
-  done: (v: T) => boolean,
-  { timeoutMs = 60_000, intervalMs = 500 } = {},
-): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, { timeoutMs = 60_000, intervalMs = 500 } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;

@@ -164,7 +164,10 @@ export async function startHarness(opts: { patchConfig?: (c: RuntimeConfig) => R
       const today = new Date().toISOString().slice(0, 10);
       if (o.logins !== false) {
         for (const siteId of ['spc', 'kisti6']) {
-          for (const [who, login] of [[ALICE, 'alice'], [BOB, 'bob']] as const) {
+          for (const [who, login] of [
+            [ALICE, 'alice'],
+            [BOB, 'bob'],
+          ] as const) {
             const r = await h.grantLogin(who, siteId, login);
             if (r.status !== 200) throw new Error(`confirming ${login} at ${siteId} failed: ${r.status} ${JSON.stringify(r.body)}`);
           }
@@ -191,7 +194,12 @@ export async function startHarness(opts: { patchConfig?: (c: RuntimeConfig) => R
     },
     async settled(allocationId, timeoutMs = 240_000) {
       await events.bus.idle({ timeoutMs });
-      await waitFor(`the provisioning flow of ${allocationId} to finish`, async () => executionsOf(allocationId), (xs) => xs.length > 0 && xs.every((x) => x.status !== 'RUNNING'), { timeoutMs, intervalMs: 200 });
+      await waitFor(
+        `the provisioning flow of ${allocationId} to finish`,
+        async () => executionsOf(allocationId),
+        (xs) => xs.length > 0 && xs.every((x) => x.status !== 'RUNNING'),
+        { timeoutMs, intervalMs: 200 },
+      );
       return (await getAllocation(allocationId)).allocation;
     },
     async stop() {
@@ -236,7 +244,10 @@ export function siteAccountScript(action: 'create' | 'exists' | 'delete', c: Loc
 
 /** Names of the states an execution entered, in order (Map iterations included). */
 export function statesEntered(sfn: LocalSfn, executionArn: string): string[] {
-  return sfn.executions.history(executionArn).filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails!.name!);
+  return sfn.executions
+    .history(executionArn)
+    .filter((e) => e.type?.endsWith('StateEntered'))
+    .map((e) => e.stateEnteredEventDetails!.name!);
 }
 
 /** Errors of failed task attempts in an execution (each retried attempt appears once). */

@@ -12,10 +12,35 @@ import { KairrError } from '../../../lambdas/domain/errors';
 
 let n = 0;
 const ctx = (now = '2026-03-01T00:00:00.000Z'): OpContext => ({ now, actor: { sub: 'chair-1', role: 'chair' }, reason: 'test', ref: 'r', overdraftMc: 0, newEntryId: () => `le-${String(++n).padStart(4, '0')}` });
-const twoTranches: AccountabilityPolicy = { ...DEFAULT_POLICY, tranches: [{ share: 0.5, releaseOn: 'start' }, { share: 0.5, releaseOn: 'report-accepted' }] };
+const twoTranches: AccountabilityPolicy = {
+  ...DEFAULT_POLICY,
+  tranches: [
+    { share: 0.5, releaseOn: 'start' },
+    { share: 0.5, releaseOn: 'report-accepted' },
+  ],
+};
 
 function alloc(resources: Allocation['resources'], state: Allocation['state'] = 'active'): Allocation {
-  return { id: 'alloc-1', state, title: 't', piSub: 'pi', institution: 'KAIST', orgType: 'university', field: 'cs', proposalId: null, callId: null, tier: null, startDate: '2026-01-01', endDate: '2026-12-31', members: [], resources, schedulerAccounts: {}, createdAt: '', updatedAt: '', entryCount: 1 };
+  return {
+    id: 'alloc-1',
+    state,
+    title: 't',
+    piSub: 'pi',
+    institution: 'KAIST',
+    orgType: 'university',
+    field: 'cs',
+    proposalId: null,
+    callId: null,
+    tier: null,
+    startDate: '2026-01-01',
+    endDate: '2026-12-31',
+    members: [],
+    resources,
+    schedulerAccounts: {},
+    createdAt: '',
+    updatedAt: '',
+    entryCount: 1,
+  };
 }
 const acct = (awardedMc: number, usedMc: number) => ({ awardedMc, balanceMc: awardedMc - usedMc, usedMc, overLimitMc: 0, exhausted: awardedMc - usedMc <= 0 });
 const rejectCode = (f: () => unknown) => {
@@ -29,8 +54,22 @@ const rejectCode = (f: () => unknown) => {
 
 describe('tranches', () => {
   it('splits an award into exact parts (the last takes the remainder) and names the report that releases the second', () => {
-    const t = splitTranches({ ...DEFAULT_POLICY, tranches: [{ share: 1 / 3, releaseOn: 'start' }, { share: 1 / 3, releaseOn: 'manual' }, { share: 1 / 3, releaseOn: 'report-accepted', report: 'month-3' }] }, { 'spc/h200': 1000_001, 'kisti6/gh200': 2 });
-    expect(t.map((x) => x.amountsMc)).toEqual([{ 'spc/h200': 333_333, 'kisti6/gh200': 0 }, { 'spc/h200': 333_333, 'kisti6/gh200': 0 }, { 'spc/h200': 333_335, 'kisti6/gh200': 2 }]);
+    const t = splitTranches(
+      {
+        ...DEFAULT_POLICY,
+        tranches: [
+          { share: 1 / 3, releaseOn: 'start' },
+          { share: 1 / 3, releaseOn: 'manual' },
+          { share: 1 / 3, releaseOn: 'report-accepted', report: 'month-3' },
+        ],
+      },
+      { 'spc/h200': 1000_001, 'kisti6/gh200': 2 },
+    );
+    expect(t.map((x) => x.amountsMc)).toEqual([
+      { 'spc/h200': 333_333, 'kisti6/gh200': 0 },
+      { 'spc/h200': 333_333, 'kisti6/gh200': 0 },
+      { 'spc/h200': 333_335, 'kisti6/gh200': 2 },
+    ]);
     expect(t[2]).toMatchObject({ trancheId: 't3', releaseOn: 'report-accepted', report: 'month-3' });
     expect(splitTranches(twoTranches, { 'spc/h200': 800_000 })[1]).toMatchObject({ report: 'month-1', amountsMc: { 'spc/h200': 400_000 } });
   });
@@ -38,7 +77,10 @@ describe('tranches', () => {
   it('releases a tranche as ledger entries that keep the balance equal to the sum of entries, and refuses a second release', () => {
     const [, t2] = splitTranches(twoTranches, { 'spc/h200': 800_000 });
     const start = alloc({ 'spc/h200': acct(400_000, 400_000) }, 'exhausted');
-    const entries0 = [{ entryId: 'le-0', allocationId: 'alloc-1', kind: 'award' as const, resource: 'spc/h200', amountMc: 400_000, overLimit: false, time: '', actor: { sub: 's', role: 'system' }, reason: null, ref: null }, { entryId: 'le-u', allocationId: 'alloc-1', kind: 'usage' as const, resource: 'spc/h200', amountMc: -400_000, overLimit: false, time: '', actor: { sub: 's', role: 'system' }, reason: null, ref: null }];
+    const entries0 = [
+      { entryId: 'le-0', allocationId: 'alloc-1', kind: 'award' as const, resource: 'spc/h200', amountMc: 400_000, overLimit: false, time: '', actor: { sub: 's', role: 'system' }, reason: null, ref: null },
+      { entryId: 'le-u', allocationId: 'alloc-1', kind: 'usage' as const, resource: 'spc/h200', amountMc: -400_000, overLimit: false, time: '', actor: { sub: 's', role: 'system' }, reason: null, ref: null },
+    ];
     const r = releaseTranche({ ...start, entryCount: 2 }, t2, ctx());
     expect(r.allocation.state).toBe('active');
     expect(r.allocation.resources['spc/h200']).toMatchObject({ awardedMc: 800_000, balanceMc: 400_000, exhausted: false });
@@ -107,7 +149,7 @@ describe('the idle rule', () => {
   const facts = (usedMc: number, state = 'active') => ({ state, startDate: '2026-01-01', endDate: '2026-12-31', resources: { 'spc/h200': acct(364_000, usedMc) } });
   const day = (d: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + d * 86_400_000);
 
-  it('plans evenly over the dates, or along the PI\'s points', () => {
+  it("plans evenly over the dates, or along the PI's points", () => {
     expect(plannedShare({ startDate: '2026-01-01', endDate: '2026-12-31' }, new Date('2026-07-02T00:00:00Z'))).toBeCloseTo(182 / 364, 6);
     const plan = { points: [{ date: '2026-07-02', share: 0.1 }] };
     expect(plannedShare({ startDate: '2026-01-01', endDate: '2026-12-31' }, new Date('2026-04-02T00:00:00Z'), plan)).toBeCloseTo(0.05, 2);

@@ -3,8 +3,22 @@ import { awardCsvRow, awardView, gini, isListed, publicStats, quarterOf, statsCs
 import { emptyCounts } from '../../../lambdas/domain/accountability/outcomes';
 
 const award = (id: string, org: string, orgType: string, region: string, field: string, awardedMc: number, usedMc: number, extra: Partial<AwardFacts> = {}): AwardFacts => ({
-  allocationId: id, callId: 'call-a', title: `Project ${id}`, abstract: 'An abstract.', field, organisation: org, orgType, region, startDate: '2026-02-10', endDate: '2027-02-10', state: 'active',
-  resources: { 'spc/h200': { awardedMc, usedMc } }, committedMc: awardedMc, outcomes: emptyCounts(), listing: { showPi: false }, ...extra,
+  allocationId: id,
+  callId: 'call-a',
+  title: `Project ${id}`,
+  abstract: 'An abstract.',
+  field,
+  organisation: org,
+  orgType,
+  region,
+  startDate: '2026-02-10',
+  endDate: '2027-02-10',
+  state: 'active',
+  resources: { 'spc/h200': { awardedMc, usedMc } },
+  committedMc: awardedMc,
+  outcomes: emptyCounts(),
+  listing: { showPi: false },
+  ...extra,
 });
 
 describe('concentration', () => {
@@ -17,7 +31,12 @@ describe('concentration', () => {
     expect(gini([7])).toBe(0);
     expect(gini([])).toBeNull();
     expect(topShare([1, 2, 3, 4], 2)).toBe(0.7);
-    expect(topShare(Array.from({ length: 20 }, () => 1), 10)).toBe(0.5);
+    expect(
+      topShare(
+        Array.from({ length: 20 }, () => 1),
+        10,
+      ),
+    ).toBe(0.5);
     expect(topShare([], 10)).toBeNull();
   });
 });
@@ -45,9 +64,16 @@ describe('aggregates', () => {
       ['startup', 1, 200, 2, 0.5],
       ['university', 2, 800, 2, 1],
     ]);
-    expect(s.byRegion.map((g) => [g.key, g.successRate])).toEqual([['Busan', 0], ['Daejeon', 1], ['Seoul', 0.5]]);
+    expect(s.byRegion.map((g) => [g.key, g.successRate])).toEqual([
+      ['Busan', 0],
+      ['Daejeon', 1],
+      ['Seoul', 0.5],
+    ]);
     expect(s.byField.find((g) => g.key === 'biology')!.outcomes.publications).toBe(2);
-    expect(s.overTime.map((g) => [g.key, g.awards, g.creditsAwarded])).toEqual([['2026-Q1', 2, 800], ['2026-Q2', 1, 200]]);
+    expect(s.overTime.map((g) => [g.key, g.awards, g.creditsAwarded])).toEqual([
+      ['2026-Q1', 2, 800],
+      ['2026-Q2', 1, 200],
+    ]);
     // KAIST 800, Hangul AI 200: Gini over the two = 0.3; with two unfunded applicants (0, 0) = 0.65
     expect(s.concentration).toEqual({ organisations: 2, top10Share: 1, gini: 0.3, giniIncludingUnfunded: 0.65 });
     expect(s.byCall).toEqual([]);
@@ -56,7 +82,10 @@ describe('aggregates', () => {
   it('over all calls, with a group per call', () => {
     const s = publicStats(awards, decided, null);
     expect(s.awards).toBe(4);
-    expect(s.byCall.map((g) => [g.key, g.awards, g.creditsAwarded])).toEqual([['call-a', 3, 1000], ['call-b', 1, 500]]);
+    expect(s.byCall.map((g) => [g.key, g.awards, g.creditsAwarded])).toEqual([
+      ['call-a', 3, 1000],
+      ['call-b', 1, 500],
+    ]);
     expect(statsCsv(s).split('\r\n')[0]).toBe('callId,dimension,group,awards,creditsAwarded,creditsUsed,proposalsDecided,approved,successRate,publications,datasets,models,software,patents,startups,peopleTrained');
     expect(statsCsv(s)).toContain(',call,call-b,1,500,0,0,0,,0,0,0,0,0,0,0\r\n');
   });

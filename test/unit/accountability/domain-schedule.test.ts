@@ -8,7 +8,21 @@ const policy = (p: Partial<AccountabilityPolicy> = {}): AccountabilityPolicy => 
 const at = (iso: string) => new Date(iso);
 
 function record(p = policy(), start = '2026-01-31', end = '2027-01-31'): AccountabilityRecord {
-  return { allocationId: 'alloc-x', callId: 'call-x', proposalId: null, purpose: null, policy: p, startDate: start, endDate: end, committedMc: {}, reports: buildReports(p, start, end), tranches: [], idle: {}, createdAt: `${start}T00:00:00Z`, updatedAt: `${start}T00:00:00Z` };
+  return {
+    allocationId: 'alloc-x',
+    callId: 'call-x',
+    proposalId: null,
+    purpose: null,
+    policy: p,
+    startDate: start,
+    endDate: end,
+    committedMc: {},
+    reports: buildReports(p, start, end),
+    tranches: [],
+    idle: {},
+    createdAt: `${start}T00:00:00Z`,
+    updatedAt: `${start}T00:00:00Z`,
+  };
 }
 
 describe('schedule', () => {
@@ -35,12 +49,32 @@ describe('schedule', () => {
   });
 
   it('refuses a policy whose tranches do not add up, start with a report, or wait for a report the schedule lacks', () => {
-    const bad = AccountabilityPolicySchema.safeParse({ ...DEFAULT_POLICY, tranches: [{ share: 0.5, releaseOn: 'report-accepted' }, { share: 0.4, releaseOn: 'report-accepted', report: 'month-7' }] });
+    const bad = AccountabilityPolicySchema.safeParse({
+      ...DEFAULT_POLICY,
+      tranches: [
+        { share: 0.5, releaseOn: 'report-accepted' },
+        { share: 0.4, releaseOn: 'report-accepted', report: 'month-7' },
+      ],
+    });
     expect(bad.success).toBe(false);
     const msgs = bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    expect(msgs).toEqual(expect.arrayContaining(['tranches: shares add up to 0.9, not 1', 'tranches.0.releaseOn: must be "start": the first tranche is the award itself', 'tranches.1.report: "month-7" is not a report of this schedule (month-1, month-3, month-9, final)']));
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        'tranches: shares add up to 0.9, not 1',
+        'tranches.0.releaseOn: must be "start": the first tranche is the award itself',
+        'tranches.1.report: "month-7" is not a report of this schedule (month-1, month-3, month-9, final)',
+      ]),
+    );
     expect(AccountabilityPolicySchema.safeParse({ ...DEFAULT_POLICY, progressReports: { atMonths: [3, 1] } }).success).toBe(false);
-    expect(AccountabilityPolicySchema.safeParse({ ...DEFAULT_POLICY, tranches: [{ share: 0.5, releaseOn: 'start' }, { share: 0.5, releaseOn: 'report-accepted' }] }).success).toBe(true);
+    expect(
+      AccountabilityPolicySchema.safeParse({
+        ...DEFAULT_POLICY,
+        tranches: [
+          { share: 0.5, releaseOn: 'start' },
+          { share: 0.5, releaseOn: 'report-accepted' },
+        ],
+      }).success,
+    ).toBe(true);
   });
 });
 

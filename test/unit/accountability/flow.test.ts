@@ -39,7 +39,11 @@ it('awards the first tranche with the obligations, then returns idle credits to 
   const rb = caller('researcher-b', ['researcher'], { username: 'resb' });
   const a = await newProposal(ra, call.id, { credits: { 'spc/h200': 1_000 } });
   const b = await newProposal(rb, call.id, { credits: { 'spc/h200': 200 }, title: 'Korean speech recognition at scale', pi: { name: 'Park Seo-yeon', email: 'sy@postech.example', institution: 'POSTECH', orgType: 'university' } });
-  for (const [r, p] of [[ra, a], [rb, b]] as const) expect((await approvalAs(r).post(`/v1/proposals/${p.id}/submit`)).status).toBe(202);
+  for (const [r, p] of [
+    [ra, a],
+    [rb, b],
+  ] as const)
+    expect((await approvalAs(r).post(`/v1/proposals/${p.id}/submit`)).status).toBe(202);
   await reviewedAndWaiting(a);
   await reviewedAndWaiting(b);
   expect((await approvalAs(chair).post(`/v1/proposals/${a.id}/decision`, { decision: 'approve', credits: { 'spc/h200': 1_000 }, reason: 'Excellent.' })).status).toBe(200);
@@ -55,7 +59,10 @@ it('awards the first tranche with the obligations, then returns idle credits to 
   const rec = (await as(ra).get(`/v1/allocations/${id}/accountability`)).body;
   // a six-month award: the 9-month report falls after the end, so the final report covers it
   expect(rec.reports.map((r: any) => r.reportId)).toEqual(['month-1', 'month-3', 'final']);
-  expect(rec.tranches.map((t: any) => [t.trancheId, t.credits['spc/h200'], t.released])).toEqual([['t1', 500, true], ['t2', 500, false]]);
+  expect(rec.tranches.map((t: any) => [t.trancheId, t.credits['spc/h200'], t.released])).toEqual([
+    ['t1', 500, true],
+    ['t2', 500, false],
+  ]);
   expect((await as(undefined).get(`/v1/public/awards/${id}`)).body).toMatchObject({ title: a.title, organisation: 'KAIST', credits: { awarded: 500, committed: 1000 } });
   const run = await fx.sfn.executions.waitFor(`${fx.machineArn.replace(':stateMachine:', ':execution:')}:${a.id}-r1`);
   expect(enteredStates(fx.sfn.executions.history(run.executionArn))).toEqual(expect.arrayContaining(['AwaitDecision', 'Award', 'Awarded']));

@@ -25,8 +25,30 @@ const events = (type: string, id: string) => f.published.filter((e) => e.type ==
 
 async function runningJob(allocationId: string, estimatedCredits: number) {
   const j: JobRecord = {
-    jobId: newId('job'), allocationId, siteId: 'spc', resourceKey: 'spc/h200', cluster: 'spc', account: 'acct', user: 'bob', submittedBy: member.sub, gpus: 4, nodes: 1, timeLimitMinutes: 600,
-    workingDirectory: '/tmp', scriptBytes: 10, scriptSha256: 'x', envNames: [], creditsPerGpuHour: 1, estimatedCredits, state: 'submitted', phase: 'running', createdAt: '2026-02-10T00:00:00Z', leaseUntil: '2026-02-10T00:01:00Z', attempts: 1, requestHash: 'h', schedulerJobId: '42',
+    jobId: newId('job'),
+    allocationId,
+    siteId: 'spc',
+    resourceKey: 'spc/h200',
+    cluster: 'spc',
+    account: 'acct',
+    user: 'bob',
+    submittedBy: member.sub,
+    gpus: 4,
+    nodes: 1,
+    timeLimitMinutes: 600,
+    workingDirectory: '/tmp',
+    scriptBytes: 10,
+    scriptSha256: 'x',
+    envNames: [],
+    creditsPerGpuHour: 1,
+    estimatedCredits,
+    state: 'submitted',
+    phase: 'running',
+    createdAt: '2026-02-10T00:00:00Z',
+    leaseUntil: '2026-02-10T00:01:00Z',
+    attempts: 1,
+    requestHash: 'h',
+    schedulerJobId: '42',
   };
   await createJob(j, { actor: { sub: member.sub, role: 'researcher' }, requestId: 'job' });
 }
@@ -88,7 +110,7 @@ describe('an idle allocation under a chair-confirmed policy', () => {
     expect((await getAllocation(id)).allocation.resources['spc/h200'].balanceMc).toBe(365_000);
   });
 
-  it('on confirmation returns the credits: a reclaim entry, the call\'s capacity back, the scheduler told, the run reset', async () => {
+  it("on confirmation returns the credits: a reclaim entry, the call's capacity back, the scheduler told, the run reset", async () => {
     const before = (await readCall(callId)).call;
     const r = (await as(pi).get(`/v1/allocations/${id}/accountability`)).body.reclaims[0];
     const ok = await as(chair).post(`/v1/allocations/${id}/reclaims/${r.reclaimId}/decision`, { decision: 'confirm', comment: 'Return 22 credits; the March run fits in the rest.' });
@@ -97,7 +119,10 @@ describe('an idle allocation under a chair-confirmed policy', () => {
     const a = (await getAllocation(id)).allocation;
     expect(a.resources['spc/h200']).toMatchObject({ awardedMc: 343_000, balanceMc: 343_000 });
     const entries = (await listEntries(id, { limit: 100, all: true })).items;
-    expect(entries.map((e) => [e.kind, e.amountMc])).toEqual([['award', 365_000], ['reclaim', -22_000]]);
+    expect(entries.map((e) => [e.kind, e.amountMc])).toEqual([
+      ['award', 365_000],
+      ['reclaim', -22_000],
+    ]);
     expect((await consistency(id)).ok).toBe(true);
     const after = (await readCall(callId)).call;
     expect(before.awardedMc['spc/h200'] - after.awardedMc['spc/h200']).toBe(22_000);
@@ -111,7 +136,7 @@ describe('an idle allocation under a chair-confirmed policy', () => {
   });
 });
 
-describe('an automatic policy, the PI\'s plan, and use', () => {
+describe("an automatic policy, the PI's plan, and use", () => {
   it('applies an unanswered proposal after the answer period, as far as credits are free', async () => {
     const callId = await newCall({ ...ONE_TRANCHE, idle: { ...ONE_TRANCHE.idle, mode: 'automatic', responseDays: 7 } });
     const id = (await award({ callId, credits: { 'spc/h200': 365 }, startDate: '2026-01-01', provisioned: true })).id;
@@ -140,17 +165,26 @@ describe('an automatic policy, the PI\'s plan, and use', () => {
     expect((await as(pi).get(`/v1/allocations/${id}/accountability`)).body.idle.quietUntil).toBe('2026-03-25T09:00:00.000Z');
   });
 
-  it('follows the PI\'s plan instead of the even one, and clears the run once use catches up', async () => {
+  it("follows the PI's plan instead of the even one, and clears the run once use catches up", async () => {
     const callId = await newCall(ONE_TRANCHE);
     const id = (await award({ callId, credits: { 'spc/h200': 365 }, startDate: '2026-01-01', provisioned: true })).id;
     await runDaily('2026-01-02T00:15:00Z');
     expect((await as(pi).get(`/v1/allocations/${id}/accountability`)).body.idle.behindSince).toBeDefined();
     expect((await as(member).put(`/v1/allocations/${id}/plan`, { points: [{ date: '2026-04-01', share: 0.01 }], reason: 'data preparation first' })).status).toBe(403);
-    const bad = await as(pi).put(`/v1/allocations/${id}/plan`, { points: [{ date: '2026-04-01', share: 0.2 }, { date: '2026-03-01', share: 0.1 }], reason: 'backwards' });
+    const bad = await as(pi).put(`/v1/allocations/${id}/plan`, {
+      points: [
+        { date: '2026-04-01', share: 0.2 },
+        { date: '2026-03-01', share: 0.1 },
+      ],
+      reason: 'backwards',
+    });
     expect(bad.body.error.details).toEqual([{ path: 'points[1].date', problem: 'must be after the previous point' }]);
     expect((await as(pi).put(`/v1/allocations/${id}/plan`, { points: [{ date: '2026-04-01', share: 0.001 }], reason: 'data preparation first' })).status).toBe(200);
     // 4 GPUs for 5 hours: 20 credits, more than 20% of what the plan expects by February
-    await ingestUsage('spc', [{ cluster: 'spc', jobId: `j-${id}`, allocationId: id, resource: 'h200', user: 'bob', gpus: 4, start: '2026-01-10T00:00:00Z', end: '2026-01-10T05:00:00Z', elapsedSeconds: 5 * 3600 }], { actor: { sub: 'system:connector-spc', role: 'system' }, requestId: 'usage' });
+    await ingestUsage('spc', [{ cluster: 'spc', jobId: `j-${id}`, allocationId: id, resource: 'h200', user: 'bob', gpus: 4, start: '2026-01-10T00:00:00Z', end: '2026-01-10T05:00:00Z', elapsedSeconds: 5 * 3600 }], {
+      actor: { sub: 'system:connector-spc', role: 'system' },
+      requestId: 'usage',
+    });
     const out = await runDaily('2026-02-01T00:15:00Z');
     expect(out.idle.actions).toMatchObject({ clear: 1, warn: 0 });
     const rec = (await as(pi).get(`/v1/allocations/${id}/accountability`)).body;

@@ -32,7 +32,16 @@ describe('the listing', () => {
     expect(res.headers['cache-control']).toBe('public, max-age=300, s-maxage=300');
     expect(res.headers.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
     const k = res.body.items.find((x: any) => x.allocationId === ids.kaist);
-    expect(k).toMatchObject({ callId: callA, title: 'Scaling laws for Korean LLMs', organisation: 'KAIST', orgType: 'university', region: 'Daejeon', field: 'computer-science', resources: [{ resource: 'spc/h200', awarded: 400, used: 0 }], credits: { awarded: 400, used: 0, committed: 800 } });
+    expect(k).toMatchObject({
+      callId: callA,
+      title: 'Scaling laws for Korean LLMs',
+      organisation: 'KAIST',
+      orgType: 'university',
+      region: 'Daejeon',
+      field: 'computer-science',
+      resources: [{ resource: 'spc/h200', awarded: 400, used: 0 }],
+      credits: { awarded: 400, used: 0, committed: 800 },
+    });
     expect(k.pi).toBeUndefined();
     for (const personal of [pi.sub, member.sub, 'alice', 'bob', 'kaist.example', 'Kim Ji-woo']) expect(res.text).not.toContain(personal);
     // the same answer again: the client's cached copy is still good
@@ -70,7 +79,9 @@ describe('the listing', () => {
     expect(csv.headers['content-disposition']).toBe('attachment; filename="kairr-awards.csv"');
     expect(csv.headers['cache-control']).toBe('public, max-age=300, s-maxage=300');
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('allocationId,callId,title,abstract,field,organisation,orgType,region,pi,startDate,endDate,state,resources,creditsAwarded,creditsUsed,creditsCommitted,publications,datasets,models,software,patents,startups,peopleTrained');
+    expect(lines[0]).toBe(
+      'allocationId,callId,title,abstract,field,organisation,orgType,region,pi,startDate,endDate,state,resources,creditsAwarded,creditsUsed,creditsCommitted,publications,datasets,models,software,patents,startups,peopleTrained',
+    );
     expect(lines).toHaveLength(3);
     expect(csv.headers.link).toMatch(/^<\/v1\/public\/awards\?[^>]*nextToken=[A-Za-z0-9_-]+[^>]*>; rel="next"$/);
     expect(csv.headers.link).toContain('format=csv');
@@ -108,7 +119,7 @@ describe('privacy choices', () => {
 });
 
 describe('outcomes and aggregates', () => {
-  it('shows an accepted report\'s outcomes (people trained only as a count)', async () => {
+  it("shows an accepted report's outcomes (people trained only as a count)", async () => {
     f.clock.set('2026-03-20T09:00:00Z');
     expect((await as(pi).post(`/v1/allocations/${ids.kaist}/reports/month-1`, reportBody())).status).toBe(201);
     expect((await as(undefined).get(`/v1/public/awards/${ids.kaist}`)).body.outcomes.publications).toBe(0);
@@ -134,13 +145,28 @@ describe('outcomes and aggregates', () => {
     expect(all.body.creditsAwarded * 1000).toBe(ledgerMc);
     // the startup's award has released its first half only (150 of 300)
     expect(all.body).toMatchObject({ callId: null, awards: 4, creditsAwarded: 1550, creditsUsed: 0 });
-    expect(all.body.byCall.map((g: any) => [g.key, g.awards, g.creditsAwarded])).toEqual([[callA, 2, 950], [callB, 2, 600]].sort());
-    expect(all.body.byRegion.map((g: any) => [g.key, g.creditsAwarded])).toEqual([['Daejeon', 800], ['Gyeongbuk', 600], ['Seoul', 150]]);
-    expect(all.body.byOrgType.map((g: any) => [g.key, g.awards])).toEqual([['startup', 1], ['university', 3]]);
+    expect(all.body.byCall.map((g: any) => [g.key, g.awards, g.creditsAwarded])).toEqual(
+      [
+        [callA, 2, 950],
+        [callB, 2, 600],
+      ].sort(),
+    );
+    expect(all.body.byRegion.map((g: any) => [g.key, g.creditsAwarded])).toEqual([
+      ['Daejeon', 800],
+      ['Gyeongbuk', 600],
+      ['Seoul', 150],
+    ]);
+    expect(all.body.byOrgType.map((g: any) => [g.key, g.awards])).toEqual([
+      ['startup', 1],
+      ['university', 3],
+    ]);
     expect(all.body.byField.find((g: any) => g.key === 'computer-science').outcomes.publications).toBe(1);
     // KAIST 800, POSTECH 600, Hangul AI 150: Gini = 2*(1*150 + 2*600 + 3*800)/(3*1550) - 4/3
     expect(all.body.concentration).toEqual({ organisations: 3, top10Share: 1, gini: Math.round(((2 * (150 + 2 * 600 + 3 * 800)) / (3 * 1550) - 4 / 3) * 10_000) / 10_000, giniIncludingUnfunded: expect.any(Number) });
-    expect(all.body.overTime.map((g: any) => [g.key, g.awards])).toEqual([['2026-Q1', 2], ['2026-Q2', 2]]);
+    expect(all.body.overTime.map((g: any) => [g.key, g.awards])).toEqual([
+      ['2026-Q1', 2],
+      ['2026-Q2', 2],
+    ]);
     const a = await as(undefined).get(`/v1/public/stats?callId=${callA}`);
     expect(a.body).toMatchObject({ callId: callA, awards: 2, creditsAwarded: 950 });
     const csv = await as(undefined).get(`/v1/public/stats?callId=${callA}&format=csv`);

@@ -19,11 +19,17 @@ afterAll(async () => {
 
 const dispatch = async (allocationId: string) => {
   const { handler } = require('../../../lambdas/jobs/handler') as typeof import('../../../lambdas/jobs/handler');
-  const res = await handler({
-    httpMethod: 'POST', resource: '/v1/allocations/{id}/jobs', path: `/v1/allocations/${allocationId}/jobs`, pathParameters: { id: allocationId }, queryStringParameters: null,
-    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ site: 'spc', resource: 'h200', script: '#!/bin/bash\nsleep 1\n', gpus: 1, timeLimit: 5 }), isBase64Encoded: false,
+  const res = (await handler({
+    httpMethod: 'POST',
+    resource: '/v1/allocations/{id}/jobs',
+    path: `/v1/allocations/${allocationId}/jobs`,
+    pathParameters: { id: allocationId },
+    queryStringParameters: null,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ site: 'spc', resource: 'h200', script: '#!/bin/bash\nsleep 1\n', gpus: 1, timeLimit: 5 }),
+    isBase64Encoded: false,
     requestContext: { requestId: 'dispatch', authorizer: callerToContext(member) },
-  } as unknown as APIGatewayProxyEvent) as { statusCode: number; body: string };
+  } as unknown as APIGatewayProxyEvent)) as { statusCode: number; body: string };
   return { status: res.statusCode, body: JSON.parse(res.body) };
 };
 
@@ -40,7 +46,12 @@ describe('a two-tranche award with a report schedule', () => {
     expect(allocation.resources['spc/h200']).toMatchObject({ awardedMc: 400_000, balanceMc: 400_000 });
     const r = await as(pi).get(`/v1/allocations/${id}/accountability`);
     expect(r.status).toBe(200);
-    expect(r.body.reports.map((x: any) => [x.reportId, x.dueDate, x.status])).toEqual([['month-1', '2026-04-01', 'pending'], ['month-3', '2026-06-01', 'pending'], ['month-9', '2026-12-01', 'pending'], ['final', '2027-03-31', 'pending']]);
+    expect(r.body.reports.map((x: any) => [x.reportId, x.dueDate, x.status])).toEqual([
+      ['month-1', '2026-04-01', 'pending'],
+      ['month-3', '2026-06-01', 'pending'],
+      ['month-9', '2026-12-01', 'pending'],
+      ['final', '2027-03-31', 'pending'],
+    ]);
     expect(r.body.reports[0].reminders).toMatchObject({ before: '2026-03-25T00:00:00.000Z', on: '2026-04-01T00:00:00.000Z', overdue: '2026-04-02T00:00:00.000Z', sent: [] });
     expect(r.body.reports[0].holdsOn).toBe('2026-04-16');
     expect(r.body.tranches).toEqual([
@@ -141,13 +152,18 @@ describe('a two-tranche award with a report schedule', () => {
     expect(allocation.state).toBe('active');
     expect(allocation.stateReason).toBeUndefined();
     expect(allocation.resources['spc/h200']).toMatchObject({ awardedMc: 800_000, balanceMc: 800_000 });
-    expect(f.published).toEqual(expect.arrayContaining([
-      expect.objectContaining({ type: 'AllocationResumed', detail: expect.objectContaining({ allocationId: id, reason: 'report-accepted' }) }),
-      expect.objectContaining({ type: 'AllocationSupplemented', detail: expect.objectContaining({ allocationId: id, kind: 'tranche', tranches: ['t2'] }) }),
-    ]));
+    expect(f.published).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'AllocationResumed', detail: expect.objectContaining({ allocationId: id, reason: 'report-accepted' }) }),
+        expect.objectContaining({ type: 'AllocationSupplemented', detail: expect.objectContaining({ allocationId: id, kind: 'tranche', tranches: ['t2'] }) }),
+      ]),
+    );
     // the ledger holds one tranche entry; balances still equal the sum of their entries
     const entries = (await listEntries(id, { limit: 100, all: true })).items;
-    expect(entries.map((e) => [e.kind, e.amountMc])).toEqual([['award', 400_000], ['tranche', 400_000]]);
+    expect(entries.map((e) => [e.kind, e.amountMc])).toEqual([
+      ['award', 400_000],
+      ['tranche', 400_000],
+    ]);
     expect((await consistency(id)).ok).toBe(true);
     expect((await as(admin).post(`/v1/allocations/${id}/reports/month-1/review`, { decision: 'accept', comments: 'again' })).body.error.code).toBe('report_already_accepted');
   });
@@ -168,7 +184,13 @@ describe('call policies', () => {
     expect((await as(chair).put(`/v1/calls/${callId}/accountability`, TWO_TRANCHES)).status).toBe(403);
     expect((await as(undefined).get(`/v1/calls/${callId}/accountability`)).status).toBe(401);
     expect((await as(pi).get(`/v1/calls/${callId}/accountability`)).status).toBe(404);
-    const bad = await as(admin).put(`/v1/calls/${callId}/accountability`, { ...TWO_TRANCHES, tranches: [{ share: 0.6, releaseOn: 'start' }, { share: 0.6, releaseOn: 'manual' }] });
+    const bad = await as(admin).put(`/v1/calls/${callId}/accountability`, {
+      ...TWO_TRANCHES,
+      tranches: [
+        { share: 0.6, releaseOn: 'start' },
+        { share: 0.6, releaseOn: 'manual' },
+      ],
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toEqual([{ path: 'tranches', problem: 'shares add up to 1.2, not 1' }]);
     expect((await as(admin).put('/v1/calls/call-01jd3x8e0c7k9m2n4p6q8r0s2t/accountability', TWO_TRANCHES)).status).toBe(404);

@@ -136,17 +136,49 @@ export async function newCall(policy?: unknown, overrides: Record<string, unknow
  * accountability hook's first tranche, record and listing, in one transaction (lambdas/approval/flow.ts).
  * The e2e and flow tests go through the real flow; this is the same calls without the committee.
  */
-export async function award(o: { callId: string; credits: Record<string, number>; startDate: string; months?: number; orgType?: string; institution?: string; field?: string; title?: string; provisioned?: boolean; proposalId?: string }): Promise<Allocation> {
+export async function award(o: {
+  callId: string;
+  credits: Record<string, number>;
+  startDate: string;
+  months?: number;
+  orgType?: string;
+  institution?: string;
+  field?: string;
+  title?: string;
+  provisioned?: boolean;
+  proposalId?: string;
+}): Promise<Allocation> {
   const id = newId('alloc');
   const awardMc = Object.fromEntries(Object.entries(o.credits).map(([k, v]) => [k, toMc(v)]));
   const endDate = endDateAfter(o.startDate, o.months ?? 12);
   const now = new Date(`${o.startDate}T08:00:00Z`);
   const orgType = o.orgType ?? 'university';
-  const proposal = { id: o.proposalId ?? newId('prop'), title: o.title ?? 'Scaling laws for Korean LLMs', abstract: 'We study how Korean-language model quality scales.', field: o.field ?? 'computer-science', pi: { institution: o.institution ?? 'KAIST', orgType }, workload: { purpose: 'pretraining' } };
+  const proposal = {
+    id: o.proposalId ?? newId('prop'),
+    title: o.title ?? 'Scaling laws for Korean LLMs',
+    abstract: 'We study how Korean-language model quality scales.',
+    field: o.field ?? 'computer-science',
+    pi: { institution: o.institution ?? 'KAIST', orgType },
+    workload: { purpose: 'pretraining' },
+  };
   const acct = await accountabilityAtAward({ allocationId: id, callId: o.callId, proposal, awardMc, startDate: o.startDate, endDate, now });
   const { call, item } = await readCall(o.callId);
   const a = await createAllocation(
-    { id, title: proposal.title, piSub: pi.sub, institution: proposal.pi.institution, orgType, field: proposal.field, proposalId: proposal.id, callId: o.callId, tier: 'standard', startDate: o.startDate, endDate, members: [{ sub: member.sub, role: 'member' }], awardsMc: acct.awardsMc },
+    {
+      id,
+      title: proposal.title,
+      piSub: pi.sub,
+      institution: proposal.pi.institution,
+      orgType,
+      field: proposal.field,
+      proposalId: proposal.id,
+      callId: o.callId,
+      tier: 'standard',
+      startDate: o.startDate,
+      endDate,
+      members: [{ sub: member.sub, role: 'member' }],
+      awardsMc: acct.awardsMc,
+    },
     { actor: { sub: 'system:approval-flow', role: 'system' }, requestId: `award-${id}`, now },
     { extraChanges: [callChange(item, reserve(call, { requestedMc: awardMc, awardMc, orgType: orgType as never }), 'call.capacity.reserve', {}), ...acct.extraChanges] },
   );
@@ -169,7 +201,10 @@ export const TWO_TRANCHES = {
   graceDays: 14,
   resubmitDays: 14,
   wordsPerPage: 500,
-  tranches: [{ share: 0.5, releaseOn: 'start' }, { share: 0.5, releaseOn: 'report-accepted' }],
+  tranches: [
+    { share: 0.5, releaseOn: 'start' },
+    { share: 0.5, releaseOn: 'report-accepted' },
+  ],
   idle: { threshold: 0.2, windowDays: 30, graceDays: 14, reclaimShare: 0.5, mode: 'chair', responseDays: 7, minimumCredits: 1 },
 };
 
@@ -179,7 +214,11 @@ export function reportBody(extra: Record<string, unknown> = {}) {
     progress: 'We pretrained the 1B model on 40B tokens and evaluated it on KLUE.',
     problems: 'Data loading was slow at first.',
     nextPlan: 'Scale to 7B parameters.',
-    outcomes: [{ kind: 'publication', doi: 'https://doi.org/10.1145/3580305.3599256', title: 'Korean scaling laws', venue: 'KDD', year: 2026 }, { kind: 'dataset', catalogueId: 'ds-kowiki' }, { kind: 'people-trained', count: 2, level: 'phd' }],
+    outcomes: [
+      { kind: 'publication', doi: 'https://doi.org/10.1145/3580305.3599256', title: 'Korean scaling laws', venue: 'KDD', year: 2026 },
+      { kind: 'dataset', catalogueId: 'ds-kowiki' },
+      { kind: 'people-trained', count: 2, level: 'phd' },
+    ],
     ...extra,
   };
 }

@@ -25,7 +25,16 @@ describe('calls', () => {
     ['a quorum above the panel', { tiers: { starter: { maxCredits: 0 }, standard: { maxCredits: 2_000, reviewers: 2, minReviews: 3 } } }, 'tiers.standard.minReviews'],
     ['floors above the whole capacity', { fairnessFloors: { university: 0.7, startup: 0.5 } }, 'fairnessFloors'],
     ['an unknown org type', { eligibleOrgTypes: ['charity'] }, 'eligibleOrgTypes[0]'],
-    ['a reviewer twice in the pool', { reviewerPool: pool([{ sub: 'x', institution: 'Ajou' }, { sub: 'x', institution: 'Busan' }]) }, 'reviewerPool[1].sub'],
+    [
+      'a reviewer twice in the pool',
+      {
+        reviewerPool: pool([
+          { sub: 'x', institution: 'Ajou' },
+          { sub: 'x', institution: 'Busan' },
+        ]),
+      },
+      'reviewerPool[1].sub',
+    ],
     ['a reviewer with a bad e-mail', { reviewerPool: [{ sub: 'x', name: 'X', email: 'not-an-email', institution: 'A', fields: ['cs'], maxLoad: 2 }] }, 'reviewerPool[0].email'],
     ['a zero review deadline', { reviewDeadlineHours: 0 }, 'reviewDeadlineHours'],
     ['an unknown field', { colour: 'blue' }, 'colour'],
@@ -113,7 +122,16 @@ describe('proposals', () => {
     ['a PI e-mail that is not one', { pi: { name: 'Kim', email: 'kim', institution: 'KAIST', orgType: 'university' } }, 'pi.email'],
     ['an unknown org type', { pi: { name: 'Kim', email: 'kim@kaist.example', institution: 'KAIST', orgType: 'charity' } }, 'pi.orgType'],
     ['a team member without an e-mail', { team: [{ name: 'Lee', institution: 'KAIST', role: 'student' }] }, 'team[0].email'],
-    ['a team member twice', { team: [{ name: 'Lee', email: 'lee@x.example', institution: 'KAIST', role: 'student' }, { name: 'Lee2', email: 'LEE@x.example', institution: 'KAIST', role: 'student' }] }, 'team[1].email'],
+    [
+      'a team member twice',
+      {
+        team: [
+          { name: 'Lee', email: 'lee@x.example', institution: 'KAIST', role: 'student' },
+          { name: 'Lee2', email: 'LEE@x.example', institution: 'KAIST', role: 'student' },
+        ],
+      },
+      'team[1].email',
+    ],
     ['an unknown team role', { team: [{ name: 'Lee', email: 'lee@x.example', institution: 'KAIST', role: 'boss' }] }, 'team[0].role'],
     ['an unknown purpose', { workload: { purpose: 'mining', precision: 'bf16', dataset: { sizeGB: 1, location: { siteId: 'spc' } }, memoryPerGpuGB: 10, interconnect: 'none' } }, 'workload.purpose'],
     ['an unknown precision', { workload: { purpose: 'inference', precision: 'int3', dataset: { sizeGB: 1, location: { siteId: 'spc' } }, memoryPerGpuGB: 10, interconnect: 'none' } }, 'workload.precision'],
@@ -123,7 +141,7 @@ describe('proposals', () => {
     ['a resource the call does not offer', { credits: { 'kisti6/gh200': 10 } }, 'credits.kisti6/gh200'],
     ['zero credits', { credits: { 'spc/h200': 0 } }, 'credits.spc/h200'],
     ['more than one proposal may ask', { credits: { 'spc/h200': 6_000 } }, 'credits'],
-    ['more than the starter tier\'s limit', { tier: 'starter', credits: { 'spc/h200': 500 } }, 'credits'],
+    ["more than the starter tier's limit", { tier: 'starter', credits: { 'spc/h200': 500 } }, 'credits'],
     ['credits and a recommendation at once', { recommend: true }, 'recommend'],
     ['a duration of zero months', { durationMonths: 0 }, 'durationMonths'],
     ['a dataset with a bad URI', { datasets: [{ name: 'x', uri: 'not a uri' }] }, 'datasets[0].uri'],
@@ -176,7 +194,7 @@ describe('proposals', () => {
     expect((await as(r).post('/v1/proposals', proposalBody(callId), { 'idempotency-key': 'short' })).status).toBe(400);
   });
 
-  it('shows a researcher only their own proposals, and answers 404 for anyone else\'s', async () => {
+  it("shows a researcher only their own proposals, and answers 404 for anyone else's", async () => {
     const [owner, other] = [researcher(), researcher()];
     const p = await newProposal(owner, callId);
     expect((await as(owner).get('/v1/proposals')).body.items.map((x: any) => x.id)).toEqual([p.id]);
@@ -271,7 +289,7 @@ describe('reviews and decisions', () => {
     expect((await as(who).post(`/v1/proposals/${p.id}/reviews`, reviewBody())).status).toBe(409);
   });
 
-  it('lets the chair replace a pending reviewer, never with a conflicted one (the PI\'s organisation, by registry id)', async () => {
+  it("lets the chair replace a pending reviewer, never with a conflicted one (the PI's organisation, by registry id)", async () => {
     const { p, assigned } = await inReview(memberOf('KAIST', `api-kaist-${++n}`));
     const conflicted = await as(chair).post(`/v1/proposals/${p.id}/reviewers/${assigned[0]}/replace`, { replacement: 'chair-in-pool', reason: 'Swap.' });
     expect(conflicted.status).toBe(422);

@@ -59,7 +59,14 @@ function proposal(over: Partial<Proposal> = {}): Proposal {
     title: 'A title',
     abstract: 'An abstract',
     field: 'physics',
-    pi: { name: 'PI', email: 'pi@kaist.example', institution: 'KAIST', orgType: 'university', username: 'pi', affiliation: { status: 'verified', orgId: 'kaist', orgType: 'university', orgName: 'KAIST', source: 'email', candidates: ['kaist'], evidence: [{ source: 'email', value: 'kaist.ac.kr' }], resolvedAt: '' } },
+    pi: {
+      name: 'PI',
+      email: 'pi@kaist.example',
+      institution: 'KAIST',
+      orgType: 'university',
+      username: 'pi',
+      affiliation: { status: 'verified', orgId: 'kaist', orgType: 'university', orgName: 'KAIST', source: 'email', candidates: ['kaist'], evidence: [{ source: 'email', value: 'kaist.ac.kr' }], resolvedAt: '' },
+    },
     team: [{ name: 'Co', email: 'co@snu.example', institution: 'SNU', role: 'co-investigator', sub: 'co-1' }],
     workload: { purpose: 'hpc-simulation', precision: 'fp64', dataset: { sizeGB: 10, location: { siteId: 'kisti6' } }, memoryPerGpuGB: 40, interconnect: 'high', totalPflop: 100 },
     requestedMc: { 'kisti6/gh200': 500_000 },
@@ -74,7 +81,15 @@ function proposal(over: Partial<Proposal> = {}): Proposal {
 }
 
 /** A pool reviewer; their registry org is the lower-cased institution (conflicts compare org ids, not names). */
-const reviewer = (sub: string, institution: string, fields = ['physics'], maxLoad = 3, email?: string): PoolReviewer => ({ sub, name: sub, institution, orgId: institution.toLowerCase().replace(/[^a-z0-9]+/g, '-'), fields, maxLoad, ...(email ? { email } : {}) });
+const reviewer = (sub: string, institution: string, fields = ['physics'], maxLoad = 3, email?: string): PoolReviewer => ({
+  sub,
+  name: sub,
+  institution,
+  orgId: institution.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+  fields,
+  maxLoad,
+  ...(email ? { email } : {}),
+});
 
 describe('tiers and windows', () => {
   it('puts a total in the tier whose threshold it is under; a starter call takes only starter requests', () => {
@@ -109,11 +124,11 @@ describe('requests and completeness', () => {
 
   it('lists what a draft lacks before it can be submitted (the model size only for AI purposes)', () => {
     expect(completenessProblems(proposal())).toEqual([]);
-    expect(completenessProblems(proposal({ abstract: undefined, requestedMc: {}, workload: { purpose: 'fine-tuning', precision: 'bf16', dataset: { sizeGB: 1, location: { uri: 's3://x/y' } }, memoryPerGpuGB: 80, interconnect: 'none' } })).map((p) => p.path)).toEqual([
-      'abstract',
-      'workload.modelParameters',
-      'credits',
-    ]);
+    expect(
+      completenessProblems(proposal({ abstract: undefined, requestedMc: {}, workload: { purpose: 'fine-tuning', precision: 'bf16', dataset: { sizeGB: 1, location: { uri: 's3://x/y' } }, memoryPerGpuGB: 80, interconnect: 'none' } })).map(
+        (p) => p.path,
+      ),
+    ).toEqual(['abstract', 'workload.modelParameters', 'credits']);
   });
 
   it('checks eligibility and the window at the time of submission', () => {
@@ -122,7 +137,9 @@ describe('requests and completeness', () => {
     // the registry's type decides where the PI's claims matched an org; what they declared, only where none did
     expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'enterprise' } }), c, sites, '2026-02-01T00:00:00Z')).toEqual([]);
     const enterprise = { ...proposal().pi!.affiliation!, orgType: 'enterprise' as const, orgName: 'Big Co' };
-    expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'university', affiliation: enterprise } }), c, sites, '2026-02-01T00:00:00Z')).toEqual([{ path: 'pi.orgType', problem: expect.stringMatching(/^"enterprise" \(the registry's type of Big Co\) may not apply/) }]);
+    expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'university', affiliation: enterprise } }), c, sites, '2026-02-01T00:00:00Z')).toEqual([
+      { path: 'pi.orgType', problem: expect.stringMatching(/^"enterprise" \(the registry's type of Big Co\) may not apply/) },
+    ]);
     expect(checkProposal(proposal({ pi: { ...proposal().pi!, orgType: 'enterprise', affiliation: undefined } }), c, sites, '2026-02-01T00:00:00Z').map((p) => p.path)).toEqual(['pi.orgType']);
     expect(checkProposal(proposal(), c, sites, '2026-03-02T00:00:00Z')).toEqual([{ path: 'callId', problem: 'call call-1 closed at 2026-03-01T00:00:00.000Z' }]);
   });
@@ -130,7 +147,7 @@ describe('requests and completeness', () => {
 
 describe('conflicts of interest', () => {
   const p = proposal();
-  it('recognises the PI, the team (by sub or e-mail), a declared conflict and the PI\'s organisation (by registry id)', () => {
+  it("recognises the PI, the team (by sub or e-mail), a declared conflict and the PI's organisation (by registry id)", () => {
     expect(conflictOf({ sub: 'pi-1' }, p, new Set())).toBe('pi');
     expect(conflictOf({ sub: 'co-1' }, p, new Set())).toBe('team');
     expect(conflictOf({ sub: 'other', email: 'CO@snu.example' }, p, new Set())).toBe('team');
@@ -174,9 +191,13 @@ describe('picking reviewers', () => {
     ]);
   });
 
-  it('prefers the previous round\'s panel among equals, and excludes those already tried', () => {
+  it("prefers the previous round's panel among equals, and excludes those already tried", () => {
     const pool = ['r1', 'r2', 'r3', 'r4'].map((s, i) => reviewer(s, `Inst ${i}`));
-    expect(pickReviewers({ ...base, pool, prefer: new Set(['r3', 'r4']), count: 2 }).picked.map((r) => r.sub).sort()).toEqual(['r3', 'r4']);
+    expect(
+      pickReviewers({ ...base, pool, prefer: new Set(['r3', 'r4']), count: 2 })
+        .picked.map((r) => r.sub)
+        .sort(),
+    ).toEqual(['r3', 'r4']);
     expect(pickReviewers({ ...base, pool, exclude: new Set(['r1', 'r2', 'r3']), count: 2 }).picked.map((r) => r.sub)).toEqual(['r4']);
   });
 
@@ -208,7 +229,7 @@ describe('scores', () => {
 describe('capacity and fairness floors', () => {
   const c = call({ capacityMc: { 'spc/h200': 1_000_000 }, fairnessFloors: { startup: 0.2, university: 0.5 } });
 
-  it('holds back the other org types\' unmet floors from an award', () => {
+  it("holds back the other org types' unmet floors from an award", () => {
     expect(heldForOthersMc(c, 'university', 'spc/h200')).toBe(200_000);
     expect(availableForMc(c, 'university')).toEqual({ 'spc/h200': 800_000 });
     expect(availableForMc(c, 'enterprise')).toEqual({ 'spc/h200': 300_000 });

@@ -25,8 +25,14 @@ async function staffPanel(id: string) {
 }
 
 describe('a review that does not come', () => {
-  it('reminds the reviewer halfway, reassigns the slot once at the deadline, and goes on with the new reviewer\'s review', async () => {
-    const call = await newCall({ reviewerPool: pool([{ sub: 'dl-a', institution: 'POSTECH' }, { sub: 'dl-b', institution: 'UNIST' }, { sub: 'dl-c', institution: 'GIST' }]) });
+  it("reminds the reviewer halfway, reassigns the slot once at the deadline, and goes on with the new reviewer's review", async () => {
+    const call = await newCall({
+      reviewerPool: pool([
+        { sub: 'dl-a', institution: 'POSTECH' },
+        { sub: 'dl-b', institution: 'UNIST' },
+        { sub: 'dl-c', institution: 'GIST' },
+      ]),
+    });
     const r = researcher();
     const p = await newProposal(r, call.id);
     expect((await as(r).post(`/v1/proposals/${p.id}/submit`)).status).toBe(202);
@@ -94,7 +100,12 @@ describe('a review that does not come', () => {
   });
 
   it('ends in a visible error when too few reviews arrive', async () => {
-    const call = await newCall({ reviewerPool: pool([{ sub: 'dl-h', institution: 'POSTECH' }, { sub: 'dl-i', institution: 'UNIST' }]) });
+    const call = await newCall({
+      reviewerPool: pool([
+        { sub: 'dl-h', institution: 'POSTECH' },
+        { sub: 'dl-i', institution: 'UNIST' },
+      ]),
+    });
     const r = researcher();
     const p = await newProposal(r, call.id);
     await as(r).post(`/v1/proposals/${p.id}/submit`);
@@ -111,7 +122,12 @@ describe('a review that does not come', () => {
 
 describe('a committee that does not decide', () => {
   it('ends the proposal in a visible error at the decision deadline', async () => {
-    const call = await newCall({ reviewerPool: pool([{ sub: 'dl-j', institution: 'POSTECH' }, { sub: 'dl-k', institution: 'UNIST' }]) });
+    const call = await newCall({
+      reviewerPool: pool([
+        { sub: 'dl-j', institution: 'POSTECH' },
+        { sub: 'dl-k', institution: 'UNIST' },
+      ]),
+    });
     const r = researcher();
     const p = await newProposal(r, call.id);
     await as(r).post(`/v1/proposals/${p.id}/submit`);

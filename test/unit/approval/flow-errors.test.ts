@@ -55,7 +55,12 @@ it('Check: a proposal that is no longer eligible when the flow checks it is reje
 });
 
 it('AssignReviewers: a pool that cannot staff the panel ends the proposal in error, with the cause', async () => {
-  const call = await newCall({ reviewerPool: pool([{ sub: 'err-a', institution: 'POSTECH' }, { sub: 'err-kaist', institution: 'KAIST' }]) });
+  const call = await newCall({
+    reviewerPool: pool([
+      { sub: 'err-a', institution: 'POSTECH' },
+      { sub: 'err-kaist', institution: 'KAIST' },
+    ]),
+  });
   const r = memberOf('KAIST', `err-kaist-pi-${++n}`);
   const p = await newProposal(r, call.id);
   await as(r).post(`/v1/proposals/${p.id}/submit`);
@@ -67,7 +72,12 @@ it('AssignReviewers: a pool that cannot staff the panel ends the proposal in err
 });
 
 it('a transient Lambda failure is retried, and the step does its work once', async () => {
-  const call = await newCall({ reviewerPool: pool([{ sub: 'err-b', institution: 'POSTECH' }, { sub: 'err-c', institution: 'UNIST' }]) });
+  const call = await newCall({
+    reviewerPool: pool([
+      { sub: 'err-b', institution: 'POSTECH' },
+      { sub: 'err-c', institution: 'UNIST' },
+    ]),
+  });
   const r = researcher();
   const p = await newProposal(r, call.id);
   fx.failStep.set('assign', () => (fx.failStep.delete('assign'), new ServiceException('throttled')));
@@ -79,7 +89,12 @@ it('a transient Lambda failure is retried, and the step does its work once', asy
 });
 
 it('Award: a failure after approval ends in error and gives the reserved capacity back', async () => {
-  const call = await newCall({ reviewerPool: pool([{ sub: 'err-d', institution: 'POSTECH' }, { sub: 'err-e', institution: 'UNIST' }]) });
+  const call = await newCall({
+    reviewerPool: pool([
+      { sub: 'err-d', institution: 'POSTECH' },
+      { sub: 'err-e', institution: 'UNIST' },
+    ]),
+  });
   const r = researcher();
   const p = await toDecision(r, call.id, ['err-d', 'err-e']);
   fx.failStep.set('award', () => new ConnectorDown('the allocation could not be created'));
@@ -96,7 +111,12 @@ it('Award: a failure after approval ends in error and gives the reserved capacit
 });
 
 it('a withdrawal during review stops the execution and releases the reviewers', async () => {
-  const call = await newCall({ reviewerPool: pool([{ sub: 'err-f', institution: 'POSTECH' }, { sub: 'err-g', institution: 'UNIST' }]) });
+  const call = await newCall({
+    reviewerPool: pool([
+      { sub: 'err-f', institution: 'POSTECH' },
+      { sub: 'err-g', institution: 'UNIST' },
+    ]),
+  });
   const r = researcher();
   const p = await newProposal(r, call.id);
   await as(r).post(`/v1/proposals/${p.id}/submit`);
@@ -115,7 +135,12 @@ it('a withdrawal during review stops the execution and releases the reviewers', 
 });
 
 it('submit: when the flow cannot be started, the submission is undone (503) and can be retried', async () => {
-  const call = await newCall({ reviewerPool: pool([{ sub: 'err-h', institution: 'POSTECH' }, { sub: 'err-i', institution: 'UNIST' }]) });
+  const call = await newCall({
+    reviewerPool: pool([
+      { sub: 'err-h', institution: 'POSTECH' },
+      { sub: 'err-i', institution: 'UNIST' },
+    ]),
+  });
   const r = researcher();
   const p = await newProposal(r, call.id);
   const real = process.env.APPROVAL_STATE_MACHINE_ARN!;

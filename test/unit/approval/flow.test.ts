@@ -4,24 +4,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../lambdas/shared/store/keys';
 import { approvalKeys } from '../../../lambdas/shared/store/keys';
-import {
-  admin,
-  approvalFixture,
-  as,
-  assignmentOf,
-  caller,
-  chair,
-  enteredStates,
-  newCall,
-  newProposal,
-  panel,
-  pool,
-  proposalState,
-  reviewBody,
-  memberOf,
-  until,
-  type ApprovalFixture,
-} from './support';
+import { admin, approvalFixture, as, assignmentOf, caller, chair, enteredStates, newCall, newProposal, panel, pool, proposalState, reviewBody, memberOf, until, type ApprovalFixture } from './support';
 
 let fx: ApprovalFixture;
 beforeAll(async () => {
@@ -150,7 +133,11 @@ describe('standard tier', () => {
     const p = await newProposal(r, call.id);
     await submit(r, p.id);
     const assigned = await panel(p.id, 2);
-    await reviewAll(p.id, Object.values(reviewers).filter((x) => assigned.includes(x.sub)), 2);
+    await reviewAll(
+      p.id,
+      Object.values(reviewers).filter((x) => assigned.includes(x.sub)),
+      2,
+    );
     await awaitingDecision(chair, p.id);
     expect((await as(chair).post(`/v1/proposals/${p.id}/decision`, { decision: 'reject', reason: 'Not feasible as planned.' })).status).toBe(200);
     const done = await fx.sfn.executions.waitFor(await executionOf(p));
@@ -167,7 +154,11 @@ describe('standard tier', () => {
     const p = await newProposal(r, call.id);
     await submit(r, p.id);
     const first = await panel(p.id, 2);
-    await reviewAll(p.id, Object.values(reviewers).filter((x) => first.includes(x.sub)), 3);
+    await reviewAll(
+      p.id,
+      Object.values(reviewers).filter((x) => first.includes(x.sub)),
+      3,
+    );
     await awaitingDecision(chair, p.id);
     expect((await as(chair).post(`/v1/proposals/${p.id}/decision`, { decision: 'revise', reason: 'Justify the token count.' })).status).toBe(200);
     const round1 = await fx.sfn.executions.waitFor(await executionOf(p, 1));
@@ -184,7 +175,11 @@ describe('standard tier', () => {
       return open.length === 2 ? open : undefined;
     });
     expect(second.sort()).toEqual([...first].sort());
-    await reviewAll(p.id, Object.values(reviewers).filter((x) => second.includes(x.sub)), 5);
+    await reviewAll(
+      p.id,
+      Object.values(reviewers).filter((x) => second.includes(x.sub)),
+      5,
+    );
     await awaitingDecision(chair, p.id);
     expect((await as(chair).post(`/v1/proposals/${p.id}/decision`, { decision: 'approve', credits: { 'spc/h200': 1_000 }, reason: 'Revised justification is convincing.' })).status).toBe(200);
     const round2 = await fx.sfn.executions.waitFor(await executionOf(p, 2));
@@ -194,7 +189,7 @@ describe('standard tier', () => {
 });
 
 describe('conflicts of interest', () => {
-  it('never assigns a reviewer from the PI\'s institution or on the team; a declared conflict hands the slot to someone else', async () => {
+  it("never assigns a reviewer from the PI's institution or on the team; a declared conflict hands the slot to someone else", async () => {
     const call = await newCall({
       reviewerPool: pool([
         { sub: 'rev-a', institution: 'POSTECH' },
@@ -226,12 +221,15 @@ describe('conflicts of interest', () => {
     expect(now).not.toContain(leaving.sub);
     const third = Object.values(reviewers).find((x) => !assigned.includes(x.sub))!;
     expect(now).toContain(third.sub);
-    await reviewAll(p.id, Object.values(reviewers).filter((x) => now.includes(x.sub)));
+    await reviewAll(
+      p.id,
+      Object.values(reviewers).filter((x) => now.includes(x.sub)),
+    );
     await awaitingDecision(chair, p.id);
   });
 });
 
-describe('the call\'s capacity', () => {
+describe("the call's capacity", () => {
   it('lets exactly one of two concurrent approvals through when together they exceed what the call has left', async () => {
     const call = await newCall({ capacity: { 'spc/h200': 1_500 } });
     const [r1, r2] = [researcher(), researcher()];
@@ -241,7 +239,10 @@ describe('the call\'s capacity', () => {
     await submit(r2, p2.id);
     for (const p of [p1, p2]) {
       const assigned = await panel(p.id, 2);
-      await reviewAll(p.id, Object.values(reviewers).filter((x) => assigned.includes(x.sub)));
+      await reviewAll(
+        p.id,
+        Object.values(reviewers).filter((x) => assigned.includes(x.sub)),
+      );
       await awaitingDecision(chair, p.id);
     }
     const chair2 = caller('chair-2', ['chair']);

@@ -82,7 +82,7 @@ export async function approvalFixture(opts: { timeOverrides?: StateTimeOverrides
         const p = payload as { step: string };
         steps.push({ step: p.step, payload });
         const before = beforeStep.get(p.step);
-        if (before) (beforeStep.delete(p.step), await before());
+        if (before) beforeStep.delete(p.step), await before();
         const fail = failStep.get(p.step);
         if (fail) throw fail();
         return flow.handler(p as never);
@@ -185,7 +185,15 @@ export function memberOf(institution: keyof typeof ORGS, sub: string, roles: Rol
 
 /** The reviewer pool used by most tests: fields and institutions chosen per test by sub (a known institution's org id too). */
 export function pool(entries: { sub: string; institution: string; fields?: string[]; maxLoad?: number; email?: string }[]) {
-  return entries.map((e) => ({ sub: e.sub, name: `Reviewer ${e.sub}`, institution: e.institution, ...(ORGS[e.institution] ? { orgId: ORGS[e.institution].orgId } : {}), fields: e.fields ?? ['computer-science'], maxLoad: e.maxLoad ?? 5, ...(e.email ? { email: e.email } : {}) }));
+  return entries.map((e) => ({
+    sub: e.sub,
+    name: `Reviewer ${e.sub}`,
+    institution: e.institution,
+    ...(ORGS[e.institution] ? { orgId: ORGS[e.institution].orgId } : {}),
+    fields: e.fields ?? ['computer-science'],
+    maxLoad: e.maxLoad ?? 5,
+    ...(e.email ? { email: e.email } : {}),
+  }));
 }
 // ---- end identity ----
 

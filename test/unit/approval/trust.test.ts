@@ -81,7 +81,7 @@ describe('the organisation a proposal counts for', () => {
 });
 
 describe('conflicts of interest by registry ids', () => {
-  it('a PI cannot exclude a rival\'s reviewers, nor keep their colleagues, by the institution they type', async () => {
+  it("a PI cannot exclude a rival's reviewers, nor keep their colleagues, by the institution they type", async () => {
     const call = await newCall({ reviewerPool: POOL });
     const r = memberOf('KAIST', `tr-pi-${++n}`);
     const p = await newProposal(r, call.id, { pi: { name: 'Kim', email: 'k@kaist.example', institution: 'POSTECH', orgType: 'university' } });
@@ -91,7 +91,7 @@ describe('conflicts of interest by registry ids', () => {
     await as(r).post(`/v1/proposals/${p.id}/withdraw`);
   });
 
-  it('a chair of the PI\'s organisation (by their own verified claims) may not decide, and gets no review summary; other staff do', async () => {
+  it("a chair of the PI's organisation (by their own verified claims) may not decide, and gets no review summary; other staff do", async () => {
     const call = await newCall({ reviewerPool: POOL });
     const p = await awaitingDecision(memberOf('KAIST', `tr-pi-${++n}`), call.id);
     const kaistChair = memberOf('KAIST', 'tr-chair-kaist', ['chair']);

@@ -55,7 +55,10 @@ describe('anchoring', () => {
     streams.p.push(...(await seedSubject('proposal', 'p-2', [at(T1, 2)])));
     const r = await run(3);
     if (r.outcome !== 'anchored') throw new Error(r.outcome);
-    expect(r.anchor.heads.map((h) => [h.stream, h.seq])).toEqual([['audit-anchors/cursor', 1], ['proposal/p-2', 1]]);
+    expect(r.anchor.heads.map((h) => [h.stream, h.seq])).toEqual([
+      ['audit-anchors/cursor', 1],
+      ['proposal/p-2', 1],
+    ]);
     // Committed with a time before that run's watermark, but seen only now (inside the overlap).
     await seedSubject('dataset', 'd-late', [at(T1, 2.5)]);
     const late = await run(4);
@@ -63,7 +66,7 @@ describe('anchoring', () => {
     expect(late.anchor.heads.map((h) => h.stream)).toEqual(expect.arrayContaining(['dataset/d-late', CURSOR_STREAM]));
   });
 
-  it('lets one of two concurrent runs advance the cursor; the other\'s object is still a valid anchor', async () => {
+  it("lets one of two concurrent runs advance the cursor; the other's object is still a valid anchor", async () => {
     await seedSubject('model', 'm-1', [at(T1, 5)]);
     // Both runs read the cursor before either writes: each one's PUT waits until both have got there.
     let arrived = 0;
@@ -126,9 +129,7 @@ describe('what anchors protect', () => {
     // On its own, the rewritten export adds up: hashes, links, manifest.
     expect((await verifyExport(memorySource(files))).ok).toBe(true);
     // Against the anchors the auditor fetches from the locked bucket, it does not.
-    const anchors = await Promise.all(
-      (await as(auditor).get('/v1/audit/anchors')).body.items.map(async (a: { key: string; url: string }) => ({ name: a.key, anchor: parseAnchor(await (await fetch(a.url)).text()) })),
-    );
+    const anchors = await Promise.all((await as(auditor).get('/v1/audit/anchors')).body.items.map(async (a: { key: string; url: string }) => ({ name: a.key, anchor: parseAnchor(await (await fetch(a.url)).text()) })));
     const report = await verifyExport(memorySource(files), { anchors });
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual(expect.arrayContaining([expect.objectContaining({ stream: 'allocation/a-1', seq: 3 })]));

@@ -47,7 +47,11 @@ describe('POST /v1/audit/exports and GET /v1/audit/exports/{exportId}', () => {
       ['proposal/p-1', 2, 3],
     ]);
     expect(manifest.streams[2].firstPrevHash).not.toBe('0'.repeat(64));
-    expect(manifest.chainHeads.map((h) => [h.stream, h.seq])).toEqual([['allocation/a-0', 1], ['allocation/a-1', 3], ['proposal/p-1', 3]]);
+    expect(manifest.chainHeads.map((h) => [h.stream, h.seq])).toEqual([
+      ['allocation/a-0', 1],
+      ['allocation/a-1', 3],
+      ['proposal/p-1', 3],
+    ]);
     expect(manifest.manifestHash).toBe(view.manifestHash);
     const report = await verifyExport(memorySource(files));
     expect(report.problems).toEqual([]);
@@ -194,7 +198,12 @@ describe('export failures', () => {
     expect(view).toMatchObject({ state: 'succeeded', anomalies: [expect.objectContaining({ stream: 'dataset/d-tamper', seq: 3, field: 'prevHash' })] });
     const report = await verifyExport(memorySource(await download(view)));
     expect(report.ok).toBe(false);
-    expect(report.problems.map((p) => [p.seq, p.field])).toEqual(expect.arrayContaining([[1, 'hash'], [3, 'prevHash']]));
+    expect(report.problems.map((p) => [p.seq, p.field])).toEqual(
+      expect.arrayContaining([
+        [1, 'hash'],
+        [3, 'prevHash'],
+      ]),
+    );
   });
 
   it('fails (no manifest, no partial upload) on an event it cannot write, and says why', async () => {

@@ -20,8 +20,18 @@ const ids: Record<string, string> = {};
 async function allocation(name: string, o: { orgType: string; field: string; institution: string; callId?: string; credits: Record<string, number> }) {
   const a = await createAllocation(
     {
-      id: newId('alloc'), title: `Project ${name}`, piSub: `pi-${name}`, institution: o.institution, orgType: o.orgType, field: o.field,
-      proposalId: null, callId: o.callId ?? null, tier: 'standard', startDate: '2026-01-01', endDate: '2027-12-31', members: [],
+      id: newId('alloc'),
+      title: `Project ${name}`,
+      piSub: `pi-${name}`,
+      institution: o.institution,
+      orgType: o.orgType,
+      field: o.field,
+      proposalId: null,
+      callId: o.callId ?? null,
+      tier: 'standard',
+      startDate: '2026-01-01',
+      endDate: '2027-12-31',
+      members: [],
       awardsMc: Object.fromEntries(Object.entries(o.credits).map(([k, v]) => [k, v * 1000])),
     },
     sys(`award-${name}`),
@@ -33,9 +43,25 @@ async function allocation(name: string, o: { orgType: string; field: string; ins
 function call(id: string, capacity: Record<string, number>, floors: Record<string, number>): Call {
   const now = new Date().toISOString();
   return {
-    id, title: `Call ${id}`, description: 'test', kind: 'open', opensAt: now, closesAt: now, capacityMc: Object.fromEntries(Object.entries(capacity).map(([k, v]) => [k, v * 1000])),
-    awardedMc: {}, awardedByOrgTypeMc: {}, tiers: { starter: { maxMc: 0 }, standard: { maxMc: 1e9, reviewers: 2, minReviews: 2 }, flagship: { reviewers: 3, minReviews: 2 } },
-    eligibleOrgTypes: ['university', 'startup'], maxRequestMc: 1e9, fairnessFloors: floors, reviewerPool: [], reviewDeadlineHours: 72, decisionDeadlineDays: 30, createdAt: now, updatedAt: now, createdBy: 'admin-1',
+    id,
+    title: `Call ${id}`,
+    description: 'test',
+    kind: 'open',
+    opensAt: now,
+    closesAt: now,
+    capacityMc: Object.fromEntries(Object.entries(capacity).map(([k, v]) => [k, v * 1000])),
+    awardedMc: {},
+    awardedByOrgTypeMc: {},
+    tiers: { starter: { maxMc: 0 }, standard: { maxMc: 1e9, reviewers: 2, minReviews: 2 }, flagship: { reviewers: 3, minReviews: 2 } },
+    eligibleOrgTypes: ['university', 'startup'],
+    maxRequestMc: 1e9,
+    fairnessFloors: floors,
+    reviewerPool: [],
+    reviewDeadlineHours: 72,
+    decisionDeadlineDays: 30,
+    createdAt: now,
+    updatedAt: now,
+    createdBy: 'admin-1',
   } as Call;
 }
 
@@ -43,7 +69,19 @@ function proposal(callId: string, state: string, orgType: string, field: string,
   const now = new Date().toISOString();
   const mc = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v * 1000]));
   return {
-    id: newId('prop'), callId, ownerSub: 'r-1', state, round: 1, title: 'P', field, team: [], datasets: [], models: [], createdAt: now, updatedAt: now, submittedAt: now,
+    id: newId('prop'),
+    callId,
+    ownerSub: 'r-1',
+    state,
+    round: 1,
+    title: 'P',
+    field,
+    team: [],
+    datasets: [],
+    models: [],
+    createdAt: now,
+    updatedAt: now,
+    submittedAt: now,
     pi: { name: 'PI', email: 'pi@x.example', institution: 'KAIST', orgType, username: 'pi' },
     requestedMc: mc(requested),
     ...(awarded ? { decision: { round: 1, outcome: 'approve', creditsMc: mc(awarded), reason: 'ok', decidedBy: 'chair-1', decidedAt: now, automatic: false } } : {}),
@@ -74,7 +112,25 @@ beforeAll(async () => {
   for (const p of ps) await commit(sys('proposals'), { changes: [{ subject: { type: 'proposal', id: p.id }, before: null, after: proposalItem(p) as Item, action: 'proposal.test' }] });
   // A stored award plan of the call, in the award-plan capability's item shape.
   await commit(sys('plan'), {
-    changes: [{ subject: { type: 'award-plan', id: 'plan-1' }, before: null, after: { pk: `PLAN#${c1.id}`, sk: 'PLAN#plan-1', planId: 'plan-1', callId: c1.id, createdAt: '2026-05-01T00:00:00.000Z', createdBy: 'chair-1', objective: 12.5, proposals: 3, overrides: [{ proposalId: ps[0].id, resourceKey: 'spc/h200', credits: 250, reason: 'capacity', by: 'chair-1', at: '2026-05-02T00:00:00.000Z' }], body: 'x' } as Item, action: 'award-plan.create' }],
+    changes: [
+      {
+        subject: { type: 'award-plan', id: 'plan-1' },
+        before: null,
+        after: {
+          pk: `PLAN#${c1.id}`,
+          sk: 'PLAN#plan-1',
+          planId: 'plan-1',
+          callId: c1.id,
+          createdAt: '2026-05-01T00:00:00.000Z',
+          createdBy: 'chair-1',
+          objective: 12.5,
+          proposals: 3,
+          overrides: [{ proposalId: ps[0].id, resourceKey: 'spc/h200', credits: 250, reason: 'capacity', by: 'chair-1', at: '2026-05-02T00:00:00.000Z' }],
+          body: 'x',
+        } as Item,
+        action: 'award-plan.create',
+      },
+    ],
   });
 });
 afterAll(() => fx.stop());
@@ -98,9 +154,15 @@ describe('GET /v1/reports/allocations', () => {
     ]);
     expect(a.totals).toEqual({ awarded: 150, used: 1.8, remaining: 148.2, overLimit: 0 });
     expect(r.totals.overall).toMatchObject({ key: null, allocations: 3, totals: { awarded: 180, used: 1.8, remaining: 178.2, overLimit: 0 } });
-    expect(r.totals.byOrgType.map((g: { key: string; allocations: number }) => [g.key, g.allocations])).toEqual([['startup', 1], ['university', 2]]);
+    expect(r.totals.byOrgType.map((g: { key: string; allocations: number }) => [g.key, g.allocations])).toEqual([
+      ['startup', 1],
+      ['university', 2],
+    ]);
     expect(r.totals.byField.find((g: { key: string }) => g.key === 'physics').totals.awarded).toBe(170);
-    expect(r.totals.byCall.map((g: { key: string | null; allocations: number }) => [g.key, g.allocations])).toEqual([['call-1', 2], [null, 1]]);
+    expect(r.totals.byCall.map((g: { key: string | null; allocations: number }) => [g.key, g.allocations])).toEqual([
+      ['call-1', 2],
+      [null, 1],
+    ]);
     expect(r.totals.byInstitution).toHaveLength(3);
   });
 
@@ -160,7 +222,10 @@ describe('GET /v1/reports/fairness', () => {
     expect(startup).toMatchObject({ proposals: 2, decided: 1, approved: 1, acceptanceRate: 1, floor: 0.2, awardedShareOfCapacity: { 'spc/h200': 0.1 }, requested: { 'spc/h200': 150 } });
     const uni = c.byOrgType.find((g: { key: string }) => g.key === 'university');
     expect(uni).toMatchObject({ decided: 2, approved: 1, acceptanceRate: 0.5, floor: null, awardedShareOfCapacity: { 'spc/h200': 0.25 } });
-    expect(c.byField.map((g: { key: string; acceptanceRate: number | null }) => [g.key, g.acceptanceRate])).toEqual([['biology', 0], ['physics', 1]]);
+    expect(c.byField.map((g: { key: string; acceptanceRate: number | null }) => [g.key, g.acceptanceRate])).toEqual([
+      ['biology', 0],
+      ['physics', 1],
+    ]);
     expect(c.awardPlans).toEqual([expect.objectContaining({ planId: 'plan-1', objective: 12.5, overrides: [expect.objectContaining({ reason: 'capacity', by: 'chair-1' })] })]);
   });
 

@@ -15,7 +15,9 @@ const MiB = 1024 * 1024;
 
 async function sha(key: string): Promise<string> {
   const got = await fx.s3.send(new GetObjectCommand({ Bucket: EXPORT_BUCKET, Key: key }));
-  return createHash('sha256').update(await got.Body!.transformToByteArray()).digest('hex');
+  return createHash('sha256')
+    .update(await got.Body!.transformToByteArray())
+    .digest('hex');
 }
 async function exists(key: string): Promise<boolean> {
   return fx.s3.send(new HeadObjectCommand({ Bucket: EXPORT_BUCKET, Key: key })).then(

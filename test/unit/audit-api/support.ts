@@ -47,7 +47,14 @@ export async function auditFixture(): Promise<AuditFixture> {
     EXPORT_URL_TTL_SECONDS: '300',
   });
   process.env.LOG_LEVEL ??= 'error'; // the failure tests log errors on purpose; request logs are noise here
-  const s3 = new S3Client({ endpoint: fauxqs.endpoint, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const s3 = new S3Client({
+    endpoint: fauxqs.endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   const invoked: unknown[] = [];
   let worker: ((payload: unknown) => Promise<unknown>) | null = null;
   const host = {

@@ -9,8 +9,17 @@ function chain(n: number): AuditEvent[] {
   let head: ChainHead | null = null;
   for (let i = 0; i < n; i++) {
     const e = nextEvent(head, {
-      stream: 'allocation/a-1', eventId: `ev-${i}`, time: `2026-01-01T00:00:0${i}.000Z`, actor: { sub: 'u', role: 'admin' }, action: 'x.y',
-      subject: { type: 'allocation', id: 'a-1' }, requestId: 'r', reason: i === 1 ? '=1+1, "q"' : null, before: null, after: null, details: i ? { n: i, s: 'é' } : null,
+      stream: 'allocation/a-1',
+      eventId: `ev-${i}`,
+      time: `2026-01-01T00:00:0${i}.000Z`,
+      actor: { sub: 'u', role: 'admin' },
+      action: 'x.y',
+      subject: { type: 'allocation', id: 'a-1' },
+      requestId: 'r',
+      reason: i === 1 ? '=1+1, "q"' : null,
+      before: null,
+      after: null,
+      details: i ? { n: i, s: 'é' } : null,
     });
     out.push(e);
     head = e;
@@ -21,7 +30,11 @@ function chain(n: number): AuditEvent[] {
 async function write(events: AuditEvent[], format: 'csv' | 'jsonl', checkHashes: boolean) {
   const files = new Map<string, string>();
   const manifest = await writeExport(events, {
-    format, exportId: 'exp-t', createdAt: '2026-01-02T00:00:00.000Z', checkHashes, onBrokenChain: 'export',
+    format,
+    exportId: 'exp-t',
+    createdAt: '2026-01-02T00:00:00.000Z',
+    checkHashes,
+    onBrokenChain: 'export',
     open: (name) => {
       let text = '';
       return { write: (c: Uint8Array) => void (text += Buffer.from(c).toString('utf8')), close: () => void files.set(name, text) };

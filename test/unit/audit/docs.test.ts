@@ -24,13 +24,21 @@ describe('docs/audit.md', () => {
   it('shows the worked example exactly as the code computes it', async () => {
     const x = await workedExample();
     const shown = [
-      x.stateText, x.stateDigest, digestOf(AFTER_STATE), x.preimage1, ...x.events.map((e) => e.hash), ...x.lines,
-      ...x.csv.split('\r\n').filter(Boolean), x.manifest.files[0].sha256, `${x.manifest.files[0].bytes} bytes`, x.manifest.manifestHash,
+      x.stateText,
+      x.stateDigest,
+      digestOf(AFTER_STATE),
+      x.preimage1,
+      ...x.events.map((e) => e.hash),
+      ...x.lines,
+      ...x.csv.split('\r\n').filter(Boolean),
+      x.manifest.files[0].sha256,
+      `${x.manifest.files[0].bytes} bytes`,
+      x.manifest.manifestHash,
     ];
     for (const value of shown) expect(DOC).toContain(value);
   });
 
-  it('gives a sed + sha256sum pipeline that recomputes a JSONL record\'s hash', async () => {
+  it("gives a sed + sha256sum pipeline that recomputes a JSONL record's hash", async () => {
     const { dir, events } = await writeSampleExport('jsonl');
     dirs.push(dir);
     const pipeline = DOC.match(/^(sed -n 1p events-00001\.jsonl \| sed -E .*sha256sum)$/m)![1];

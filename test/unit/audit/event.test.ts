@@ -1,16 +1,15 @@
 import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
 import { verifyChain } from '../../../lambdas/domain/audit/chain';
-import {
-  AuditEventError, GENESIS_HASH, MAX_DETAILS_BYTES, checkEvent, eventHashMatches, hashEvent, hashPreimage, nextEvent,
-  parseEvent, serializeEvent, type AuditEvent,
-} from '../../../lambdas/domain/audit/event';
+import { AuditEventError, GENESIS_HASH, MAX_DETAILS_BYTES, checkEvent, eventHashMatches, hashEvent, hashPreimage, nextEvent, parseEvent, serializeEvent, type AuditEvent } from '../../../lambdas/domain/audit/event';
 import { NASTY_STRINGS, chain, fields } from './helpers';
 
 /** The contract's definition, computed with the reference JCS implementation only. */
 function referenceHash(e: AuditEvent): string {
   const { hash: _omit, ...rest } = e;
-  return createHash('sha256').update(Buffer.from(canonicalize(rest) as string, 'utf8')).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(canonicalize(rest) as string, 'utf8'))
+    .digest('hex');
 }
 
 function errorOf(fn: () => unknown): AuditEventError {
@@ -53,7 +52,7 @@ describe('nextEvent', () => {
     expect(verifyChain(whole)).toEqual([]);
   });
 
-  it('copies the caller\'s values, so later mutation cannot change the event behind its hash', () => {
+  it("copies the caller's values, so later mutation cannot change the event behind its hash", () => {
     const details = { credits: 5, nested: { a: 1 } };
     const actor = { sub: 'u-1', role: 'chair' };
     const e = nextEvent(null, fields('allocation/a-01', 0, { details, actor }));
@@ -131,7 +130,7 @@ describe('hashEvent and the canonical text', () => {
 
   it('serialises every event exactly as the reference JCS implementation does (fuzzed with nasty values)', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
     const numbers = [0, -0, 1, -1, 0.1 + 0.2, 1e21, 1e-7, 123456789.123, -5e-324, 2 ** 53];
     let head = null as AuditEvent | null;
@@ -179,14 +178,15 @@ describe('verifyChain', () => {
     expect(verifyChain(withGap)).toEqual([expect.objectContaining({ index: 2, seq: 4, field: 'seq', problem: expect.stringContaining('seq 3 is missing') })]);
 
     const swapped = [events[0], events[2], events[1], events[3], events[4]];
-    expect(verifyChain(swapped).map((i) => [i.index, i.field])).toEqual([[1, 'seq'], [2, 'seq'], [3, 'seq']]);
+    expect(verifyChain(swapped).map((i) => [i.index, i.field])).toEqual([
+      [1, 'seq'],
+      [2, 'seq'],
+      [3, 'seq'],
+    ]);
 
     const relinked = events.map((e) => ({ ...e }));
     relinked[3] = nextEvent({ seq: 3, hash: 'f'.repeat(64) }, fields('allocation/a-01', 3));
-    expect(verifyChain(relinked)).toEqual([
-      expect.objectContaining({ index: 3, field: 'prevHash' }),
-      expect.objectContaining({ index: 4, field: 'prevHash' }),
-    ]);
+    expect(verifyChain(relinked)).toEqual([expect.objectContaining({ index: 3, field: 'prevHash' }), expect.objectContaining({ index: 4, field: 'prevHash' })]);
   });
 
   it('reports a malformed event instead of throwing', () => {

@@ -176,7 +176,10 @@ describe('createExportWriter / writeExport', () => {
     expect(manifest.totalRecords).toBe(3);
     const report = await verifyExport(dirSource(dir));
     expect(report.ok).toBe(false);
-    expect(report.problems.map((p) => [p.seq, p.field])).toEqual([[2, 'hash'], [4, 'seq']]);
+    expect(report.problems.map((p) => [p.seq, p.field])).toEqual([
+      [2, 'hash'],
+      [4, 'seq'],
+    ]);
   });
 
   it('records caller-given heads (sorted) and anchors in the manifest', async () => {

@@ -12,15 +12,47 @@ import type { ExportFormat, ExportManifest } from '../../../lambdas/domain/audit
 
 /** Strings that break naive CSV writers, spreadsheets and JSON encoders. */
 export const NASTY_STRINGS = [
-  '', ' ', "'", "''", "'=1+1", '=1+1', '+1', '-1', '@SUM(A1)', '\tindent', '\rcr', '\r\n', '\n', 'a,b', '"', '""',
-  'say "hi", then\nleave', 'trailing space ', ' leading', 'naïve café', '한국어 연구', '😀 emoji', '\u2028\u2029',
-  '\u0000\u001f control', 'back\\slash', '=HYPERLINK("http://x","y")', "-", '=', ',', 'null', 'NULL', '\\N',
+  '',
+  ' ',
+  "'",
+  "''",
+  "'=1+1",
+  '=1+1',
+  '+1',
+  '-1',
+  '@SUM(A1)',
+  '\tindent',
+  '\rcr',
+  '\r\n',
+  '\n',
+  'a,b',
+  '"',
+  '""',
+  'say "hi", then\nleave',
+  'trailing space ',
+  ' leading',
+  'naïve café',
+  '한국어 연구',
+  '😀 emoji',
+  '\u2028\u2029',
+  '\u0000\u001f control',
+  'back\\slash',
+  '=HYPERLINK("http://x","y")',
+  '-',
+  '=',
+  ',',
+  'null',
+  'NULL',
+  '\\N',
 ];
 
 export function fields(stream: string, i: number, overrides: Partial<AuditEventFields> = {}): AuditEventFields {
   return {
     stream,
-    eventId: `01JEV${stream.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(-8)}${String(i).padStart(6, '0')}`,
+    eventId: `01JEV${stream
+      .replace(/[^A-Za-z0-9]/g, '')
+      .toUpperCase()
+      .slice(-8)}${String(i).padStart(6, '0')}`,
     time: new Date(Date.UTC(2026, 10, 27, 10, 0, 0) + i * 1000).toISOString(),
     actor: { sub: `user-${i % 3}`, role: i % 2 ? 'chair' : 'researcher' },
     action: i === 0 ? 'allocation.create' : 'ledger.usage',
@@ -65,11 +97,7 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export async function writeSampleExport(
-  format: ExportFormat,
-  events: AuditEvent[] = sampleEvents(),
-  extra: Partial<ExportWriterOptions> = {},
-): Promise<{ dir: string; manifest: ExportManifest; events: AuditEvent[] }> {
+export async function writeSampleExport(format: ExportFormat, events: AuditEvent[] = sampleEvents(), extra: Partial<ExportWriterOptions> = {}): Promise<{ dir: string; manifest: ExportManifest; events: AuditEvent[] }> {
   const dir = tempDir(format);
   const manifest = await writeExport(events, {
     format,
@@ -95,7 +123,12 @@ export function rewriteJsonl(path: string, edit: (lines: string[]) => string[]):
   const lines = readText(path).split('\n');
   const last = lines.pop();
   if (last !== '') throw new Error('fixture file does not end with a newline');
-  writeText(path, edit(lines).map((l) => l + '\n').join(''));
+  writeText(
+    path,
+    edit(lines)
+      .map((l) => l + '\n')
+      .join(''),
+  );
 }
 
 /** Rewrites a CSV data file record by record (cells unquoted; re-quoted as the writer does). */
@@ -103,7 +136,12 @@ export function rewriteCsv(path: string, edit: (records: string[][]) => string[]
   const p = new CsvParser();
   const records = [...p.push(readText(path)), ...p.end()].map((r) => r.cells);
   const quote = (c: string) => (/[",\r\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c);
-  writeText(path, edit(records).map((cells) => cells.map(quote).join(',') + '\r\n').join(''));
+  writeText(
+    path,
+    edit(records)
+      .map((cells) => cells.map(quote).join(',') + '\r\n')
+      .join(''),
+  );
 }
 
 /** Reads, edits and writes back manifest.json (as plain JSON; the caller decides whether to re-seal it). */

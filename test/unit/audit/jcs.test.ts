@@ -5,13 +5,8 @@ import { NASTY_STRINGS } from './helpers';
 
 describe('canonicalJson (RFC 8785)', () => {
   it('matches the RFC 8785 §3.2.2 example byte for byte', () => {
-    const input = JSON.parse(
-      '{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],' +
-        '"string":"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/","literals":[null,true,false]}',
-    );
-    expect(canonicalJson(input)).toBe(
-      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
-    );
+    const input = JSON.parse('{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],' + '"string":"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/","literals":[null,true,false]}');
+    expect(canonicalJson(input)).toBe('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
   });
 
   it('sorts member names by UTF-16 code units, as the RFC §3.2.3 example does (emoji before U+FB33)', () => {
@@ -87,7 +82,7 @@ describe('canonicalJson (RFC 8785)', () => {
 describe('canonicalJsonUnchecked (the hot-path serialiser)', () => {
   it('writes exactly what the canonicalize package writes, on fuzzed JSON values', () => {
     let seed = 99;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const leaf = () => [null, true, false, -0, 0.1 + 0.2, 1e21, -1e-7, 2 ** 60, 42, ...NASTY_STRINGS][Math.floor(rand() * (9 + NASTY_STRINGS.length))];
     const value = (depth: number): unknown => {
       const r = rand();

@@ -55,7 +55,10 @@ describe.each<ExportFormat>(['jsonl', 'csv'])('tampering with a %s export', (for
     expect(r.records).toBe(18);
     expect(r.files.map((f) => f.records)).toEqual([7, 7, 4]);
     expect(r.streams.map((s) => [s.stream, s.firstSeq, s.lastSeq])).toEqual([
-      ['allocation/a-01', 1, 6], ['allocation/a-02', 1, 4], ['call/c-01', 1, 5], ['proposal/p-01', 1, 3],
+      ['allocation/a-01', 1, 6],
+      ['allocation/a-02', 1, 4],
+      ['call/c-01', 1, 5],
+      ['proposal/p-01', 1, 3],
     ]);
     expect(r.exportId).toBe('exp-test-1');
   });
@@ -69,7 +72,12 @@ describe.each<ExportFormat>(['jsonl', 'csv'])('tampering with a %s export', (for
     const r = await verify();
     expect(r.ok).toBe(false);
     expect(r.problems[0]).toEqual({
-      file: file1, line: lineOf(format, 4), record: 4, stream: 'allocation/a-01', seq: 4, field: 'hash',
+      file: file1,
+      line: lineOf(format, 4),
+      record: 4,
+      stream: 'allocation/a-01',
+      seq: 4,
+      field: 'hash',
       problem: expect.stringMatching(/^content does not match its hash/),
     });
     expect(fieldsOf(r)).toEqual(['hash', 'files[0].sha256', 'files[0].bytes', 'totalBytes']);
@@ -122,10 +130,9 @@ describe.each<ExportFormat>(['jsonl', 'csv'])('tampering with a %s export', (for
 
     const r = await verify();
     expect(r.ok).toBe(false);
-    expect(r.problems).toEqual(expect.arrayContaining([
-      expect.objectContaining({ record: 7, stream: 'allocation/a-01', seq: 6, field: 'stream' }),
-      expect.objectContaining({ record: 5, stream: 'allocation/a-01', field: 'streams[0].lastSeq' }),
-    ]));
+    expect(r.problems).toEqual(
+      expect.arrayContaining([expect.objectContaining({ record: 7, stream: 'allocation/a-01', seq: 6, field: 'stream' }), expect.objectContaining({ record: 5, stream: 'allocation/a-01', field: 'streams[0].lastSeq' })]),
+    );
   });
 
   it.each([
@@ -174,10 +181,7 @@ describe.each<ExportFormat>(['jsonl', 'csv'])('tampering with a %s export', (for
   it('a missing data file, and an extra one, are named', async () => {
     renameSync(join(dir, `events-00003.${format}`), join(dir, `events-00004.${format}`));
     const r = await verify();
-    expect(r.problems).toEqual(expect.arrayContaining([
-      expect.objectContaining({ file: `events-00004.${format}`, field: 'files' }),
-      expect.objectContaining({ file: `events-00003.${format}`, field: 'files[2].name' }),
-    ]));
+    expect(r.problems).toEqual(expect.arrayContaining([expect.objectContaining({ file: `events-00004.${format}`, field: 'files' }), expect.objectContaining({ file: `events-00003.${format}`, field: 'files[2].name' })]));
   });
 
   it('a forger who rewrites data and manifest together passes the digests but not the anchored heads', async () => {
@@ -206,9 +210,7 @@ describe.each<ExportFormat>(['jsonl', 'csv'])('tampering with a %s export', (for
     expect((await verify()).ok).toBe(true);
     const r = await verify({ anchors: [{ name: 'anchor-1100.json', anchor }] });
     expect(r.ok).toBe(false);
-    expect(r.problems).toEqual([
-      expect.objectContaining({ stream: 'allocation/a-02', seq: 4, field: 'hash', problem: expect.stringContaining('anchor-1100.json') }),
-    ]);
+    expect(r.problems).toEqual([expect.objectContaining({ stream: 'allocation/a-02', seq: 4, field: 'hash', problem: expect.stringContaining('anchor-1100.json') })]);
   });
 
   it('one data file alone verifies without a manifest, and still catches an edit', async () => {
@@ -224,7 +226,7 @@ describe.each<ExportFormat>(['jsonl', 'csv'])('tampering with a %s export', (for
     expect(r.problems).toEqual([expect.objectContaining({ record: 1, seq: 1, field: 'hash' })]);
   });
 
-  it('bytes that are not UTF-8 are reported, and the file\'s digest still compared', async () => {
+  it("bytes that are not UTF-8 are reported, and the file's digest still compared", async () => {
     const path = join(dir, file1);
     const bytes = readFileSync(path);
     bytes[200] = 0xff;
@@ -276,7 +278,7 @@ describe('format-specific tampering', () => {
     expect((await problemsOf(dir))[0]).toMatchObject({ file: 'events-00002.csv', line: 1, field: 'header' });
   });
 
-  it('CSV and JSONL exports of the same events agree on every digest but the files\'', async () => {
+  it("CSV and JSONL exports of the same events agree on every digest but the files'", async () => {
     const a = await writeSampleExport('jsonl');
     const b = await writeSampleExport('csv');
     dirs.push(a.dir, b.dir);

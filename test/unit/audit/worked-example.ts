@@ -27,19 +27,22 @@ export function exampleEvents(): AuditEvent[] {
     after: digestOf(BEFORE_STATE),
     details: { credits: 5000, resource: 'spc/h200' },
   });
-  const e2 = nextEvent({ seq: e1.seq, hash: e1.hash }, {
-    stream: 'allocation/a-01JDEMO',
-    eventId: '01JDEMO00000000000000000002',
-    time: '2026-11-27T10:05:00.000Z',
-    actor: { sub: 'system', role: 'system' },
-    action: 'ledger.usage',
-    subject: { type: 'allocation', id: 'a-01JDEMO' },
-    requestId: 'req-2',
-    reason: null,
-    before: digestOf(BEFORE_STATE),
-    after: digestOf(AFTER_STATE),
-    details: { credits: -12.5, jobId: 'slurm-4711' },
-  });
+  const e2 = nextEvent(
+    { seq: e1.seq, hash: e1.hash },
+    {
+      stream: 'allocation/a-01JDEMO',
+      eventId: '01JDEMO00000000000000000002',
+      time: '2026-11-27T10:05:00.000Z',
+      actor: { sub: 'system', role: 'system' },
+      action: 'ledger.usage',
+      subject: { type: 'allocation', id: 'a-01JDEMO' },
+      requestId: 'req-2',
+      reason: null,
+      before: digestOf(BEFORE_STATE),
+      after: digestOf(AFTER_STATE),
+      details: { credits: -12.5, jobId: 'slurm-4711' },
+    },
+  );
   return [e1, e2];
 }
 

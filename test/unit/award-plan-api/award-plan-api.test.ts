@@ -54,7 +54,15 @@ function call(id: string, capacity: Record<string, number>, floors: Call['fairne
   };
 }
 
-function proposal(id: string, callId: string, orgType: Proposal['pi'] extends infer P ? (P extends { orgType: infer O } ? O : never) : never, score: number, requested: Record<string, number>, org: string | null = ORG_OF_TYPE[orgType], team: Proposal['team'] = []): Proposal {
+function proposal(
+  id: string,
+  callId: string,
+  orgType: Proposal['pi'] extends infer P ? (P extends { orgType: infer O } ? O : never) : never,
+  score: number,
+  requested: Record<string, number>,
+  org: string | null = ORG_OF_TYPE[orgType],
+  team: Proposal['team'] = [],
+): Proposal {
   const affiliation: Affiliation = org ? { status: 'verified', orgId: org, orgType, orgName: org, source: 'email', candidates: [org], evidence: [], resolvedAt: now } : { status: 'unmatched', candidates: [], evidence: [], resolvedAt: now };
   return {
     id,
@@ -103,7 +111,11 @@ describe('POST /v1/calls/{callId}/award-plan', () => {
     // Capacity 1000 on spc/h200; A (score 5) asks 800, B (score 4) asks 500, C (score 3) asks 200.
     // All or nothing (minimum viable fraction 1): A+C = 5*800 + 3*200 = 4600 fits exactly and beats
     // A alone (4000), B+C (2600) and A+B (does not fit).
-    await seed(call('call-a', { 'spc/h200': 1000 }), [proposal('prop-a', 'call-a', 'university', 5, { 'spc/h200': 800 }), proposal('prop-b', 'call-a', 'sme', 4, { 'spc/h200': 500 }), proposal('prop-c', 'call-a', 'startup', 3, { 'spc/h200': 200 })]);
+    await seed(call('call-a', { 'spc/h200': 1000 }), [
+      proposal('prop-a', 'call-a', 'university', 5, { 'spc/h200': 800 }),
+      proposal('prop-b', 'call-a', 'sme', 4, { 'spc/h200': 500 }),
+      proposal('prop-c', 'call-a', 'startup', 3, { 'spc/h200': 200 }),
+    ]);
     const res = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-a' }, 'chair', { minViableFraction: 1 })));
     expect(res.status).toBe(201);
     expect(res.body.plan.objective).toBeCloseTo(4600, 6);
@@ -123,7 +135,9 @@ describe('POST /v1/calls/{callId}/award-plan', () => {
 
   it('records a chair override with its reason (audited) and shows the rule it breaks', async () => {
     const plan = parse(await handler(event('POST', '/v1/calls/{callId}/award-plan', { callId: 'call-a' }, 'chair', { minViableFraction: 1 })));
-    const over = parse(await handler(event('POST', '/v1/calls/{callId}/award-plans/{planId}/overrides', { callId: 'call-a', planId: plan.body.planId }, 'chair', { proposalId: 'prop-b', resourceKey: 'spc/h200', credits: 500, reason: 'strategic priority' })));
+    const over = parse(
+      await handler(event('POST', '/v1/calls/{callId}/award-plans/{planId}/overrides', { callId: 'call-a', planId: plan.body.planId }, 'chair', { proposalId: 'prop-b', resourceKey: 'spc/h200', credits: 500, reason: 'strategic priority' })),
+    );
     expect(over.status).toBe(200);
     expect(over.body.overrides).toEqual([expect.objectContaining({ proposalId: 'prop-b', credits: 500, reason: 'strategic priority', by: 'chair-1' })]);
     expect(over.body.plan.violations.length).toBeGreaterThan(0); // 800 + 500 + 200 > 1000
@@ -132,7 +146,9 @@ describe('POST /v1/calls/{callId}/award-plan', () => {
       ['award-plan.create', null],
       ['award-plan.override', 'strategic priority'],
     ]);
-    const bad = parse(await handler(event('POST', '/v1/calls/{callId}/award-plans/{planId}/overrides', { callId: 'call-a', planId: plan.body.planId }, 'chair', { proposalId: 'prop-zzz', resourceKey: 'spc/h200', credits: 1, reason: 'typo' })));
+    const bad = parse(
+      await handler(event('POST', '/v1/calls/{callId}/award-plans/{planId}/overrides', { callId: 'call-a', planId: plan.body.planId }, 'chair', { proposalId: 'prop-zzz', resourceKey: 'spc/h200', credits: 1, reason: 'typo' })),
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0].path).toBe('proposalId');
   });
@@ -221,7 +237,7 @@ describe('award plans and trust', () => {
     // this chair belongs to "uni" (prop-c1's PI's org) by a verified e-mail
     const uniChair = JSON.stringify([{ source: 'email', value: 'uni.example' }]);
 
-    it('a conflicted chair\'s view leaves out the proposals they are conflicted on (org, team); admins, auditors and other chairs see all', async () => {
+    it("a conflicted chair's view leaves out the proposals they are conflicted on (org, team); admins, auditors and other chairs see all", async () => {
       const mine = parse(await handler({ ...event('GET', plans, { callId: 'call-c', planId }, 'chair', undefined, 'chair-uni', null, uniChair) }));
       expect(mine.status).toBe(200);
       expect(mine.body.masked).toBe(1);
@@ -231,14 +247,19 @@ describe('award plans and trust', () => {
       const onTeam = event('GET', plans, { callId: 'call-c', planId }, 'chair', undefined, 'chair-team');
       (onTeam.requestContext.authorizer as Record<string, string>).email = 'chair-team@kairr.example';
       expect(parse(await handler(onTeam)).body.plan.proposals.map((p: any) => p.proposalId)).toEqual(['prop-c1', 'prop-c2']);
-      for (const [roles, sub] of [['admin', 'admin-1'], ['auditor', 'aud-1'], ['chair', 'chair-free'], ['chair,admin', 'chair-uni']]) {
+      for (const [roles, sub] of [
+        ['admin', 'admin-1'],
+        ['auditor', 'aud-1'],
+        ['chair', 'chair-free'],
+        ['chair,admin', 'chair-uni'],
+      ]) {
         const all = parse(await handler(event('GET', plans, { callId: 'call-c', planId }, roles, undefined, sub, null, sub === 'chair-uni' ? uniChair : undefined)));
         expect(all.body.masked).toBeUndefined();
         expect(all.body.plan.proposals).toHaveLength(3);
       }
     });
 
-    it('refuses a conflicted chair\'s override of such a proposal, and takes another chair\'s', async () => {
+    it("refuses a conflicted chair's override of such a proposal, and takes another chair's", async () => {
       const refused = parse(await handler(event('POST', `${plans}/overrides`, { callId: 'call-c', planId }, 'chair', { proposalId: 'prop-c1', resourceKey: 'spc/h200', credits: 0, reason: 'not them' }, 'chair-uni', null, uniChair)));
       expect(refused.status).toBe(403);
       expect(refused.body.error.message).toMatch(/conflicted on \(prop-c1\)/);

@@ -37,9 +37,7 @@ describe('award plan: fairness floors', () => {
 
     expect([awardOf(plan, 'U1'), awardOf(plan, 'S1')]).toEqual([700, 300]);
     expect(plan.objective).toBe(4100);
-    expect(plan.floors).toEqual([
-      { orgType: 'sme', share: 0.3, target: 300, attainable: 400, effectiveTarget: 300, awarded: 300, status: 'met', shadowPrice: 3 },
-    ]);
+    expect(plan.floors).toEqual([{ orgType: 'sme', share: 0.3, target: 300, attainable: 400, effectiveTarget: 300, awarded: 300, status: 'met', shadowPrice: 3 }]);
     const u1 = plan.proposals.find((p) => p.proposalId === 'U1')!;
     expect(u1.binding).toMatchObject({ kind: 'org-type-floor', orgType: 'sme' });
     const s1 = plan.proposals.find((p) => p.proposalId === 'S1')!;

@@ -82,7 +82,7 @@ describe('serializeAccounting', () => {
     expect(a.seen.readsDuringChange).toBe(1);
   });
 
-  it('passes the change\'s own error through and releases the lease', async () => {
+  it("passes the change's own error through and releases the lease", async () => {
     const failing = { ...recordingDriver('site-f').d, setLimits: async () => Promise.reject(new Error('refused by the scheduler')) } as SchedulerDriver;
     await expect(serializeAccounting(failing).setLimits('k-f', { gpuMinutes: 1 })).rejects.toThrow('refused by the scheduler');
     const again = await acquireAccountingLease('site-f', { waitMs: 0 });

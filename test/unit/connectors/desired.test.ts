@@ -8,7 +8,12 @@ import { useStageConfig } from '../../support/config';
 const cfg = useStageConfig('local');
 const NOW = new Date('2026-06-01T12:00:00Z'); // h200 is 1.0 credit per GPU-hour until 2026-09-01, then 0.9
 /** The members' logins as the sites confirmed them (site accounts): the only names desired.ts uses. */
-const LOGINS = new Map([['spc#pi', 'Alice'], ['spc#m', 'bob'], ['kisti6#pi', 'Alice'], ['kisti6#m', 'bob']]);
+const LOGINS = new Map([
+  ['spc#pi', 'Alice'],
+  ['spc#m', 'bob'],
+  ['kisti6#pi', 'Alice'],
+  ['kisti6#m', 'bob'],
+]);
 
 function allocation(over: Partial<Allocation> = {}): Allocation {
   const acct = (mc: number) => ({ awardedMc: mc, balanceMc: mc, usedMc: 0, overLimitMc: 0, exhausted: false });
@@ -44,7 +49,17 @@ describe('desiredAccounts', () => {
 
     expect(unknownResources).toEqual([]);
     expect(accounts).toEqual([
-      expect.objectContaining({ resourceKey: 'kisti6/gh200', siteId: 'kisti6', account: 'k-alloc-01m8000000000000000000000a-gh200', parentAccount: 'kairr', partition: 'gh200', gpuMinutes: 600, blocked: false, members: ['alice', 'bob'], exists: true }),
+      expect.objectContaining({
+        resourceKey: 'kisti6/gh200',
+        siteId: 'kisti6',
+        account: 'k-alloc-01m8000000000000000000000a-gh200',
+        parentAccount: 'kairr',
+        partition: 'gh200',
+        gpuMinutes: 600,
+        blocked: false,
+        members: ['alice', 'bob'],
+        exists: true,
+      }),
       expect.objectContaining({ resourceKey: 'spc/h200', siteId: 'spc', account: 'k-alloc-01m8000000000000000000000a-h200', partition: 'h200', gpuMinutes: 600, blocked: false, members: ['alice', 'bob'], exists: true }),
     ]);
   });
@@ -98,8 +113,19 @@ describe('desiredAccounts', () => {
 
 describe('members are their site accounts, never a name from a request', () => {
   test('a typed (legacy) username is ignored: the association is the login the site confirmed', () => {
-    const a = allocation({ members: [{ sub: 'pi', username: 'root', role: 'pi', addedAt: '' }, { sub: 'm', username: 'slurm', role: 'member', addedAt: '' }] });
-    const [k6, spc] = desiredAccounts(a, cfg.sites, { now: NOW, logins: new Map([['spc#pi', 'kabc'], ['kisti6#m', 'kdef']]) }).accounts;
+    const a = allocation({
+      members: [
+        { sub: 'pi', username: 'root', role: 'pi', addedAt: '' },
+        { sub: 'm', username: 'slurm', role: 'member', addedAt: '' },
+      ],
+    });
+    const [k6, spc] = desiredAccounts(a, cfg.sites, {
+      now: NOW,
+      logins: new Map([
+        ['spc#pi', 'kabc'],
+        ['kisti6#m', 'kdef'],
+      ]),
+    }).accounts;
 
     expect(spc).toMatchObject({ members: ['kabc'], awaitingAccounts: ['m'] });
     expect(k6).toMatchObject({ members: ['kdef'], awaitingAccounts: ['pi'] });
@@ -110,7 +136,10 @@ describe('members are their site accounts, never a name from a request', () => {
   test('a member without an account at a site has no association there, and is waiting for one', () => {
     const [k6, spc] = desiredAccounts(allocation(), cfg.sites, { now: NOW, logins: new Map() }).accounts;
     expect([k6.members, spc.members]).toEqual([[], []]);
-    expect([k6.awaitingAccounts, spc.awaitingAccounts]).toEqual([['m', 'pi'], ['m', 'pi']]);
+    expect([k6.awaitingAccounts, spc.awaitingAccounts]).toEqual([
+      ['m', 'pi'],
+      ['m', 'pi'],
+    ]);
   });
 });
 
@@ -132,15 +161,42 @@ describe('inStep', () => {
 
   test('is true when budget, block, parent and members match (a partition-less association counts)', () => {
     expect(inStep(d, state())).toBe(true);
-    expect(inStep(d, state({ members: [{ user: 'alice', partition: '' }, { user: 'bob', partition: 'gh200' }] }))).toBe(true);
+    expect(
+      inStep(
+        d,
+        state({
+          members: [
+            { user: 'alice', partition: '' },
+            { user: 'bob', partition: 'gh200' },
+          ],
+        }),
+      ),
+    ).toBe(true);
   });
 
   test.each([
     ['a different budget', { limits: { gpuMinutes: 1 } }],
     ['a block', { blocked: true }],
     ['a member missing', { members: [{ user: 'alice', partition: 'gh200' }] }],
-    ['a stranger', { members: [{ user: 'alice', partition: 'gh200' }, { user: 'bob', partition: 'gh200' }, { user: 'eve', partition: 'gh200' }] }],
-    ['a member on another partition', { members: [{ user: 'alice', partition: 'h200' }, { user: 'bob', partition: 'gh200' }] }],
+    [
+      'a stranger',
+      {
+        members: [
+          { user: 'alice', partition: 'gh200' },
+          { user: 'bob', partition: 'gh200' },
+          { user: 'eve', partition: 'gh200' },
+        ],
+      },
+    ],
+    [
+      'a member on another partition',
+      {
+        members: [
+          { user: 'alice', partition: 'h200' },
+          { user: 'bob', partition: 'gh200' },
+        ],
+      },
+    ],
     ['an interrupted move (under root)', { parentAccount: 'root' }],
   ])('is false with %s', (_what, over) => {
     expect(inStep(d, state(over as Partial<AccountState>))).toBe(false);

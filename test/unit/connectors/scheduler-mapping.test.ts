@@ -1,13 +1,4 @@
-import {
-  creditsToGpuMinutes,
-  dispatchIdFromJobName,
-  dispatchJobName,
-  isValidSlurmAccountName,
-  MAX_ACCOUNT_NAME_LENGTH,
-  slurmAccountName,
-  usageRecordFromJob,
-  type SchedulerJobRecord,
-} from '../../../lambdas/domain/scheduler-mapping';
+import { creditsToGpuMinutes, dispatchIdFromJobName, dispatchJobName, isValidSlurmAccountName, MAX_ACCOUNT_NAME_LENGTH, slurmAccountName, usageRecordFromJob, type SchedulerJobRecord } from '../../../lambdas/domain/scheduler-mapping';
 
 describe('slurmAccountName', () => {
   test('is k-<allocation>-<resource>, lower-cased', () => {

@@ -29,7 +29,7 @@ const fresh = (what: string) => `${what}-${Date.now().toString(36)}-${++n}`;
 const confirm = (who: ReturnType<typeof person>, site: string, sub: string, username: string) => api(who, 'PUT', `/v1/sites/${site}/accounts/${encodeURIComponent(sub)}`, { username });
 
 describe('the proposed login', () => {
-  test('is deterministic, short, the site\'s prefix plus base32 of the subject\'s hash, and a valid login', () => {
+  test("is deterministic, short, the site's prefix plus base32 of the subject's hash, and a valid login", () => {
     const a = proposedUsername('sub-1');
     expect(a).toBe(proposedUsername('sub-1'));
     expect(a).not.toBe(proposedUsername('sub-2'));
@@ -58,7 +58,7 @@ describe('the proposed login', () => {
 });
 
 describe('who creates an account', () => {
-  test('the site\'s operator confirms a login; the person sees it; the other site\'s operator, an admin, and the person themselves may not create it', async () => {
+  test("the site's operator confirms a login; the person sees it; the other site's operator, an admin, and the person themselves may not create it", async () => {
     const sub = fresh('p');
     const other = await confirm(k6Op, 'spc', sub, 'kfirst01');
     const byAdmin = await confirm(admin, 'spc', sub, 'kfirst01');
@@ -89,11 +89,13 @@ describe('who creates an account', () => {
     expect(slurm).toMatchObject({ status: 400, body: { error: { code: 'username_denied' } } });
     const events = await auditEvents('security.refused');
     expect(events.length).toBe(before + 2);
-    expect(events.filter((e) => e.details.fields[0].value === 'root')).toEqual([expect.objectContaining({ actor: { sub: 'op-spc', role: 'site-operator' }, details: expect.objectContaining({ code: 'username_denied', route: 'PUT /v1/sites/{siteId}/accounts/{sub}' }) })]);
+    expect(events.filter((e) => e.details.fields[0].value === 'root')).toEqual([
+      expect.objectContaining({ actor: { sub: 'op-spc', role: 'site-operator' }, details: expect.objectContaining({ code: 'username_denied', route: 'PUT /v1/sites/{siteId}/accounts/{sub}' }) }),
+    ]);
     expect(await getSiteAccountItem('spc', sub)).toBeNull();
   });
 
-  test('another person\'s login is refused (409, audited), also when two confirmations race', async () => {
+  test("another person's login is refused (409, audited), also when two confirmations race", async () => {
     const [a, b, c] = [fresh('a'), fresh('b'), fresh('c')];
     await confirm(spcOp, 'spc', a, 'kshared1');
 
@@ -107,7 +109,7 @@ describe('who creates an account', () => {
     expect((await confirm(k6Op, 'kisti6', b, 'kshared1')).status).toBe(200);
   });
 
-  test('a site\'s connector confirms only where the site\'s configuration allows it', async () => {
+  test("a site's connector confirms only where the site's configuration allows it", async () => {
     const sub = fresh('p');
     await expect(jobsHandler({ source: 'kairr.connector', action: 'confirmSiteAccount', siteId: 'spc', sub, username: 'kconn001' } as never)).rejects.toThrow(/connectorMayConfirm/);
     expect(await getSiteAccountItem('spc', sub)).toBeNull();
@@ -115,7 +117,7 @@ describe('who creates an account', () => {
 });
 
 describe('requests and confirmations', () => {
-  test('pending requests are recorded once, with the proposed login, and listed for the site\'s operators only', async () => {
+  test("pending requests are recorded once, with the proposed login, and listed for the site's operators only", async () => {
     const subs = [fresh('r'), fresh('r')];
     const created = await ensureAccountRequests('kisti6', subs, 'alloc-x', 'k', system());
     const again = await ensureAccountRequests('kisti6', subs, 'alloc-x', 'k', system());
@@ -130,13 +132,14 @@ describe('requests and confirmations', () => {
     expect(notMine.status).toBe(403);
   });
 
-  test('confirming a member\'s account tells each of their allocations at that site (AllocationMembersChanged), and disabling it again', async () => {
+  test("confirming a member's account tells each of their allocations at that site (AllocationMembersChanged), and disabling it again", async () => {
     const sub = fresh('m');
     const atSpc = await newAllocation({ 'spc/h200': 10 });
     const atK6 = await newAllocation({ 'kisti6/gh200': 10 });
     await addMember(atSpc.id, { sub }, system());
     await addMember(atK6.id, { sub }, system());
-    const told = (allocationId: string, change: string) => fx.published.some((e) => e.type === 'AllocationMembersChanged' && e.detail.allocationId === allocationId && (e.detail.siteAccount as { change?: string } | undefined)?.change === change);
+    const told = (allocationId: string, change: string) =>
+      fx.published.some((e) => e.type === 'AllocationMembersChanged' && e.detail.allocationId === allocationId && (e.detail.siteAccount as { change?: string } | undefined)?.change === change);
 
     const ok = await confirm(spcOp, 'spc', sub, 'kmember1');
     await fx.bus.bus.idle({ timeoutMs: 10_000 });
@@ -160,11 +163,25 @@ describe('migration of the names typed before site accounts', () => {
     const legacy = async (resource: string, members: [string, string][]) => {
       const a = await newAllocation({ [resource]: 10 });
       // written as the old code wrote members: with the typed scheduler user name
-      await mutateAllocation(a.id, system(), (x) => ({ before: null, after: { ...x, members: [...x.members, ...members.map(([sub, username]) => ({ sub, username, role: 'member' as const, addedAt: x.createdAt }))] }, entries: [], action: 'test.legacy-members' }));
+      await mutateAllocation(a.id, system(), (x) => ({
+        before: null,
+        after: { ...x, members: [...x.members, ...members.map(([sub, username]) => ({ sub, username, role: 'member' as const, addedAt: x.createdAt }))] },
+        entries: [],
+        action: 'test.legacy-members',
+      }));
       return a.id;
     };
-    await legacy('kisti6/gh200', [[s.solo, 'solouser'], [s.root, 'root'], [s.share1, 'shared'], [s.two, 'twoa'], [s.taken, 'ownedname']]);
-    await legacy('kisti6/gh200', [[s.share2, 'shared'], [s.two, 'twob']]);
+    await legacy('kisti6/gh200', [
+      [s.solo, 'solouser'],
+      [s.root, 'root'],
+      [s.share1, 'shared'],
+      [s.two, 'twoa'],
+      [s.taken, 'ownedname'],
+    ]);
+    await legacy('kisti6/gh200', [
+      [s.share2, 'shared'],
+      [s.two, 'twob'],
+    ]);
     await confirm(k6Op, 'kisti6', s.owner, 'ownedname');
 
     const dry = await api(k6Op, 'POST', '/v1/sites/kisti6/accounts/migrations', { dryRun: true });

@@ -3,17 +3,7 @@
 import { applyLimitChange, assocFromApi, limitsBody } from '../../../lambdas/connectors/slurm-rest/associations';
 import { mintSlurmJwt, TokenSource } from '../../../lambdas/connectors/slurm-rest/credentials';
 import { normalizeErrors } from '../../../lambdas/connectors/slurm-rest/http';
-import {
-  budgetHoldReason,
-  gpusFromGresRequest,
-  gpusFromTresString,
-  jobFromAccounting,
-  jobFromController,
-  exitCodeOfWaitStatus,
-  jobState,
-  num,
-  relativeTime,
-} from '../../../lambdas/connectors/slurm-rest/normalize';
+import { budgetHoldReason, gpusFromGresRequest, gpusFromTresString, jobFromAccounting, jobFromController, exitCodeOfWaitStatus, jobState, num, relativeTime } from '../../../lambdas/connectors/slurm-rest/normalize';
 import { createHmac } from 'node:crypto';
 
 describe('numbers and states of both generations', () => {
@@ -67,23 +57,60 @@ describe('exit codes', () => {
   ])('wait status %p is exit code %p', (status, code) => expect(exitCodeOfWaitStatus(status)).toBe(code));
 
   test('a v0.0.38 controller job that exited 3 reports exit code 3, not 768', () => {
-    const s = jobFromController({ job_id: 9, name: 'kairr.d-3', account: 'a', user_name: 'alice', partition: 'h200', job_state: 'FAILED', state_reason: 'NonZeroExitCode', submit_time: 1_700_000_000, start_time: 1_700_000_010, end_time: 1_700_000_020, exit_code: 768, node_count: 1 });
+    const s = jobFromController({
+      job_id: 9,
+      name: 'kairr.d-3',
+      account: 'a',
+      user_name: 'alice',
+      partition: 'h200',
+      job_state: 'FAILED',
+      state_reason: 'NonZeroExitCode',
+      submit_time: 1_700_000_000,
+      start_time: 1_700_000_010,
+      end_time: 1_700_000_020,
+      exit_code: 768,
+      node_count: 1,
+    });
     expect(s).toMatchObject({ state: 'FAILED', phase: 'finished', exitCode: 3 });
   });
 
   test('a v0.0.40+ controller job keeps its decoded return code', () => {
-    const s = jobFromController({ job_id: 9, name: 'kairr.d-3', account: 'a', user_name: 'alice', partition: 'gh200', job_state: ['FAILED'], submit_time: { set: true, infinite: false, number: 1_700_000_000 }, start_time: { set: true, infinite: false, number: 1_700_000_010 }, end_time: { set: true, infinite: false, number: 1_700_000_020 }, exit_code: { status: ['ERROR'], return_code: { set: true, infinite: false, number: 3 }, signal: { id: { set: false, infinite: false, number: 0 }, name: '' } }, node_count: { set: true, infinite: false, number: 1 } });
+    const s = jobFromController({
+      job_id: 9,
+      name: 'kairr.d-3',
+      account: 'a',
+      user_name: 'alice',
+      partition: 'gh200',
+      job_state: ['FAILED'],
+      submit_time: { set: true, infinite: false, number: 1_700_000_000 },
+      start_time: { set: true, infinite: false, number: 1_700_000_010 },
+      end_time: { set: true, infinite: false, number: 1_700_000_020 },
+      exit_code: { status: ['ERROR'], return_code: { set: true, infinite: false, number: 3 }, signal: { id: { set: false, infinite: false, number: 0 }, name: '' } },
+      node_count: { set: true, infinite: false, number: 1 },
+    });
     expect(s).toMatchObject({ phase: 'finished', exitCode: 3 });
   });
 });
 
 describe('jobs', () => {
   test('a v0.0.38 slurmctld job', () => {
-    const s = jobFromController({
-      job_id: 7, name: 'kairr.d-1', account: 'k-a-h200', user_name: 'alice', partition: 'h200', job_state: 'RUNNING',
-      state_reason: 'None', submit_time: 1_700_000_000, start_time: 1_700_000_010, end_time: 1_700_000_070,
-      tres_alloc_str: 'cpu=1,mem=128M,node=1,billing=1,gres/gpu=2', node_count: 1,
-    }, 1_700_000_040_000);
+    const s = jobFromController(
+      {
+        job_id: 7,
+        name: 'kairr.d-1',
+        account: 'k-a-h200',
+        user_name: 'alice',
+        partition: 'h200',
+        job_state: 'RUNNING',
+        state_reason: 'None',
+        submit_time: 1_700_000_000,
+        start_time: 1_700_000_010,
+        end_time: 1_700_000_070,
+        tres_alloc_str: 'cpu=1,mem=128M,node=1,billing=1,gres/gpu=2',
+        node_count: 1,
+      },
+      1_700_000_040_000,
+    );
     expect(s).toMatchObject({ jobId: '7', dispatchId: 'd-1', state: 'RUNNING', phase: 'running', gpus: 2, elapsedSeconds: 30 });
     expect(s.end).toBeUndefined();
     expect(s.reason).toBeUndefined();
@@ -91,26 +118,65 @@ describe('jobs', () => {
 
   test('a v0.0.42 pending job held by its budget, GPUs from the request', () => {
     const s = jobFromController({
-      job_id: 8, name: 'x', account: 'k-a-gh200', user_name: 'bob', partition: 'gh200', job_state: ['PENDING'],
-      state_reason: 'AssocGrpGRESMinutes', submit_time: { set: true, infinite: false, number: 1_700_000_000 },
-      start_time: { set: true, infinite: false, number: 0 }, tres_per_node: 'gres/gpu:1', node_count: { set: true, infinite: false, number: 1 },
+      job_id: 8,
+      name: 'x',
+      account: 'k-a-gh200',
+      user_name: 'bob',
+      partition: 'gh200',
+      job_state: ['PENDING'],
+      state_reason: 'AssocGrpGRESMinutes',
+      submit_time: { set: true, infinite: false, number: 1_700_000_000 },
+      start_time: { set: true, infinite: false, number: 0 },
+      tres_per_node: 'gres/gpu:1',
+      node_count: { set: true, infinite: false, number: 1 },
     });
     expect(s).toMatchObject({ phase: 'pending', heldByBudget: true, gpus: 1, reason: 'AssocGrpGRESMinutes' });
     expect(s.start).toBeUndefined();
   });
 
   test('a slurmdbd record of either generation becomes a usage-ready record', () => {
-    const v38 = jobFromAccounting({
-      job_id: 9, name: 'kairr.d-9', account: 'k-a-h200', user: 'alice', partition: 'h200', cluster: 'spc',
-      state: { current: 'COMPLETED', reason: 'None' }, time: { submission: 1_700_000_000, start: 1_700_000_005, end: 1_700_000_015, elapsed: 10 },
-      tres: { allocated: [{ type: 'cpu', name: null, count: 1 }, { type: 'gres', name: 'gpu', id: 1001, count: 3 }] }, exit_code: { return_code: 0 },
-    }, 'spc', 'spc');
-    const v42 = jobFromAccounting({
-      job_id: 9, name: 'kairr.d-9', account: 'k-a-h200', user: 'alice', partition: 'h200', cluster: 'spc',
-      state: { current: ['COMPLETED'], reason: 'None' }, time: { submission: 1_700_000_000, start: 1_700_000_005, end: 1_700_000_015, elapsed: 10 },
-      tres: { allocated: [{ type: 'gres', name: 'gpu', id: 1001, count: 3 }, { type: 'energy', name: '', count: -2 }] },
-      exit_code: { status: ['SUCCESS'], return_code: { set: true, infinite: false, number: 0 } },
-    }, 'spc', 'spc');
+    const v38 = jobFromAccounting(
+      {
+        job_id: 9,
+        name: 'kairr.d-9',
+        account: 'k-a-h200',
+        user: 'alice',
+        partition: 'h200',
+        cluster: 'spc',
+        state: { current: 'COMPLETED', reason: 'None' },
+        time: { submission: 1_700_000_000, start: 1_700_000_005, end: 1_700_000_015, elapsed: 10 },
+        tres: {
+          allocated: [
+            { type: 'cpu', name: null, count: 1 },
+            { type: 'gres', name: 'gpu', id: 1001, count: 3 },
+          ],
+        },
+        exit_code: { return_code: 0 },
+      },
+      'spc',
+      'spc',
+    );
+    const v42 = jobFromAccounting(
+      {
+        job_id: 9,
+        name: 'kairr.d-9',
+        account: 'k-a-h200',
+        user: 'alice',
+        partition: 'h200',
+        cluster: 'spc',
+        state: { current: ['COMPLETED'], reason: 'None' },
+        time: { submission: 1_700_000_000, start: 1_700_000_005, end: 1_700_000_015, elapsed: 10 },
+        tres: {
+          allocated: [
+            { type: 'gres', name: 'gpu', id: 1001, count: 3 },
+            { type: 'energy', name: '', count: -2 },
+          ],
+        },
+        exit_code: { status: ['SUCCESS'], return_code: { set: true, infinite: false, number: 0 } },
+      },
+      'spc',
+      'spc',
+    );
     for (const j of [v38, v42]) {
       expect(j.record).toMatchObject({ jobId: '9', gpus: 3, elapsedSeconds: 10, state: 'COMPLETED', dispatchId: 'd-9', end: '2023-11-14T22:13:35.000Z' });
       expect(j.status).toMatchObject({ exitCode: 0, phase: 'finished' });
@@ -120,14 +186,31 @@ describe('jobs', () => {
 
 describe('association updates resend every TRES limit', () => {
   const v38 = assocFromApi({
-    account: 'k-a-h200', cluster: 'spc', user: null, parent_account: 'kairr',
+    account: 'k-a-h200',
+    cluster: 'spc',
+    user: null,
+    parent_account: 'kairr',
     max: {
       jobs: { per: { count: null, submitted: null } },
-      tres: { total: [{ type: 'mem', name: null, count: 65536 }], group: { minutes: [{ type: 'gres', name: 'gpu', id: 1001, count: 600 }, { type: 'cpu', name: null, count: 9 }], active: [] }, minutes: { per: { job: [] }, total: [] }, per: { job: [], node: [] } },
+      tres: {
+        total: [{ type: 'mem', name: null, count: 65536 }],
+        group: {
+          minutes: [
+            { type: 'gres', name: 'gpu', id: 1001, count: 600 },
+            { type: 'cpu', name: null, count: 9 },
+          ],
+          active: [],
+        },
+        minutes: { per: { job: [] }, total: [] },
+        per: { job: [], node: [] },
+      },
     },
   });
   const v42 = assocFromApi({
-    account: 'k-a-gh200', cluster: 'kisti6', user: '', parent_account: 'kairr',
+    account: 'k-a-gh200',
+    cluster: 'kisti6',
+    user: '',
+    parent_account: 'kairr',
     max: {
       jobs: { per: { count: { set: false, infinite: true, number: 0 }, submitted: { set: true, infinite: false, number: 0 } } },
       tres: { total: [{ type: 'mem', name: '', count: 65536 }], group: { minutes: [{ type: 'gres', name: 'gpu', id: 1001, count: 600 }], active: [] } },
@@ -144,7 +227,10 @@ describe('association updates resend every TRES limit', () => {
     const after = applyLimitChange(v38, { grpTresMins: { 'gres/gpu': 900, cpu: null } });
     const max = limitsBody(v38, after, 'v0.0.38') as { tres: { total: unknown; group: { minutes: unknown } } };
     expect(max.tres.total).toEqual([{ type: 'mem', name: '', count: 65536 }]);
-    expect(max.tres.group.minutes).toEqual([{ type: 'gres', name: 'gpu', count: 900 }, { type: 'cpu', name: '', count: -1 }]);
+    expect(max.tres.group.minutes).toEqual([
+      { type: 'gres', name: 'gpu', count: 900 },
+      { type: 'cpu', name: '', count: -1 },
+    ]);
   });
 
   test('scalars: v0.0.38 plain numbers, v0.0.40+ tri-state; clearing is unlimited', () => {

@@ -32,7 +32,10 @@ function payloads(file: string): Record<string, unknown>[] {
   return out;
 }
 
-const fieldsOf = (payload: Record<string, unknown>) => Object.keys(payload).map((k) => k.replace(/\.\$$/, '')).sort();
+const fieldsOf = (payload: Record<string, unknown>) =>
+  Object.keys(payload)
+    .map((k) => k.replace(/\.\$$/, ''))
+    .sort();
 type Shape = Record<string, { def: { type: string; values?: unknown[] } }>;
 const shapeOf = (schema: { def: { options: readonly { def: { shape: Shape } }[] } }, key: string, value: unknown): Shape => {
   const option = schema.def.options.find((o) => o.def.shape[key].def.values?.includes(value));
@@ -56,7 +59,10 @@ test.each([
 });
 
 async function refusal(p: Promise<unknown>): Promise<Error> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(Error);
   return e as Error;
 }

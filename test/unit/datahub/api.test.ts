@@ -31,7 +31,7 @@ describe('a dataset from registration to deprecation', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
   });
 
-  it('an unpublished dataset is its stewards\' and staff\'s only', async () => {
+  it("an unpublished dataset is its stewards' and staff's only", async () => {
     expect((await api(researcher, 'GET', `/v1/datasets/${id}`)).status).toBe(404);
     expect((await api(undefined, 'GET', `/v1/public/datasets/${id}`)).status).toBe(404);
     expect((await api(auditor, 'GET', `/v1/datasets/${id}`)).status).toBe(200);
@@ -40,7 +40,11 @@ describe('a dataset from registration to deprecation', () => {
   it('a draft takes manifest pages; bad paths, digests and repeats are named', async () => {
     expect((await api(steward, 'POST', `/v1/datasets/${id}/versions`, { version: '1.0.0', changelog: 'first' })).status).toBe(201);
     const bad = await api(steward, 'PUT', `/v1/datasets/${id}/versions/1.0.0/manifest/pages/1`, {
-      files: [{ ...FILES[0], path: '../escape' }, { ...FILES[1], path: '/abs' }, { ...FILES[1], sha256: 'nothex' }],
+      files: [
+        { ...FILES[0], path: '../escape' },
+        { ...FILES[1], path: '/abs' },
+        { ...FILES[1], sha256: 'nothex' },
+      ],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toEqual([
@@ -137,13 +141,7 @@ describe('a dataset from registration to deprecation', () => {
   });
 
   it('every change is in the audit trail', async () => {
-    expect(await auditActions(`dh-version/${id}@1.0.0`)).toEqual([
-      'dataset.version.create',
-      'dataset.version.manifest.page',
-      'dataset.version.submit',
-      'dataset.version.publish',
-      'dataset.version.deprecate',
-    ]);
+    expect(await auditActions(`dh-version/${id}@1.0.0`)).toEqual(['dataset.version.create', 'dataset.version.manifest.page', 'dataset.version.submit', 'dataset.version.publish', 'dataset.version.deprecate']);
   });
 });
 

@@ -1,7 +1,20 @@
 // The data hub's domain rules: licences, manifest pages, the lifecycle and who may see what.
 import {
-  applyTransition, assertMutable, authorizeTransition, canCurate, canReadArtifact, canReadVersion, canSeeLocations, checkOrgId,
-  compareVersions, MANIFEST_LIMITS, pageLimitProblem, paddedVersion, parseLicence, pathProblem, validatePage,
+  applyTransition,
+  assertMutable,
+  authorizeTransition,
+  canCurate,
+  canReadArtifact,
+  canReadVersion,
+  canSeeLocations,
+  checkOrgId,
+  compareVersions,
+  MANIFEST_LIMITS,
+  pageLimitProblem,
+  paddedVersion,
+  parseLicence,
+  pathProblem,
+  validatePage,
 } from '../../../lambdas/domain/datahub';
 import { ConflictError, ForbiddenError, RuleViolationError } from '../../../lambdas/domain/errors';
 import { artifact, version } from './fixtures';
@@ -38,14 +51,7 @@ describe('manifest pages', () => {
   });
 
   it('names every bad field of a page and normalises the good ones', () => {
-    const r = validatePage([
-      file('ok.csv', { sha256: 'AB'.repeat(32), mediaType: 'Text/CSV' }),
-      file('/abs.csv'),
-      file('b.csv', { sha256: 'xyz' }),
-      file('c.csv', { bytes: -1 }),
-      file('d.csv', { mediaType: 'csv' }),
-      file('ok.csv'),
-    ]);
+    const r = validatePage([file('ok.csv', { sha256: 'AB'.repeat(32), mediaType: 'Text/CSV' }), file('/abs.csv'), file('b.csv', { sha256: 'xyz' }), file('c.csv', { bytes: -1 }), file('d.csv', { mediaType: 'csv' }), file('ok.csv')]);
     expect(r.problems).toEqual([
       { path: 'files[1].path', problem: expect.stringContaining('relative') },
       { path: 'files[2].sha256', problem: expect.stringContaining('64 hexadecimal digits') },

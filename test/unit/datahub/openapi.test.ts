@@ -5,7 +5,10 @@ import { datahubApi } from '../../../lambdas/datahub/api';
 import { validateOpenApi } from '../../support/openapi';
 
 it('every data hub route is in the OpenAPI document, which validates', () => {
-  const doc = buildOpenApiDocument(API_CATALOG.map((c) => c.api), OPENAPI_INFO) as { paths: Record<string, Record<string, { operationId: string; security: unknown[] }>> };
+  const doc = buildOpenApiDocument(
+    API_CATALOG.map((c) => c.api),
+    OPENAPI_INFO,
+  ) as { paths: Record<string, Record<string, { operationId: string; security: unknown[] }>> };
   for (const [name, r] of Object.entries(datahubApi)) {
     const op = doc.paths[r.path]?.[r.method.toLowerCase()];
     expect({ name, op: op?.operationId }).toEqual({ name, op: name });

@@ -72,7 +72,11 @@ describe('query evaluation', () => {
       ['@licence=mit', p([3, 4])],
     ]);
     const plan = { ...base, terms: ['언어', '모델'], groups: [['@access=public', '@access=registered']] };
-    expect(evaluate(plan, postings).map((r) => [r.doc, r.score])).toEqual([[2, 6], [3, 4], [4, 2]]);
+    expect(evaluate(plan, postings).map((r) => [r.doc, r.score])).toEqual([
+      [2, 6],
+      [3, 4],
+      [4, 2],
+    ]);
     expect(evaluate({ ...plan, groups: [...plan.groups, ['@licence=mit']] }, postings).map((r) => r.doc)).toEqual([3, 4]);
     expect(evaluate({ ...plan, sort: 'published', direction: 'asc' }, postings).map((r) => r.doc)).toEqual([2, 3, 4]);
     expect(evaluate({ ...plan, terms: ['없음'] }, postings)).toEqual([]);

@@ -24,7 +24,7 @@ async function offlineLoader(url: string) {
  * `safe` makes jsonld fail on anything it would drop (an undefined term, a relative @id left over).
  */
 export async function expand(doc: unknown, loader = offlineLoader): Promise<Record<string, any>[]> {
-  const base = typeof (doc as { '@id'?: unknown })['@id'] === 'string' ? ((doc as { '@id': string })['@id']) : undefined;
+  const base = typeof (doc as { '@id'?: unknown })['@id'] === 'string' ? (doc as { '@id': string })['@id'] : undefined;
   return jsonld.expand(doc as never, { documentLoader: loader, safe: true, ...(base ? { base } : {}) } as never) as unknown as Promise<Record<string, any>[]>;
 }
 
@@ -43,7 +43,10 @@ export const CR = 'http://mlcommons.org/croissant/';
 
 /** Values of a property on an expanded node (its @value or @id). */
 export function values(node: Record<string, any>, iri: string): string[] {
-  return ((node[iri] ?? []) as any[]).map((v) => v['@value'] ?? v['@id']).filter((v) => v !== undefined).map(String);
+  return ((node[iri] ?? []) as any[])
+    .map((v) => v['@value'] ?? v['@id'])
+    .filter((v) => v !== undefined)
+    .map(String);
 }
 
 export function nodesOfType(graph: Record<string, any>[], type: string): Record<string, any>[] {
@@ -70,7 +73,7 @@ ajv.addFormat('year', /^\d{4}$/);
 ajv.addFormat('uri', /^[a-z][a-z0-9+.-]*:[^\s]*$/i);
 // The Invenio-contributed schema declares draft-07 but names itself with draft-04's "id": read it as $id.
 const schema43 = JSON.parse(readFileSync(join(SPEC, 'datacite-4.3.schema.json'), 'utf8'));
-if (schema43.id && !schema43.$id) ((schema43.$id = schema43.id), delete schema43.id);
+if (schema43.id && !schema43.$id) (schema43.$id = schema43.id), delete schema43.id;
 const validate43 = ajv.compile(schema43);
 export const DATACITE_46 = JSON.parse(readFileSync(join(SPEC, 'datacite-4.6.lists.json'), 'utf8')) as Record<string, string[]>;
 

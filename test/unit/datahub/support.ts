@@ -39,7 +39,14 @@ export async function datahubFixture(opts: { s3?: boolean; config?: Record<strin
   if (opts.s3) {
     const f = await startFauxqs({ region: 'ap-northeast-2', buckets: [BUCKET], topics: [], queues: [] });
     s3Endpoint = f.endpoint;
-    s3 = new S3Client({ endpoint: f.endpoint, region: 'ap-northeast-2', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    s3 = new S3Client({
+      endpoint: f.endpoint,
+      region: 'ap-northeast-2',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     setS3(s3);
     stopS3 = f.stop;
   }

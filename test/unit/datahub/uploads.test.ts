@@ -105,7 +105,13 @@ describe('uploads into the hub', () => {
     const wrong = await api(steward, 'POST', `/v1/datasets/${other}/versions/1.0.0/uploads`, { path: 'a.txt', parts: [{ bytes: small.length + 1, sha256: 'zz' }] });
     expect(wrong.body.error.details.map((d: { path: string }) => d.path)).toEqual(['parts[0].sha256', 'parts', 'parts[0].sha256']);
     expect((await api(researcher, 'POST', `/v1/datasets/${other}/versions/1.0.0/uploads`, { path: 'a.txt', parts: [{ bytes: small.length, sha256: sha(small) }] })).status).toBe(404);
-    const tiny = await api(steward, 'POST', `/v1/datasets/${other}/versions/1.0.0/uploads`, { path: 'a.txt', parts: [{ bytes: 1, sha256: sha('a') }, { bytes: small.length - 1, sha256: sha('b') }] });
+    const tiny = await api(steward, 'POST', `/v1/datasets/${other}/versions/1.0.0/uploads`, {
+      path: 'a.txt',
+      parts: [
+        { bytes: 1, sha256: sha('a') },
+        { bytes: small.length - 1, sha256: sha('b') },
+      ],
+    });
     expect(tiny.body.error.details).toEqual([{ path: 'parts[0].bytes', problem: expect.stringContaining('5 MiB') }]);
     const u = await api(steward, 'POST', `/v1/datasets/${other}/versions/1.0.0/uploads`, { path: 'a.txt', parts: [{ bytes: small.length, sha256: sha(small) }] });
     const early = await api(steward, 'POST', `/v1/datasets/${other}/versions/1.0.0/uploads/${u.body.uploadId}`, {});
@@ -114,7 +120,7 @@ describe('uploads into the hub', () => {
 });
 
 describe('what fauxqs does with the part checksums S3 requires on completion', () => {
-  it('with ChecksumSHA256 in CompleteMultipartUpload (as for S3) fauxqs assembles an empty object, and KAIRR\'s read-back check refuses it', async () => {
+  it("with ChecksumSHA256 in CompleteMultipartUpload (as for S3) fauxqs assembles an empty object, and KAIRR's read-back check refuses it", async () => {
     const before = process.env.DATAHUB_CONFIG!;
     process.env.DATAHUB_CONFIG = JSON.stringify({ ...JSON.parse(before), upload: { completeWithPartChecksums: true } });
     resetDatahubConfig();

@@ -10,7 +10,16 @@ import { callerFromContext } from '../../../lambdas/shared/http/caller';
 import type { TrustedIssuer } from '../../../lambdas/domain/identity/issuers';
 
 const ARN = 'arn:aws:execute-api:ap-northeast-2:123456789012:abc123/local/GET/v1/me';
-const CLAIMS = { subject: 'sub', email: 'email', emailVerified: 'email_verified', name: 'name', username: 'preferred_username', groups: 'groups', homeOrganization: 'schac_home_organization', scopedAffiliation: 'eduperson_scoped_affiliation' };
+const CLAIMS = {
+  subject: 'sub',
+  email: 'email',
+  emailVerified: 'email_verified',
+  name: 'name',
+  username: 'preferred_username',
+  groups: 'groups',
+  homeOrganization: 'schac_home_organization',
+  scopedAffiliation: 'eduperson_scoped_affiliation',
+};
 
 let own: LocalOidcIssuer;
 let fed: LocalOidcIssuer;
@@ -18,7 +27,19 @@ let stranger: LocalOidcIssuer;
 let authorizer: typeof import('../../../lambdas/authorizer/handler');
 
 function issuer(id: string, o: LocalOidcIssuer, extra: Partial<TrustedIssuer>): TrustedIssuer {
-  return { id, issuerUrl: o.issuer, audience: ['kairr-api'], jwksUri: `${o.url}/jwks.json`, subjectPrefix: `${id}:`, claims: CLAIMS, affiliation: ['email'], requireEmailVerified: true, roles: { groupNames: false, groupMap: {}, default: [] }, jwksTtlSeconds: 600, ...extra };
+  return {
+    id,
+    issuerUrl: o.issuer,
+    audience: ['kairr-api'],
+    jwksUri: `${o.url}/jwks.json`,
+    subjectPrefix: `${id}:`,
+    claims: CLAIMS,
+    affiliation: ['email'],
+    requireEmailVerified: true,
+    roles: { groupNames: false, groupMap: {}, default: [] },
+    jwksTtlSeconds: 600,
+    ...extra,
+  };
 }
 
 beforeAll(async () => {
@@ -53,7 +74,7 @@ async function authorize(token: string) {
 const refused = (token: string) => expect(authorizer.handler(event(token))).rejects.toThrow('Unauthorized');
 
 describe('federation: several trusted issuers', () => {
-  it('accepts each issuer\'s tokens, namespacing every subject but the stage\'s own', async () => {
+  it("accepts each issuer's tokens, namespacing every subject but the stage's own", async () => {
     expect((await authorize(own.mint({ sub: 'alice', groups: ['researcher'] }))).sub).toBe('alice');
     expect((await authorize(fed.mint({ sub: 'alice' }))).sub).toBe('fed:alice');
   });
@@ -98,7 +119,7 @@ describe('refused tokens', () => {
     await refused(stranger.mint({ sub: 'x', groups: ['admin'] }));
   });
 
-  it('a token naming a trusted issuer but signed by another\'s key', async () => {
+  it("a token naming a trusted issuer but signed by another's key", async () => {
     await refused(stranger.mint({ sub: 'x', groups: ['admin'], iss: own.issuer }));
   });
 

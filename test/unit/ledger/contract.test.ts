@@ -17,11 +17,25 @@ afterAll(async () => {
 });
 
 let n = 0;
-const report = (allocationId: string, extra: Record<string, unknown> = {}) => ({ cluster: 'spc', jobId: `contract-${Date.now().toString(36)}-${++n}`, allocationId, resource: 'h200', user: 'alice', gpus: 1, start: '2026-10-01T00:00:00.000Z', end: '2026-10-01T01:00:00.000Z', elapsedSeconds: 3600, ...extra });
+const report = (allocationId: string, extra: Record<string, unknown> = {}) => ({
+  cluster: 'spc',
+  jobId: `contract-${Date.now().toString(36)}-${++n}`,
+  allocationId,
+  resource: 'h200',
+  user: 'alice',
+  gpus: 1,
+  start: '2026-10-01T00:00:00.000Z',
+  end: '2026-10-01T01:00:00.000Z',
+  elapsedSeconds: 3600,
+  ...extra,
+});
 const event = (records: unknown[], extra: Record<string, unknown> = {}) => ({ source: 'kairr.connector', action: 'ingestUsage', siteId: 'spc', records, requestId: 'contract-test', ...extra });
 
 async function refusal(p: Promise<unknown>): Promise<MalformedEventError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(MalformedEventError);
   return e as MalformedEventError;
 }
@@ -56,13 +70,13 @@ describe('the ledger handler', () => {
     expect(e.details.map((d) => d.path)).toContain(path);
   });
 
-  test('an event that is not a connector\'s goes to the API router, not to ingestion', async () => {
+  test("an event that is not a connector's goes to the API router, not to ingestion", async () => {
     const out = (await ledgerHandler({ source: 'someone-else', records: [] } as never)) as { statusCode: number };
     expect(out.statusCode).toBe(404);
   });
 });
 
-describe('the connectors\' client', () => {
+describe("the connectors' client", () => {
   test('sends a well-formed batch to the ledger and reads its answer', async () => {
     const a = await newAllocation({ 'spc/h200': 100 });
     useLedgerIngest((e) => ledgerHandler(e) as Promise<LedgerIngestResponse>);

@@ -19,7 +19,7 @@ afterAll(async () => {
 // A small deterministic PRNG so every run exercises the same "random" sizes.
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const H200_RATE_AT_2026_10 = 0.9; // config/local.json: 1.0 from 2026-01-01, 0.9 from 2026-09-01
@@ -70,9 +70,7 @@ describe('idempotent usage', () => {
   it('ingesting 10,000 records twice, shuffled, with duplicates and corrections, leaves every total exact', async () => {
     const allocs = await Promise.all(Array.from({ length: 20 }, () => newAllocation({ 'spc/h200': 1_000_000, 'spc/b200': 1_000_000 })));
     const rand = rng(7);
-    const base: UsageReport[] = Array.from({ length: 10_000 }, (_, i) =>
-      report(`idem-${i}`, allocs[i % allocs.length].id, 1 + Math.floor(rand() * 8) % 4, 30 + Math.floor(rand() * 7200), { resource: i % 3 === 0 ? 'b200' : 'h200' }),
-    );
+    const base: UsageReport[] = Array.from({ length: 10_000 }, (_, i) => report(`idem-${i}`, allocs[i % allocs.length].id, 1 + (Math.floor(rand() * 8) % 4), 30 + Math.floor(rand() * 7200), { resource: i % 3 === 0 ? 'b200' : 'h200' }));
     // Corrections: 1,500 jobs get a later, different final figure (some up, some down).
     const corrected = new Map<number, UsageReport>();
     for (let n = 0; n < 1500; n++) {
@@ -188,7 +186,12 @@ describe('credits', () => {
     expect(Object.values(a.resources).map((r) => r.balanceMc)).toEqual([0, 0]);
     expect(await expireDue({ ...system('expiry-again'), now: new Date('2028-01-02T00:00:00Z') })).not.toContain(alloc.id);
     const { items } = await listEntries(alloc.id, { limit: 100, all: true });
-    expect(items.filter((e) => e.kind === 'expiry').map((e) => [e.resource, e.amountMc]).sort()).toEqual([
+    expect(
+      items
+        .filter((e) => e.kind === 'expiry')
+        .map((e) => [e.resource, e.amountMc])
+        .sort(),
+    ).toEqual([
       ['kisti6/gh200', -2500],
       ['spc/h200', -6500],
     ]);

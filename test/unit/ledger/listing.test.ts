@@ -21,7 +21,21 @@ const admin = person('admin-1', ['admin']);
 
 async function award(piSub: string, members: string[] = [], callId: string | null = null) {
   return createAllocation(
-    { id: newId('alloc'), title: 'Listing', piSub, institution: 'KAIST', orgType: 'university', field: 'cs', proposalId: null, callId, tier: 'standard', startDate: '2026-01-01', endDate: '2027-12-31', members: members.map((sub) => ({ sub, role: 'member' as const })), awardsMc: { 'spc/h200': 10_000 } },
+    {
+      id: newId('alloc'),
+      title: 'Listing',
+      piSub,
+      institution: 'KAIST',
+      orgType: 'university',
+      field: 'cs',
+      proposalId: null,
+      callId,
+      tier: 'standard',
+      startDate: '2026-01-01',
+      endDate: '2027-12-31',
+      members: members.map((sub) => ({ sub, role: 'member' as const })),
+      awardsMc: { 'spc/h200': 10_000 },
+    },
     system('award'),
   );
 }

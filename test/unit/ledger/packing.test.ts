@@ -15,7 +15,12 @@ const view = (x: R) => x;
 function assertPacked(input: R[], waves: R[][][]) {
   const packs = waves.flat();
   // nothing lost, nothing twice
-  expect(packs.flat().map((x) => x.seq).sort((a, b) => a - b)).toEqual(input.map((x) => x.seq).sort((a, b) => a - b));
+  expect(
+    packs
+      .flat()
+      .map((x) => x.seq)
+      .sort((a, b) => a - b),
+  ).toEqual(input.map((x) => x.seq).sort((a, b) => a - b));
   for (const p of packs) {
     expect(p.length).toBeGreaterThan(0);
     const byAlloc = new Map<string, R[]>();
@@ -37,7 +42,12 @@ function assertPacked(input: R[], waves: R[][][]) {
 describe('itemsFor', () => {
   test('counts the allocation, its event and outbox item, two entries per resource, the jobs, holds and hold counters', () => {
     expect(itemsFor([{ resource: 'spc/h200', held: false }])).toBe(3 + 2 + 1);
-    expect(itemsFor([{ resource: 'spc/h200', held: true }, { resource: 'spc/b200', held: false }])).toBe(3 + 4 + 2 + 1 + 1);
+    expect(
+      itemsFor([
+        { resource: 'spc/h200', held: true },
+        { resource: 'spc/b200', held: false },
+      ]),
+    ).toBe(3 + 4 + 2 + 1 + 1);
     // 95 jobs on one resource fill a transaction exactly; 96 would be the 101st item
     expect(itemsFor(Array.from({ length: 95 }, () => ({ resource: 'spc/h200', held: false })))).toBe(100);
     expect(itemsFor(Array.from({ length: 96 }, () => ({ resource: 'spc/h200', held: false })))).toBe(101);

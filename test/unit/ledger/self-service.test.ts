@@ -22,7 +22,7 @@ const pi = person('pi-1'); // newAllocation's PI
 const admin = person('admin-1', ['admin']);
 
 describe('automatic approvals add up per allocation and period', () => {
-  test('ten small supplements in a row: only those under the period\'s cap are approved automatically, the rest wait for the chair', async () => {
+  test("ten small supplements in a row: only those under the period's cap are approved automatically, the rest wait for the chair", async () => {
     const a = await newAllocation({ 'spc/h200': 100 });
     const results = [];
     for (let i = 0; i < 10; i++) results.push(await api(pi, 'POST', `/v1/allocations/${a.id}/requests`, { type: 'supplement', resource: 'spc/h200', credits: 120, justification: `more runs, part ${i + 1}` }));
@@ -79,7 +79,7 @@ describe('members', () => {
   });
 });
 
-describe('the scheduler user is never the requester\'s choice', () => {
+describe("the scheduler user is never the requester's choice", () => {
   test.each(['root', 'slurm', 'alice'])('adding a member with username %s is refused with a named 400, audited, and adds nobody', async (username) => {
     const a = await newAllocation({ 'spc/h200': 10 });
     const before = (await auditEvents('security.refused')).length;
@@ -93,8 +93,20 @@ describe('the scheduler user is never the requester\'s choice', () => {
     expect((await getAllocation(a.id)).allocation.members.map((m) => m.sub)).toEqual(['pi-1']);
   });
 
-  test('an admin\'s direct allocation cannot name logins either', async () => {
-    const res = await api(admin, 'POST', '/v1/allocations', { title: 'Migration', piSub: 'pi-9', piUsername: 'root', institution: 'KAIST', orgType: 'university', field: 'cs', startDate: '2026-01-01', endDate: '2027-01-01', credits: { 'spc/h200': 10 }, members: [{ sub: 'm-9', username: 'slurm' }], reason: 'migration' });
+  test("an admin's direct allocation cannot name logins either", async () => {
+    const res = await api(admin, 'POST', '/v1/allocations', {
+      title: 'Migration',
+      piSub: 'pi-9',
+      piUsername: 'root',
+      institution: 'KAIST',
+      orgType: 'university',
+      field: 'cs',
+      startDate: '2026-01-01',
+      endDate: '2027-01-01',
+      credits: { 'spc/h200': 10 },
+      members: [{ sub: 'm-9', username: 'slurm' }],
+      reason: 'migration',
+    });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'scheduler_user_not_selectable' } } });
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(['piUsername', 'members[0].username']);
   });

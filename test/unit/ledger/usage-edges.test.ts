@@ -34,7 +34,7 @@ function report(allocationId: string | undefined, gpus: number, seconds: number,
 }
 
 describe('the pack that crosses the floor', () => {
-  test('counts the AllocationExhausted outbox item: a pack is never more than DynamoDB\'s 100 items', () => {
+  test("counts the AllocationExhausted outbox item: a pack is never more than DynamoDB's 100 items", () => {
     const pack = (jobs: number) => Array.from({ length: jobs }, () => ({ resource: 'spc/h200', held: false }));
     // allocation + event + outbox item, in-balance and over-limit entries, the jobs
     expect(itemsFor(pack(95))).toBe(100);
@@ -134,7 +134,12 @@ describe('consistency while writers run', () => {
     let writing = true;
     const writers = Array.from({ length: 3 }, async (_, w) => {
       let k = 0;
-      while (writing) await ingestUsage('spc', Array.from({ length: 5 }, () => report(a.id, 1, 60 + ((w + k++) % 7))), system(`writer-${w}`));
+      while (writing)
+        await ingestUsage(
+          'spc',
+          Array.from({ length: 5 }, () => report(a.id, 1, 60 + ((w + k++) % 7))),
+          system(`writer-${w}`),
+        );
     });
     const checks: { ok: boolean; problems: unknown[] }[] = [];
     try {

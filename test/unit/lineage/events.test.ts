@@ -11,7 +11,7 @@ const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 describe('the events of both directions of the cycle', () => {
   const events = cycleEvents();
 
-  test('every one is valid OpenLineage 2-0-2 for ajv and for KAIRR\'s own check', () => {
+  test("every one is valid OpenLineage 2-0-2 for ajv and for KAIRR's own check", () => {
     expect(events).toHaveLength(20);
     for (const e of events) {
       expect(ajvErrors(e)).toEqual([]);
@@ -19,7 +19,7 @@ describe('the events of both directions of the cycle', () => {
     }
   });
 
-  test('stage runs are in their site\'s namespace, children of the pipeline\'s run', () => {
+  test("stage runs are in their site's namespace, children of the pipeline's run", () => {
     const train = events.find((e) => e.job.name === 'pipe-ks.train' && e.eventType === 'COMPLETE')!;
     const pipelineStart = events.find((e) => e.job.name === 'pipe-ks' && e.eventType === 'START')!;
 
@@ -34,12 +34,16 @@ describe('the events of both directions of the cycle', () => {
   test('a physical copy is a dataset at its site whose Symlinks facet names the catalogue version', () => {
     const move = events.find((e) => e.job.name === 'pipe-ks.move' && e.eventType === 'COMPLETE')!;
 
-    expect(move.inputs[0]).toMatchObject({ namespace: 'file://kisti6', name: '/srv/kairr/storage/pipelines/pipe-ks/simulate/out', facets: { symlinks: { identifiers: [{ namespace: 'kairr://catalogue', name: 'ds-sim@1', type: 'CATALOGUE_VERSION' }] } } });
+    expect(move.inputs[0]).toMatchObject({
+      namespace: 'file://kisti6',
+      name: '/srv/kairr/storage/pipelines/pipe-ks/simulate/out',
+      facets: { symlinks: { identifiers: [{ namespace: 'kairr://catalogue', name: 'ds-sim@1', type: 'CATALOGUE_VERSION' }] } },
+    });
     expect(move.outputs[0]).toMatchObject({ namespace: 'file://spc', name: '/scratch/kairr/catalogue/ds-sim/1', facets: { symlinks: { identifiers: [{ name: 'ds-sim@1' }] } } });
     expect(copyDataset({ site: 'spc', path: '/x' })).toEqual({ namespace: 'file://spc', name: '/x' });
   });
 
-  test('run ids are name-based UUIDs of KAIRR\'s ids: the same run gives the same id, another run another', () => {
+  test("run ids are name-based UUIDs of KAIRR's ids: the same run gives the same id, another run another", () => {
     const start = events.find((e) => e.job.name === 'pipe-ks.train' && e.eventType === 'START')!;
     const complete = events.find((e) => e.job.name === 'pipe-ks.train' && e.eventType === 'COMPLETE')!;
 
@@ -63,7 +67,7 @@ describe('the events of both directions of the cycle', () => {
   });
 });
 
-describe('KAIRR\'s check and ajv agree on broken events', () => {
+describe("KAIRR's check and ajv agree on broken events", () => {
   const good = (): RunEvent => structuredClone(cycleEvents().find((e) => e.job.name === 'pipe-ks.move' && e.eventType === 'COMPLETE')!);
   type Any = Record<string, any>;
   test.each<[string, (e: Any) => void, string]>([

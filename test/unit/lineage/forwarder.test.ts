@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => marquez?.stop());
 
 describe('forwarding to Marquez', () => {
-  test('every event of the cycle is taken, in order, and Marquez\'s own lineage connects the sites through the copies', async () => {
+  test("every event of the cycle is taken, in order, and Marquez's own lineage connects the sites through the copies", async () => {
     const events = cycleEvents();
 
     const r = await forwardEvents(events, { url: marquez.url });

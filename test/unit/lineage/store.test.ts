@@ -37,7 +37,12 @@ describe('lineage across sites', () => {
     ]);
     // "which KISTI-6 simulation outputs trained this SPC model"
     expect(a.nodes.filter((n) => n.kind === 'dataset' && n.site === 'kisti6').map((n) => n.name)).toEqual(['/srv/kairr/storage/pipelines/pipe-ks/simulate/out']);
-    expect(a.nodes.filter((n) => n.version).map((n) => `${n.version!.artifact}@${n.version!.version}`).sort()).toEqual(['ds-climate@3', 'ds-sim@1', 'model-weather@1']);
+    expect(
+      a.nodes
+        .filter((n) => n.version)
+        .map((n) => `${n.version!.artifact}@${n.version!.version}`)
+        .sort(),
+    ).toEqual(['ds-climate@3', 'ds-sim@1', 'model-weather@1']);
     expect(a.edges).toContainEqual({ from: SIM, to: jobNodeId('slurm://spc', 'pipe-ks.train') });
     expect(a.nodes.find((n) => n.id === CLIMATE)!.level).toBe(8);
   });
@@ -45,14 +50,12 @@ describe('lineage across sites', () => {
   test('descendants of the KISTI-6 data: the SPC training, the model, and the analysis back on KISTI-6', async () => {
     const d = await queryLineage(SIM, 'down', 10);
 
-    expect(d.nodes.filter((n) => n.kind === 'job').map((n) => `${n.site ?? '-'} ${n.name}`).sort()).toEqual([
-      '- pipe-ks.register-model',
-      '- pipe-sk.register-report',
-      'kisti6 pipe-sk.analyse',
-      'kisti6 pipe-sk.move',
-      'spc pipe-ks.move',
-      'spc pipe-ks.train',
-    ]);
+    expect(
+      d.nodes
+        .filter((n) => n.kind === 'job')
+        .map((n) => `${n.site ?? '-'} ${n.name}`)
+        .sort(),
+    ).toEqual(['- pipe-ks.register-model', '- pipe-sk.register-report', 'kisti6 pipe-sk.analyse', 'kisti6 pipe-sk.move', 'spc pipe-ks.move', 'spc pipe-ks.train']);
     expect(d.nodes.map((n) => n.id)).toContain(versionNodeId('ds-report', '1'));
   });
 
@@ -60,10 +63,13 @@ describe('lineage across sites', () => {
     const a = await queryLineage(MODEL, 'up', 2);
 
     expect(ids(a)).toEqual([MODEL, jobNodeId('kairr://catalogue', 'pipe-ks.register-model'), jobNodeId('slurm://kisti6', 'pipe-sk.move'), 'ds:file://spc//scratch/kairr/pipelines/pipe-ks/train/model.pt'].sort());
-    expect(a.levels).toEqual([{ level: 1, frontier: 1 }, { level: 2, frontier: 2 }]);
+    expect(a.levels).toEqual([
+      { level: 1, frontier: 1 },
+      { level: 2, frontier: 2 },
+    ]);
   });
 
-  test('a job\'s lineage: what the analysis at kisti6 read, back to the KISTI-6 data', async () => {
+  test("a job's lineage: what the analysis at kisti6 read, back to the KISTI-6 data", async () => {
     const a = await queryLineage(jobNodeId('slurm://kisti6', 'pipe-sk.analyse'), 'up', 6);
 
     expect(a.nodes.map((n) => n.id)).toEqual(expect.arrayContaining([MODEL, CLIMATE, SIM]));
@@ -82,7 +88,7 @@ describe('writing', () => {
     expect(after.edges.length).toBe(before.edges.length);
   });
 
-  test('a failed run\'s inputs are lineage, its outputs are not', async () => {
+  test("a failed run's inputs are lineage, its outputs are not", async () => {
     const s = { pipeline: { pipelineId: 'pipe-fail', executionId: 'exec-fail' }, stageId: 'evaluate', kind: 'job' as const, site: 'kisti6', attempt: 1 };
     const fail = stageEvent(s, 'FAIL', new Date('2026-06-02T00:00:00Z'), {
       inputs: [{ site: 'kisti6', path: '/srv/kairr/storage/catalogue/model-weather/1', version: { artifact: 'model-weather', version: '1' } }],
@@ -115,7 +121,9 @@ describe('reading costs', () => {
     const hub = { site: 'spc', path: '/scratch/kairr/catalogue/ds-hub/1', version: { artifact: 'ds-hub', version: '1' } };
     await Promise.all(
       Array.from({ length: jobs }, (_, k) =>
-        recordEvent(stageEvent({ pipeline: { pipelineId: `pipe-h${k}`, executionId: `exec-h${k}` }, stageId: 'read', kind: 'job', site: 'spc', attempt: 1 }, 'START', new Date('2026-06-03T00:00:00Z'), { inputs: [hub] }), { inlineNeighbours: inline }),
+        recordEvent(stageEvent({ pipeline: { pipelineId: `pipe-h${k}`, executionId: `exec-h${k}` }, stageId: 'read', kind: 'job', site: 'spc', attempt: 1 }, 'START', new Date('2026-06-03T00:00:00Z'), { inputs: [hub] }), {
+          inlineNeighbours: inline,
+        }),
       ),
     );
 

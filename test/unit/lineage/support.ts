@@ -66,10 +66,7 @@ export function cycleEvents(): RunEvent[] {
   const analyse = st(SK, 'analyse', 'job', 'kisti6');
   const regReport = st(SK, 'register-report', 'registration', 'kisti6');
   const report = { site: 'kisti6', path: `${K6}/pipelines/pipe-sk/analyse/report.json` };
-  const both = (s: StageRunRef, t: number, inputs: PhysicalCopy[], outputs: PhysicalCopy[]) => [
-    stageEvent(s, 'START', AT(t), { inputs }),
-    stageEvent(s, 'COMPLETE', AT(t + 1), { inputs, outputs }),
-  ];
+  const both = (s: StageRunRef, t: number, inputs: PhysicalCopy[], outputs: PhysicalCopy[]) => [stageEvent(s, 'START', AT(t), { inputs }), stageEvent(s, 'COMPLETE', AT(t + 1), { inputs, outputs })];
   return [
     pipelineEvent(KS, 'START', AT(0)),
     ...both(simulate, 1, [{ site: 'kisti6', path: `${K6}/catalogue/ds-climate/3`, version: CLIMATE }], [simOut]),
@@ -80,7 +77,15 @@ export function cycleEvents(): RunEvent[] {
     pipelineEvent(KS, 'COMPLETE', AT(11)),
     pipelineEvent(SK, 'START', AT(20)),
     ...both(move2, 21, [{ ...modelOut, version: MODEL }], [{ site: 'kisti6', path: `${K6}/catalogue/model-weather/1`, version: MODEL }]),
-    ...both(analyse, 23, [{ site: 'kisti6', path: `${K6}/catalogue/model-weather/1`, version: MODEL }, { site: 'kisti6', path: `${K6}/catalogue/ds-climate/3`, version: CLIMATE }], [report]),
+    ...both(
+      analyse,
+      23,
+      [
+        { site: 'kisti6', path: `${K6}/catalogue/model-weather/1`, version: MODEL },
+        { site: 'kisti6', path: `${K6}/catalogue/ds-climate/3`, version: CLIMATE },
+      ],
+      [report],
+    ),
     ...both(regReport, 25, [report], [{ ...report, version: REPORT }]),
     pipelineEvent(SK, 'COMPLETE', AT(27)),
   ];

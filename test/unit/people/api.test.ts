@@ -143,7 +143,16 @@ describe('internships', () => {
     const orgId = await newOrg('startup', 'Seoul');
     const host = researcher();
     expect((await as(admin).post('/v1/people/roles', { role: 'host', orgId, sub: host.sub })).status).toBe(201);
-    const body = { hostOrgId: orgId, title: { ko: 'LLM 인턴', en: 'LLM intern' }, description: { ko: '설명', en: 'Work on pretraining' }, field: 'computer-science', period: { start: day(30), end: day(90) }, places: 1, requirements: ['Python'], applicationDeadline: new Date(Date.now() + 20 * 86400_000).toISOString() };
+    const body = {
+      hostOrgId: orgId,
+      title: { ko: 'LLM 인턴', en: 'LLM intern' },
+      description: { ko: '설명', en: 'Work on pretraining' },
+      field: 'computer-science',
+      period: { start: day(30), end: day(90) },
+      places: 1,
+      requirements: ['Python'],
+      applicationDeadline: new Date(Date.now() + 20 * 86400_000).toISOString(),
+    };
     return { orgId, host, body };
   }
 

@@ -13,9 +13,25 @@ describe('tokenise', () => {
 });
 
 const course = (id: string, o: Partial<Course> = {}): Course => ({
-  id, providerOrgId: 'kaist', name: { ko: '강좌', en: 'Course' }, description: { ko: '설명', en: 'A description' }, audience: ['students'], level: 'beginner',
-  prerequisites: [], keywords: ['gpu'], field: 'computer-science', teaches: ['x'], mode: 'online', languages: ['ko'], resources: [], qualifiesForStarter: false,
-  status: 'published', createdAt: `2026-01-0${id.slice(-1)}T00:00:00.000Z`, updatedAt: '2026-01-01T00:00:00.000Z', createdBy: 'a', ...o,
+  id,
+  providerOrgId: 'kaist',
+  name: { ko: '강좌', en: 'Course' },
+  description: { ko: '설명', en: 'A description' },
+  audience: ['students'],
+  level: 'beginner',
+  prerequisites: [],
+  keywords: ['gpu'],
+  field: 'computer-science',
+  teaches: ['x'],
+  mode: 'online',
+  languages: ['ko'],
+  resources: [],
+  qualifiesForStarter: false,
+  status: 'published',
+  createdAt: `2026-01-0${id.slice(-1)}T00:00:00.000Z`,
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  createdBy: 'a',
+  ...o,
 });
 
 describe('searchCourses', () => {
@@ -41,7 +57,19 @@ describe('searchCourses', () => {
   });
 });
 
-const mentor = (sub: string, o: Partial<Mentor> = {}): Mentor => ({ sub, displayName: sub, fields: ['computer-science'], expertise: ['분산학습', 'LLM pretraining'], languages: ['ko', 'en'], capacity: 4, active: 0, availability: 'Tuesdays', offering: true, updatedAt: 'x', ...o });
+const mentor = (sub: string, o: Partial<Mentor> = {}): Mentor => ({
+  sub,
+  displayName: sub,
+  fields: ['computer-science'],
+  expertise: ['분산학습', 'LLM pretraining'],
+  languages: ['ko', 'en'],
+  capacity: 4,
+  active: 0,
+  availability: 'Tuesdays',
+  offering: true,
+  updatedAt: 'x',
+  ...o,
+});
 const policy = { orgTypes: ['sme', 'startup'] as const, heldShare: 0.25 };
 
 describe('suggestMentors', () => {

@@ -45,7 +45,10 @@ describe('enrolment', () => {
     for (const l of ls) rs.push(await as(l).post(`/v1/programmes/instances/${s.instanceId}/enrolments`, {}));
     await as(ls[2]).post(`/v1/programmes/enrolments/${rs[2].body.id}/withdraw`, {});
     const roster = await as(s.instructor).get(`/v1/programmes/instances/${s.instanceId}/enrolments`);
-    expect(roster.body.waitlist.map((e: any) => [e.learnerSub, e.waitlistPosition])).toEqual([[ls[1].sub, 1], [ls[3].sub, 2]]);
+    expect(roster.body.waitlist.map((e: any) => [e.learnerSub, e.waitlistPosition])).toEqual([
+      [ls[1].sub, 1],
+      [ls[3].sub, 2],
+    ]);
     expect(await seats(s.instanceId)).toMatchObject({ enrolled: 1, waiting: 2 });
   });
 
@@ -102,11 +105,17 @@ describe('enrolment', () => {
     expect([...tickets].sort((x: number, y: number) => x - y)).toEqual(tickets);
     // Five enrolled learners withdraw at once: the five at the head move up, nobody else.
     const enrolled = rs.filter((r) => r.body.state === 'enrolled').slice(0, 5);
-    const head = roster.body.waitlist.slice(0, 5).map((e: any) => e.id).sort();
+    const head = roster.body.waitlist
+      .slice(0, 5)
+      .map((e: any) => e.id)
+      .sort();
     await Promise.all(enrolled.map((r) => as(ls[rs.indexOf(r)]).post(`/v1/programmes/enrolments/${r.body.id}/withdraw`, {})));
     const after = await as(admin).get(`/v1/programmes/instances/${s.instanceId}/enrolments`);
     expect(after.body.counts).toMatchObject({ enrolled: 15, waitlisted: 20, withdrawn: 5 });
-    const promoted = after.body.enrolments.filter((e: any) => e.history.some((h: any) => h.state === 'waitlisted') && e.state === 'enrolled').map((e: any) => e.id).sort();
+    const promoted = after.body.enrolments
+      .filter((e: any) => e.history.some((h: any) => h.state === 'waitlisted') && e.state === 'enrolled')
+      .map((e: any) => e.id)
+      .sort();
     expect(promoted).toEqual(head);
     expect(await seats(s.instanceId)).toMatchObject({ enrolled: 15, waiting: 20 });
   });
@@ -121,7 +130,11 @@ describe('completion and certificates', () => {
     const es = [];
     for (const l of ls) es.push((await as(l).post(`/v1/programmes/instances/${s.instanceId}/enrolments`, {})).body);
     const res = await as(s.instructor).post(`/v1/programmes/instances/${s.instanceId}/completions`, {
-      learners: [{ enrolmentId: es[0].id, outcome: 'completed' }, { enrolmentId: es[1].id, outcome: 'completed' }, { enrolmentId: es[2].id, outcome: 'no-show' }],
+      learners: [
+        { enrolmentId: es[0].id, outcome: 'completed' },
+        { enrolmentId: es[1].id, outcome: 'completed' },
+        { enrolmentId: es[2].id, outcome: 'no-show' },
+      ],
       completedOn: '2026-12-01',
     });
     expect(res.status).toBe(200);
@@ -130,7 +143,12 @@ describe('completion and certificates', () => {
     expect(certId).toMatch(/^cert-/);
     const v = await anon.get(`/v1/certificates/${certId}`);
     expect(v.status).toBe(200);
-    expect(v.body).toMatchObject({ valid: true, status: 'valid', problems: [], certificate: { id: certId, displayName: `Name of ${ls[0].sub}`, completedOn: '2026-12-01', course: { id: s.courseId, name: { en: 'Introduction to distributed GPU training' } } } });
+    expect(v.body).toMatchObject({
+      valid: true,
+      status: 'valid',
+      problems: [],
+      certificate: { id: certId, displayName: `Name of ${ls[0].sub}`, completedOn: '2026-12-01', course: { id: s.courseId, name: { en: 'Introduction to distributed GPU training' } } },
+    });
     expect(v.body.evidence.events).toEqual([expect.objectContaining({ seq: 1, action: 'certificate.issue' })]);
     expect(v.body.certificate.learnerSub).toBeUndefined();
     // Again: a no-op, no second certificate.
@@ -161,7 +179,13 @@ describe('completion and certificates', () => {
     const ea = (await as(a).post(`/v1/programmes/instances/${s.instanceId}/enrolments`, {})).body;
     const eb = (await as(b).post(`/v1/programmes/instances/${s.instanceId}/enrolments`, {})).body;
     expect(eb.state).toBe('waitlisted');
-    const r = await as(s.instructor).post(`/v1/programmes/instances/${s.instanceId}/completions`, { learners: [{ enrolmentId: ea.id, outcome: 'completed' }, { enrolmentId: eb.id, outcome: 'completed' }, { enrolmentId: 'enr-00000000000000000000000000', outcome: 'completed' }] });
+    const r = await as(s.instructor).post(`/v1/programmes/instances/${s.instanceId}/completions`, {
+      learners: [
+        { enrolmentId: ea.id, outcome: 'completed' },
+        { enrolmentId: eb.id, outcome: 'completed' },
+        { enrolmentId: 'enr-00000000000000000000000000', outcome: 'completed' },
+      ],
+    });
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('not_enrolled');
     expect(r.body.error.details).toEqual([

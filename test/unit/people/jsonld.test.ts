@@ -24,26 +24,64 @@ async function expand(doc: object): Promise<Node> {
 }
 
 const course: Course = {
-  id: 'crs-01jd3x8e0c7k9m2n4p6q8r0s2t', providerOrgId: 'kisti', code: 'HPC201', name: { ko: 'AI를 위한 HPC', en: 'HPC for AI' },
-  description: { ko: '슈퍼컴퓨터에서 모델을 학습합니다.', en: 'Training models on a supercomputer.' }, audience: ['researchers'], level: 'intermediate',
-  prerequisites: ['crs-01jd3x8e0c7k9m2n4p6q8r0s2v'], keywords: ['HPC', 'Slurm', '병렬처리'], field: 'computer-science', teaches: ['Submit Slurm jobs'], mode: 'hybrid',
-  languages: ['ko', 'en'], resources: ['kisti6/gh200'], timeRequired: 'P3D', qualifiesForStarter: true, status: 'published',
-  createdAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-01T00:00:00.000Z', createdBy: 'x',
+  id: 'crs-01jd3x8e0c7k9m2n4p6q8r0s2t',
+  providerOrgId: 'kisti',
+  code: 'HPC201',
+  name: { ko: 'AI를 위한 HPC', en: 'HPC for AI' },
+  description: { ko: '슈퍼컴퓨터에서 모델을 학습합니다.', en: 'Training models on a supercomputer.' },
+  audience: ['researchers'],
+  level: 'intermediate',
+  prerequisites: ['crs-01jd3x8e0c7k9m2n4p6q8r0s2v'],
+  keywords: ['HPC', 'Slurm', '병렬처리'],
+  field: 'computer-science',
+  teaches: ['Submit Slurm jobs'],
+  mode: 'hybrid',
+  languages: ['ko', 'en'],
+  resources: ['kisti6/gh200'],
+  timeRequired: 'P3D',
+  qualifiesForStarter: true,
+  status: 'published',
+  createdAt: '2026-11-01T00:00:00.000Z',
+  updatedAt: '2026-11-01T00:00:00.000Z',
+  createdBy: 'x',
 };
 const inst = (o: Partial<Instance> = {}): Instance => ({
-  id: 'cin-01jd3x8e0c7k9m2n4p6q8r0s2t', courseId: course.id, providerOrgId: 'kisti', startDate: '2026-12-10T00:00:00.000Z', endDate: '2026-12-12T09:00:00.000Z',
-  enrolmentOpens: '2026-11-01T00:00:00.000Z', enrolmentCloses: '2026-12-09T00:00:00.000Z', capacity: 30, mode: 'hybrid', language: 'ko',
-  place: { name: 'KISTI', locality: 'Yuseong-gu', region: 'Daejeon', country: 'KR' }, link: 'https://meet.example/hpc', instructors: [{ sub: 's', name: 'Kim Instructor' }],
-  status: 'scheduled', createdAt: 'x', updatedAt: 'x', ...o,
+  id: 'cin-01jd3x8e0c7k9m2n4p6q8r0s2t',
+  courseId: course.id,
+  providerOrgId: 'kisti',
+  startDate: '2026-12-10T00:00:00.000Z',
+  endDate: '2026-12-12T09:00:00.000Z',
+  enrolmentOpens: '2026-11-01T00:00:00.000Z',
+  enrolmentCloses: '2026-12-09T00:00:00.000Z',
+  capacity: 30,
+  mode: 'hybrid',
+  language: 'ko',
+  place: { name: 'KISTI', locality: 'Yuseong-gu', region: 'Daejeon', country: 'KR' },
+  link: 'https://meet.example/hpc',
+  instructors: [{ sub: 's', name: 'Kim Instructor' }],
+  status: 'scheduled',
+  createdAt: 'x',
+  updatedAt: 'x',
+  ...o,
 });
-const ctx = { baseUrl: 'https://api.kairr.example', provider: { id: 'kisti', names: { ko: '한국과학기술정보연구원', en: 'KISTI' }, orgType: 'research-institute' as const, region: 'Daejeon', verified: true }, prerequisites: [{ id: 'crs-01jd3x8e0c7k9m2n4p6q8r0s2v', name: { ko: '리눅스', en: 'Linux basics' } }], resourceNames: { 'kisti6/gh200': 'KISTI-6: GH200' } };
+const ctx = {
+  baseUrl: 'https://api.kairr.example',
+  provider: { id: 'kisti', names: { ko: '한국과학기술정보연구원', en: 'KISTI' }, orgType: 'research-institute' as const, region: 'Daejeon', verified: true },
+  prerequisites: [{ id: 'crs-01jd3x8e0c7k9m2n4p6q8r0s2v', name: { ko: '리눅스', en: 'Linux basics' } }],
+  resourceNames: { 'kisti6/gh200': 'KISTI-6: GH200' },
+};
 
 describe('Bioschemas JSON-LD', () => {
   it('expands with the shipped context to a schema:Course with every required property, in both languages', async () => {
     const n = await expand(courseJsonLd(course, [inst(), inst({ id: 'cin-01jd3x8e0c7k9m2n4p6q8r0s2w', mode: 'online', place: undefined })], ctx));
     expect(n['@type']).toEqual([`${S}Course`]);
     for (const p of ['name', 'description', 'keywords']) expect(n[`${S}${p}`]?.length).toBeGreaterThan(0);
-    expect(n[`${S}name`]).toEqual(expect.arrayContaining([{ '@value': 'HPC for AI', '@language': 'en' }, { '@value': 'AI를 위한 HPC', '@language': 'ko' }]));
+    expect(n[`${S}name`]).toEqual(
+      expect.arrayContaining([
+        { '@value': 'HPC for AI', '@language': 'en' },
+        { '@value': 'AI를 위한 HPC', '@language': 'ko' },
+      ]),
+    );
     expect(n['http://purl.org/dc/terms/conformsTo']).toEqual([expect.objectContaining({ '@id': COURSE_PROFILE })]);
     for (const p of ['about', 'coursePrerequisites', 'educationalLevel', 'hasCourseInstance', 'mentions', 'provider', 'teaches', 'timeRequired', 'url']) expect(n[`${S}${p}`]?.length).toBeGreaterThan(0);
     expect(n[`${S}url`]).toEqual([{ '@id': 'https://api.kairr.example/v1/programmes/courses/crs-01jd3x8e0c7k9m2n4p6q8r0s2t' }]);

@@ -43,7 +43,11 @@ export async function pipelinesFixture(opts: { definition?: AslDefinition; taskH
   const sfn = await startLocalSfn({
     region: REGION,
     accountId: ACCOUNT,
-    taskHandlers: opts.taskHandlers ?? { invokeLambda: async () => { throw new Error('no Lambda in this test'); } },
+    taskHandlers: opts.taskHandlers ?? {
+      invokeLambda: async () => {
+        throw new Error('no Lambda in this test');
+      },
+    },
     ...(opts.timeScale ? { timeScale: opts.timeScale } : {}),
     stateMachines: [{ arn: machineArn, name: machineArn.split(':').pop()!, definition: opts.definition ?? { StartAt: 'Run', States: { Run: { Type: 'Pass', End: true } } } }],
   });
@@ -117,10 +121,37 @@ async function seedWorld(): Promise<void> {
     await put(siteAccountItem({ siteId, sub: OWNER.sub, state: 'active', proposedUsername: 'alice', username: 'alice', requestedAt: T0, confirmedAt: T0, updatedAt: T0 }));
   }
   await put(artifactItem(artifact('ds-climate', 'dataset', ['sub-curie'])));
-  const v: Version = { artifactId: 'ds-climate', kind: 'dataset', version: '3.0.0', state: 'published', changelog: '', derivedFrom: [], files: 1, bytes: 4, formats: ['text/csv'], pages: { '1': { files: 1, bytes: 4, digest: 'seeded' } }, createdAt: T0, createdBy: 'sub-curie', publishedAt: T0 };
+  const v: Version = {
+    artifactId: 'ds-climate',
+    kind: 'dataset',
+    version: '3.0.0',
+    state: 'published',
+    changelog: '',
+    derivedFrom: [],
+    files: 1,
+    bytes: 4,
+    formats: ['text/csv'],
+    pages: { '1': { files: 1, bytes: 4, digest: 'seeded' } },
+    createdAt: T0,
+    createdBy: 'sub-curie',
+    publishedAt: T0,
+  };
   await put(versionItem(v));
   await put({ ...datahubKeys.manifestFile('ds-climate', '3.0.0', 'data.csv'), path: 'data.csv', bytes: 4, sha256: CLIMATE_SHA256, mediaType: 'text/csv', page: 1 });
-  const loc: Location = { artifactId: 'ds-climate', version: '3.0.0', locationId: 'kisti6.scratch', kind: 'site', siteId: 'kisti6', root: 'scratch', path: 'catalogue/ds-climate/3.0.0', state: 'verified', lastVerifiedAt: T0, createdAt: T0, createdBy: 'sub-curie', updatedAt: T0 } as Location;
+  const loc: Location = {
+    artifactId: 'ds-climate',
+    version: '3.0.0',
+    locationId: 'kisti6.scratch',
+    kind: 'site',
+    siteId: 'kisti6',
+    root: 'scratch',
+    path: 'catalogue/ds-climate/3.0.0',
+    state: 'verified',
+    lastVerifiedAt: T0,
+    createdAt: T0,
+    createdBy: 'sub-curie',
+    updatedAt: T0,
+  } as Location;
   await put(locationItem(loc));
   await put(artifactItem(artifact('ds-analysis', 'dataset', [OWNER.sub])));
   await put(artifactItem(artifact('model-weather', 'model', [OWNER.sub])));
@@ -133,10 +164,32 @@ export function kistiToSpcBody(): Record<string, unknown> {
   return {
     name: 'simulate-then-train',
     stages: [
-      { id: 'simulate', kind: 'job', site: 'kisti6', resource: 'gh200', allocationId: 'alloc-k6', script: SCRIPT, gpus: 1, timeLimit: 30, inputs: [{ from: { artifact: 'ds-climate', version: '3.0.0' }, as: 'climate' }], outputs: [{ name: 'fields', path: 'out/fields/' }] },
+      {
+        id: 'simulate',
+        kind: 'job',
+        site: 'kisti6',
+        resource: 'gh200',
+        allocationId: 'alloc-k6',
+        script: SCRIPT,
+        gpus: 1,
+        timeLimit: 30,
+        inputs: [{ from: { artifact: 'ds-climate', version: '3.0.0' }, as: 'climate' }],
+        outputs: [{ name: 'fields', path: 'out/fields/' }],
+      },
       { id: 'register-data', kind: 'registration', artifact: 'ds-analysis', outputs: [{ stage: 'simulate', output: 'fields' }] },
       { id: 'move', kind: 'transfer', from: 'kisti6', to: 'spc', items: [{ stage: 'register-data' }] },
-      { id: 'train', kind: 'job', site: 'spc', resource: 'b200', allocationId: 'alloc-spc', script: SCRIPT, gpus: 1, timeLimit: 30, inputs: [{ from: { stage: 'register-data' }, as: 'data' }], outputs: [{ name: 'model', path: 'model.pt' }] },
+      {
+        id: 'train',
+        kind: 'job',
+        site: 'spc',
+        resource: 'b200',
+        allocationId: 'alloc-spc',
+        script: SCRIPT,
+        gpus: 1,
+        timeLimit: 30,
+        inputs: [{ from: { stage: 'register-data' }, as: 'data' }],
+        outputs: [{ name: 'model', path: 'model.pt' }],
+      },
       { id: 'register-model', kind: 'registration', artifact: 'model-weather', outputs: [{ stage: 'train', output: 'model' }] },
     ],
   };

@@ -147,7 +147,13 @@ describe('read and list', () => {
   });
 
   test("a researcher lists only their own; an admin lists everyone's; pages carry nextToken", async () => {
-    await api(OTHER, 'POST', '/v1/pipelines', { name: 'bobs', stages: [{ id: 'only', kind: 'job', site: 'spc', resource: 'h200', allocationId: 'alloc-bob', script: '#!/bin/bash\n', gpus: 1, timeLimit: 10 }] }, { 'idempotency-key': newKey() });
+    await api(
+      OTHER,
+      'POST',
+      '/v1/pipelines',
+      { name: 'bobs', stages: [{ id: 'only', kind: 'job', site: 'spc', resource: 'h200', allocationId: 'alloc-bob', script: '#!/bin/bash\n', gpus: 1, timeLimit: 10 }] },
+      { 'idempotency-key': newKey() },
+    );
     const mine = (await api(OWNER, 'GET', '/v1/pipelines?limit=200')).body.items;
     const bobs = (await api(OTHER, 'GET', '/v1/pipelines?limit=200')).body.items;
     const all = (await api(ADMIN, 'GET', '/v1/pipelines?limit=200')).body.items;

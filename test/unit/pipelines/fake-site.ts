@@ -52,7 +52,19 @@ export class FakeSites {
         this.submits++;
         this.jobs.set(`${site.id}/${jobId}`, {
           req,
-          status: { jobId, dispatchId: req.dispatchId, name: `kairr.${req.dispatchId}`, account: req.account, user: req.user, partition: req.partition, state: 'RUNNING', phase: 'running', heldByBudget: false, gpus: req.gpus, start: new Date().toISOString() },
+          status: {
+            jobId,
+            dispatchId: req.dispatchId,
+            name: `kairr.${req.dispatchId}`,
+            account: req.account,
+            user: req.user,
+            partition: req.partition,
+            state: 'RUNNING',
+            phase: 'running',
+            heldByBudget: false,
+            gpus: req.gpus,
+            start: new Date().toISOString(),
+          },
         });
         if (this.lostAnswers > 0) {
           this.lostAnswers--;

@@ -84,7 +84,18 @@ function transferThenTrain() {
     name: 'move-then-train',
     stages: [
       { id: 'move', kind: 'transfer', from: 'kisti6', to: 'spc', items: [{ artifact: 'ds-climate', version: '3.0.0' }] },
-      { id: 'train', kind: 'job', site: 'spc', resource: 'b200', allocationId: 'alloc-spc', script: '#!/bin/bash\ntrain "$KAIRR_INPUT_CLIMATE"\n', gpus: 1, timeLimit: 30, inputs: [{ from: { artifact: 'ds-climate', version: '3.0.0' }, as: 'climate' }], outputs: [{ name: 'model', path: 'model.pt' }] },
+      {
+        id: 'train',
+        kind: 'job',
+        site: 'spc',
+        resource: 'b200',
+        allocationId: 'alloc-spc',
+        script: '#!/bin/bash\ntrain "$KAIRR_INPUT_CLIMATE"\n',
+        gpus: 1,
+        timeLimit: 30,
+        inputs: [{ from: { artifact: 'ds-climate', version: '3.0.0' }, as: 'climate' }],
+        outputs: [{ name: 'model', path: 'model.pt' }],
+      },
     ],
   };
 }
@@ -109,7 +120,9 @@ describe('the pipeline flow', () => {
     // dispatched as the owner's own login, under each stage's own allocation, with KAIRR's prologue
     expect(first.job.req).toMatchObject({ user: 'alice', account: 'kairr_alloc_k6' });
     expect(second.job.req).toMatchObject({ user: 'alice', account: 'kairr_alloc_spc' });
-    expect(first.job.req.script).toMatch(/^#!\/bin\/bash\n# ---- set by KAIRR[^\n]*\nexport KAIRR_PIPELINE_ID='pipe-[0-9a-z]+' KAIRR_STAGE_ID='first' KAIRR_ATTEMPT=1\nexport KAIRR_WORKDIR='\/srv\/kairr\/storage\/pipelines\/pipe-[0-9a-z]+\/first'/);
+    expect(first.job.req.script).toMatch(
+      /^#!\/bin\/bash\n# ---- set by KAIRR[^\n]*\nexport KAIRR_PIPELINE_ID='pipe-[0-9a-z]+' KAIRR_STAGE_ID='first' KAIRR_ATTEMPT=1\nexport KAIRR_WORKDIR='\/srv\/kairr\/storage\/pipelines\/pipe-[0-9a-z]+\/first'/,
+    );
     expect(first.job.req.workingDirectory).toBe(`/srv/kairr/storage/pipelines/${p.pipelineId}/first`);
     // lineage: START and COMPLETE of each stage run, the pipeline run its parent
     const events = await eventsOfRun(runIdFor(`${p.executionId}/first/1`));

@@ -1,18 +1,7 @@
 // Stage states and the rules around them: which stages may start, fail fast, cancel, and retry
 // from the failed stage without redoing a finished one.
 import { ConflictError } from '../../../lambdas/domain/errors';
-import {
-  canMove,
-  initialRuns,
-  moveStage,
-  pipelineStatus,
-  planCancel,
-  planRetry,
-  readyStages,
-  skipAfterStop,
-  STAGE_STATES,
-  type StageRuns,
-} from '../../../lambdas/domain/pipelines/state';
+import { canMove, initialRuns, moveStage, pipelineStatus, planCancel, planRetry, readyStages, skipAfterStop, STAGE_STATES, type StageRuns } from '../../../lambdas/domain/pipelines/state';
 import { validatePipeline } from '../../../lambdas/domain/pipelines/validate';
 import type { PipelinePlan } from '../../../lambdas/domain/pipelines/plan';
 import { kistiToSpc, parseBody, world } from './support';
@@ -41,11 +30,7 @@ describe('moves', () => {
   test('only the moves of the model are allowed; a finished stage never moves again', () => {
     const allowed = STAGE_STATES.flatMap((from) => STAGE_STATES.filter((to) => canMove(from, to)).map((to) => `${from}→${to}`));
 
-    expect(allowed).toEqual([
-      'pending→running', 'pending→cancelled', 'pending→skipped',
-      'running→succeeded', 'running→failed', 'running→cancelled',
-      'failed→pending', 'cancelled→pending', 'skipped→pending',
-    ]);
+    expect(allowed).toEqual(['pending→running', 'pending→cancelled', 'pending→skipped', 'running→succeeded', 'running→failed', 'running→cancelled', 'failed→pending', 'cancelled→pending', 'skipped→pending']);
     expect(() => moveStage({ state: 'succeeded', attempt: 1, jobs: [] }, 'running', T)).toThrow(ConflictError);
   });
 
@@ -108,7 +93,16 @@ describe('cancel', () => {
 
   test('a finished pipeline cannot be cancelled', () => {
     const p = plan();
-    const done = run(p, ...p.order.flatMap((id) => [[id, 'running'], [id, 'succeeded']] as [string, 'running' | 'succeeded'][]));
+    const done = run(
+      p,
+      ...p.order.flatMap(
+        (id) =>
+          [
+            [id, 'running'],
+            [id, 'succeeded'],
+          ] as [string, 'running' | 'succeeded'][],
+      ),
+    );
 
     expect(pipelineStatus(p, done, false).state).toBe('succeeded');
     expect(() => planCancel(p, done, T)).toThrow(/the pipeline is succeeded; there is nothing to cancel/);
@@ -144,7 +138,20 @@ describe('retry from the failed stage', () => {
   test.each([
     ['running', (p: PipelinePlan) => run(p, ['simulate', 'running'])],
     ['pending', (p: PipelinePlan) => initialRuns(p)],
-    ['succeeded', (p: PipelinePlan) => run(p, ...p.order.flatMap((id) => [[id, 'running'], [id, 'succeeded']] as [string, 'running' | 'succeeded'][]))],
+    [
+      'succeeded',
+      (p: PipelinePlan) =>
+        run(
+          p,
+          ...p.order.flatMap(
+            (id) =>
+              [
+                [id, 'running'],
+                [id, 'succeeded'],
+              ] as [string, 'running' | 'succeeded'][],
+          ),
+        ),
+    ],
   ])('a %s pipeline cannot be retried', (state, runs) => {
     const p = plan();
     expect(() => planRetry(p, runs(p))).toThrow(`only a failed or cancelled pipeline can be retried; this one is ${state}`);

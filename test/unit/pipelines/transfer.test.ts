@@ -114,7 +114,7 @@ describe('a transfer from spc to kisti6', () => {
     expect(fixed.result).toMatchObject({ state: 'verified', verifiedFiles: FILES.length, moved: { files: 1, bytes: victim.bytes } });
   });
 
-  test("a wrong file at the destination with the right size and time is replaced (a size-and-time sync would keep it)", async () => {
+  test('a wrong file at the destination with the right size and time is replaced (a size-and-time sync would keep it)', async () => {
     const t = setUp(FILES.slice(0, 2));
     await runScript(t.scriptPath, t.resultFile);
     const target = join(t.dest, t.manifest[1].path);

@@ -16,7 +16,18 @@ function spcToKisti(): unknown {
       { id: 'train', kind: 'job', site: 'spc', resource: 'h200', allocationId: 'alloc-spc', script: SCRIPT, gpus: 4, timeLimit: 60, outputs: [{ name: 'model', path: 'model/' }] },
       { id: 'register-model', kind: 'registration', artifact: 'model-weather', outputs: [{ stage: 'train', output: 'model' }] },
       { id: 'move', kind: 'transfer', from: 'spc', to: 'kisti6', items: [{ stage: 'register-model' }] },
-      { id: 'analyse', kind: 'job', site: 'kisti6', resource: 'gh200', allocationId: 'alloc-k6', script: SCRIPT, gpus: 1, timeLimit: 30, inputs: [{ from: { stage: 'register-model' }, as: 'model' }, { from: { artifact: 'ds-climate', version: '3' } }], outputs: [{ name: 'report', path: 'report.json' }] },
+      {
+        id: 'analyse',
+        kind: 'job',
+        site: 'kisti6',
+        resource: 'gh200',
+        allocationId: 'alloc-k6',
+        script: SCRIPT,
+        gpus: 1,
+        timeLimit: 30,
+        inputs: [{ from: { stage: 'register-model' }, as: 'model' }, { from: { artifact: 'ds-climate', version: '3' } }],
+        outputs: [{ name: 'report', path: 'report.json' }],
+      },
       { id: 'register-analysis', kind: 'registration', artifact: 'ds-analysis', outputs: [{ stage: 'analyse', output: 'report' }] },
     ],
   };
@@ -101,8 +112,28 @@ describe('every problem is named with its field path', () => {
     ["a time limit over the partition's", { timeLimit: 1441 }, 'stages[3].timeLimit', 'must be at most 1440 minutes, the longest partition b200 accepts'],
     ['a reserved environment name', { env: { SLURM_JOB_NAME: 'x' } }, 'stages[3].env.SLURM_JOB_NAME', 'is reserved: names starting with SLURM_ or KAIRR_ are set by the scheduler and KAIRR'],
     ['a script over the size limit', { script: `#!/bin/bash\n#${'x'.repeat(70_000)}\n` }, 'stages[3].script', 'is 70014 bytes; the limit is 65536'],
-    ['two outputs with one name', { outputs: [{ name: 'model', path: 'a' }, { name: 'model', path: 'b' }] }, 'stages[3].outputs[1].name', 'duplicates an earlier output name'],
-    ['an output inside another', { outputs: [{ name: 'model', path: 'out/' }, { name: 'log', path: 'out/log.txt' }] }, 'stages[3].outputs[1].path', 'lies inside output "model" (out/); outputs must not overlap'],
+    [
+      'two outputs with one name',
+      {
+        outputs: [
+          { name: 'model', path: 'a' },
+          { name: 'model', path: 'b' },
+        ],
+      },
+      'stages[3].outputs[1].name',
+      'duplicates an earlier output name',
+    ],
+    [
+      'an output inside another',
+      {
+        outputs: [
+          { name: 'model', path: 'out/' },
+          { name: 'log', path: 'out/log.txt' },
+        ],
+      },
+      'stages[3].outputs[1].path',
+      'lies inside output "model" (out/); outputs must not overlap',
+    ],
   ])('%s', (_what, change, path, problem) => {
     const problems = problemsOf(validate(withStage(kistiToSpc(), 'train', change)));
 
@@ -112,25 +143,19 @@ describe('every problem is named with its field path', () => {
   test('an input with no copy at the site and no transfer to bring it there (a pending copy does not count)', () => {
     const body = withStage(kistiToSpc(), 'train', { inputs: [{ from: { artifact: 'ds-climate', version: '3' } }] });
 
-    expect(problemsOf(validate(body))).toEqual([
-      { path: 'stages[3].inputs[0].from', problem: 'version ds-climate@3 has no copy at spc (its copies are at kisti6) and no transfer stage brings it there' },
-    ]);
+    expect(problemsOf(validate(body))).toEqual([{ path: 'stages[3].inputs[0].from', problem: 'version ds-climate@3 has no copy at spc (its copies are at kisti6) and no transfer stage brings it there' }]);
   });
 
   test("a job's output read at another site without a transfer", () => {
     const body = withStage(kistiToSpc(), 'train', { inputs: [{ from: { stage: 'simulate', output: 'fields' } }] });
 
-    expect(problemsOf(validate(body))).toEqual([
-      { path: 'stages[3].inputs[0].from', problem: 'output "fields" of stage "simulate" has no copy at spc (its copies are at kisti6) and no transfer stage brings it there' },
-    ]);
+    expect(problemsOf(validate(body))).toEqual([{ path: 'stages[3].inputs[0].from', problem: 'output "fields" of stage "simulate" has no copy at spc (its copies are at kisti6) and no transfer stage brings it there' }]);
   });
 
   test('a transfer that would bring the input only after the stage that reads it', () => {
     const body = withStage(kistiToSpc(), 'move', { after: ['train'] });
 
-    expect(problemsOf(validate(body))).toEqual([
-      { path: 'stages[3].inputs[0].from', problem: 'has no copy at spc before stage "train": transfer "move" brings it there, but only after this stage' },
-    ]);
+    expect(problemsOf(validate(body))).toEqual([{ path: 'stages[3].inputs[0].from', problem: 'has no copy at spc before stage "train": transfer "move" brings it there, but only after this stage' }]);
   });
 
   test('a transfer reads its items at its source: the item must have a copy there', () => {
@@ -179,14 +204,22 @@ describe('every problem is named with its field path', () => {
   test('registrations: outputs from two sites, an unknown artifact, one the caller may not add to', () => {
     const body = parseBody(kistiToSpc());
     body.stages.push(
-      { id: 'both', kind: 'registration', artifact: 'ds-nope', outputs: [{ stage: 'simulate', output: 'fields' }, { stage: 'train', output: 'model' }] },
+      {
+        id: 'both',
+        kind: 'registration',
+        artifact: 'ds-nope',
+        outputs: [
+          { stage: 'simulate', output: 'fields' },
+          { stage: 'train', output: 'model' },
+        ],
+      },
       { id: 'theirs', kind: 'registration', artifact: 'ds-someone-elses', outputs: [{ stage: 'train', output: 'model' }] },
       { id: 'again', kind: 'registration', artifact: 'ds-analysis', outputs: [{ stage: 'register-data' }] },
     );
 
     expect(problemsOf(validatePipeline(body, world()))).toEqual([
       { path: 'stages[7].outputs[0].stage', problem: 'names registration stage "register-data": a registration takes a job\'s outputs' },
-      { path: 'stages[5].outputs', problem: 'must all be at one site; they are made at kisti6 and spc (transfer them first and register there, or register each site\'s outputs separately)' },
+      { path: 'stages[5].outputs', problem: "must all be at one site; they are made at kisti6 and spc (transfer them first and register there, or register each site's outputs separately)" },
       { path: 'stages[5].artifact', problem: 'names artifact "ds-nope", which is not in the catalogue (or not visible to you)' },
       { path: 'stages[6].artifact', problem: 'you may not add versions to "ds-someone-elses" (its owner and stewards may)' },
     ]);

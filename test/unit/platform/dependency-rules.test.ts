@@ -80,7 +80,11 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const rulesOf = (from: string) => violations.filter((v) => v.from === from).map((v) => v.rule.name).sort();
+const rulesOf = (from: string) =>
+  violations
+    .filter((v) => v.from === from)
+    .map((v) => v.rule.name)
+    .sort();
 
 describe('the dependency rules', () => {
   it.each([

@@ -118,9 +118,7 @@ describe('recommend: unambiguous choices', () => {
   });
 
   test('bf16 pretraining with its corpus at spc goes to B200', () => {
-    expect(
-      top({ workload: 'pretraining', parameters: 8e9, trainingTokens: 1e12, precision: 'bf16', interconnect: 'high', dataset: { sizeGB: 50_000, location: { siteId: 'spc' } } }),
-    ).toBe('spc/b200');
+    expect(top({ workload: 'pretraining', parameters: 8e9, trainingTokens: 1e12, precision: 'bf16', interconnect: 'high', dataset: { sizeGB: 50_000, location: { siteId: 'spc' } } })).toBe('spc/b200');
   });
 
   test('a 405B model served in fp8 on one node cannot use GH200 (4 x 96 GB < 445 GB of weights) and goes to B200', () => {

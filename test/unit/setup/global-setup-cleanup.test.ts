@@ -24,10 +24,7 @@ test('when a later setup fails after the unit setup started DynamoDB Local, no D
   const dir = mkdtempSync(join(tmpdir(), 'kairr-setup-fail-'));
   const record = join(dir, 'started.txt');
   const unitSetup = join(ROOT, 'test/support/dynamo-global-setup.ts');
-  writeFileSync(
-    join(dir, 'setup.ts'),
-    `import unitSetup from ${JSON.stringify(unitSetup.replace(/\.ts$/, ''))};\nexport default async () => { await unitSetup(); throw new Error('this setup fails on purpose'); };\n`,
-  );
+  writeFileSync(join(dir, 'setup.ts'), `import unitSetup from ${JSON.stringify(unitSetup.replace(/\.ts$/, ''))};\nexport default async () => { await unitSetup(); throw new Error('this setup fails on purpose'); };\n`);
   const config = {
     rootDir: ROOT,
     testEnvironment: 'node',
@@ -42,7 +39,12 @@ test('when a later setup fails after the unit setup started DynamoDB Local, no D
 
   const run = spawnSync('npx', ['jest', '-c', join(dir, 'jest.config.js')], { cwd: ROOT, env, encoding: 'utf8', timeout: 170_000 });
 
-  const started = existsSync(record) ? readFileSync(record, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[1])) : [];
+  const started = existsSync(record)
+    ? readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => Number(l.split(' ')[1]))
+    : [];
   rmSync(dir, { recursive: true, force: true });
   expect(run.status).not.toBe(0);
   expect(`${run.stdout}${run.stderr}`).toContain('this setup fails on purpose');

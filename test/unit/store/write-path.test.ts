@@ -75,9 +75,9 @@ describe('commit', () => {
   it('refuses to create an immutable item twice', async () => {
     await commit(ctx(), { changes: [{ subject: { type: 'thing', id: 'd' }, before: null, after: { pk: 'THING#d', sk: 'THING' }, action: 'thing.create' }], puts: [{ item: { pk: 'ENTRY#d1', sk: 'ENTRY', amount: 1 }, recordedBy: 0 }] });
     const d = (await read('THING#d', 'THING'))!;
-    await expect(
-      commit(ctx(), { changes: [{ subject: { type: 'thing', id: 'd' }, before: d, after: { ...d, touched: true }, action: 'thing.touch' }], puts: [{ item: { pk: 'ENTRY#d1', sk: 'ENTRY', amount: 2 } }] }),
-    ).rejects.toBeInstanceOf(DuplicateItemError);
+    await expect(commit(ctx(), { changes: [{ subject: { type: 'thing', id: 'd' }, before: d, after: { ...d, touched: true }, action: 'thing.touch' }], puts: [{ item: { pk: 'ENTRY#d1', sk: 'ENTRY', amount: 2 } }] })).rejects.toBeInstanceOf(
+      DuplicateItemError,
+    );
     expect(await read('ENTRY#d1', 'ENTRY')).toMatchObject({ amount: 1 });
     const [ev] = await events('thing/d');
     expect(ev.details).toEqual({ created: [{ pk: 'ENTRY#d1', sk: 'ENTRY', digest: digestOf({ pk: 'ENTRY#d1', sk: 'ENTRY', amount: 1 }) }] });
@@ -87,10 +87,13 @@ describe('commit', () => {
     await commit(ctx(), { changes: [{ subject: { type: 'counter', id: 'x' }, before: null, after: { pk: 'COUNTER#x', sk: 'COUNTER', n: 0 }, action: 'counter.create' }] });
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        retryOnStale(async () => {
-          const cur = (await read('COUNTER#x', 'COUNTER'))!;
-          await commit(ctx(`inc-${i}`), { changes: [{ subject: { type: 'counter', id: 'x' }, before: cur, after: { ...cur, n: Number(cur.n) + 1 }, action: 'counter.increment' }] });
-        }, { attempts: 200 }),
+        retryOnStale(
+          async () => {
+            const cur = (await read('COUNTER#x', 'COUNTER'))!;
+            await commit(ctx(`inc-${i}`), { changes: [{ subject: { type: 'counter', id: 'x' }, before: cur, after: { ...cur, n: Number(cur.n) + 1 }, action: 'counter.increment' }] });
+          },
+          { attempts: 200 },
+        ),
       ),
     );
     expect(await read('COUNTER#x', 'COUNTER')).toMatchObject({ n: 20, auditSeq: 21 });

@@ -41,7 +41,7 @@ export function renderCroissant(input: RenderInput, ctx: RenderContext): Record<
     version: v.version,
     keywords: [...a.keywords, ...(field ? [field.en, ko(field.ko)] : [])],
     isAccessibleForFree: true,
-    ...(a.accessLevel !== 'public' ? { conditionsOfAccess: a.accessLevel === 'registered' ? 'Sign-in to KAIRR required' : 'A data access permit from the dataset\'s committee is required' } : {}),
+    ...(a.accessLevel !== 'public' ? { conditionsOfAccess: a.accessLevel === 'registered' ? 'Sign-in to KAIRR required' : "A data access permit from the dataset's committee is required" } : {}),
     ...(v.changelog ? { 'dct:description': v.changelog } : {}),
     ...(v.derivedFrom.length ? { 'prov:wasDerivedFrom': v.derivedFrom.map((d) => ({ '@id': ctx.landingUrl(d.artifactId, d.version) })) } : {}),
     distribution: distribution(input, ctx),

@@ -27,10 +27,7 @@ export function dataciteMetadata(input: RenderInput, ctx: RenderContext): Record
   const doi = doiOf(ctx, a.id, v.version);
   const landing = ctx.landingUrl(a.id, v.version);
   const field = fieldOfScience(a.fieldOfScience);
-  const titles = [
-    ...(a.name.en ? [{ title: a.name.en, lang: 'en' }] : []),
-    ...(a.name.ko ? [{ title: a.name.ko, lang: 'ko', ...(a.name.en ? { titleType: 'TranslatedTitle' } : {}) }] : []),
-  ];
+  const titles = [...(a.name.en ? [{ title: a.name.en, lang: 'en' }] : []), ...(a.name.ko ? [{ title: a.name.ko, lang: 'ko', ...(a.name.en ? { titleType: 'TranslatedTitle' } : {}) }] : [])];
   const descriptions = [
     ...(a.description.en ? [{ description: a.description.en, descriptionType: 'Abstract', lang: 'en' }] : []),
     ...(a.description.ko ? [{ description: a.description.ko, descriptionType: 'Abstract', lang: 'ko' }] : []),
@@ -43,27 +40,22 @@ export function dataciteMetadata(input: RenderInput, ctx: RenderContext): Record
   const relatedIdentifiers = [
     ...v.derivedFrom.map((d) => related(ctx, d.artifactId, d.version, 'IsDerivedFrom')),
     ...(v.successor ? [related(ctx, v.successor.artifactId, v.successor.version, 'IsObsoletedBy')] : []),
-    ...(v.modelCard?.datasets ?? []).filter((d) => d.startsWith('kairr:')).map((d) => {
-      const [id, ver] = d.slice(6).split('@');
-      return related(ctx, id, ver, 'IsDerivedFrom', 'Dataset');
-    }),
+    ...(v.modelCard?.datasets ?? [])
+      .filter((d) => d.startsWith('kairr:'))
+      .map((d) => {
+        const [id, ver] = d.slice(6).split('@');
+        return related(ctx, id, ver, 'IsDerivedFrom', 'Dataset');
+      }),
   ];
   const uniqueRelated = [...new Map(relatedIdentifiers.map((r) => [`${r.relatedIdentifier} ${r.relationType}`, r])).values()];
   return {
     identifiers: [doi ? { identifier: doi, identifierType: 'DOI' } : { identifier: landing, identifierType: 'URL' }],
-    creators: [
-      a.owner.type === 'person'
-        ? { name: input.ownerName, nameType: 'Personal' }
-        : { name: input.ownerName, nameType: 'Organizational' },
-    ],
+    creators: [a.owner.type === 'person' ? { name: input.ownerName, nameType: 'Personal' } : { name: input.ownerName, nameType: 'Organizational' }],
     titles,
     publisher: ctx.publisher.name,
     publicationYear: (v.publishedAt ?? v.createdAt).slice(0, 4),
     types: a.kind === 'dataset' ? { resourceTypeGeneral: 'Dataset', resourceType: 'Dataset' } : { resourceTypeGeneral: 'Model', resourceType: 'Machine learning model' },
-    subjects: [
-      ...a.keywords.map((k) => ({ subject: k })),
-      ...(field ? [{ subject: `FOS: ${field.en}`, subjectScheme: 'Fields of Science and Technology (FOS)', schemeUri: 'http://www.oecd.org/science/inno/38235147.pdf' }] : []),
-    ],
+    subjects: [...a.keywords.map((k) => ({ subject: k })), ...(field ? [{ subject: `FOS: ${field.en}`, subjectScheme: 'Fields of Science and Technology (FOS)', schemeUri: 'http://www.oecd.org/science/inno/38235147.pdf' }] : [])],
     dates: [
       { date: v.createdAt.slice(0, 10), dateType: 'Created' },
       ...(v.publishedAt ? [{ date: v.publishedAt.slice(0, 10), dateType: 'Issued' }] : []),

@@ -33,7 +33,7 @@ export const filterKey = {
   task: (t: string) => `@task=${t}`,
   library: (l: string) => `@library=${l.toLowerCase()}`,
   language: (l: string) => `@language=${l.toLowerCase()}`,
-  };
+};
 
 /** Size buckets: four per power of two, so a size range needs exact checks only at its two ends. */
 export function sizeBucket(bytes: number): number {
@@ -54,7 +54,7 @@ export function indexEntry(s: IndexSource): IndexEntry {
   const a = s.artifact;
   for (const t of [a.name.ko, a.name.en, ...a.keywords]) if (t) documentTerms(t, name);
   const f = fieldOfScience(a.fieldOfScience);
-  if (f) (documentTerms(f.en, name), documentTerms(f.ko, name));
+  if (f) documentTerms(f.en, name), documentTerms(f.ko, name);
   if (s.card) for (const t of [...s.card.tags, s.card.pipeline_tag ?? '', s.card.library_name ?? '']) if (t) documentTerms(t.replace(/-/g, ' '), name);
   const body = new Set<string>();
   for (const t of [a.description.ko, a.description.en]) if (t) documentTerms(t.slice(0, DESCRIPTION_INDEX_CHARS), body);

@@ -37,7 +37,7 @@ function runs(text: string): Run[][] {
     let curCjk = false;
     for (const ch of w) {
       const c = CJK.test(ch);
-      if (cur && c !== curCjk) (parts.push({ text: cur, cjk: curCjk }), (cur = ''));
+      if (cur && c !== curCjk) parts.push({ text: cur, cjk: curCjk }), (cur = '');
       cur += ch;
       curCjk = c;
     }
@@ -87,7 +87,7 @@ export function documentTerms(text: string, out = new Set<string>()): Set<string
 /** The terms a query asks for (all must match). Stop words are dropped unless nothing else is left. */
 export function queryTerms(q: string): string[] {
   const out = new Set<string>();
-  for (const parts of runs(q)) for (const p of parts) (p.cjk ? bigrams(p.text, out) : latin(p.text, out, true));
+  for (const parts of runs(q)) for (const p of parts) p.cjk ? bigrams(p.text, out) : latin(p.text, out, true);
   if (out.size === 0) for (const parts of runs(q)) for (const p of parts) if (!p.cjk) latin(p.text, out, false);
   return [...out];
 }

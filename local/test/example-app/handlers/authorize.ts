@@ -6,10 +6,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 
 // aws-jwt-verify's own fetcher speaks HTTPS only; the dev issuer is plain HTTP on 127.0.0.1.
 const fetcher = { fetch: async (uri: string) => (await fetch(uri)).arrayBuffer() };
-const verifier = JwtRsaVerifier.create(
-  { issuer: process.env.ISSUER!, audience: process.env.AUDIENCE!, jwksUri: process.env.JWKS_URI! },
-  { jwksCache: new SimpleJwksCache({ fetcher }) },
-);
+const verifier = JwtRsaVerifier.create({ issuer: process.env.ISSUER!, audience: process.env.AUDIENCE!, jwksUri: process.env.JWKS_URI! }, { jwksCache: new SimpleJwksCache({ fetcher }) });
 
 export const handler = async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const token = event.authorizationToken.replace(/^Bearer /, '');
