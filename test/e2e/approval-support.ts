@@ -98,7 +98,7 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
 
 // ---- fixtures ---------------------------------------------------------------------------------
 
-export function callBody(pool: { sub: string; institution: string; email?: string }[], overrides: Record<string, unknown> = {}) {
+export function callBody(pool: { sub: string; institution: string; email?: string; orgId?: string }[], overrides: Record<string, unknown> = {}) {
   const now = Date.now();
   return {
     title: `E2E call ${runId}`,
@@ -108,7 +108,7 @@ export function callBody(pool: { sub: string; institution: string; email?: strin
     tiers: { starter: { maxCredits: 100 }, standard: { maxCredits: 2_000, reviewers: 2, minReviews: 2 }, flagship: { reviewers: 3, minReviews: 2 } },
     eligibleOrgTypes: ['university', 'research-institute', 'startup'],
     maxRequestCredits: 5_000,
-    reviewerPool: pool.map((p) => ({ sub: p.sub, name: `Reviewer ${p.sub}`, institution: p.institution, fields: ['computer-science'], maxLoad: 5, ...(p.email ? { email: p.email } : {}) })),
+    reviewerPool: pool.map((p) => ({ sub: p.sub, name: `Reviewer ${p.sub}`, institution: p.institution, fields: ['computer-science'], maxLoad: 5, ...(p.email ? { email: p.email } : {}), ...(p.orgId ? { orgId: p.orgId } : {}) })),
     reviewDeadlineHours: 72,
     ...overrides,
   };

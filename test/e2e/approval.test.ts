@@ -138,8 +138,13 @@ it('revision: back to the researcher, edited, resubmitted, reviewed again and ap
 });
 
 it("conflicts: a reviewer from the PI's institution is never assigned and is refused on read", async () => {
-  const call = await createCall(admin, callBody([...pool(), { sub: reviewers.rkaist.sub, institution: 'KAIST' }]));
-  const r = await researcher();
+  // Conflicts rest on registry ids (docs/security.md): the PI's organisation comes from their verified
+  // e-mail matched to the registry, the reviewer's from the admin's pool entry.
+  const kaist = `e2e-kaist-${runId}`;
+  const org = await admin.post('/v1/orgs', { orgId: kaist, names: { ko: '한국과학기술원', en: 'KAIST' }, orgType: 'university', emailDomains: [`${kaist}.example`], homeOrganizations: [], entityIds: [] });
+  expect(org.status).toBe(201);
+  const call = await createCall(admin, callBody([...pool(), { sub: reviewers.rkaist.sub, institution: 'KAIST', orgId: kaist }]));
+  const r = await identity(t, `e2e-researcher-${++n}`, ['researcher'], { email: `pi-${runId}@${kaist}.example`, email_verified: true });
   const p = await createProposal(r, proposalBody(call.id));
   expect((await r.post(`/v1/proposals/${p.id}/submit`)).status).toBe(202);
   const panel = await openPanel(admin, p.id, 2);
