@@ -54,6 +54,20 @@ function gatewayStatus(route: RouteSpec, status: number): boolean {
   return status === 413 || status === 429 || status === 502 || status === 504;
 }
 
+/**
+ * `idempotent: true` declares a 409 of its own: the same Idempotency-Key with another body, or while the
+ * first request is still running (lambdas/shared/store/idempotency.ts; the OpenAPI header says so).
+ * Only those two codes: any other 409 on such a route must be declared.
+ */
+const IdempotencyConflict = z.object({ error: z.object({ code: z.enum(['idempotency_key_reused', 'idempotency_race']), message: z.string(), details: ErrorSchema.shape.error.shape.details }) });
+
+/** A response a route has without listing it: the gateway's own, and an idempotent route's 409. */
+function implied(route: RouteSpec, status: number): ResponseSpec | undefined {
+  if (gatewayStatus(route, status)) return { description: 'Answered by API Gateway', schema: ErrorSchema };
+  if (status === 409 && route.idempotent) return { description: 'Idempotency-Key reused', schema: IdempotencyConflict };
+  return undefined;
+}
+
 export interface Answer {
   method: string;
   path: string;
@@ -110,7 +124,7 @@ export function checkResponse(routes: CompiledRoute[], a: Answer): void {
     return;
   }
   const where = `${hit.id} (${a.method} ${a.path}) → ${a.status}`;
-  const spec = hit.route.responses[a.status] ?? (gatewayStatus(hit.route, a.status) ? { description: 'Answered by API Gateway', schema: ErrorSchema } : undefined);
+  const spec = hit.route.responses[a.status] ?? implied(hit.route, a.status);
   if (!spec) fail(where, `the route declares no ${a.status} (it declares ${Object.keys(hit.route.responses).join(', ')})`);
   checkBody(where, spec, a);
 }

@@ -9,6 +9,7 @@ const api = defineApi({
   latest: { method: 'GET', path: '/v1/things/latest', tag: 't', summary: 's', auth: 'any', responses: { 200: { description: 'the newest ids', schema: z.object({ ids: z.array(z.string()) }) } } },
   file: { method: 'GET', path: '/v1/things/{thingId}/files/{key+}', tag: 't', summary: 's', auth: 'public', responses: { 302: { description: 'redirect' } } },
   report: { method: 'GET', path: '/v1/report', tag: 't', summary: 's', auth: 'any', responses: { 200: { description: 'report', schema: z.object({ rows: z.array(z.number()) }), contentTypes: ['text/csv'] } } },
+  create: { method: 'POST', path: '/v1/things', tag: 't', summary: 's', auth: 'any', idempotent: true, responses: { 201: { description: 'made', schema: Thing } } },
   remove: { method: 'DELETE', path: '/v1/things/{thingId}', tag: 't', summary: 's', auth: 'any', responses: { 204: { description: 'gone' } } },
 });
 const routes = compileRoutes([{ capability: 'test', api }]);
@@ -57,6 +58,13 @@ describe('checkResponse', () => {
     expect(() => checkResponse(routes, answer({ path: '/v1/things/t-1', status: 404, text: JSON.stringify({ error: { code: 'not_found' } }) }))).toThrow(/error\.message: /);
     // a public route has no authorizer to answer 401
     expect(() => checkResponse(routes, answer({ path: '/v1/things/t-1/files/k', status: 401, text: error }))).toThrow(/declares no 401/);
+  });
+
+  it("takes an idempotent route's 409 for a reused Idempotency-Key as declared, and no other 409", () => {
+    const conflict = (code: string) => JSON.stringify({ error: { code, message: 'm', details: [{ path: 'headers.Idempotency-Key', problem: 'p' }] } });
+    expect(() => checkResponse(routes, answer({ method: 'POST', path: '/v1/things', status: 409, text: conflict('idempotency_key_reused') }))).not.toThrow();
+    expect(() => checkResponse(routes, answer({ method: 'POST', path: '/v1/things', status: 409, text: conflict('already_exists') }))).toThrow(/test\.create .* → 409: .*\n {2}error\.code: /);
+    expect(() => checkResponse(routes, answer({ path: '/v1/things/latest', status: 409, text: conflict('idempotency_key_reused') }))).toThrow(/declares no 409/);
   });
 
   it('skips the body of a declared non-JSON media type, and of a route without a schema', () => {
