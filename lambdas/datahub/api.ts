@@ -75,6 +75,7 @@ export type MetadataQuery = z.infer<typeof MetadataQuery>;
 const MANIFEST_QUERY = z.strictObject({ limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000))), nextToken: NextTokenQuery });
 
 const NOT_FOUND = { description: 'No such artifact or version (or not visible to the caller)', schema: ErrorSchema };
+const UNKNOWN_KIND = { description: 'No such route: {kind} is datasets or models', schema: ErrorSchema };
 const CONFLICT = { description: 'The version is not in a state that allows this (e.g. published versions never change)', schema: ErrorSchema };
 const RULE = { description: 'A rule refuses it (e.g. an upload whose checksum does not match)', schema: ErrorSchema };
 const CREATORS = ['researcher', 'admin'] as const;
@@ -90,7 +91,8 @@ function artifactRoutes() {
   const base = '/v1/{kind}';
   const pub = '/v1/public/{kind}';
   const tag = 'datahub';
-  const r = (x: Omit<RouteSpec, 'tag'>): RouteSpec => ({ ...x, tag });
+  // Any word in place of {kind} reaches these routes, and the handler answers 404 for one that is not a kind.
+  const r = (x: Omit<RouteSpec, 'tag'>): RouteSpec => ({ ...x, tag, responses: x.path.includes('{kind}') ? { ...x.responses, 404: x.responses[404] ?? UNKNOWN_KIND } : x.responses });
   const v = `${base}/{id}/versions/{version}`;
   return {
     createArtifact: r({

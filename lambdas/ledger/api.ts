@@ -88,6 +88,8 @@ export const RequestView = z.object({
 });
 
 const STAFF = ['chair', 'admin', 'auditor'] as const;
+/** Every /v1/allocations/{id} route: the handler answers 404 for an allocation that does not exist or that the caller may not see. */
+const NO_ALLOCATION = { 404: { description: 'No such allocation (or not yours)', schema: ErrorSchema } };
 
 const ORG_TYPES = ['university', 'research-institute', 'sme', 'startup', 'enterprise', 'public-agency'] as const;
 
@@ -134,7 +136,7 @@ export const ledgerApi = defineApi({
     summary: 'One allocation: balances per resource, state, dates, members, proposal and call',
     auth: ['researcher', ...STAFF, 'site-operator'],
     params: AllocationParams,
-    responses: { 200: { description: 'The allocation', schema: AllocationView }, ...ERROR_RESPONSES, 404: { description: 'No such allocation (or not yours)', schema: ErrorSchema } },
+    responses: { 200: { description: 'The allocation', schema: AllocationView }, ...ERROR_RESPONSES, ...NO_ALLOCATION },
   },
   addMember: {
     method: 'POST',
@@ -148,6 +150,7 @@ export const ledgerApi = defineApi({
     responses: {
       200: { description: 'The allocation after the change', schema: AllocationView },
       ...ERROR_RESPONSES,
+      ...NO_ALLOCATION,
       409: { description: 'Already a member', schema: ErrorSchema },
       422: { description: 'The allocation has policy.maxMembersPerAllocation members already', schema: ErrorSchema },
     },
@@ -159,7 +162,7 @@ export const ledgerApi = defineApi({
     summary: 'The PI removes a member',
     auth: ['researcher', 'admin'],
     params: z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)), sub: z.string().check(z.minLength(1), z.maxLength(128)) }),
-    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES },
+    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES, ...NO_ALLOCATION },
   },
   getLedger: {
     method: 'GET',
@@ -169,7 +172,7 @@ export const ledgerApi = defineApi({
     auth: ['researcher', ...STAFF, 'site-operator'],
     params: AllocationParams,
     query: z.strictObject({ limit: LimitQuery, nextToken: NextTokenQuery }),
-    responses: { 200: { description: 'A page of entries', schema: z.object({ items: z.array(EntryView), nextToken: z.optional(z.string()) }) }, ...ERROR_RESPONSES },
+    responses: { 200: { description: 'A page of entries', schema: z.object({ items: z.array(EntryView), nextToken: z.optional(z.string()) }) }, ...ERROR_RESPONSES, ...NO_ALLOCATION },
   },
   getUsage: {
     method: 'GET',
@@ -196,6 +199,7 @@ export const ledgerApi = defineApi({
         }),
       },
       ...ERROR_RESPONSES,
+      ...NO_ALLOCATION,
     },
   },
   consistency: {
@@ -205,7 +209,7 @@ export const ledgerApi = defineApi({
     summary: 'Proves on demand that balances equal the sum of their entries, and job charges the sum of their lines',
     auth: ['admin', 'auditor'],
     params: AllocationParams,
-    responses: { 200: { description: 'The check', schema: z.object({ allocationId: z.string(), ok: z.boolean(), entries: z.number(), problems: z.array(z.record(z.string(), z.unknown())) }) }, ...ERROR_RESPONSES },
+    responses: { 200: { description: 'The check', schema: z.object({ allocationId: z.string(), ok: z.boolean(), entries: z.number(), problems: z.array(z.record(z.string(), z.unknown())) }) }, ...ERROR_RESPONSES, ...NO_ALLOCATION },
   },
   createRequest: {
     method: 'POST',
@@ -216,7 +220,7 @@ export const ledgerApi = defineApi({
     params: AllocationParams,
     body: RequestBody,
     idempotent: true,
-    responses: { 201: { description: 'The request, approved or pending', schema: RequestView }, ...ERROR_RESPONSES, 422: { description: 'A rule refuses it', schema: ErrorSchema } },
+    responses: { 201: { description: 'The request, approved or pending', schema: RequestView }, ...ERROR_RESPONSES, ...NO_ALLOCATION, 422: { description: 'A rule refuses it', schema: ErrorSchema } },
   },
   listRequests: {
     method: 'GET',
@@ -225,7 +229,7 @@ export const ledgerApi = defineApi({
     summary: "The allocation's lifecycle requests",
     auth: ['researcher', ...STAFF],
     params: AllocationParams,
-    responses: { 200: { description: 'Requests, newest first', schema: z.object({ items: z.array(RequestView) }) }, ...ERROR_RESPONSES },
+    responses: { 200: { description: 'Requests, newest first', schema: z.object({ items: z.array(RequestView) }) }, ...ERROR_RESPONSES, ...NO_ALLOCATION },
   },
   decideRequest: {
     method: 'POST',
@@ -235,7 +239,7 @@ export const ledgerApi = defineApi({
     auth: ['chair'],
     params: z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)), requestId: z.string().check(z.minLength(1), z.maxLength(64)) }),
     body: z.strictObject({ decision: z.enum(['approve', 'reject']), reason: z.string().check(z.minLength(3), z.maxLength(2000)) }),
-    responses: { 200: { description: 'The decided request', schema: RequestView }, ...ERROR_RESPONSES, 409: { description: 'Not pending', schema: ErrorSchema } },
+    responses: { 200: { description: 'The decided request', schema: RequestView }, ...ERROR_RESPONSES, ...NO_ALLOCATION, 409: { description: 'Not pending', schema: ErrorSchema } },
   },
   adjust: {
     method: 'POST',
@@ -247,7 +251,7 @@ export const ledgerApi = defineApi({
     idempotent: true,
     params: AllocationParams,
     body: z.strictObject({ kind: z.enum(['adjustment', 'refund']), resource: RESOURCE_KEY, credits: z.number().check(z.minimum(-1e9), z.maximum(1e9)), reason: z.string().check(z.minLength(3), z.maxLength(2000)) }),
-    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES },
+    responses: { 200: { description: 'The allocation after the change', schema: AllocationView }, ...ERROR_RESPONSES, ...NO_ALLOCATION },
   },
   ingestUsage: {
     method: 'POST',

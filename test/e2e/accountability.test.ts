@@ -5,6 +5,7 @@
 // the hold and releases the second half; the public record lists it without a token and without
 // personal data, and its figures match the ledger.
 import { as, runSchedule, settle, target } from './support/client';
+import { checkAgainstCatalogue } from '../support/response-check';
 import { addDays, addMonths } from '../../lambdas/domain/accountability/dates';
 import { sacctmgrAssocs, loadClusters, waitFor, type LocalCluster } from '../slurm/support/clusters';
 import { slurmAccountName } from '../../lambdas/domain/scheduler-mapping';
@@ -108,6 +109,7 @@ test('award → provisioned half → reminded, held at the scheduler → report 
   // the public record, without a token
   const list = await fetch(`${target().apiUrl}/v1/public/awards?callId=${call.id}`);
   const text = await list.text();
+  checkAgainstCatalogue({ method: 'GET', path: `/v1/public/awards?callId=${call.id}`, status: list.status, contentType: list.headers.get('content-type'), text });
   expect(list.status).toBe(200);
   expect(list.headers.get('cache-control')).toMatch(/^public, max-age=\d+, s-maxage=\d+$/);
   const award = JSON.parse(text).items.find((x: any) => x.allocationId === id);

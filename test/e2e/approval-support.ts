@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { checkAgainstCatalogue } from '../support/response-check';
 
 export interface ApprovalTarget {
   apiUrl: string;
@@ -48,6 +49,8 @@ export class Client {
     if (body !== undefined) h['content-type'] = 'application/json';
     const res = await fetch(`${this.target.apiUrl}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
+    // Held to the route's response spec, as every answer through client.ts call() is.
+    checkAgainstCatalogue({ method, path, status: res.status, contentType: res.headers.get('content-type'), text });
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;

@@ -4,6 +4,7 @@
 // token, a model gets a card and an alias; and the OpenAPI document serves every data hub route.
 import { createHash } from 'node:crypto';
 import { as, call, target, tokenFor } from './support/client';
+import { checkAgainstCatalogue } from '../support/response-check';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const data = Buffer.from('{"text":"한국어 문장입니다"}\n'.repeat(50));
@@ -47,6 +48,7 @@ describe('data hub over HTTP', () => {
     expect(ctx.status).toBe(200);
     // The download goes to the hub's verified copy.
     const dl = await fetch(`${target().apiUrl}/v1/datasets/${id}/versions/1.0.0/files/eval.jsonl`, { headers: { authorization: `Bearer ${tokenFor('researcher')}` }, redirect: 'manual' });
+    checkAgainstCatalogue({ method: 'GET', path: `/v1/datasets/${id}/versions/1.0.0/files/eval.jsonl`, status: dl.status, contentType: dl.headers.get('content-type'), text: await dl.text() });
     expect(dl.status).toBe(302);
     expect(sha(Buffer.from(await (await fetch(dl.headers.get('location')!)).arrayBuffer()))).toBe(sha(data));
   });

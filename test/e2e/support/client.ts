@@ -1,6 +1,7 @@
 // A small HTTP client for the e2e suite: requests as a role's dev token, as a freshly minted
 // identity, or with a raw Authorization header.
 import { readFileSync } from 'node:fs';
+import { checkAgainstCatalogue } from '../../support/response-check';
 import type { E2eTarget } from './global-setup';
 
 let cached: E2eTarget | undefined;
@@ -39,6 +40,8 @@ export async function call<T = any>(method: string, path: string, opts: { token?
   }
   const res = await send(`${target().apiUrl}${path}`, { method, headers, body });
   const text = await res.text();
+  // Every answer is held to its route's response spec; there is deliberately no switch to turn this off.
+  checkAgainstCatalogue({ method, path, status: res.status, contentType: res.headers.get('content-type'), text });
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : undefined;
