@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { checkAgainstCatalogue } from '../support/response-check';
+import { send } from './support/client';
 
 export interface ApprovalTarget {
   apiUrl: string;
@@ -47,7 +48,7 @@ export class Client {
     const h: Record<string, string> = { ...headers };
     if (this.token) h.authorization = `Bearer ${this.token}`;
     if (body !== undefined) h['content-type'] = 'application/json';
-    const res = await fetch(`${this.target.apiUrl}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await send(`${this.target.apiUrl}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     // Held to the route's response spec, as every answer through client.ts call() is.
     checkAgainstCatalogue({ method, path, status: res.status, contentType: res.headers.get('content-type'), text });
@@ -70,11 +71,15 @@ export const runId = randomBytes(3).toString('hex');
 export async function identity(t: ApprovalTarget, name: string, groups: string[], extra: Record<string, unknown> = {}): Promise<Client> {
   if (!t.tokenMintUrl) throw new Error('This target has no token mint; the approval e2e suite needs one to act as several reviewers');
   const sub = `${name}-${runId}`;
-  const res = await fetch(t.tokenMintUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub, groups, preferred_username: name.replace(/[^a-z0-9]/g, '').slice(0, 20) || 'user', email: `${sub}@e2e.example`, ...extra }),
-  });
+  const res = await send(
+    t.tokenMintUrl,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sub, groups, preferred_username: name.replace(/[^a-z0-9]/g, '').slice(0, 20) || 'user', email: `${sub}@e2e.example`, ...extra }),
+    },
+    true, // minting a dev token changes nothing
+  );
   if (!res.ok) throw new Error(`mint failed: ${res.status}`);
   return new Client(t, ((await res.json()) as { token: string }).token, sub);
 }

@@ -55,14 +55,15 @@ export async function call<T = any>(method: string, path: string, opts: { token?
  * fetch, with one retry of a GET whose pooled keep-alive socket the server had just closed (undici:
  * UND_ERR_SOCKET "other side closed"). Seen when a test file's first request reuses the previous
  * file's idle socket at the server's keep-alive timeout on a loaded machine; a GET changes nothing,
- * so sending it again on a new socket is what a browser does too. Any other failure is thrown.
+ * so sending it again on a new socket is what a browser does too. `repeatable` marks a request other
+ * than a GET that changes nothing either (minting a dev token). Any other failure is thrown.
  */
-async function send(url: string, init: RequestInit): Promise<Response> {
+export async function send(url: string, init: RequestInit, repeatable = false): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause;
-    if (init.method !== 'GET' || cause?.code !== 'UND_ERR_SOCKET') throw e;
+    if (!(repeatable || (init.method ?? 'GET') === 'GET') || cause?.code !== 'UND_ERR_SOCKET') throw e;
     return fetch(url, init);
   }
 }
@@ -77,7 +78,7 @@ export function tokenFor(role: string): string {
 export async function mint(claims: { sub: string; groups: string[]; preferred_username?: string; expiresIn?: number; [k: string]: unknown }): Promise<string> {
   const url = target().tokenMintUrl;
   if (!url) throw new Error('This e2e target has no token mint (set KAIRR_TOKEN_MINT_URL)');
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(claims) });
+  const res = await send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(claims) }, true);
   if (!res.ok) throw new Error(`mint failed: ${res.status}`);
   return ((await res.json()) as { token: string }).token;
 }
@@ -120,6 +121,6 @@ export async function runSchedule(rule: string, opts: { time?: string } = {}): P
  * every running execution parked (on a callback or a Wait). Rejects after timeoutMs. Local runtime only.
  */
 export async function settle(timeoutMs = 30_000): Promise<void> {
-  const res = await fetch(`${localAdmin('settle')}/idle?timeoutMs=${timeoutMs}`);
+  const res = await send(`${localAdmin('settle')}/idle?timeoutMs=${timeoutMs}`, {});
   if (!res.ok) throw new Error(`the local runtime did not settle: ${((await res.json()) as { message?: string }).message ?? res.status}`);
 }
