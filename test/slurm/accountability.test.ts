@@ -46,6 +46,7 @@ test('overdue report → held at Slurm (new jobs refused, the running job goes o
       );
   const budgetAtStart = own();
   const long = await dispatch(LONG_JOB, 10);
+  expect({ status: long.status, code: long.body?.error?.code, details: long.body?.error?.details }).toEqual({ status: 201, code: undefined, details: undefined });
   await waitFor(
     'the long job to run',
     async () => (await h.api('GET', `${jobs}/${long.body.jobId}`, member)).body,
