@@ -14,8 +14,7 @@ import { slurmAccountName } from '../lambdas/domain/scheduler-mapping';
 import type { SlurmRestDriver } from '../lambdas/connectors/slurm-rest/driver';
 import type { LocalCluster } from '../test/slurm/support/clusters';
 import { BOB, type Harness } from '../test/slurm/support/kairr';
-
-const TRUE_JOB = '#!/bin/bash\ntrue\n';
+import { round, TRUE_JOB } from './dispatch-support';
 
 /** A record and its audit event in one transaction, as small as an exactly-once dispatch record can be. */
 export async function onceTransaction(doc: DynamoDBDocumentClient): Promise<void> {
@@ -47,8 +46,6 @@ async function pool<T>(n: number, concurrency: number, one: (i: number) => Promi
   );
   return out;
 }
-
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function burst(
   h: Harness,
