@@ -1,6 +1,7 @@
 // The local Step Functions service: state machines, executions, task tokens, and the API
 // operations the HTTP layer exposes. Everything here is in memory and in process. An execution's
-// own record is execution.ts; the rules for what callers send are api-input.ts.
+// own record is execution.ts; the rules for what callers send are api-input.ts, and the shapes of
+// the answers responses.ts.
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type * as Sfn from '@aws-sdk/client-sfn';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,7 @@ import { TimerSet } from './timers';
 import { TaskTokenRegistry, type PendingTaskInfo } from './tokens';
 import { Execution, type ExecutionSnapshot, type ExecutionStatus, type MachineRecord } from './execution';
 import { runExecution } from './run';
+import { describeExecutionOutput, describeStateMachineForExecutionOutput, describeStateMachineOutput, executionListItem, stateMachineListItem, syncExecutionOutput } from './responses';
 import { EXECUTION_ARN, NAME, paginate, parseExecutionInput, requireToken, STATE_MACHINE_ARN, withoutExecutionData } from './api-input';
 
 export type { ExecutionSnapshot, ExecutionStatus } from './execution';
@@ -170,40 +172,11 @@ export class LocalSfnService {
     const { executionArn } = this.startExecution({ stateMachineArn: input.stateMachineArn, name: input.name, input: input.input });
     const execution = this.requireExecution(executionArn);
     await execution.closed;
-    return {
-      executionArn,
-      stateMachineArn: machine.arn,
-      name: execution.executionName,
-      startDate: execution.startDate,
-      stopDate: execution.stopDate,
-      status: execution.status === 'ABORTED' ? 'FAILED' : (execution.status as Sfn.SyncExecutionStatus),
-      error: execution.error,
-      cause: execution.cause,
-      input: execution.input,
-      inputDetails: { included: true },
-      output: execution.output,
-      outputDetails: { included: true },
-    };
+    return syncExecutionOutput(machine, execution);
   }
 
   describeExecution(input: Sfn.DescribeExecutionInput): Sfn.DescribeExecutionOutput {
-    const execution = this.requireExecution(input.executionArn);
-    return {
-      executionArn: execution.executionArn,
-      stateMachineArn: execution.stateMachineArn,
-      name: execution.executionName,
-      status: execution.status,
-      startDate: execution.startDate,
-      stopDate: execution.stopDate,
-      input: execution.input,
-      inputDetails: { included: true },
-      output: execution.output,
-      outputDetails: execution.output === undefined ? undefined : { included: true },
-      error: execution.error,
-      cause: execution.cause,
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
-    };
+    return describeExecutionOutput(this.requireExecution(input.executionArn));
   }
 
   listExecutions(input: Sfn.ListExecutionsInput): Sfn.ListExecutionsOutput {
@@ -212,14 +185,7 @@ export class LocalSfnService {
     const matching = input.statusFilter ? newestFirst.filter((execution) => execution.status === input.statusFilter) : newestFirst;
     const page = paginate(matching, input.maxResults, input.nextToken);
     return {
-      executions: page.items.map((execution) => ({
-        executionArn: execution.executionArn,
-        stateMachineArn: execution.stateMachineArn,
-        name: execution.executionName,
-        status: execution.status,
-        startDate: execution.startDate,
-        stopDate: execution.stopDate,
-      })),
+      executions: page.items.map(executionListItem),
       nextToken: page.nextToken,
     };
   }
@@ -258,37 +224,17 @@ export class LocalSfnService {
   }
 
   describeStateMachine(input: Sfn.DescribeStateMachineInput): Sfn.DescribeStateMachineOutput {
-    const machine = this.requireMachine(input.stateMachineArn);
-    return {
-      stateMachineArn: machine.arn,
-      name: machine.name,
-      status: 'ACTIVE',
-      definition: machine.definitionString,
-      roleArn: machine.roleArn,
-      type: machine.type,
-      creationDate: machine.creationDate,
-      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
-      tracingConfiguration: { enabled: false },
-    };
+    return describeStateMachineOutput(this.requireMachine(input.stateMachineArn));
   }
 
   describeStateMachineForExecution(input: Sfn.DescribeStateMachineForExecutionInput): Sfn.DescribeStateMachineForExecutionOutput {
-    const { machine } = this.requireExecution(input.executionArn);
-    return {
-      stateMachineArn: machine.arn,
-      name: machine.name,
-      definition: machine.definitionString,
-      roleArn: machine.roleArn,
-      updateDate: machine.creationDate,
-      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
-      tracingConfiguration: { enabled: false },
-    };
+    return describeStateMachineForExecutionOutput(this.requireExecution(input.executionArn).machine);
   }
 
   listStateMachines(input: Sfn.ListStateMachinesInput): Sfn.ListStateMachinesOutput {
     const page = paginate([...this.machines.values()], input.maxResults, input.nextToken);
     return {
-      stateMachines: page.items.map((machine) => ({ stateMachineArn: machine.arn, name: machine.name, type: machine.type, creationDate: machine.creationDate })),
+      stateMachines: page.items.map(stateMachineListItem),
       nextToken: page.nextToken,
     };
   }
