@@ -1,7 +1,4 @@
 // The auditor's API (api.ts): audit events, exports, anchors, and the reports.
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHandler } from '../shared/http/router';
 import { withKairrRoles } from '../shared/identity/people'; // identity
 import { decodeToken, encodeToken } from '../shared/http/pagination';
@@ -13,7 +10,8 @@ import { auditApi } from './api';
 import { listEvents, toUtcMillis } from './events';
 import { createExport, finishExport, getExport, listExports, newExportId, EXPORTS_GSI, type ExportFiltersRecord, type ExportRecord } from './exports';
 import { readCursor } from './anchoring';
-import { anchorBucket, exportBucket, exportWorkerFunction, lambda, s3, urlTtlSeconds } from './clients';
+import { anchorBucket, exportBucket, urlTtlSeconds } from './clients';
+import { downloadUrl, startExportWorker } from './delivery';
 import { allocationReport, allocationReportCsv, fairnessReport, fairnessReportCsv } from './reports';
 import { readAllocations, readAwardPlans, readFairnessInputs } from './report-sources';
 
@@ -27,16 +25,12 @@ export async function exportView(r: ExportRecord, withUrls: boolean) {
   const view: Record<string, unknown> = { ...rest, location: { bucket, prefix }, ...(files ? { files } : {}) };
   if (withUrls && r.state === 'succeeded') {
     const ttl = urlTtlSeconds();
-    const sign = (name: string) => getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: prefix + name }), { expiresIn: ttl });
+    const sign = (name: string) => downloadUrl(bucket, prefix + name, ttl);
     view.files = await Promise.all((files ?? []).map(async (f) => ({ ...f, url: await sign(f.name) })));
     view.manifest = { name: 'manifest.json', url: await sign('manifest.json') };
     view.urlsExpireAt = new Date(Date.now() + ttl * 1000).toISOString();
   }
   return view;
-}
-
-async function startWorker(exportId: string): Promise<void> {
-  await lambda().send(new InvokeCommand({ FunctionName: exportWorkerFunction(), InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ exportId })) }));
 }
 
 /** ?format wins; otherwise Accept: text/csv (before any application/json in the list) asks for CSV. */
@@ -109,11 +103,11 @@ export const handler = createHandler(
         // first request may have died between its commit and the invocation (a duplicate start is
         // harmless: the worker starts an export only from queued).
         const current = await getExport(exportId);
-        if (current.state === 'queued') await startWorker(exportId).catch((e) => logger.warn('export worker restart failed', { exportId, error: String(e) }));
+        if (current.state === 'queued') await startExportWorker(exportId).catch((e) => logger.warn('export worker restart failed', { exportId, error: String(e) }));
         return { status: 202, body: await exportView(current, false), headers: { 'idempotent-replayed': 'true' } };
       }
       try {
-        await startWorker(exportId);
+        await startExportWorker(exportId);
       } catch (e) {
         logger.error('export worker invoke failed', { exportId, error: e instanceof Error ? { name: e.name, message: e.message } : String(e) });
         await finishExport(
@@ -142,7 +136,7 @@ export const handler = createHandler(
       const items = await Promise.all(
         (got?.cursor.recent ?? []).map(async (a) => ({
           ...a,
-          url: await getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: a.key, ...(a.versionId ? { VersionId: a.versionId } : {}) }), { expiresIn: ttl }),
+          url: await downloadUrl(bucket, a.key, ttl, a.versionId),
         })),
       );
       return { body: { items, urlsExpireAt: new Date(Date.now() + ttl * 1000).toISOString() } };
