@@ -1,10 +1,11 @@
-// Each site's connector state in the main table (keys: connectorKeys): the usage watermark and the
-// last reconciler run that changed something. Every change is an audited commit (write-path.ts) on
+// Each site's connector state in the main table (keys: connectorKeys): the usage watermark, the
+// last reconciler run that changed something, and the site's queue snapshot (keys.siteStatus). Every change is an audited commit (write-path.ts) on
 // the subject "connector/<siteId>/<concern>", serialised by its audit chain (optimistic concurrency).
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
-import { connectorKeys, type ItemKey } from '../shared/store/keys';
+import { connectorKeys, keys, PREFIX, type ItemKey } from '../shared/store/keys';
 import { commit, retryOnStale, type AuditContext, type Item } from '../shared/store/write-path';
+import type { QueueState } from '../domain/recommendation';
 
 async function read(key: ItemKey): Promise<Item | null> {
   const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: key, ConsistentRead: true }));
@@ -73,4 +74,21 @@ export async function recordReconcileRun(siteId: string, summary: Record<string,
 
 export async function lastReconcileRun(siteId: string): Promise<Record<string, unknown> | null> {
   return read(connectorKeys.reconcileRun(siteId));
+}
+
+/** A site's latest queue snapshot, as its connector records it: per resource key, what waits and for how long. */
+export interface QueueSnapshot {
+  siteId: string;
+  queue: Record<string, QueueState>;
+  updatedAt: string;
+}
+
+/** The queue snapshots of those of the sites that have one, in one BatchGetItem (eventually consistent: a snapshot is a hint). */
+export async function readQueueSnapshots(siteIds: string[]): Promise<QueueSnapshot[]> {
+  const out = await ddb().send(new BatchGetCommand({ RequestItems: { [mainTable()]: { Keys: siteIds.map((s) => keys.siteStatus(s)) } } }));
+  return (out.Responses?.[mainTable()] ?? []).map((it) => ({
+    siteId: String(it.pk).slice(PREFIX.site.length + 1),
+    queue: (it.queue ?? {}) as Record<string, QueueState>,
+    updatedAt: String(it.updatedAt),
+  }));
 }

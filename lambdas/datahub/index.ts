@@ -1,11 +1,13 @@
 // The data hub's face: what other capabilities may use (docs/adding-a-capability.md). Pipelines
-// read an artifact, a version and its copies to validate what a stage reads and registers.
+// read an artifact, a version and its copies to validate what a stage reads and registers; the
+// recommender reads where a catalogue dataset lives.
 import type { Artifact, Location, Version } from '../domain/datahub/model';
 import { datahubKeys } from '../shared/store/keys';
 import { artifactOf, getItem, locationOf, queryAllPrefix, readVersion } from './store';
 
 export type { Artifact, Location, Version };
 export { canEdit as canEditArtifact, canReadVersion } from '../domain/datahub/access';
+export { readDatasetSite } from './store';
 
 /** An artifact (a dataset or a model: whichever the id names), or null. */
 export async function readAnyArtifact(id: string): Promise<Artifact | null> {

@@ -5,7 +5,7 @@
 // stays consistent without a transaction of thousands of items).
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
-import { datahubGsi, datahubKeys, type ItemKey } from '../shared/store/keys';
+import { datahubGsi, datahubKeys, keys, type ItemKey } from '../shared/store/keys';
 import { commit, type AuditContext, type Change, type Item, type WriteSet } from '../shared/store/write-path';
 import { NotFoundError } from '../domain/errors';
 import type { Artifact, ArtifactKind, Location, Version } from '../domain/datahub/model';
@@ -98,6 +98,15 @@ export const versionChange = (before: Item | null, after: Version, action: strin
 export async function getItem(key: ItemKey, consistent = true): Promise<Item | null> {
   const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: key, ConsistentRead: consistent }));
   return (out.Item as Item) ?? null;
+}
+
+/**
+ * The site a catalogue dataset lives at (keys.dataset: the recommender's data locality), or null
+ * when the catalogue does not place it. Eventually consistent, as a placement is a hint.
+ */
+export async function readDatasetSite(datasetId: string): Promise<string | null> {
+  const item = await getItem(keys.dataset(datasetId), false);
+  return item?.siteId ? String(item.siteId) : null;
 }
 
 export async function readArtifact(kind: ArtifactKind, id: string): Promise<{ artifact: Artifact; item: Item }> {

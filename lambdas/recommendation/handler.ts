@@ -1,24 +1,22 @@
 // POST /v1/recommendations: the recommender (lambdas/domain/recommendation) with its context read
 // from the store: queue snapshots the connectors record per site, the capacity left in open calls,
 // and where catalogue datasets live.
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
 import { withKairrRoles } from '../shared/identity/people'; // identity
 import { runtimeConfig } from '../shared/config';
-import { ddb, mainTable } from '../shared/store/client';
-import { keys } from '../shared/store/keys';
 import { listCalls } from '../approval';
+import { readQueueSnapshots } from '../connectors';
+import { readDatasetSite } from '../datahub';
 import { ValidationError } from '../domain/errors';
 import { recommend, type QueueState, type WorkloadProfile } from '../domain/recommendation';
 import { recommendationApi } from './api';
 
 async function queueSnapshot(siteIds: string[]): Promise<Record<string, QueueState>> {
-  const out = await ddb().send(new BatchGetCommand({ RequestItems: { [mainTable()]: { Keys: siteIds.map((s) => keys.siteStatus(s)) } } }));
   const queue: Record<string, QueueState> = {};
   const maxAgeMs = 30 * 60_000; // a snapshot older than half an hour says nothing about the queue now
-  for (const it of out.Responses?.[mainTable()] ?? []) {
-    if (Date.now() - Date.parse(String(it.updatedAt)) > maxAgeMs) continue;
-    Object.assign(queue, it.queue as Record<string, QueueState>);
+  for (const snapshot of await readQueueSnapshots(siteIds)) {
+    if (Date.now() - Date.parse(snapshot.updatedAt) > maxAgeMs) continue;
+    Object.assign(queue, snapshot.queue);
   }
   return queue;
 }
@@ -39,10 +37,9 @@ async function openCallCapacity(): Promise<Record<string, number> | undefined> {
 async function datasetSites(profile: WorkloadProfile): Promise<Record<string, string>> {
   const loc = (profile as { dataset?: { location?: { datasetId?: string } } }).dataset?.location;
   if (!loc?.datasetId) return {};
-  const out = await ddb().send(new BatchGetCommand({ RequestItems: { [mainTable()]: { Keys: [keys.dataset(loc.datasetId)] } } }));
-  const it = out.Responses?.[mainTable()]?.[0];
-  if (!it?.siteId) throw ValidationError.field('dataset.location.datasetId', `"${loc.datasetId}" is not a dataset in the catalogue; give {siteId} instead`);
-  return { [loc.datasetId]: String(it.siteId) };
+  const siteId = await readDatasetSite(loc.datasetId);
+  if (!siteId) throw ValidationError.field('dataset.location.datasetId', `"${loc.datasetId}" is not a dataset in the catalogue; give {siteId} instead`);
+  return { [loc.datasetId]: siteId };
 }
 
 export const handler = createHandler(
