@@ -1,16 +1,14 @@
 // Award plans: built from the call and its reviewed proposals, solved with HiGHS, stored with
 // their inputs (gzip, in the plan item) and audited; overrides are audited changes of the plan.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../shared/http/router';
 import { withKairrRoles } from '../shared/identity/people'; // identity
 import { decodeToken, encodeToken } from '../shared/http/pagination';
-import { ddb, mainTable } from '../shared/store/client';
 import { keys } from '../shared/store/keys';
 import { commit, type AuditContext, type Item } from '../shared/store/write-path';
-import { applyOverrides, computeAwardPlan, type AwardOverride, type AwardPlanInput, type SolverSettings } from '../domain/award-plan';
+import { applyOverrides, computeAwardPlan, type AwardPlanInput } from '../domain/award-plan';
 import { newId } from '../domain/ids';
-import { ConflictError, ForbiddenError, NotFoundError, RuleViolationError, ValidationError } from '../domain/errors';
+import { ConflictError, ForbiddenError, RuleViolationError, ValidationError } from '../domain/errors';
 import type { Call, OrgType, Proposal } from '../domain/approval/model';
 // ---- identity ----
 import { conflictOf } from '../domain/approval/reviewers';
@@ -21,31 +19,12 @@ import { floorTypes } from '../shared/identity/standing';
 import { conflictsDeclaredBy, proposalsInState, readCall, readProposals } from '../approval';
 import { awardPlanApi } from './award-plan-api';
 import { loadHighsSolver } from './highs-loader';
+import { listPlanSummaries, planItem, readPlan, type PlanRecord, type StoredOverride } from './award-plan-store';
 
 // highs.wasm ships beside the bundle (KairrFunction assetFiles); in-process tests find it in node_modules.
 const highs = () => loadHighsSolver();
 
 export const DEFAULT_MIN_VIABLE_FRACTION = 0.5;
-
-const planKey = keys.awardPlan;
-
-interface StoredOverride extends AwardOverride {
-  by: string;
-  at: string;
-}
-
-interface PlanRecord {
-  planId: string;
-  callId: string;
-  createdAt: string;
-  createdBy: string;
-  settings: SolverSettings;
-  /** gzip+base64 of {input, plan}: plans for large calls would not fit an item as plain JSON. */
-  body: string;
-  objective: number;
-  proposals: number;
-  overrides: StoredOverride[];
-}
 
 const pack = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v))).toString('base64');
 const unpack = <T>(s: string): T => JSON.parse(gunzipSync(Buffer.from(s, 'base64')).toString('utf8')) as T;
@@ -155,12 +134,6 @@ async function partiesOfOldPlan(ids: string[]): Promise<Party[]> {
 }
 // ---- end identity ----
 
-async function readPlan(callId: string, planId: string): Promise<{ record: PlanRecord; item: Item }> {
-  const out = await ddb().send(new GetCommand({ TableName: mainTable(), Key: planKey(callId, planId), ConsistentRead: true }));
-  if (!out.Item) throw new NotFoundError('Award plan', planId);
-  return { record: out.Item as unknown as PlanRecord, item: out.Item as Item };
-}
-
 const ctxOf = (sub: string, role: string, requestId: string, reason: string | null = null): AuditContext => ({ actor: { sub, role }, requestId, reason });
 
 export const handler = createHandler(
@@ -196,7 +169,7 @@ export const handler = createHandler(
           {
             subject: { type: 'award-plan', id: record.planId },
             before: null,
-            after: { ...planKey(call.id, record.planId), ...record } as Item,
+            after: planItem(record),
             action: 'award-plan.create',
             details: { callId: call.id, proposals: record.proposals, objective: plan.objective, solver: plan.solver.status },
           },
@@ -207,18 +180,8 @@ export const handler = createHandler(
 
     async listAwardPlans({ params, query }) {
       const pk = keys.awardPlansOf(params.callId);
-      const out = await ddb().send(
-        new QueryCommand({
-          TableName: mainTable(),
-          KeyConditionExpression: 'pk = :p',
-          ExpressionAttributeValues: { ':p': pk },
-          ScanIndexForward: false,
-          Limit: query.limit ?? 50,
-          ExclusiveStartKey: decodeToken(query.nextToken, pk),
-          ProjectionExpression: 'planId, callId, createdAt, createdBy, objective, proposals, overrides',
-        }),
-      );
-      return { body: { items: out.Items ?? [], nextToken: encodeToken(out.LastEvaluatedKey, pk) } };
+      const page = await listPlanSummaries(params.callId, query.limit ?? 50, decodeToken(query.nextToken, pk));
+      return { body: { items: page.items, nextToken: encodeToken(page.nextKey, pk) } };
     },
 
     async getAwardPlan({ caller, params }) {
