@@ -3,7 +3,8 @@
 import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
 import { ErrorSchema, ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
-import { AFFILIATION_STATUSES, ORG_TYPES } from '../domain/identity/affiliation';
+import { ORG_TYPES } from '../domain/identity/affiliation';
+import { AffiliationView } from './affiliation-view';
 
 const ORG_ID = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,40}$/));
 /** A KAIRR subject in a path: namespaced subjects carry ":" (URL-encode it); never "/", "," or spaces. */
@@ -57,18 +58,6 @@ export const OrgView = z.object({
   verificationNote: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
-
-const Evidence = z.object({ source: z.string(), value: z.string(), relation: z.optional(z.string()) });
-export const AffiliationView = z.object({
-  status: z.enum(AFFILIATION_STATUSES),
-  orgId: z.optional(z.string()),
-  orgType: z.optional(z.string()),
-  orgName: z.optional(z.string()),
-  source: z.optional(z.string()),
-  candidates: z.array(z.string()),
-  evidence: z.array(Evidence),
-  resolvedAt: z.string(),
 });
 
 const RecordedView = z.object({ orgId: z.string(), recordedBy: z.string(), recordedAt: z.string(), reason: z.string() });

@@ -1,2 +1,2 @@
 // Identity's face: the affiliation as other capabilities' responses show it. Re-exports only.
-export { AffiliationView } from './api';
+export { AffiliationView } from './affiliation-view';
