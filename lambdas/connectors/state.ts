@@ -3,7 +3,7 @@
 // the subject "connector/<siteId>/<concern>", serialised by its audit chain (optimistic concurrency).
 import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
-import { connectorKeys, keys, PREFIX, type ItemKey } from '../shared/store/keys';
+import { connectorKeys, keys, type ItemKey } from '../shared/store/keys';
 import { commit, retryOnStale, type AuditContext, type Item } from '../shared/store/write-path';
 import type { QueueState } from '../domain/recommendation';
 
@@ -78,7 +78,6 @@ export async function lastReconcileRun(siteId: string): Promise<Record<string, u
 
 /** A site's latest queue snapshot, as its connector records it: per resource key, what waits and for how long. */
 export interface QueueSnapshot {
-  siteId: string;
   queue: Record<string, QueueState>;
   updatedAt: string;
 }
@@ -86,9 +85,5 @@ export interface QueueSnapshot {
 /** The queue snapshots of those of the sites that have one, in one BatchGetItem (eventually consistent: a snapshot is a hint). */
 export async function readQueueSnapshots(siteIds: string[]): Promise<QueueSnapshot[]> {
   const out = await ddb().send(new BatchGetCommand({ RequestItems: { [mainTable()]: { Keys: siteIds.map((s) => keys.siteStatus(s)) } } }));
-  return (out.Responses?.[mainTable()] ?? []).map((it) => ({
-    siteId: String(it.pk).slice(PREFIX.site.length + 1),
-    queue: (it.queue ?? {}) as Record<string, QueueState>,
-    updatedAt: String(it.updatedAt),
-  }));
+  return (out.Responses?.[mainTable()] ?? []).map((it) => ({ queue: (it.queue ?? {}) as Record<string, QueueState>, updatedAt: String(it.updatedAt) }));
 }
