@@ -126,6 +126,7 @@ export async function createJob(j: JobRecord, ctx: AuditContext, idempotency?: {
     ],
     sideWrites: [...pointer, ...(extra.sideWrites ?? [])],
     checks: extra.checks,
+    reportCapacity: false,
   });
   return { ...after, auditSeq: res.events[0].seq, auditHash: res.events[0].hash };
 }
@@ -140,7 +141,7 @@ export async function updateJob(before: Item, patch: Partial<JobRecord>, action:
   const after = jobItem(next);
   // undefined means "remove the attribute"; the audit details carry only what is set
   const shown = JSON.parse(JSON.stringify(details ?? patch)) as Record<string, unknown>;
-  const res = await commit(ctx, { changes: [{ subject: { type: 'job', id: next.jobId }, before, after, action, details: shown }], sideWrites: extra.sideWrites, checks: extra.checks });
+  const res = await commit(ctx, { changes: [{ subject: { type: 'job', id: next.jobId }, before, after, action, details: shown }], sideWrites: extra.sideWrites, checks: extra.checks, reportCapacity: false });
   return { ...after, auditSeq: res.events[0].seq, auditHash: res.events[0].hash };
 }
 
