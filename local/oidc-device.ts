@@ -51,7 +51,8 @@ export class DeviceGrant {
   constructor(
     private readonly baseUrl: () => string,
     private readonly mint: (claims: TokenClaims) => string,
-    private readonly opts: DeviceGrantOptions = {},
+    /** Read at each request, so a test may shorten them. */
+    readonly options: DeviceGrantOptions = {},
   ) {}
 
   /** Handles the request if it is one of the grant's endpoints; false otherwise. */
@@ -75,7 +76,7 @@ export class DeviceGrant {
     const clientId = form.get('client_id');
     if (!clientId) return oauthError(res, 400, 'invalid_request', 'client_id is required');
     const userCode = Array.from({ length: 8 }, () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]).join('');
-    const p: Pending = { deviceCode: randomBytes(32).toString('base64url'), userCode, clientId, expiresAt: Date.now() + (this.opts.expiresIn ?? 600) * 1000, interval: this.opts.interval ?? 1 };
+    const p: Pending = { deviceCode: randomBytes(32).toString('base64url'), userCode, clientId, expiresAt: Date.now() + (this.options.expiresIn ?? 600) * 1000, interval: this.options.interval ?? 1 };
     this.byDevice.set(p.deviceCode, p);
     this.byUser.set(userCode, p);
     const shown = `${userCode.slice(0, 4)}-${userCode.slice(4)}`;
@@ -84,7 +85,7 @@ export class DeviceGrant {
       user_code: shown,
       verification_uri: `${this.baseUrl()}/device`,
       verification_uri_complete: `${this.baseUrl()}/device?user_code=${shown}`,
-      expires_in: this.opts.expiresIn ?? 600,
+      expires_in: this.options.expiresIn ?? 600,
       interval: p.interval,
     });
   }
@@ -142,7 +143,7 @@ export class DeviceGrant {
   }
 
   private issue(res: ServerResponse, claims: TokenClaims, clientId: string): void {
-    const lifetime = this.opts.tokenLifetime ?? 3600;
+    const lifetime = this.options.tokenLifetime ?? 3600;
     const refresh = randomBytes(32).toString('base64url');
     this.refreshTokens.set(refresh, { claims, clientId });
     json(res, 200, { access_token: this.mint({ ...claims, expiresIn: lifetime }), token_type: 'Bearer', expires_in: lifetime, refresh_token: refresh, scope: 'openid' });

@@ -101,6 +101,7 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
   auth
     .command('logout')
     .description("Forget the profile's login (the token stays valid at the issuer until it expires)")
+    .addHelpText('after', '\nExample:\n  kairr auth logout --profile staging')
     .action((_o, cmd) => {
       const c = ctx(cmd);
       const removed = c.store.remove(c.profileName);
@@ -110,6 +111,7 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
   auth
     .command('status')
     .description("Show the profile's login (never the token) and whether the API accepts it")
+    .addHelpText('after', '\nExample:\n  kairr auth status --json')
     .action(async (_o, cmd) => {
       const c = ctx(cmd);
       const p = c.profile();
@@ -139,20 +141,23 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
       if (!accepted) throw new ExitWith(1);
     });
 
-  const whoami = new Command('whoami').description('Who the API says you are: subject, roles, sites, affiliation').action(async (_o, cmd) => {
-    const c = ctx(cmd);
-    const me = await c.api().get('/v1/me', MeSchema);
-    await emit(c.io.out, me, c.output, () =>
-      fields([
-        ['sub', me.sub],
-        ['username', me.username],
-        ['name', me.name],
-        ['email', me.email],
-        ['roles', me.roles],
-        ['sites', me.siteIds],
-        ['issuer', me.issuer],
-      ]),
-    );
-  });
+  const whoami = new Command('whoami')
+    .description('Who the API says you are: subject, roles, sites, affiliation')
+    .addHelpText('after', '\nExample:\n  kairr whoami --query roles')
+    .action(async (_o, cmd) => {
+      const c = ctx(cmd);
+      const me = await c.api().get('/v1/me', MeSchema);
+      await emit(c.io.out, me, c.output, () =>
+        fields([
+          ['sub', me.sub],
+          ['username', me.username],
+          ['name', me.name],
+          ['email', me.email],
+          ['roles', me.roles],
+          ['sites', me.siteIds],
+          ['issuer', me.issuer],
+        ]),
+      );
+    });
   return [auth, whoami];
 }
