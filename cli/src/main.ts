@@ -32,10 +32,28 @@ export function buildProgram(io: Io): Command<any, any, any> {
   const configure = (cmd: Command<any, any, any>) => {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
     cmd.showSuggestionAfterError(true);
+    checkMandatoryAfterUnknown(cmd);
     for (const sub of cmd.commands) configure(sub as Command<any, any, any>);
   };
   configure(program);
   return program;
+}
+
+/**
+ * Commander checks for missing required options before unknown ones, so a typo (`--tme 2h`) was
+ * reported as "required option '--time' not specified", never naming the flag typed. Here the
+ * required-option check of a command with an action moves to its preAction hook, which runs after
+ * the unknown-option and argument checks. It replaces a method of commander's own (pinned at
+ * 14.0.3; cli/test/parsing.test.ts fails if an upgrade changes this).
+ */
+function checkMandatoryAfterUnknown(cmd: Command<any, any, any>): void {
+  const internal = cmd as unknown as { _actionHandler?: unknown; _checkForMissingMandatoryOptions: () => void };
+  if (!internal._actionHandler || typeof internal._checkForMissingMandatoryOptions !== 'function') return;
+  const check = internal._checkForMissingMandatoryOptions.bind(cmd);
+  internal._checkForMissingMandatoryOptions = () => undefined;
+  cmd.hook('preAction', (_hooked, action) => {
+    if (action === cmd) check();
+  });
 }
 
 /** Runs one invocation and returns its exit code; never calls process.exit (tests call this too). */

@@ -14,7 +14,26 @@ const commands = leaves(buildProgram(io));
 
 it('knows the first wave of commands', () => {
   expect(commands.map((c) => c.join(' ')).sort()).toEqual(
-    ['alloc list', 'alloc show', 'alloc usage', 'auth login', 'auth logout', 'auth status', 'job cancel', 'job list', 'job show', 'job submit', 'proposal create', 'proposal list', 'proposal show', 'proposal submit', 'recommend', 'sites list', 'sites show', 'whoami'].sort(),
+    [
+      'alloc list',
+      'alloc show',
+      'alloc usage',
+      'auth login',
+      'auth logout',
+      'auth status',
+      'job cancel',
+      'job list',
+      'job show',
+      'job submit',
+      'proposal create',
+      'proposal list',
+      'proposal show',
+      'proposal submit',
+      'recommend',
+      'sites list',
+      'sites show',
+      'whoami',
+    ].sort(),
   );
 });
 

@@ -94,6 +94,12 @@ describe('job submit', () => {
     expect(api.calls).toHaveLength(0);
   });
 
+  it('a mistyped flag is named as unknown, not reported as the required flag it misses (exit 2)', async () => {
+    const r = await kairr(['job', 'submit', 'x.sh', '--alloc', 'a', '--site', 's', '--resource', 'r', '--gpus', '1', '--tme', '2h'], { env });
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("error: unknown option '--tme'\n(Did you mean --time?)\n");
+  });
+
   it('a missing required flag names it (exit 2)', async () => {
     const r = await kairr(['job', 'submit', 'x.sh', '--site', 's'], { env });
     expect(r.code).toBe(2);

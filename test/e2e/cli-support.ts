@@ -2,7 +2,7 @@
 // installed globally into a temporary prefix, as a user would install it, then run as a process
 // with a config folder of its own. Nothing of the checkout is on its path: it is the shipped file.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,7 +20,9 @@ export function packAndInstall(): Installed {
   const prefix = join(dir, 'prefix');
   // --offline: the package has no dependencies, so installing it needs no registry.
   execFileSync('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(dir, filename)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  return { bin: join(prefix, 'bin', 'kairr'), home: join(dir, 'home') };
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  return { bin: join(prefix, 'bin', 'kairr'), home };
 }
 
 export interface Run {

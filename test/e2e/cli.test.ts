@@ -3,7 +3,7 @@
 // to the API's own schemas, a proposal's create → show round-trip, allocations and the burn-down,
 // and jobs submitted with --wait to each site, whose exit code comes back as the CLI's.
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { as, describeLocal, settle, target } from './support/client';
 import { callBody, createCall, devClient, runId, suiteTarget } from './approval-support';
@@ -18,7 +18,7 @@ import { packAndInstall, runKairr, type Installed } from './cli-support';
 
 jest.setTimeout(10 * 60_000);
 
-const NEEDS_LOCAL = "logs in through the local runtime's dev issuer and runs jobs on the local Slurm clusters";
+const NEEDS_LOCAL = 'runs jobs on the local Slurm clusters (site logins made there)';
 const clusters: Record<string, LocalCluster> = target().local ? Object.fromEntries(loadClusters().map((c) => [c.siteId, c])) : {};
 const sub = `e2e-cli-${runId}`;
 // a login of this run's own on both clusters (the site's side: scripts/slurm/site-account.sh)
@@ -57,9 +57,14 @@ afterAll(() => {
   }
 });
 
-describeLocal('kairr, installed from its tarball', NEEDS_LOCAL, () => {
+// Against any target with a dev issuer (the local runtime, or KAIRR_API_URL with a token mint).
+describe('kairr, installed from its tarball', () => {
   it('logs in with --local through the device grant; whoami is the approved identity', async () => {
-    const state = join(dirname(process.env.KAIRR_E2E_TARGET!), 'state', 'local.json');
+    // --local reads the runtime's state file for the API and the issuer; this one names the target's
+    const state = join(cli.home, 'local.json');
+    const t = target();
+    if (!t.tokenMintUrl) throw new Error('this suite logs in through a dev issuer; the target has none (KAIRR_TOKEN_MINT_URL)');
+    writeFileSync(state, JSON.stringify({ apiUrl: t.apiUrl, tokenMintUrl: t.tokenMintUrl }));
     const r = await kairr(['auth', 'login', '--local', '--local-state', state], { onErr: approveAs({ sub, groups: 'researcher' }) });
     expect(r.err).toMatch(/To log in, open http:\/\/127\.0\.0\.1:\d+\/device and enter the code/);
     expect(r.code).toBe(0);
@@ -87,7 +92,7 @@ describeLocal('kairr, installed from its tarball', NEEDS_LOCAL, () => {
     expect(bad.err).toMatch(/\(validation_failed, HTTP 400\)\n\s+parameters: /);
   });
 
-  it('proposal create -f → show round-trips the draft; list has it; submit moves it on', async () => {
+  it('proposal create -f → show round-trips the draft; list has it; submitting it incomplete is refused naming the fields', async () => {
     const call = await createCall(devClient(suiteTarget(), 'admin'), callBody([{ sub: 'dev-reviewer', institution: 'SNU' }]));
     const file = join(cli.home, 'proposal.yaml');
     writeFileSync(
@@ -117,7 +122,7 @@ describeLocal('kairr, installed from its tarball', NEEDS_LOCAL, () => {
     expect(submit.err).toMatch(/HTTP 4\d\d\)\n\s+\S+: /);
   });
 
-  describe('with an allocation at both sites', () => {
+  describeLocal('with an allocation at both sites', NEEDS_LOCAL, () => {
     let allocationId: string;
 
     beforeAll(async () => {
