@@ -7,6 +7,7 @@ import { CliError } from './errors';
 import { Api } from './http';
 import { jwtExpiry, refresh } from './auth/oidc';
 import type { OutputOptions, Sink } from './output';
+import type { Http } from './transport';
 
 export const GlobalOptions = z.object({
   api: z.optional(z.string()),
@@ -20,7 +21,7 @@ export interface Io {
   out: Sink;
   err: Sink;
   env: NodeJS.ProcessEnv;
-  fetch: typeof fetch;
+  fetch: Http;
   sleep: (ms: number) => Promise<void>;
   /** All of standard input, as text (a script, a document or a token given as "-"). */
   stdin: () => string;

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { ApiError, CliError } from './errors';
+import type { Http, HttpResponse } from './transport';
 
 const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.array(z.object({ path: z.string(), problem: z.string() }))) }),
@@ -22,7 +23,7 @@ export class Api {
   constructor(
     readonly baseUrl: string,
     private readonly token: () => Promise<string | undefined>,
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly fetchImpl: Http,
   ) {}
 
   url(path: string, query: RequestOptions<z.ZodMiniType>['query'] = {}): string {
@@ -38,7 +39,7 @@ export class Api {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.idempotent) headers['idempotency-key'] = randomUUID();
     const url = this.url(path, opts.query);
-    let res: Response;
+    let res: HttpResponse;
     try {
       res = await this.fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
     } catch (e) {

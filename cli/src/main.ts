@@ -12,6 +12,7 @@ import { proposalCommands } from './commands/proposal';
 import { siteCommands } from './commands/sites';
 import { ApiError, CliError, ExitWith, UsageError } from './errors';
 import { formatError, QueryError } from './output';
+import { nodeHttp } from './transport';
 
 export const VERSION = '0.1.0';
 
@@ -78,7 +79,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 }
 
 export function processIo(): Io {
-  return { out: process.stdout, err: process.stderr, env: process.env, fetch: globalThis.fetch, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), stdin: () => readFileSync(0, 'utf8') };
+  return { out: process.stdout, err: process.stderr, env: process.env, fetch: nodeHttp, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), stdin: () => readFileSync(0, 'utf8') };
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {

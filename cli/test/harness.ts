@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/main';
+import type { Http } from '../src/transport';
 
 export interface CliResult {
   code: number;
@@ -17,7 +18,7 @@ export function tempConfigHome(): string {
 
 export interface KairrOptions {
   env?: NodeJS.ProcessEnv;
-  fetch?: typeof fetch;
+  fetch?: Http;
   tty?: boolean;
   columns?: number;
   /** Called with each piece written to stderr, as it is written (to act on a login prompt). */

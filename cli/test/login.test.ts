@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalOidcIssuer } from '../../local/oidc';
+import { nodeHttp } from '../src/transport';
 import { kairr, tempConfigHome } from './harness';
 
 let issuer: LocalOidcIssuer;
@@ -60,7 +61,7 @@ describe('kairr auth login (device authorization grant)', () => {
   const file = join(home, 'kairr', 'credentials.json');
 
   it('logs in through the verification page and keeps the token in a 0600 file', async () => {
-    const r = await kairr(['auth', 'login', '--issuer', issuer.url, '--api', apiUrl], { env, fetch, realSleep: true, onErr: approver({ identity: 'researcher', action: 'approve' }) });
+    const r = await kairr(['auth', 'login', '--issuer', issuer.url, '--api', apiUrl], { env, fetch: nodeHttp, realSleep: true, onErr: approver({ identity: 'researcher', action: 'approve' }) });
     expect(r.code).toBe(0);
     expect(r.err).toMatch(new RegExp(`To log in, open ${issuer.url}/device and enter the code [A-Z]{4}-[A-Z]{4}`));
     expect(r.err).toMatch(/Logged in to .* as dev-researcher \(researcher\); profile "default"/);
@@ -71,10 +72,10 @@ describe('kairr auth login (device authorization grant)', () => {
   });
 
   it('later commands use the stored login and API', async () => {
-    const who = await kairr(['whoami', '--json'], { env, fetch });
+    const who = await kairr(['whoami', '--json'], { env, fetch: nodeHttp });
     expect(who.code).toBe(0);
     expect(JSON.parse(who.out)).toMatchObject({ sub: 'dev-researcher', roles: ['researcher'] });
-    const status = await kairr(['auth', 'status', '--json'], { env, fetch });
+    const status = await kairr(['auth', 'status', '--json'], { env, fetch: nodeHttp });
     expect(JSON.parse(status.out)).toMatchObject({ profile: 'default', api: apiUrl, method: 'device', accepted: true, refreshable: true });
     expect(status.out).not.toMatch(/eyJ/); // never the token itself
   });
@@ -84,7 +85,7 @@ describe('kairr auth login (device authorization grant)', () => {
     const before = data.profiles.default.accessToken;
     data.profiles.default.expiresAt = new Date(Date.now() - 1000).toISOString();
     writeFileSync(file, JSON.stringify(data));
-    const who = await kairr(['whoami', '--query', 'sub'], { env, fetch });
+    const who = await kairr(['whoami', '--query', 'sub'], { env, fetch: nodeHttp });
     expect(who).toMatchObject({ code: 0, out: 'dev-researcher\n' });
     const after = JSON.parse(readFileSync(file, 'utf8')).profiles.default;
     expect(after.accessToken).not.toBe(before);
@@ -93,16 +94,16 @@ describe('kairr auth login (device authorization grant)', () => {
 
   it('logout forgets the login; then commands say how to log in', async () => {
     expect((await kairr(['auth', 'logout'], { env })).err).toBe('Logged out of profile "default"\n');
-    const who = await kairr(['whoami'], { env, fetch });
+    const who = await kairr(['whoami'], { env, fetch: nodeHttp });
     expect(who.code).toBe(1);
     expect(who.err).toMatch(/no API: pass --api URL/);
-    const again = await kairr(['whoami', '--api', apiUrl], { env, fetch });
+    const again = await kairr(['whoami', '--api', apiUrl], { env, fetch: nodeHttp });
     expect(again.err).toMatch(/not logged in \(profile "default"\): run kairr auth login, or set KAIRR_TOKEN/);
   });
 
   it('a denied login exits 1 and stores nothing', async () => {
     const other = tempConfigHome();
-    const r = await kairr(['auth', 'login', '--issuer', issuer.url, '--api', apiUrl, '--profile', 'stage-b'], { env: { XDG_CONFIG_HOME: other }, fetch, realSleep: true, onErr: approver({ action: 'deny' }) });
+    const r = await kairr(['auth', 'login', '--issuer', issuer.url, '--api', apiUrl, '--profile', 'stage-b'], { env: { XDG_CONFIG_HOME: other }, fetch: nodeHttp, realSleep: true, onErr: approver({ action: 'deny' }) });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/error: the login was denied at the issuer/);
     expect(() => statSync(join(other, 'kairr', 'credentials.json'))).toThrow(/ENOENT/);
@@ -111,9 +112,9 @@ describe('kairr auth login (device authorization grant)', () => {
   it('--with-token stores a given token under its profile, the API having accepted it', async () => {
     const other = tempConfigHome();
     const token = issuer.mint({ sub: 'ci-bot', groups: ['researcher'] });
-    const r = await kairr(['auth', 'login', '--with-token', '--api', apiUrl, '--profile', 'ci'], { env: { XDG_CONFIG_HOME: other }, fetch, stdin: token });
+    const r = await kairr(['auth', 'login', '--with-token', '--api', apiUrl, '--profile', 'ci'], { env: { XDG_CONFIG_HOME: other }, fetch: nodeHttp, stdin: token });
     expect(r.code).toBe(0);
-    const who = await kairr(['whoami', '--query', 'sub'], { env: { XDG_CONFIG_HOME: other, KAIRR_PROFILE: 'ci' }, fetch });
+    const who = await kairr(['whoami', '--query', 'sub'], { env: { XDG_CONFIG_HOME: other, KAIRR_PROFILE: 'ci' }, fetch: nodeHttp });
     expect(who.out).toBe('ci-bot\n');
   });
 });
@@ -130,7 +131,7 @@ describe('the credentials file', () => {
 
   it('KAIRR_TOKEN wins over any stored login (scripts and CI)', async () => {
     const token = issuer.mint({ sub: 'from-env', groups: [] });
-    const r = await kairr(['whoami', '--api', apiUrl, '--query', 'sub'], { env: { KAIRR_TOKEN: token }, fetch });
+    const r = await kairr(['whoami', '--api', apiUrl, '--query', 'sub'], { env: { KAIRR_TOKEN: token }, fetch: nodeHttp });
     expect(r.out).toBe('from-env\n');
   });
 });

@@ -3,6 +3,7 @@
 // issuer is read through a schema. Authorization code with PKCE is in pkce.ts.
 import * as z from 'zod/mini';
 import { CliError } from '../errors';
+import { nodeHttp, type Http, type HttpInit, type HttpResponse } from '../transport';
 
 export const DiscoverySchema = z.looseObject({
   issuer: z.string(),
@@ -34,7 +35,7 @@ export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 const OAuthError = z.looseObject({ error: z.string(), error_description: z.optional(z.string()) });
 
 /** The discovery document at <base>/.well-known/openid-configuration (base: the issuer's address). */
-export async function discover(base: string, fetchImpl: typeof fetch = fetch): Promise<Discovery> {
+export async function discover(base: string, fetchImpl: Http = nodeHttp): Promise<Discovery> {
   const url = `${base.replace(/\/$/, '')}/.well-known/openid-configuration`;
   const body = await getJson(fetchImpl, url);
   const d = DiscoverySchema.safeParse(body);
@@ -42,8 +43,8 @@ export async function discover(base: string, fetchImpl: typeof fetch = fetch): P
   return d.data;
 }
 
-async function getJson(fetchImpl: typeof fetch, url: string, init?: RequestInit): Promise<unknown> {
-  let res: Response;
+async function getJson(fetchImpl: Http, url: string, init?: HttpInit): Promise<unknown> {
+  let res: HttpResponse;
   try {
     res = await fetchImpl(url, init);
   } catch (e) {
@@ -60,14 +61,14 @@ async function getJson(fetchImpl: typeof fetch, url: string, init?: RequestInit)
   return json;
 }
 
-const form = (fields: Record<string, string>) => ({
+const form = (fields: Record<string, string>): HttpInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
   body: new URLSearchParams(fields).toString(),
 });
 
 /** A token request (device code, authorization code, refresh): the tokens, or the OAuth error code. */
-export async function tokenRequest(fetchImpl: typeof fetch, endpoint: string, fields: Record<string, string>): Promise<TokenResponse | { error: string; description?: string }> {
+export async function tokenRequest(fetchImpl: Http, endpoint: string, fields: Record<string, string>): Promise<TokenResponse | { error: string; description?: string }> {
   const body = await getJson(fetchImpl, endpoint, form(fields));
   const ok = TokenResponseSchema.safeParse(body);
   if (ok.success) return ok.data;
@@ -82,7 +83,7 @@ export interface DeviceLoginOptions {
   /** Tells the person where to go and what to type (to stderr). */
   prompt: (auth: DeviceAuthorization) => void;
   sleep?: (ms: number) => Promise<void>;
-  fetchImpl?: typeof fetch;
+  fetchImpl?: Http;
   now?: () => number;
 }
 
@@ -94,7 +95,7 @@ export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  * until the person approves or denies, or the code expires.
  */
 export async function deviceLogin(d: Discovery, opts: DeviceLoginOptions): Promise<TokenResponse> {
-  const fetchImpl = opts.fetchImpl ?? fetch;
+  const fetchImpl = opts.fetchImpl ?? nodeHttp;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? Date.now;
   if (!d.device_authorization_endpoint || !d.token_endpoint) throw new CliError(`the issuer ${d.issuer} offers no device authorization grant`);
@@ -125,7 +126,7 @@ export async function deviceLogin(d: Discovery, opts: DeviceLoginOptions): Promi
 }
 
 /** A new access token for a refresh token (RFC 6749 section 6). */
-export async function refresh(tokenEndpoint: string, clientId: string, refreshToken: string, fetchImpl: typeof fetch = fetch): Promise<TokenResponse> {
+export async function refresh(tokenEndpoint: string, clientId: string, refreshToken: string, fetchImpl: Http = nodeHttp): Promise<TokenResponse> {
   const r = await tokenRequest(fetchImpl, tokenEndpoint, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
   if ('error' in r) throw new CliError(`the login has expired and could not be refreshed (${r.error}); run \`kairr auth login\` again`);
   return r;

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { CliError } from '../errors';
+import { nodeHttp, type Http } from '../transport';
 import { type Discovery, type TokenResponse, tokenRequest } from './oidc';
 
 export interface PkceLoginOptions {
@@ -13,7 +14,7 @@ export interface PkceLoginOptions {
   /** Tells the person which address to open (to stderr). */
   prompt: (url: string) => void;
   timeoutMs?: number;
-  fetchImpl?: typeof fetch;
+  fetchImpl?: Http;
 }
 
 export function pkcePair(): { verifier: string; challenge: string } {
@@ -49,7 +50,7 @@ export async function pkceLogin(d: Discovery, opts: PkceLoginOptions): Promise<T
   try {
     const r = await result;
     if (!r.code) throw new CliError(`the login did not complete: ${r.error ?? 'no code'}`);
-    const t = await tokenRequest(opts.fetchImpl ?? fetch, d.token_endpoint, { grant_type: 'authorization_code', code: r.code, redirect_uri: redirectUri, client_id: opts.clientId, code_verifier: verifier });
+    const t = await tokenRequest(opts.fetchImpl ?? nodeHttp, d.token_endpoint, { grant_type: 'authorization_code', code: r.code, redirect_uri: redirectUri, client_id: opts.clientId, code_verifier: verifier });
     if ('error' in t) throw new CliError(`the issuer refused the code: ${t.error}${t.description ? ` (${t.description})` : ''}`);
     return t;
   } finally {
