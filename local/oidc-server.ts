@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const trusted = issuersOf(cfg.identity);
   const own = trusted.find((i) => i.subjectPrefix === '') ?? trusted[0];
   const issuer = new LocalOidcIssuer(own.issuerUrl, own.audience[0], stateDir);
+  issuer.device.identities = DEV_IDENTITIES;
   const port = Number(process.env.OIDC_PORT ?? 4599);
   const url = await issuer.listen(port, process.env.OIDC_HOST ?? '0.0.0.0');
   const file = join(stateDir, 'localstack-tokens.json');

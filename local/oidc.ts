@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DeviceGrant } from './oidc-device';
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
@@ -25,6 +26,11 @@ export class LocalOidcIssuer {
   private privateKey: KeyObject;
   private kid: string;
   url = '';
+  /** The device authorization grant (RFC 8628) at /device_authorization, /device and /oauth/token; offered in discovery. */
+  readonly device = new DeviceGrant(
+    () => this.url,
+    (claims) => this.mint(claims),
+  );
 
   constructor(
     readonly issuer: string,
@@ -89,7 +95,16 @@ export class LocalOidcIssuer {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      if (req.method === 'GET' && req.url === '/.well-known/openid-configuration') return send(200, { issuer: this.issuer, jwks_uri: `${this.url}/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] });
+      if (req.method === 'GET' && req.url === '/.well-known/openid-configuration')
+        return send(200, {
+          issuer: this.issuer,
+          jwks_uri: `${this.url}/jwks.json`,
+          id_token_signing_alg_values_supported: ['RS256'],
+          device_authorization_endpoint: `${this.url}/device_authorization`,
+          token_endpoint: `${this.url}/oauth/token`,
+          grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        });
+      if (this.device.handle(req, res)) return;
       if (req.method === 'GET' && req.url === '/jwks.json') return send(200, this.jwks());
       if (req.method === 'POST' && req.url === '/token') {
         let body = '';

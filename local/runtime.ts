@@ -88,6 +88,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   try {
     const slurm = opts.secrets ? undefined : slurmSecretsReport(stageSites);
     const oidc = localIssuers.primary;
+    // The dev identities are whom the device grant's verification page offers to log in as.
+    oidc.device.identities = DEV_IDENTITIES;
     const info: LocalRuntimeInfo = {
       ...(slurm
         ? {

@@ -1,0 +1,28 @@
+// Compiles the kairr CLI (cli/src) into one self-contained CommonJS file, kairr.cjs: commander,
+// JMESPath, YAML and zod bundled in, Node's built-ins only, no TypeScript at run time. Run by
+// `npm pack -w kairr-cli` (prepack) and `npm run build -w kairr-cli`.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+await build({
+  stdin: {
+    contents: `require(${JSON.stringify(join(here, 'src', 'main.ts'))}).main().then(
+  (code) => { process.exitCode = code; },
+  (err) => { process.stderr.write('kairr: ' + (err && err.stack ? err.stack : String(err)) + '\\n'); process.exitCode = 1; },
+);`,
+    resolveDir: here,
+    sourcefile: 'kairr-entry.js',
+    loader: 'js',
+  },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  outfile: join(here, 'kairr.cjs'),
+  banner: { js: '#!/usr/bin/env node\n// kairr: the KAIRR command line (docs/cli.md). Compiled by build.mjs: do not edit.' },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

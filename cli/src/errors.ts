@@ -1,0 +1,40 @@
+// The CLI's typed errors, each with its exit code, mapped to output in one place (main.ts run()).
+// Exit codes (issue 19): 0 OK, 1 an error, 2 a usage error; `job submit --wait` exits with the job's.
+
+/** One bad field, as the API's 4xx error shape names it. */
+export interface FieldProblem {
+  path: string;
+  problem: string;
+}
+
+/** An answer of the API that is not a success: its status and the error shape's named fields. */
+export class ApiError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: FieldProblem[],
+    /** The body as the API sent it (printed as-is under --json). */
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The user asked for something malformed (a bad flag value, a missing file): exit code 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** Anything else the CLI itself refuses or cannot do (not logged in, an issuer that said no): exit code 1. */
+export class CliError extends Error {
+  readonly exitCode = 1;
+}
+
+/** Ends the program with a given code and nothing more to print (the job's exit code under --wait). */
+export class ExitWith extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}

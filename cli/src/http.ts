@@ -1,0 +1,75 @@
+// The KAIRR API over fetch: a bearer token, JSON in and out, and every answer that is not a success
+// turned into an ApiError with the error shape's named fields ({"error": {code, message, details}}).
+// Answers are read through a zod schema that names only what the CLI uses and lets the rest pass,
+// so a newer API with more fields still works, while a missing field the CLI relies on is an error.
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
+import { ApiError, CliError } from './errors';
+import type { Http, HttpResponse } from './transport';
+
+const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.array(z.object({ path: z.string(), problem: z.string() }))) }),
+});
+
+export interface RequestOptions<S extends z.ZodMiniType> {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  schema: S;
+  /** POSTs that create something send one, so a retry of the same invocation never creates twice. */
+  idempotent?: boolean;
+}
+
+export class Api {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: () => Promise<string | undefined>,
+    private readonly fetchImpl: Http,
+  ) {}
+
+  url(path: string, query: RequestOptions<z.ZodMiniType>['query'] = {}): string {
+    const u = new URL(`${this.baseUrl.replace(/\/$/, '')}${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  async request<S extends z.ZodMiniType>(method: string, path: string, opts: RequestOptions<S>): Promise<z.infer<S>> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'kairr-cli/0.1' };
+    const token = await this.token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.idempotent) headers['idempotency-key'] = randomUUID();
+    const url = this.url(path, opts.query);
+    let res: HttpResponse;
+    try {
+      res = await this.fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(`cannot reach the API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (e as Error).message}); is --api (or KAIRR_API) right?`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const err = ErrorBody.safeParse(json);
+      if (err.success) throw new ApiError(res.status, err.data.error.code, err.data.error.message, err.data.error.details ?? [], json);
+      throw new ApiError(res.status, `http_${res.status}`, text.trim().slice(0, 300) || res.statusText, [], json);
+    }
+    const parsed = opts.schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new CliError(`${method} ${path}: the API's answer is not what this CLI understands (${issue.path.join('.') || '(body)'}: ${issue.message}); is the CLI older than the API?`);
+    }
+    return parsed.data as z.infer<S>;
+  }
+
+  get<S extends z.ZodMiniType>(path: string, schema: S, query?: RequestOptions<S>['query']) {
+    return this.request('GET', path, { schema, query });
+  }
+}
+
+/** A path segment from user input, encoded (ids never contain "/", but a typo must not change the route). */
+export const seg = (s: string) => encodeURIComponent(s);

@@ -1,0 +1,115 @@
+// What the CLI reads from the API, as zod schemas naming only the fields it prints or acts on
+// (loose objects: other fields pass through to --json untouched). The API's own, complete schemas
+// are in lambdas/*/api.ts; the CLI's tests check its --json output against those.
+import * as z from 'zod/mini';
+
+export const MeSchema = z.looseObject({
+  sub: z.string(),
+  roles: z.array(z.string()),
+  siteIds: z.array(z.string()),
+  username: z.optional(z.string()),
+  email: z.optional(z.string()),
+  name: z.optional(z.string()),
+  issuer: z.optional(z.string()),
+});
+
+const CreditRate = z.looseObject({ creditsPerGpuHour: z.number(), effectiveFrom: z.string() });
+export const ResourceSchema = z.looseObject({
+  id: z.string(),
+  key: z.string(),
+  name: z.string(),
+  gpuModel: z.string(),
+  gpusPerNode: z.number(),
+  nodes: z.number(),
+  totalGpus: z.number(),
+  partition: z.string(),
+  maxTimeLimitMinutes: z.number(),
+  creditRate: z.nullable(CreditRate),
+});
+export const SiteSchema = z.looseObject({ id: z.string(), name: z.string(), resources: z.array(ResourceSchema) });
+export type Site = z.infer<typeof SiteSchema>;
+
+export const page = <T extends z.ZodMiniType>(item: T) => z.looseObject({ items: z.array(item), nextToken: z.optional(z.string()) });
+
+export const RecommendationSchema = z.looseObject({
+  workload: z.string(),
+  recommended: z.nullable(z.string()),
+  ranked: z.array(
+    z.looseObject({
+      rank: z.number(),
+      resourceKey: z.string(),
+      gpuModel: z.string(),
+      feasible: z.boolean(),
+      blockers: z.array(z.string()),
+      score: z.number(),
+      estimate: z.nullable(z.record(z.string(), z.unknown())),
+    }),
+  ),
+});
+
+export const ProposalSchema = z.looseObject({
+  id: z.string(),
+  callId: z.string(),
+  state: z.string(),
+  title: z.string(),
+  tier: z.optional(z.string()),
+  credits: z.record(z.string(), z.number()),
+  totalCredits: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  submittedAt: z.optional(z.string()),
+  checkProblems: z.optional(z.array(z.object({ path: z.string(), problem: z.string() }))),
+});
+export type Proposal = z.infer<typeof ProposalSchema>;
+
+const Balance = z.looseObject({ resource: z.string(), awarded: z.number(), balance: z.number(), used: z.number(), creditsPerGpuHour: z.nullable(z.number()), gpuHoursLeft: z.nullable(z.number()) });
+export const AllocationSchema = z.looseObject({
+  id: z.string(),
+  state: z.string(),
+  title: z.string(),
+  piSub: z.string(),
+  startDate: z.string(),
+  endDate: z.string(),
+  members: z.array(z.looseObject({ sub: z.string(), role: z.string() })),
+  balances: z.array(Balance),
+  schedulerAccounts: z.record(z.string(), z.string()),
+});
+export type Allocation = z.infer<typeof AllocationSchema>;
+
+export const UsageSchema = z.looseObject({
+  allocationId: z.string(),
+  resources: z.array(
+    z.looseObject({
+      resource: z.string(),
+      balance: z.number(),
+      days: z.array(z.object({ date: z.string(), used: z.number(), balance: z.number() })),
+      burnPerDay: z.number(),
+      projectedExhaustion: z.nullable(z.string()),
+    }),
+  ),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+export const JOB_END_STATES = ['finished', 'rejected', 'not-submitted', 'cancelled'] as const;
+export const JobSchema = z.looseObject({
+  jobId: z.string(),
+  allocationId: z.string(),
+  site: z.string(),
+  resource: z.string(),
+  user: z.string(),
+  gpus: z.number(),
+  nodes: z.number(),
+  timeLimit: z.number(),
+  state: z.string(),
+  name: z.optional(z.string()),
+  schedulerJobId: z.optional(z.string()),
+  schedulerState: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  exitCode: z.optional(z.number()),
+  estimatedCredits: z.number(),
+  createdAt: z.string(),
+  start: z.optional(z.string()),
+  end: z.optional(z.string()),
+  error: z.optional(z.string()),
+});
+export type Job = z.infer<typeof JobSchema>;

@@ -1,0 +1,44 @@
+// --help on every command exits 0 and shows an example of it (issue 19's convention).
+import { buildProgram } from '../src/main';
+import type { Command } from '@commander-js/extra-typings';
+import { kairr } from './harness';
+
+const io = { out: { write: () => true }, err: { write: () => true }, env: {}, fetch, sleep: async () => undefined, stdin: () => '' };
+
+function leaves(cmd: Command<any, any, any>, path: string[] = []): string[][] {
+  const subs = cmd.commands as Command<any, any, any>[];
+  return subs.length ? subs.flatMap((c) => leaves(c, [...path, c.name()])) : [path];
+}
+
+const commands = leaves(buildProgram(io));
+
+it('knows the first wave of commands', () => {
+  expect(commands.map((c) => c.join(' ')).sort()).toEqual(
+    [
+      'alloc list',
+      'alloc show',
+      'alloc usage',
+      'auth login',
+      'auth logout',
+      'auth status',
+      'job cancel',
+      'job list',
+      'job show',
+      'job submit',
+      'proposal create',
+      'proposal list',
+      'proposal show',
+      'proposal submit',
+      'recommend',
+      'sites list',
+      'sites show',
+      'whoami',
+    ].sort(),
+  );
+});
+
+it.each(commands.map((c) => [c.join(' '), c]))('kairr %s --help shows an example of itself', async (_name, path) => {
+  const r = await kairr([...(path as string[]), '--help']);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(new RegExp(`Examples?(?: \\([^)]*\\))?:\\n(\\s+.*\\n)*\\s+kairr ${(path as string[]).join(' ')}\\b`));
+});
