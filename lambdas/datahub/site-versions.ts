@@ -66,8 +66,7 @@ export async function registerSiteVersion(input: SiteVersionInput, ctx: AuditCon
   if (!canEdit(a, { sub: ctx.actor.sub, roles: [ctx.actor.role] })) throw new ForbiddenError(`Only a steward of ${a.id} adds versions to it`);
   const existing = await readVersion(input.artifactId, input.version);
   if (existing) {
-    if (existing.version.registeredBy !== input.registeredBy)
-      throw new ConflictError(`Version ${input.version} of ${input.artifactId} exists, made by someone else`, [{ path: 'version', problem: 'exists already' }], 'version_exists');
+    if (existing.version.registeredBy !== input.registeredBy) throw new ConflictError(`Version ${input.version} of ${input.artifactId} exists, made by someone else`, [{ path: 'version', problem: 'exists already' }], 'version_exists');
     return { version: existing.version, created: false };
   }
   const problems: Problem[] = [];

@@ -55,14 +55,7 @@ async function labelFor(stage: RegistrationStage, kept: RegisteredVersion | unde
   return { artifact: stage.artifact, version, ...(stage.changelog ? { changelog: stage.changelog } : {}) };
 }
 
-export async function registrationWork(
-  stage: RegistrationStage,
-  planned: PlannedStage,
-  pipelineId: string,
-  storage: SiteStorage,
-  declared: ReadonlyMap<string, Stage>,
-  kept: RegisteredVersion | undefined,
-): Promise<RegistrationWork> {
+export async function registrationWork(stage: RegistrationStage, planned: PlannedStage, pipelineId: string, storage: SiteStorage, declared: ReadonlyMap<string, Stage>, kept: RegisteredVersion | undefined): Promise<RegistrationWork> {
   const registered = await labelFor(stage, kept);
   const producer = declared.get(stage.outputs[0].stage) as JobStage;
   const sources = registrationSources(stage, declared).map((s) => ({ from: atSite(storage, `${stageWorkPath(pipelineId, s.producer)}/${s.outputPath.replace(/\/+$/, '')}`), as: s.as }));
@@ -73,10 +66,10 @@ export async function registrationWork(
   return {
     // the work is the producer's own, at its site: its allocation and resource run it (with one GPU,
     // the least the dispatch path takes; a 0-GPU data partition waits for the jobs capability)
-    allocationId: producer.allocationId,
+    allocationId: planned.allocationId ?? producer.allocationId,
     body: {
       site: planned.site,
-      resource: producer.resource,
+      resource: planned.resource ?? producer.resource,
       script: registrationScript({ registrationId: `pipeline.${pipelineId}.${stage.id}`, label: `${registered.artifact}@${registered.version}`, sources, destination, reportFile: registrationReportPath(storage, pipelineId, stage.id) }),
       gpus: 1,
       nodes: 1,

@@ -120,7 +120,10 @@ function movedVersion(planned: PlannedStage, registered: Record<string, Register
     const ref = refOf(registeredOf(input.datum.stage, registered));
     return { ref, sourcePath: catalogueCopyPath(ref.artifact, ref.version) };
   }
-  throw new StageNotRunnable('transfer_not_supported', "only a transfer of one version (a catalogue version with a verified copy at its source, or one a registration stage made) runs in this KAIRR yet; move a job's outputs by registering them first");
+  throw new StageNotRunnable(
+    'transfer_not_supported',
+    "only a transfer of one version (a catalogue version with a verified copy at its source, or one a registration stage made) runs in this KAIRR yet; move a job's outputs by registering them first",
+  );
 }
 
 async function transferWork(stage: TransferStage, planned: PlannedStage, ids: StageRunIds, registered: Record<string, RegisteredVersion>): Promise<StageWork> {

@@ -49,7 +49,10 @@ export function registrationSources(stage: RegistrationStage, declared: Readonly
  * it on the pipeline, so a retried step or stage registers the same version, never a second one.
  */
 export function nextVersionLabel(existing: readonly string[]): string {
-  const top = existing.filter((v) => VERSION_LABEL.test(v)).sort(compareVersions).pop();
+  const top = existing
+    .filter((v) => VERSION_LABEL.test(v))
+    .sort(compareVersions)
+    .pop();
   if (!top) return '1.0.0';
   const [major, minor] = top.split('.').map(Number);
   return `${major}.${minor + 1}.0`;

@@ -227,22 +227,4 @@ describe('the pipeline flow', () => {
     const moveEvents = await eventsOfRun(runIdFor(`${retried.body.executionId}/move/2`));
     expect(moveEvents.find((e) => e.eventType === 'COMPLETE')).toMatchObject({ outputs: [{ namespace: 'file://spc', name: '/data/kairr/storage/catalogue/ds-climate/3.0.0' }] });
   });
-
-  test('a registration stage fails at once, naming that registrations do not run yet (no job is dispatched for it)', async () => {
-    const p = await create({
-      name: 'with-registration',
-      stages: [
-        { id: 'make', kind: 'job', site: 'kisti6', resource: 'gh200', allocationId: 'alloc-k6', script: '#!/bin/bash\n', gpus: 1, timeLimit: 10, outputs: [{ name: 'out', path: 'out/' }] },
-        { id: 'register', kind: 'registration', artifact: 'ds-analysis', outputs: [{ stage: 'make', output: 'out' }] },
-      ],
-    });
-    await finish(p.pipelineId, 'make');
-    const before = sites.submits;
-
-    const done = await fx.sfn.executions.waitFor(arnOf(p.executionId), { timeoutMs: 15_000 });
-
-    expect(done).toMatchObject({ status: 'FAILED', error: 'Pipeline.StageFailed' });
-    expect((await read(p.pipelineId)).runs.register).toMatchObject({ state: 'failed', jobs: [], error: { code: 'registration_not_supported' } });
-    expect(sites.submits).toBe(before);
-  });
 });

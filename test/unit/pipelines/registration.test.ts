@@ -14,9 +14,25 @@ const reg = (outputs: { stage: string; output: string }[]): RegistrationStage =>
 
 describe('where outputs land in the version', () => {
   test("one producer: each output keeps its path under the producer's working area", () => {
-    const declared = new Map([['train', job('train', [{ name: 'model', path: 'model.pt' }, { name: 'logs', path: 'out/logs/' }])]]);
+    const declared = new Map([
+      [
+        'train',
+        job('train', [
+          { name: 'model', path: 'model.pt' },
+          { name: 'logs', path: 'out/logs/' },
+        ]),
+      ],
+    ]);
 
-    expect(registrationSources(reg([{ stage: 'train', output: 'model' }, { stage: 'train', output: 'logs' }]), declared)).toEqual([
+    expect(
+      registrationSources(
+        reg([
+          { stage: 'train', output: 'model' },
+          { stage: 'train', output: 'logs' },
+        ]),
+        declared,
+      ),
+    ).toEqual([
       { producer: 'train', outputPath: 'model.pt', as: 'model.pt' },
       { producer: 'train', outputPath: 'out/logs/', as: 'out/logs' },
     ]);
@@ -28,7 +44,15 @@ describe('where outputs land in the version', () => {
       ['b', job('b', [{ name: 'o', path: 'out.txt' }])],
     ]);
 
-    expect(registrationSources(reg([{ stage: 'a', output: 'o' }, { stage: 'b', output: 'o' }]), declared).map((s) => s.as)).toEqual(['a/out.txt', 'b/out.txt']);
+    expect(
+      registrationSources(
+        reg([
+          { stage: 'a', output: 'o' },
+          { stage: 'b', output: 'o' },
+        ]),
+        declared,
+      ).map((s) => s.as),
+    ).toEqual(['a/out.txt', 'b/out.txt']);
   });
 });
 
