@@ -79,7 +79,9 @@ function jobWork(stage: JobStage, planned: PlannedStage, ids: StageRunIds, decla
   const exports = [
     `export KAIRR_PIPELINE_ID=${shellQuote(ids.pipelineId)} KAIRR_STAGE_ID=${shellQuote(ids.stageId)} KAIRR_ATTEMPT=${ids.attempt}`,
     workdir ? `export KAIRR_WORKDIR=${shellQuote(workdir)}` : 'export KAIRR_WORKDIR="$PWD"',
-    'mkdir -p -- "$KAIRR_WORKDIR"',
+    // made by the job itself: the scheduler opens the job's output file in its working directory
+    // before the script runs, so the job starts in the dispatch path's default one and moves here
+    'mkdir -p -- "$KAIRR_WORKDIR" && cd -- "$KAIRR_WORKDIR" || exit 1',
   ];
   const inputs: PhysicalCopy[] = [];
   for (const input of planned.inputs) {
@@ -103,7 +105,6 @@ function jobWork(stage: JobStage, planned: PlannedStage, ids: StageRunIds, decla
       timeLimit: stage.timeLimit,
       name: `${ids.stageId}`,
       ...(stage.env ? { env: stage.env } : {}),
-      ...(workdir ? { workingDirectory: workdir } : {}),
     },
     inputs,
     outputs: stage.outputs.map((o) => ({ site: stage.site, path: workdir ? `${workdir}/${o.path}` : o.path })),

@@ -123,7 +123,9 @@ describe('the pipeline flow', () => {
     expect(first.job.req.script).toMatch(
       /^#!\/bin\/bash\n# ---- set by KAIRR[^\n]*\nexport KAIRR_PIPELINE_ID='pipe-[0-9a-z]+' KAIRR_STAGE_ID='first' KAIRR_ATTEMPT=1\nexport KAIRR_WORKDIR='\/srv\/kairr\/storage\/pipelines\/pipe-[0-9a-z]+\/first'/,
     );
-    expect(first.job.req.workingDirectory).toBe(`/srv/kairr/storage/pipelines/${p.pipelineId}/first`);
+    // the job makes its working area and moves there (the scheduler needs an existing folder to start in)
+    expect(first.job.req.script).toContain(`mkdir -p -- "$KAIRR_WORKDIR" && cd -- "$KAIRR_WORKDIR" || exit 1`);
+    expect(first.job.req.workingDirectory).not.toContain(p.pipelineId);
     // lineage: START and COMPLETE of each stage run, the pipeline run its parent
     const events = await eventsOfRun(runIdFor(`${p.executionId}/first/1`));
     expect(events.map((e) => e.eventType).sort()).toEqual(['COMPLETE', 'START']);
