@@ -26,6 +26,11 @@ async function award(credits: Record<string, number>, title: string): Promise<st
   return res.body.id;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 /** Every file under a folder with its SHA-256 and size, as a manifest lists them. */
 function filesOf(dir: string): { path: string; bytes: number; sha256: string }[] {
   const out: { path: string; bytes: number; sha256: string }[] = [];
@@ -124,5 +129,17 @@ describeLocal('the cross-site cycle', 'drives the local runtime and the local Sl
     expect(readFileSync(join(analysisAtK6, 'analysis/inputs.sha256'), 'utf8')).toContain(manifest[0].sha256);
     const version = (await alice.get(`/v1/datasets/${a.artifact}/versions/${a.version}`)).body;
     expect(version).toMatchObject({ state: 'draft', derivedFrom: [{ artifactId: m.artifact, version: m.version }] });
+
+    // The stage-to-stage gap, as bench:pipelines defines it: one stage's job ended (the scheduler's
+    // end) → the next stage's job accepted (its submission), from the jobs API. Reported, not asserted.
+    const jobOf = async (id: string) => (await alice.get(`/v1/allocations/${stage(id).allocationId}/jobs/${stage(id).jobs[0].jobId}`)).body;
+    const order = ['train', 'register-model', 'move', 'analyse', 'register-analysis'];
+    const gaps: number[] = [];
+    for (let i = 1; i < order.length; i++) {
+      const [before, next] = [await jobOf(order[i - 1]), await jobOf(order[i])];
+      if (before.end && next.submittedAt) gaps.push((Date.parse(next.submittedAt) - Date.parse(before.end)) / 1000);
+    }
+    process.stdout.write(`${JSON.stringify({ stageToStageGapsS: gaps, stageToStageGapMedianS: median(gaps) })}\n`);
+    expect(gaps).toHaveLength(4);
   });
 });
