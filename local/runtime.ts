@@ -72,10 +72,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   const env = functionsOf(template).find((f) => authorizerIds.has(f.logicalId))?.environment ?? {};
   const issuerEntries: IssuerEntry[] = env.OIDC_ISSUERS ? (JSON.parse(env.OIDC_ISSUERS) as IssuerEntry[]) : [{ id: 'default', issuerUrl: 'https://oidc.kairr.local', audience: ['kairr-api'], subjectPrefix: '' }];
   const localIssuers = await startLocalIssuers(issuerEntries, opts.stateDir);
-  const pipelines = opts.pipelinesStorage === 'off' ? null : await startLocalPipelinesStorage().catch(async (e) => {
-    await localIssuers.close();
-    throw e;
-  });
+  const pipelines =
+    opts.pipelinesStorage === 'off'
+      ? null
+      : await startLocalPipelinesStorage().catch(async (e) => {
+          await localIssuers.close();
+          throw e;
+        });
   const options: CdkLocalOptions = {
     ...opts,
     template,

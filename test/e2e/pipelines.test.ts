@@ -53,7 +53,7 @@ beforeAll(async () => {
     const r = await as('site-operator').put(`/v1/sites/${site}/accounts/${aliceSub}`, { username: 'alice' });
     if (r.status !== 200) throw new Error(`confirming alice at ${site} failed: ${r.status} ${JSON.stringify(r.body)}`);
   }
-  ids.SPC_ALLOCATION = await award({ 'spc/h200': 50 }, 'Pipelines e2e (spc)');
+  ids.SPC_ALLOCATION = await award({ 'spc/h200': 50, 'spc/b200': 50 }, 'Pipelines e2e (spc)');
   ids.KISTI6_ALLOCATION = await award({ 'kisti6/gh200': 50 }, 'Pipelines e2e (kisti6)');
   for (const id of [ids.SPC_ALLOCATION, ids.KISTI6_ALLOCATION]) {
     await waitFor(
@@ -141,5 +141,34 @@ describeLocal('the cross-site cycle', 'drives the local runtime and the local Sl
     }
     process.stdout.write(`${JSON.stringify({ stageToStageGapsS: gaps, stageToStageGapMedianS: median(gaps) })}\n`);
     expect(gaps).toHaveLength(4);
+  });
+
+  it('KISTI-6 → SPC, the shipped example, runs to its end: the dataset simulated at kisti6 trains the model at spc, which is derived from it', async () => {
+    const roots = target().pipelinesHostRoots!;
+    const created = await alice.post('/v1/pipelines', loadExample('kisti6-to-spc.json', { ...ids, DATASET_ARTIFACT: ids.ANALYSIS_ARTIFACT }), { 'idempotency-key': `e2e-ks-${stamp}` });
+    expect(created.status).toBe(201);
+
+    const p = await waitFor(
+      'the pipeline to end',
+      async () => (await alice.get(`/v1/pipelines/${created.body.pipelineId}`)).body,
+      (x) => ['succeeded', 'failed', 'cancelled'].includes(x.state),
+      { timeoutMs: 12 * 60_000, intervalMs: 2000 },
+    );
+
+    if (p.state !== 'succeeded') throw new Error(`the pipeline ${p.state}: ${JSON.stringify(p.stoppedAt)}`);
+    const stage = (id: string) => p.stages.find((s: { id: string }) => s.id === id);
+    expect(p.stages.map((s: { state: string }) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    const d = stage('register-data').registered;
+    const m = stage('register-model').registered;
+    const items = async (kind: string, r: { artifact: string; version: string }) =>
+      (await alice.get(`/v1/${kind}/${r.artifact}/versions/${r.version}/manifest`)).body.items.map((f: { path: string; bytes: number; sha256: string }) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }));
+    const data = await items('datasets', d);
+    expect(data).toHaveLength(10);
+    expect(data).toEqual(filesOf(join(roots.kisti6, 'catalogue', d.artifact, d.version)));
+    expect(filesOf(join(roots.spc, 'catalogue', d.artifact, d.version))).toEqual(data);
+    expect(stage('move').bytesMoved).toBe(data.reduce((n: number, f: { bytes: number }) => n + f.bytes, 0));
+    expect(await items('models', m)).toEqual(filesOf(join(roots.spc, 'catalogue', m.artifact, m.version)));
+    expect(readFileSync(join(roots.spc, 'catalogue', m.artifact, m.version, 'model.pt'), 'utf8')).toContain('trained on: 10 files');
+    expect((await alice.get(`/v1/models/${m.artifact}/versions/${m.version}`)).body.derivedFrom).toEqual([{ artifactId: d.artifact, version: d.version }]);
   });
 });
