@@ -21,7 +21,18 @@ const ids: Record<string, string> = {};
 
 async function award(credits: Record<string, number>, title: string): Promise<string> {
   const today = new Date().toISOString().slice(0, 10);
-  const res = await as('admin').post('/v1/allocations', { title, piSub: aliceSub, institution: 'KISTI', orgType: 'research-institute', field: 'computer-science', startDate: today, endDate: '2099-12-31', credits, members: [], reason: 'e2e: pipelines' });
+  const res = await as('admin').post('/v1/allocations', {
+    title,
+    piSub: aliceSub,
+    institution: 'KISTI',
+    orgType: 'research-institute',
+    field: 'computer-science',
+    startDate: today,
+    endDate: '2099-12-31',
+    credits,
+    members: [],
+    reason: 'e2e: pipelines',
+  });
   if (res.status !== 201) throw new Error(`creating ${title} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
 }
