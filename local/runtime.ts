@@ -9,6 +9,7 @@ import type { Role } from '../lambdas/shared/http/spec';
 import { apisOf, functionsOf, startCdkLocal, startLocalIssuers, Template, type IssuerEntry, writeLocalJson, type CdkLocal, type CdkLocalInfo, type CdkLocalOptions, type StateTimeOverrides } from './index';
 import { DEV_IDENTITIES } from './dev-identities';
 import { slurmSecretsReport } from './slurm-secrets';
+import { startLocalPipelinesStorage, withLocalStorage, type LocalSiteStorage } from './pipelines-storage';
 
 export interface LocalRuntimeOptions {
   outDir: string;
@@ -32,6 +33,8 @@ export interface LocalRuntimeOptions {
   sfnTimeScale?: number;
   /** For tests only: exact per-state times (ms), by state machine logical id or name. */
   sfnTimeOverrides?: Record<string, StateTimeOverrides>;
+  /** 'auto' (default): a storage root and rsync daemon per local cluster for pipelines (local/pipelines-storage.ts); 'off': none. */
+  pipelinesStorage?: 'auto' | 'off';
 }
 
 export interface LocalRuntimeInfo extends CdkLocalInfo {
@@ -45,6 +48,8 @@ export interface LocalRuntimeInfo extends CdkLocalInfo {
   // ---- end identity ----
   /** Which sites' local Slurm clusters the connectors can reach (default secrets only). */
   slurm?: { connected: string[]; notConnected: { siteId: string; reason: string }[] };
+  /** The pipelines' storage per site (PIPELINES_CONFIG.storage) and each root as this host sees it. */
+  pipelinesStorage?: { storage: Record<string, LocalSiteStorage>; hostRoots: Record<string, string> };
 }
 
 export interface LocalRuntime extends CdkLocal {
@@ -67,23 +72,37 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
   const env = functionsOf(template).find((f) => authorizerIds.has(f.logicalId))?.environment ?? {};
   const issuerEntries: IssuerEntry[] = env.OIDC_ISSUERS ? (JSON.parse(env.OIDC_ISSUERS) as IssuerEntry[]) : [{ id: 'default', issuerUrl: 'https://oidc.kairr.local', audience: ['kairr-api'], subjectPrefix: '' }];
   const localIssuers = await startLocalIssuers(issuerEntries, opts.stateDir);
+  const pipelines =
+    opts.pipelinesStorage === 'off'
+      ? null
+      : await startLocalPipelinesStorage().catch(async (e) => {
+          await localIssuers.close();
+          throw e;
+        });
   const options: CdkLocalOptions = {
     ...opts,
     template,
     env: { KAIRR_LOCAL: 'true' },
     secrets: opts.secrets ?? (() => slurmSecretsReport(stageSites).secrets),
-    functionEnv: (fn, ctx) => (ctx.authorizerFunctionIds.has(fn.logicalId) ? { OIDC_ISSUERS: JSON.stringify(localIssuers.rewritten) } : undefined),
+    functionEnv: (fn, ctx): Record<string, string> | undefined => {
+      if (ctx.authorizerFunctionIds.has(fn.logicalId)) return { OIDC_ISSUERS: JSON.stringify(localIssuers.rewritten) };
+      // the pipelines' functions get the local clusters' storage roots and daemons
+      if (pipelines && fn.environment.PIPELINES_CONFIG !== undefined) return { PIPELINES_CONFIG: withLocalStorage(fn.environment.PIPELINES_CONFIG, pipelines.storage) };
+      return undefined;
+    },
   };
   let local: CdkLocal;
   try {
     local = await startCdkLocal(options);
   } catch (e) {
     await localIssuers.close();
+    await pipelines?.stop();
     throw e;
   }
   const stop = async () => {
     await local.stop();
     await localIssuers.close();
+    await pipelines?.stop();
   };
   try {
     const slurm = opts.secrets ? undefined : slurmSecretsReport(stageSites);
@@ -100,6 +119,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
           }
         : {}),
       ...local.info,
+      ...(pipelines ? { pipelinesStorage: { storage: pipelines.storage, hostRoots: pipelines.hostRoots } } : {}),
       tokens: oidc.devTokens(DEV_IDENTITIES) as Record<Role, string>,
       tokenMintUrl: `${oidc.url}/token`,
       issuer: oidc.issuer,

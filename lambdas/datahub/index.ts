@@ -8,6 +8,7 @@ import { artifactOf, getItem, locationOf, queryAllPrefix, readVersion } from './
 export type { Artifact, Location, Version };
 export { canEdit as canEditArtifact, canReadVersion } from '../domain/datahub/access';
 export { readDatasetSite } from './store';
+export { recordVerifiedCopy, registerSiteVersion, versionLabels, type SiteVersionInput } from './site-versions';
 
 /** An artifact (a dataset or a model: whichever the id names), or null. */
 export async function readAnyArtifact(id: string): Promise<Artifact | null> {

@@ -25,6 +25,8 @@ export const StageView = z.object({
   /** Per attempt: the site, KAIRR's job id (GET /v1/allocations/{allocationId}/jobs/{jobId}) and the scheduler's. */
   jobs: z.array(z.object({ attempt: z.number(), site: z.string(), jobId: z.string(), schedulerJobId: z.optional(z.string()) })),
   bytesMoved: z.optional(z.number()),
+  /** A registration: the catalogue version it registers (picked at its first start, kept on retries). */
+  registered: z.optional(z.object({ artifact: z.string(), version: z.string() })),
   error: z.optional(StageErrorSchema),
   /** The stage as submitted (only in GET /v1/pipelines/{id}). */
   spec: z.optional(z.record(z.string(), z.unknown())),

@@ -6,8 +6,9 @@
 // retried after slurmrestd went away finds its job instead of submitting a second one.
 import { KairrError } from '../domain/errors';
 import type { EventType } from '../domain/lineage/events';
+import { REGISTRATION_EXIT } from '../domain/pipelines/registration';
 import { TRANSFER_EXIT } from '../domain/pipelines/transfer-script';
-import { moveStage, pipelineStatus, readyStages, skipAfterStop, type StageError, type StageRun, type StageState } from '../domain/pipelines/state';
+import { moveStage, pipelineStatus, readyStages, skipAfterStop, type StageError, type StageRun } from '../domain/pipelines/state';
 import type { Caller } from '../shared/http/caller';
 import { logger } from '../shared/log';
 import type { AuditContext } from '../shared/store/write-path';
@@ -15,6 +16,7 @@ import { dispatch, getJob, type JobStatusView } from '../jobs/index';
 import { pipelineEvent, recordEvent, stageEvent } from '../lineage/index';
 import { pipelinesConfig } from './config';
 import { ring } from './sfn';
+import { completeSucceeded, type StageEnd } from './stage-ends';
 import { stageRunKey, stageWork, StageNotRunnable } from './stage-work';
 import { getPipelineItem, getPipelineWithStages, mutatePipeline, pipelineOf, storeDoorbell, takeDoorbell, type PipelineRecord } from './store';
 
@@ -36,11 +38,6 @@ const ctxOf = (p: PipelineRecord, executionId: string): AuditContext => ({ actor
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const currentJob = (r: StageRun) => r.jobs.find((j) => j.attempt === r.attempt);
 
-interface StageEnd {
-  state: Extract<StageState, 'succeeded' | 'failed' | 'cancelled'>;
-  error?: StageError;
-}
-
 /** How a stage's job ended, from its status; undefined while it has not. A transfer's exit code says what its mover and the checksums found. */
 export function endOf(kind: 'job' | 'transfer' | 'registration', j: JobStatusView): StageEnd | undefined {
   if (j.state === 'cancelled') return { state: 'cancelled', error: { code: 'cancelled', message: `cancelled at ${j.site}` } };
@@ -55,9 +52,12 @@ export function endOf(kind: 'job' | 'transfer' | 'registration', j: JobStatusVie
       error: { code: 'checksum_mismatch', message: `files at ${j.site} are missing or their SHA-256 differs from the catalogue's manifest; the copy is not verified (the files are named in the stage's .kairr/transfer.json): ${how}` },
     };
   }
+  if (kind === 'registration' && exit === REGISTRATION_EXIT.empty) return { state: 'failed', error: { code: 'nothing_to_register', message: `the outputs hold no file to register: ${how}` } };
+  if (kind === 'registration' && exit === REGISTRATION_EXIT.missing)
+    return { state: 'failed', error: { code: 'output_missing', message: `an output the registration names is not in its job's working area (the job's error output names it): ${how}` } };
   if (kind === 'transfer' && exit === TRANSFER_EXIT.retryable)
     return { state: 'failed', error: { code: 'mover_failed', message: `the mover failed in a way worth retrying (network, peer, timeout); retry the pipeline to resume the copy: ${how}` } };
-  return { state: 'failed', error: { code: kind === 'transfer' ? 'transfer_failed' : 'job_failed', message: how } };
+  return { state: 'failed', error: { code: kind === 'transfer' ? 'transfer_failed' : kind === 'registration' ? 'registration_failed' : 'job_failed', message: how } };
 }
 
 const lineageType = (s: StageEnd['state']): EventType => (s === 'succeeded' ? 'COMPLETE' : s === 'failed' ? 'FAIL' : 'ABORT');
@@ -91,7 +91,8 @@ export async function plan(pipelineId: string, executionId: string): Promise<Pla
       const status: JobStatusView = await getJob(ownerOf(seen), seen.plan.stages[id].allocationId!, job.jobId, `pipeline:${executionId}`);
       if (status.schedulerJobId && !job.schedulerJobId) schedulerIds.set(id, status.schedulerJobId);
       const end = endOf(seen.plan.stages[id].kind, status);
-      if (end) ends.set(id, end);
+      // a registration's version and a transfer's verified copy are recorded before the stage succeeds
+      if (end) ends.set(id, end.state === 'succeeded' ? await completeSucceeded(seen, id, ctxOf(seen, executionId)) : end);
     } catch (e) {
       // the site or the job's record cannot be read now: the next Plan looks again
       logger.warn('a running stage could not be read', { pipelineId, stage: id, error: (e as Error).message });
@@ -104,7 +105,7 @@ export async function plan(pipelineId: string, executionId: string): Promise<Pla
     const ended: string[] = [];
     for (const [id, e] of ends) {
       if (runs[id].state !== 'running') continue;
-      runs = { ...runs, [id]: moveStage(runs[id], e.state, at, e.error ? { error: e.error } : {}) };
+      runs = { ...runs, [id]: moveStage(runs[id], e.state, at, { ...(e.error ? { error: e.error } : {}), ...(e.bytesMoved !== undefined ? { bytesMoved: e.bytesMoved } : {}) }) };
       ended.push(id);
     }
     for (const [id, sid] of schedulerIds) {
@@ -174,7 +175,7 @@ export async function start(pipelineId: string, executionId: string, stageId: st
   const ids = { pipelineId, stageId, attempt: run.attempt };
   let work;
   try {
-    work = await stageWork(declared.get(stageId)!, planned, ids, declared);
+    work = await stageWork(declared.get(stageId)!, planned, ids, declared, p.registered ?? {});
   } catch (e) {
     if (!(e instanceof StageNotRunnable)) throw e;
     await recordFailed(p, executionId, stageId, { code: e.code, message: e.message });
@@ -201,7 +202,14 @@ export async function start(pipelineId: string, executionId: string, stageId: st
     const running: StageRun = { ...moveStage(now, 'running', at), jobs: [...now.jobs, { attempt: now.attempt, site: planned.site, jobId: job.jobId, ...(job.schedulerJobId ? { schedulerJobId: job.schedulerJobId } : {}) }] };
     const runs = { ...cur.runs, [stageId]: running };
     return {
-      patch: { runs, state: pipelineStatus(cur.plan, runs, cur.cancelRequested).state, version: cur.version + 1, copies: { ...(cur.copies ?? {}), [stageId]: { inputs: work.inputs, outputs: work.outputs } } },
+      patch: {
+        runs,
+        state: pipelineStatus(cur.plan, runs, cur.cancelRequested).state,
+        version: cur.version + 1,
+        copies: { ...(cur.copies ?? {}), [stageId]: { inputs: work.inputs, outputs: work.outputs } },
+        // a registration keeps its version from its first start: a retry registers the same one
+        ...(work.registered && !cur.registered?.[stageId] ? { registered: { ...(cur.registered ?? {}), [stageId]: work.registered } } : {}),
+      },
       action: 'pipeline.stage.start',
       details: { stage: stageId, attempt: now.attempt, jobId: job.jobId, site: planned.site },
     };

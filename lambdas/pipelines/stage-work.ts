@@ -4,13 +4,14 @@
 import type { PhysicalCopy } from '../domain/lineage/events';
 import { shellQuote } from '../domain/pipelines/movers';
 import type { PlannedInput, PlannedStage } from '../domain/pipelines/plan';
-import type { JobStage, Stage, TransferStage } from '../domain/pipelines/spec';
+import type { JobStage, RegistrationStage, Stage, TransferStage } from '../domain/pipelines/spec';
 import { atSite, catalogueCopyPath, remoteFolder, stageWorkPath, type SiteStorage } from '../domain/pipelines/storage';
 import { transferScript, TransferScriptError } from '../domain/pipelines/transfer-script';
 import { runtimeConfig } from '../shared/config';
 import type { DispatchBody } from '../jobs/index';
 import { readManifest } from '../datahub/index';
 import { pipelinesConfig } from './config';
+import { RegistrationNotRunnable, registrationWork, type RegisteredVersion } from './registration';
 
 /** The stage cannot run as declared in this KAIRR (named code and reason): it fails at once, without a job. */
 export class StageNotRunnable extends Error {
@@ -27,6 +28,8 @@ export interface StageWork {
   body: DispatchBody;
   inputs: PhysicalCopy[];
   outputs: PhysicalCopy[];
+  /** A registration's version, kept on the pipeline from its first start. */
+  registered?: RegisteredVersion;
 }
 
 export interface StageRunIds {
@@ -34,6 +37,9 @@ export interface StageRunIds {
   stageId: string;
   attempt: number;
 }
+
+/** Where a transfer job writes its result, at the destination. */
+export const transferResultPath = (storage: Pick<SiteStorage, 'root'>, pipelineId: string, stageId: string) => atSite(storage, `${stageWorkPath(pipelineId, stageId)}/.kairr/transfer.json`);
 
 /** KAIRR's id of one attempt of a stage: the dispatch's Idempotency-Key and the transfer's id. */
 export const stageRunKey = (r: StageRunIds) => `pipeline.${r.pipelineId}.${r.stageId}.${r.attempt}`;
@@ -44,8 +50,15 @@ function storageAt(site: string, why: string): SiteStorage {
   return s;
 }
 
+/** The version a registration stage made (its label is kept on the pipeline from the stage's start). */
+function registeredOf(stage: string, registered: Record<string, RegisteredVersion>): RegisteredVersion {
+  const r = registered[stage];
+  if (!r) throw new StageNotRunnable('registration_missing', `reads the version stage "${stage}" registers, which has no version yet`);
+  return r;
+}
+
 /** Where a job stage's input is at its site, relative to the site's storage root. */
-function inputPath(input: PlannedInput, pipelineId: string, declared: ReadonlyMap<string, Stage>): string {
+function inputPath(input: PlannedInput, pipelineId: string, declared: ReadonlyMap<string, Stage>, registered: Record<string, RegisteredVersion>): string {
   const d = input.datum;
   if (input.source.from === 'catalogue') return input.source.path;
   if (d.kind === 'version') return catalogueCopyPath(d.ref.artifact, d.ref.version);
@@ -54,23 +67,28 @@ function inputPath(input: PlannedInput, pipelineId: string, declared: ReadonlyMa
     const out = producer.outputs.find((o) => o.name === d.output)!;
     return `${stageWorkPath(pipelineId, d.stage)}/${out.path}`;
   }
-  throw new StageNotRunnable('registration_not_supported', `reads the version stage "${d.stage}" registers; registration stages do not run in this KAIRR yet`);
+  // a registered version's copy: made at its site by the registration, or brought by a transfer
+  const r = registeredOf(d.stage, registered);
+  return catalogueCopyPath(r.artifact, r.version);
 }
 
-function jobWork(stage: JobStage, planned: PlannedStage, ids: StageRunIds, declared: ReadonlyMap<string, Stage>): StageWork {
+function jobWork(stage: JobStage, planned: PlannedStage, ids: StageRunIds, declared: ReadonlyMap<string, Stage>, registered: Record<string, RegisteredVersion>): StageWork {
   const hasData = planned.inputs.length > 0 || stage.outputs.length > 0;
   const storage = hasData ? storageAt(stage.site, 'a job stage that reads or writes data') : pipelinesConfig().storage[stage.site];
   const workdir = storage ? atSite(storage, stageWorkPath(ids.pipelineId, ids.stageId)) : undefined;
   const exports = [
     `export KAIRR_PIPELINE_ID=${shellQuote(ids.pipelineId)} KAIRR_STAGE_ID=${shellQuote(ids.stageId)} KAIRR_ATTEMPT=${ids.attempt}`,
     workdir ? `export KAIRR_WORKDIR=${shellQuote(workdir)}` : 'export KAIRR_WORKDIR="$PWD"',
-    'mkdir -p -- "$KAIRR_WORKDIR"',
+    // made by the job itself: the scheduler opens the job's output file in its working directory
+    // before the script runs, so the job starts in the dispatch path's default one and moves here
+    'mkdir -p -- "$KAIRR_WORKDIR" && cd -- "$KAIRR_WORKDIR" || exit 1',
   ];
   const inputs: PhysicalCopy[] = [];
   for (const input of planned.inputs) {
-    const path = atSite(storage!, inputPath(input, ids.pipelineId, declared));
+    const path = atSite(storage!, inputPath(input, ids.pipelineId, declared, registered));
     if (input.as) exports.push(`export KAIRR_INPUT_${input.as.toUpperCase()}=${shellQuote(path)}`);
-    inputs.push({ site: stage.site, path, ...(input.datum.kind === 'version' ? { version: input.datum.ref } : {}) });
+    const version = input.datum.kind === 'version' ? input.datum.ref : input.datum.kind === 'registered' ? refOf(registeredOf(input.datum.stage, registered)) : undefined;
+    inputs.push({ site: stage.site, path, ...(version ? { version } : {}) });
   }
   // The reserved KAIRR_ names are refused in a request's env, so the flow sets them in a prologue
   // right after the interpreter line (the job's own lines follow unchanged).
@@ -87,20 +105,30 @@ function jobWork(stage: JobStage, planned: PlannedStage, ids: StageRunIds, decla
       timeLimit: stage.timeLimit,
       name: `${ids.stageId}`,
       ...(stage.env ? { env: stage.env } : {}),
-      ...(workdir ? { workingDirectory: workdir } : {}),
     },
     inputs,
     outputs: stage.outputs.map((o) => ({ site: stage.site, path: workdir ? `${workdir}/${o.path}` : o.path })),
   };
 }
 
-async function transferWork(stage: TransferStage, planned: PlannedStage, ids: StageRunIds): Promise<StageWork> {
-  if (planned.inputs.length !== 1 || planned.inputs[0].datum.kind !== 'version' || planned.inputs[0].source.from !== 'catalogue') {
-    throw new StageNotRunnable('transfer_not_supported', "only a transfer of one catalogue version with a verified copy at its source runs in this KAIRR yet (a stage's outputs are moved once registration stages run)");
+const refOf = (r: RegisteredVersion) => ({ artifact: r.artifact, version: r.version });
+
+/** The one version a transfer moves and its folder at the source: a catalogue version's verified copy, or the version a registration made there. */
+function movedVersion(planned: PlannedStage, registered: Record<string, RegisteredVersion>): { ref: { artifact: string; version: string }; sourcePath: string } {
+  const input = planned.inputs.length === 1 ? planned.inputs[0] : undefined;
+  if (input?.datum.kind === 'version' && input.source.from === 'catalogue') return { ref: input.datum.ref, sourcePath: input.source.path };
+  if (input?.datum.kind === 'registered') {
+    const ref = refOf(registeredOf(input.datum.stage, registered));
+    return { ref, sourcePath: catalogueCopyPath(ref.artifact, ref.version) };
   }
-  const input = planned.inputs[0];
-  const ref = (input.datum as { ref: { artifact: string; version: string } }).ref;
-  const sourcePath = (input.source as { path: string }).path;
+  throw new StageNotRunnable(
+    'transfer_not_supported',
+    "only a transfer of one version (a catalogue version with a verified copy at its source, or one a registration stage made) runs in this KAIRR yet; move a job's outputs by registering them first",
+  );
+}
+
+async function transferWork(stage: TransferStage, planned: PlannedStage, ids: StageRunIds, registered: Record<string, RegisteredVersion>): Promise<StageWork> {
+  const { ref, sourcePath } = movedVersion(planned, registered);
   const from = storageAt(stage.from, 'a transfer from it');
   const to = storageAt(stage.to, 'a transfer to it');
   const manifest = await readManifest(ref.artifact, ref.version);
@@ -117,7 +145,7 @@ async function transferWork(stage: TransferStage, planned: PlannedStage, ids: St
       label: `${ref.artifact}@${ref.version} ${stage.from} → ${stage.to}`,
       source: remoteFolder(from, sourcePath),
       destination,
-      resultFile: atSite(to, `${stageWorkPath(ids.pipelineId, ids.stageId)}/.kairr/transfer.json`),
+      resultFile: transferResultPath(to, ids.pipelineId, ids.stageId),
       manifest,
       mover: to.mover,
     });
@@ -134,8 +162,19 @@ async function transferWork(stage: TransferStage, planned: PlannedStage, ids: St
   };
 }
 
-export async function stageWork(stage: Stage, planned: PlannedStage, ids: StageRunIds, declared: ReadonlyMap<string, Stage>): Promise<StageWork> {
-  if (stage.kind === 'job') return jobWork(stage, planned, ids, declared);
-  if (stage.kind === 'transfer') return transferWork(stage, planned, ids);
-  throw new StageNotRunnable('registration_not_supported', "registration stages do not run in this KAIRR yet (the data hub's register-and-verify job is the next wave)");
+async function registrationStageWork(stage: RegistrationStage, planned: PlannedStage, ids: StageRunIds, declared: ReadonlyMap<string, Stage>, registered: Record<string, RegisteredVersion>): Promise<StageWork> {
+  const storage = storageAt(planned.site, 'a registration of the outputs there');
+  try {
+    return await registrationWork(stage, planned, ids.pipelineId, storage, declared, registered[stage.id]);
+  } catch (e) {
+    if (e instanceof RegistrationNotRunnable) throw new StageNotRunnable(e.code, e.message);
+    throw e;
+  }
+}
+
+/** `registered`: the versions the pipeline's registrations picked (pipeline record `registered`). */
+export async function stageWork(stage: Stage, planned: PlannedStage, ids: StageRunIds, declared: ReadonlyMap<string, Stage>, registered: Record<string, RegisteredVersion> = {}): Promise<StageWork> {
+  if (stage.kind === 'job') return jobWork(stage, planned, ids, declared, registered);
+  if (stage.kind === 'transfer') return transferWork(stage, planned, ids, registered);
+  return registrationStageWork(stage, planned, ids, declared, registered);
 }

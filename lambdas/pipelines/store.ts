@@ -39,6 +39,8 @@ export interface PipelineRecord {
   runStartedAt?: string;
   /** Per started stage, the physical copies it reads and writes (its lineage events' datasets). */
   copies?: Record<string, { inputs: PhysicalCopy[]; outputs: PhysicalCopy[] }>;
+  /** Per registration stage, the version it registers: picked at its first start, kept for every retry. */
+  registered?: Record<string, { artifact: string; version: string; changelog?: string }>;
   endedAt?: string;
 }
 

@@ -1,5 +1,5 @@
 // What the API shows of a pipeline: its state, who stopped it, and per stage its state, times,
-// attempt, jobs (site, KAIRR's job id, the scheduler's id) and bytes moved. Scripts and
+// attempt, jobs (site, KAIRR's job id, the scheduler's id), bytes moved, the version a registration makes. Scripts and
 // environment values are shown only in the single read (with the declared stages), never in lists.
 import type { Stage } from '../domain/pipelines/spec';
 import type { PipelineRecord } from './store';
@@ -26,6 +26,7 @@ export function pipelineView(p: PipelineRecord, declared?: readonly Stage[]) {
         ...(r.endedAt ? { endedAt: r.endedAt } : {}),
         jobs: r.jobs,
         ...(r.bytesMoved !== undefined ? { bytesMoved: r.bytesMoved } : {}),
+        ...(p.registered?.[s.id] ? { registered: { artifact: p.registered[s.id].artifact, version: p.registered[s.id].version } } : {}),
         ...(r.error ? { error: r.error } : {}),
         ...(spec ? { spec } : {}),
       };

@@ -118,6 +118,8 @@ export interface Version {
   deprecatedBy?: string;
   deprecationReason?: string;
   successor?: VersionRef;
+  /** Registered from files at a site by a pipeline stage (`pipeline.<pipelineId>.<stageId>`): a retried registration finds it and registers nothing twice. */
+  registeredBy?: string;
 }
 
 export interface Location {

@@ -44,6 +44,13 @@ export const SiteStorageSchema = z.strictObject({
    */
   endpoint: z.url().check(z.regex(/^(rsync:\/\/[^/\s]+\/[^\s]+|file:\/\/\/[^\s]*)$/)),
   mover: MoverSchema,
+  /**
+   * Where KAIRR's functions read this root's small report files (a registration's manifest, a
+   * transfer's result): the root mounted read-only for them, as in the local test bed, where the
+   * clusters' roots are folders on the same machine. Without it the reports stay at the site until
+   * the site agent (issue 17) brings them back, and a registration there fails `report_unreachable`.
+   */
+  reportMount: z.optional(AbsolutePath),
 });
 export type SiteStorage = z.infer<typeof SiteStorageSchema>;
 

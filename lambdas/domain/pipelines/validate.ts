@@ -187,7 +187,12 @@ export function validatePipeline(spec: PipelineSpec, ctx: ValidationContext): Va
     };
     if (s.kind === 'job') Object.assign(p, { allocationId: s.allocationId, resource: s.resource });
     if (s.kind === 'transfer') Object.assign(p, mover.get(s.id));
-    if (s.kind === 'registration') p.derivedFrom = derivedFrom(s, stageOf);
+    if (s.kind === 'registration') {
+      p.derivedFrom = derivedFrom(s, stageOf);
+      // the registration job hashes the outputs where they are, under the allocation of the job that wrote them
+      const producer = stageOf(s.outputs[0].stage) as JobStage;
+      Object.assign(p, { allocationId: producer.allocationId, resource: producer.resource });
+    }
     stages[s.id] = p;
   });
   return { ok: true, plan: { order, stages } };

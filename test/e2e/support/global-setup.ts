@@ -27,6 +27,8 @@ export interface E2eTarget {
   stateMachines?: Record<string, string>;
   eventBuses?: Record<string, string>;
   rules?: Record<string, string>;
+  /** Set for the local runtime: each site's pipelines storage root as this host sees it. */
+  pipelinesHostRoots?: Record<string, string>;
   local: boolean;
 }
 
@@ -70,6 +72,7 @@ async function prepare(): Promise<void> {
       stateMachines: i.stateMachines,
       eventBuses: i.eventBuses,
       rules: i.rules,
+      ...(i.pipelinesStorage ? { pipelinesHostRoots: i.pipelinesStorage.hostRoots } : {}),
       local: true,
     };
   }
