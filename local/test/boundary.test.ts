@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[]; dependencies: Record<string, string> };
-const BINDING = ['runtime.ts', 'build.ts', 'start.ts', 'oidc-server.ts', 'slurm-secrets.ts', 'dev-identities.ts', 'site-agent.ts'];
+const BINDING = ['runtime.ts', 'build.ts', 'start.ts', 'oidc-server.ts', 'slurm-secrets.ts', 'dev-identities.ts', 'site-agent.ts', 'pipelines-storage.ts', 'rsyncd.ts'];
 
 function filesUnder(entry: string): string[] {
   const p = join(ROOT, entry);
