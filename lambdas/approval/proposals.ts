@@ -5,7 +5,6 @@
 import { issuesToDetails } from '../shared/validation';
 import { runtimeConfig } from '../shared/config';
 import type { Caller } from '../shared/http/caller';
-import { hasRole } from '../shared/http/caller';
 import { retryOnStale, type AuditContext, type Change, type SideWrite } from '../shared/store/write-path';
 import { refuseChosenSchedulerUser } from '../shared/store/refusals';
 import { domainEvent } from '../shared/events/outbox';
@@ -281,11 +280,6 @@ export async function withdrawProposal(caller: Caller, id: string, ctx: AuditCon
   });
   if (out.running) await stopFlow(out.running, 'The researcher withdrew the proposal');
   return out.after;
-}
-
-/** Who may see what of a proposal: its PI, staff, or a reviewer with a live assignment on it. */
-export function isStaff(caller: Caller): boolean {
-  return hasRole(caller, 'chair', 'admin', 'auditor');
 }
 
 export { NotFoundError };

@@ -8,60 +8,15 @@ import { retryOnStale, StaleWriteError, type AuditContext, type Change, type Ite
 import { approvalKeys } from '../shared/store/keys';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors';
 import { toMc } from '../domain/ledger/money';
-import { CONFLICT_TEXT, conflictOf, reserve, type Assignment, type DecisionRecord, type Proposal } from '../domain/approval';
+import { reserve, type Assignment, type DecisionRecord, type Proposal } from '../domain/approval';
 import * as lifecycle from '../domain/approval/lifecycle';
 import type { DecisionBody, ReviewBody } from './api';
-import {
-  assignmentChange,
-  callChange,
-  commitApproval,
-  declaredConflicts,
-  decisionChange,
-  getItem,
-  latestPerSlot,
-  listAssignments,
-  loadChange,
-  proposalChange,
-  readCall,
-  readDecision,
-  readLoads,
-  readProposal,
-  subject,
-  type StoredAssignment,
-} from './store';
+import { assignmentChange, callChange, commitApproval, decisionChange, getItem, latestPerSlot, listAssignments, loadChange, proposalChange, readCall, readDecision, readLoads, readProposal, subject } from './store';
 import { handOver } from './panel';
-import { orgIdsOf } from '../shared/identity/orgs'; // identity
+import { chairConflict, myAssignment, reviewerMayRead } from './access';
 import { floorTypeOf } from '../shared/identity/standing'; // identity
 import { completeTask } from './sfn';
 import { decidedEvent } from './events';
-
-/** The caller's assignment on the proposal's current round (at most one: a reviewer is never on a round twice). */
-export async function myAssignment(p: Proposal, sub: string): Promise<StoredAssignment | undefined> {
-  if (p.round === 0) return undefined;
-  return (await listAssignments(p.id, p.round)).find((x) => x.assignment.reviewerSub === sub);
-}
-
-/** A reviewer may read a proposal while they hold (or held) a non-conflicted assignment on it. */
-export async function reviewerMayRead(p: Proposal, sub: string): Promise<boolean> {
-  if (p.round === 0) return false;
-  const mine = (await listAssignments(p.id)).filter((x) => x.assignment.reviewerSub === sub);
-  if (!mine.length || mine.some((x) => x.assignment.status === 'conflicted')) return false;
-  return !(await declaredConflicts(p.id)).has(sub);
-}
-
-/**
- * Why a chair may not act on this proposal (their own, or conflicted), or null. A chair is
- * recognised on the team by sub or e-mail, and by organisation: every org their verified claims
- * or an admin's record give them, and their org in the call's pool.
- */
-export async function chairConflict(caller: Caller, p: Proposal): Promise<string | null> {
-  if (p.ownerSub === caller.sub) return 'it is their own proposal';
-  const [{ call }, orgIds, declared] = await Promise.all([readCall(p.callId), orgIdsOf(caller), declaredConflicts(p.id)]);
-  const inPool = call.reviewerPool.find((r) => r.sub === caller.sub);
-  if (inPool?.orgId) orgIds.add(inPool.orgId);
-  const c = conflictOf({ sub: caller.sub, email: caller.email ?? inPool?.email, orgIds: [...orgIds] }, { ownerSub: p.ownerSub, team: p.team, pi: p.pi }, declared);
-  return c ? `they are conflicted: the chair ${CONFLICT_TEXT[c]}` : null;
-}
 
 async function requireChairFree(caller: Caller, p: Proposal, what: string): Promise<void> {
   const why = await chairConflict(caller, p);

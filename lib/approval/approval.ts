@@ -1,4 +1,4 @@
-// Allocation requests and committee approval: the API function (calls, proposals, reviews,
+// Allocation requests and committee approval: three API functions (calls; proposals; reviews and
 // decisions), the approval flow (statemachines/approval.asl.json, deployed from the file with its
 // task targets substituted) and its step function, and the notification topic that e-mail can
 // subscribe to (submitted, assigned, reminder, decided, awarded events from the KAIRR bus).
@@ -13,7 +13,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { approvalApi } from '../../lambdas/approval/api';
+import { callsApi } from '../../lambdas/approval/calls-api';
+import { proposalsApi } from '../../lambdas/approval/proposals-api';
+import { reviewsApi } from '../../lambdas/approval/reviews-api';
 import { KairrFunction, REPO_ROOT, type FunctionDefaults } from '../platform/kairr-function';
 import type { KairrApi } from '../platform/rest-api';
 import type { DataTables } from '../platform/tables';
@@ -41,7 +43,12 @@ export interface ApprovalProps {
 }
 
 export class Approval extends Construct {
-  readonly apiFn: KairrFunction;
+  /** Calls (open, edit, list, read). */
+  readonly callsFn: KairrFunction;
+  /** A researcher's proposals: drafts, the recommender, submission (starts the flow), withdrawal (stops it). */
+  readonly proposalsFn: KairrFunction;
+  /** Reviews, conflicts, the panel, replacements and decisions: answers the flow's waiting tasks. */
+  readonly reviewsFn: KairrFunction;
   readonly flowFn: KairrFunction;
   readonly stateMachine: sfn.StateMachine;
   readonly topic: sns.Topic;
@@ -71,25 +78,46 @@ export class Approval extends Construct {
     // A callback step answers its own task when the answer was already there.
     this.flowFn.allow(['states:SendTaskSuccess', 'states:SendTaskFailure'], [machineArn]);
 
-    this.apiFn = new KairrFunction(this, 'Api', {
-      entry: 'lambdas/approval/handler.ts',
-      description: 'KAIRR calls, proposals, reviews and committee decisions',
-      defaults: props.defaults,
-      memorySize: 512,
-      timeout: Duration.seconds(29),
-      environment: { CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(','), APPROVAL_STATE_MACHINE_ARN: machineArn },
-    });
-    props.tables.bindMain(this.apiFn, 'RW');
-    props.tables.bindAudit(this.apiFn, 'append+read');
-    props.bus.bindPublisher(this.apiFn);
-    this.apiFn.allow(['states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'], [machineArn]);
-    this.apiFn.allow(['states:StopExecution'], [executionsArn]);
+    // The API is three functions, split by what each part of it carries and may do, so that none
+    // ships the others' code (bench:bundles: one function was +143 KB over its SDK floor) and each
+    // role holds only its own grants. All three write through the audited write path (main table,
+    // audit appends; none reads the audit trail). Only proposals start and stop the flow; only
+    // reviews and decisions answer its waiting tasks; calls publish no events.
+    const apiFunction = (id: string, entry: string, description: string, environment: Record<string, string> = {}) =>
+      new KairrFunction(this, id, {
+        entry,
+        description,
+        defaults: props.defaults,
+        memorySize: 512,
+        timeout: Duration.seconds(29),
+        environment: { CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(','), ...environment },
+      });
+
+    this.callsFn = apiFunction('CallsApi', 'lambdas/approval/calls-handler.ts', 'KAIRR calls for proposals');
+    props.tables.bindMain(this.callsFn, 'RW');
+    props.tables.bindAudit(this.callsFn, 'append');
+    props.api.addRoutes(callsApi, this.callsFn);
+
+    this.proposalsFn = apiFunction('ProposalsApi', 'lambdas/approval/proposals-handler.ts', 'KAIRR proposals: drafts, recommendation, submission, withdrawal', { APPROVAL_STATE_MACHINE_ARN: machineArn });
+    props.tables.bindMain(this.proposalsFn, 'RW');
+    props.tables.bindAudit(this.proposalsFn, 'append');
+    props.bus.bindPublisher(this.proposalsFn);
+    this.proposalsFn.allow(['states:StartExecution'], [machineArn]);
+    this.proposalsFn.allow(['states:StopExecution'], [executionsArn]);
     acknowledge(
-      this.apiFn.role!,
+      this.proposalsFn.role!,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${nagPart(stack.region, 'Region')}:${nagPart(stack.account, 'AccountId')}:execution:${machineName}:*]`,
       'A withdrawal stops the running approval execution of that proposal; execution names are per proposal and round, so the grant covers the executions of this one state machine and nothing else.',
     );
-    props.api.addRoutes(approvalApi, this.apiFn);
+    props.api.addRoutes(proposalsApi, this.proposalsFn);
+
+    this.reviewsFn = apiFunction('ReviewsApi', 'lambdas/approval/reviews-handler.ts', 'KAIRR reviews, conflicts of interest and committee decisions');
+    props.tables.bindMain(this.reviewsFn, 'RW');
+    props.tables.bindAudit(this.reviewsFn, 'append');
+    props.bus.bindPublisher(this.reviewsFn);
+    // A review or a decision answers the flow task that waits for it (task tokens of this machine).
+    this.reviewsFn.allow(['states:SendTaskSuccess'], [machineArn]);
+    props.api.addRoutes(reviewsApi, this.reviewsFn);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: machineName,
@@ -133,6 +161,6 @@ export class Approval extends Construct {
   }
 
   get functions(): KairrFunction[] {
-    return [this.apiFn, this.flowFn];
+    return [this.callsFn, this.proposalsFn, this.reviewsFn, this.flowFn];
   }
 }

@@ -1,6 +1,7 @@
 // The approval capability in the synthesized template: the deployed definition IS the ASL file
 // (after substitution), every task target is granted to the state machine's role, the functions
-// can reach the machine they are told about, and notifications go to an encrypted, SSL-only topic.
+// can reach the machine they are told about (each of the three API functions only as far as its
+// part needs), and notifications go to an encrypted, SSL-only topic.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -8,6 +9,10 @@ import { synthStage, statementsByRole, actionsOf, type Synth } from './support/s
 import { APPROVAL_ASL, NOTIFIED_EVENTS, type Approval } from '../../lib/approval/approval';
 import type { CfnElement } from 'aws-cdk-lib';
 import { routeOperationsOf } from './support/api-body';
+import { approvalApi } from '../../lambdas/approval/api';
+import { callsApi } from '../../lambdas/approval/calls-api';
+import { proposalsApi } from '../../lambdas/approval/proposals-api';
+import { reviewsApi } from '../../lambdas/approval/reviews-api';
 
 let local: Synth;
 let example: Synth;
@@ -105,27 +110,50 @@ describe('the approval state machine', () => {
     }
   });
 
-  it('is a traced STANDARD machine named after its stack, and the functions are told exactly that ARN', () => {
+  it('is a traced STANDARD machine named after its stack, and the functions that reach it are told exactly that ARN', () => {
     const [, sm] = machine(local);
     expect(sm.Properties).toMatchObject({ StateMachineType: 'STANDARD', StateMachineName: 'Kairr-local-approval', TracingConfiguration: { Enabled: true } });
-    const fns = local.template.findResources('AWS::Lambda::Function');
-    const told = Object.entries(fns).filter(([id]) => /^Approval(Api|Flow)/.test(id));
-    expect(told).toHaveLength(2);
+    const fns = Object.entries(local.template.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('Approval'));
+    expect(fns.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ApprovalCallsApi', 'ApprovalFlow', 'ApprovalProposalsApi', 'ApprovalReviewsApi']);
+    // The flow and proposals (which start and stop executions) need the ARN; a task token is all a review or a decision needs.
+    const told = fns.filter(([, fn]) => (fn as Resource).Properties.Environment.Variables.APPROVAL_STATE_MACHINE_ARN !== undefined);
+    expect(told.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ApprovalFlow', 'ApprovalProposalsApi']);
     for (const [, fn] of told) {
       const arn = JSON.stringify((fn as Resource).Properties.Environment.Variables.APPROVAL_STATE_MACHINE_ARN);
       expect(arn).toMatch(/:states:ap-northeast-2:.*:stateMachine:Kairr-local-approval/);
     }
   });
 
-  it('lets the API start and stop executions and answer tasks, and the flow answer its own tasks, on this machine only', () => {
+  it('lets proposals start and stop executions, reviews and decisions answer tasks, the flow answer its own, calls none, on this machine only', () => {
     const roles = statementsByRole(local.template);
     const roleOf = (prefix: string) => [...roles.entries()].find(([id]) => id.startsWith(prefix))![1];
     const states = (stmts: ReturnType<typeof roleOf>) => stmts.filter((st) => actionsOf(st).some((a) => a.startsWith('states:')));
-    const api = states(roleOf('ApprovalApiRole'));
-    expect(api.flatMap(actionsOf).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
-    for (const st of api) expect(JSON.stringify(st.Resource)).toMatch(/(stateMachine|execution):Kairr-local-approval/);
+    const proposals = states(roleOf('ApprovalProposalsApiRole'));
+    expect(proposals.flatMap(actionsOf).sort()).toEqual(['states:StartExecution', 'states:StopExecution']);
+    for (const st of proposals) expect(JSON.stringify(st.Resource)).toMatch(actionsOf(st).includes('states:StopExecution') ? /execution:Kairr-local-approval:\*/ : /stateMachine:Kairr-local-approval"/);
+    const reviews = states(roleOf('ApprovalReviewsApiRole'));
+    expect(reviews.flatMap(actionsOf)).toEqual(['states:SendTaskSuccess']);
+    expect(JSON.stringify(reviews[0].Resource)).toMatch(/stateMachine:Kairr-local-approval"/);
+    expect(states(roleOf('ApprovalCallsApiRole'))).toEqual([]);
     const flow = states(roleOf('ApprovalFlowRole'));
     expect(flow.flatMap(actionsOf).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+  });
+
+  it('gives the API functions the main table, audit appends only (no reads of the trail), and the bus where they publish', () => {
+    const roles = statementsByRole(local.template);
+    const roleOf = (prefix: string) => [...roles.entries()].find(([id]) => id.startsWith(prefix))![1];
+    const on = (stmts: ReturnType<typeof roleOf>, table: RegExp) =>
+      stmts
+        .filter((st) => table.test(JSON.stringify(st.Resource)))
+        .flatMap(actionsOf)
+        .sort();
+    for (const prefix of ['ApprovalCallsApiRole', 'ApprovalProposalsApiRole', 'ApprovalReviewsApiRole']) {
+      const stmts = roleOf(prefix);
+      expect({ prefix, main: on(stmts, /"DataMain/) }).toEqual({ prefix, main: expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem']) });
+      expect({ prefix, audit: on(stmts, /"DataAudit/) }).toEqual({ prefix, audit: ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem'] });
+      // Submitted, assigned, decided: proposals and reviews publish; calls never do.
+      expect({ prefix, bus: stmts.flatMap(actionsOf).includes('events:PutEvents') }).toEqual({ prefix, bus: prefix !== 'ApprovalCallsApiRole' });
+    }
   });
 });
 
@@ -165,13 +193,20 @@ describe('notifications', () => {
 });
 
 describe('the API', () => {
-  it('routes every approval path to the approval function', () => {
-    const approvalFnId = local.stack.getLogicalId((local.stack.node.findChild('Approval') as Approval).apiFn.node.defaultChild as CfnElement);
-    const ops = routeOperationsOf(local.template)
-      .filter((o) => o.functionId === approvalFnId)
-      .map((o) => o.operationId)
-      .sort();
-    expect(ops).toEqual(
+  it('routes each part of the approval API to its own function: calls, proposals, reviews and decisions', () => {
+    const approval = local.stack.node.findChild('Approval') as Approval;
+    const opsOf = (fn: Approval['callsFn']) => {
+      const id = local.stack.getLogicalId(fn.node.defaultChild as CfnElement);
+      return routeOperationsOf(local.template)
+        .filter((o) => o.functionId === id)
+        .map((o) => o.operationId)
+        .sort();
+    };
+    expect(opsOf(approval.callsFn)).toEqual(Object.keys(callsApi).sort());
+    expect(opsOf(approval.proposalsFn)).toEqual(Object.keys(proposalsApi).sort());
+    expect(opsOf(approval.reviewsFn)).toEqual(Object.keys(reviewsApi).sort());
+    // Every approval route (the combined spec the OpenAPI document reads) is served, by exactly one of them.
+    expect([...opsOf(approval.callsFn), ...opsOf(approval.proposalsFn), ...opsOf(approval.reviewsFn)].sort()).toEqual(
       [
         'createCall',
         'createProposal',
@@ -192,5 +227,8 @@ describe('the API', () => {
         'withdrawProposal',
       ].sort(),
     );
+    expect(Object.keys(approvalApi).sort()).toEqual([...Object.keys(callsApi), ...Object.keys(proposalsApi), ...Object.keys(reviewsApi)].sort());
+    // The recommender's "let KAIRR recommend" is a proposals route.
+    expect(Object.keys(proposalsApi)).toEqual(['listProposals', 'createProposal', 'getProposal', 'updateProposal', 'submitProposal', 'withdrawProposal']);
   });
 });

@@ -1,5 +1,5 @@
 // The approval capability in-process: the real ASL file on the local Step Functions service, the
-// flow function and the API function called in-process (the flow reaches the service over HTTP,
+// flow function and the three API functions called in-process (the flow reaches the service over HTTP,
 // as deployed), DynamoDB Local tables, and a local EventBridge that records what is published.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,10 @@ import { createTestTables, type TestTables } from '../../support/dynamo';
 import { useStageConfig } from '../../support/config';
 import { callerToContext, type Caller } from '../../../lambdas/shared/http/caller';
 import type { Role } from '../../../lambdas/shared/http/spec';
-import { approvalApi } from '../../../lambdas/approval/api';
+import type { ApiSpec } from '../../../lambdas/shared/http/spec';
+import { callsApi } from '../../../lambdas/approval/calls-api';
+import { proposalsApi } from '../../../lambdas/approval/proposals-api';
+import { reviewsApi } from '../../../lambdas/approval/reviews-api';
 
 export const REGION = 'ap-northeast-2';
 export const ACCOUNT = '000000000000';
@@ -118,7 +121,16 @@ export interface ApiResult {
   headers: Record<string, string>;
 }
 
-const routes = Object.values(approvalApi).map((r) => ({ ...r, re: new RegExp(`^${r.path.replace(/\{([^}]+)\}/g, '(?<$1>[^/]+)')}$`) }));
+type ApprovalHandler = typeof import('../../../lambdas/approval/calls-handler').handler;
+
+// Each part of the API is its own function, as deployed (lib/approval/approval.ts): a route reaches
+// the handler of its part's spec. Required on first use, after the tests' environment is set.
+const parts: { api: ApiSpec; load: () => ApprovalHandler }[] = [
+  { api: callsApi, load: () => require('../../../lambdas/approval/calls-handler').handler },
+  { api: proposalsApi, load: () => require('../../../lambdas/approval/proposals-handler').handler },
+  { api: reviewsApi, load: () => require('../../../lambdas/approval/reviews-handler').handler },
+];
+const routes = parts.flatMap(({ api, load }) => Object.values(api).map((r) => ({ ...r, load, re: new RegExp(`^${r.path.replace(/\{([^}]+)\}/g, '(?<$1>[^/]+)')}$`) })));
 
 let requestCounter = 0;
 
@@ -126,12 +138,12 @@ export function caller(sub: string, roles: Role[], extra: Partial<Caller> = {}):
   return { sub, roles, siteIds: [], username: extra.username ?? sub.replace(/[^a-z0-9_.-]/g, '').slice(0, 30), ...extra };
 }
 
-/** Calls the API function as `who` would through API Gateway (path → route, authorizer context). */
+/** Calls the API as `who` would through API Gateway (path → route → its part's function, authorizer context). */
 export async function api(who: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> {
-  const { handler } = require('../../../lambdas/approval/handler') as typeof import('../../../lambdas/approval/handler');
   const [pathOnly, qs] = path.split('?');
   const route = routes.find((r) => r.method === method && r.re.test(pathOnly));
   if (!route) throw new Error(`no route for ${method} ${pathOnly}`);
+  const handler = route.load();
   const event = {
     httpMethod: method,
     resource: route.path,
