@@ -6,6 +6,6 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const checkoutSource = join(__dirname, '..', '..', 'lambdas', 'domain', 'audit', 'cli.ts');
+const checkoutSource = join(__dirname, '..', '..', 'lambdas', 'audit', 'cli.ts');
 if (existsSync(checkoutSource)) require(join(__dirname, '..', '..', 'bin', 'kairr-audit.js'));
 else require('./kairr-audit.cjs');

@@ -2,7 +2,7 @@
 // prefix with no network and no dependencies, and its command verifies an export from a folder
 // with no KAIRR checkout and no node_modules in reach (no tsx, no TypeScript).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { removeDir, tempDir, writeSampleExport } from './helpers';
 
@@ -40,4 +40,18 @@ test('the installed command verifies a sound export, and refuses a folder that i
   expect({ status: ok.status, stderr: ok.stderr }).toEqual({ status: 0, stderr: '' });
   expect(ok.stdout).toMatch(/^OK: 18 records in 4 streams/);
   expect(missing.status).not.toBe(0);
+});
+
+test("inside a checkout the launcher runs the checkout's own entry, so no build is needed (the source's path is the one that exists)", () => {
+  // A checkout's shape in miniature: the launcher, the CLI source it looks for, and the entry it then runs.
+  const tree = join(work, 'checkout');
+  mkdirSync(join(tree, 'tools', 'kairr-audit'), { recursive: true });
+  mkdirSync(join(tree, 'lambdas', 'audit'), { recursive: true });
+  mkdirSync(join(tree, 'bin'), { recursive: true });
+  copyFileSync(join(ROOT, 'tools', 'kairr-audit', 'bin.js'), join(tree, 'tools', 'kairr-audit', 'bin.js'));
+  expect(existsSync(join(ROOT, 'lambdas', 'audit', 'cli.ts'))).toBe(true);
+  writeFileSync(join(tree, 'lambdas', 'audit', 'cli.ts'), '');
+  writeFileSync(join(tree, 'bin', 'kairr-audit.js'), "process.stdout.write('checkout entry');");
+  const r = spawnSync(process.execPath, [join(tree, 'tools', 'kairr-audit', 'bin.js')], { encoding: 'utf8' });
+  expect({ status: r.status, out: r.stdout }).toEqual({ status: 0, out: 'checkout entry' });
 });
