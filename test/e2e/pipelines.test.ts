@@ -10,13 +10,18 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadExample } from '../../examples/pipelines/body';
 import { as, describeLocal, mint, settle, target, withToken } from './support/client';
-import { waitFor } from '../slurm/support/clusters';
+import { loadClusters, waitFor, type LocalCluster } from '../slurm/support/clusters';
+import { siteAccountScript } from '../slurm/support/kairr';
 
 jest.setTimeout(15 * 60_000);
 
 const stamp = Date.now().toString(36);
 const aliceSub = `e2e-pipe-alice-${stamp}`;
 let alice: ReturnType<typeof withToken>;
+// A login of this run's own at both sites (made by the site's side, scripts/slurm/site-account.sh):
+// a shared test login such as alice may already be another person's in this run's registry.
+const login = `kpl${stamp}`;
+const made: LocalCluster[] = [];
 const ids: Record<string, string> = {};
 
 async function award(credits: Record<string, number>, title: string): Promise<string> {
@@ -56,13 +61,20 @@ function filesOf(dir: string): { path: string; bytes: number; sha256: string }[]
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
+afterAll(() => {
+  // jobs that ran as the login have ended by now; a login the script did not make is never deleted
+  for (const c of made) siteAccountScript('delete', c, login);
+});
+
 beforeAll(async () => {
   if (!target().local) return; // every test below is skipped then (describeLocal)
   alice = withToken(await mint({ sub: aliceSub, groups: ['researcher'], preferred_username: 'alice' }));
-  // the sites' operators record the clusters' test login as her account, before the awards
-  for (const site of ['spc', 'kisti6']) {
-    const r = await as('site-operator').put(`/v1/sites/${site}/accounts/${aliceSub}`, { username: 'alice' });
-    if (r.status !== 200) throw new Error(`confirming alice at ${site} failed: ${r.status} ${JSON.stringify(r.body)}`);
+  // each site makes her login, and its operator records it as her account, before the awards
+  for (const c of loadClusters()) {
+    siteAccountScript('create', c, login);
+    made.push(c);
+    const r = await as('site-operator').put(`/v1/sites/${c.siteId}/accounts/${aliceSub}`, { username: login });
+    if (r.status !== 200) throw new Error(`confirming ${login} at ${c.siteId} failed: ${r.status} ${JSON.stringify(r.body)}`);
   }
   ids.SPC_ALLOCATION = await award({ 'spc/h200': 50, 'spc/b200': 50 }, 'Pipelines e2e (spc)');
   ids.KISTI6_ALLOCATION = await award({ 'kisti6/gh200': 50 }, 'Pipelines e2e (kisti6)');
