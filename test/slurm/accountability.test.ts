@@ -35,6 +35,15 @@ test('overdue report → held at Slurm (new jobs refused, the running job goes o
   expect((await h.grantLogin(member, 'kisti6', 'bob')).status).toBe(200);
   const account = slurmAccountName(a.id, 'gh200');
   const own = () => sacctmgrAssocs(h.clusters.kisti6, account).find((r) => !r.user)!;
+  // The confirmed login reaches Slurm as the member's association through provisioning, after the
+  // answer; a job submitted before it exists is refused by the site (422 rejected_by_site, seen in CI).
+  await h.settled(a.id);
+  await waitFor(
+    "bob's association at kisti6",
+    async () => sacctmgrAssocs(h.clusters.kisti6, account).map((r) => r.user),
+    (users) => users.includes('bob'),
+    { timeoutMs: 120_000, intervalMs: 1_000 },
+  );
   const jobs = `/v1/allocations/${a.id}/jobs`;
   const dispatch = (script: string, timeLimit: number) => h.api('POST', jobs, member, { body: { site: 'kisti6', resource: 'gh200', script, gpus: 1, timeLimit } });
   const direct = () =>
