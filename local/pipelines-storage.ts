@@ -5,7 +5,7 @@
 // read the jobs' small reports (they run on the same machine). The runtime hands the result to the
 // functions as their PIPELINES_CONFIG storage block, so `npm start` and the e2e suite run
 // transfers and registrations against the real clusters.
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startRsyncDaemon, type RsyncDaemon } from './rsyncd';
 import { DEFAULT_CLUSTERS_JSON } from './slurm-secrets';
@@ -34,8 +34,11 @@ export interface LocalPipelinesStorage {
 
 /** kisti6 runs in a chroot under $KAIRR_SLURM_DIR/kisti6/root (its key lives there too); spc on the host. */
 function hostPathOf(slurmDir: string, c: ClusterEntry, atSite: string): string {
-  const chroot = join(slurmDir, c.cluster, 'root');
-  return c.jwtKeyPath.startsWith(`${chroot}/`) ? join(chroot, atSite) : atSite;
+  // The state folder can be a link (a checkout closed to other users links .slurm to /var/lib/kairr/…),
+  // while clusters.json names real paths: compare real paths.
+  const real = (x: string) => (existsSync(x) ? realpathSync(x) : x);
+  const chroot = real(join(slurmDir, c.cluster, 'root'));
+  return real(c.jwtKeyPath).startsWith(`${chroot}/`) ? join(chroot, atSite) : atSite;
 }
 
 /** Starts one daemon per local cluster; null when the clusters are not described (no clusters.json). */

@@ -7,7 +7,7 @@
 //   kisti6 → spc: a file corrupted at kisti6 is caught by the job at spc (exit 65, file named);
 //                 fixed, the re-dispatched job moves only that file;
 //   a throttled transfer cancelled at the site mid-way resumes, moving only what was missing.
-import { chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SchedulerDriver } from '../../lambdas/connectors/driver';
 import type { ManifestEntry } from '../../lambdas/domain/pipelines/context';
@@ -41,8 +41,11 @@ const submitted: { site: Site; jobId: string }[] = [];
 
 /** kisti6 runs in a chroot under $KAIRR_SLURM_DIR/kisti6/root (its key lives there too); spc on the host. */
 function hostPath(c: LocalCluster, atSite: string): string {
-  const chroot = join(SLURM_DIR, c.cluster, 'root');
-  return c.jwtKeyPath.startsWith(`${chroot}/`) ? join(chroot, atSite) : atSite;
+  // The state folder can be a link (a checkout closed to other users links .slurm to /var/lib/kairr/…),
+  // while clusters.json names real paths: compare real paths.
+  const real = (x: string) => (existsSync(x) ? realpathSync(x) : x);
+  const chroot = real(join(SLURM_DIR, c.cluster, 'root'));
+  return real(c.jwtKeyPath).startsWith(`${chroot}/`) ? join(chroot, atSite) : atSite;
 }
 
 beforeAll(async () => {
