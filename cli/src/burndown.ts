@@ -9,7 +9,7 @@ export interface Day {
 }
 
 /** The days to draw in `width` columns: all of them, or the last of each equal bucket. */
-export function fit(days: readonly Day[], width: number): Day[] {
+export function sampleToWidth(days: readonly Day[], width: number): Day[] {
   if (days.length <= width) return [...days];
   const out: Day[] = [];
   for (let i = 0; i < width; i++) out.push(days[Math.min(days.length - 1, Math.floor(((i + 1) * days.length) / width) - 1)]);
@@ -22,7 +22,7 @@ export function burndown(days: readonly Day[], opts: { width?: number; height?: 
   const top = Math.max(opts.max ?? 0, ...days.map((d) => d.balance), 0);
   const labelTop = fmt(top);
   const labelWidth = Math.max(labelTop.length, 1);
-  const cols = fit(days, Math.max(10, (opts.width ?? 80) - labelWidth - 2));
+  const cols = sampleToWidth(days, Math.max(10, (opts.width ?? 80) - labelWidth - 2));
   // each column's height in eighths of a row
   const eighths = cols.map((d) => (top > 0 ? Math.round((Math.max(0, d.balance) / top) * height * 8) : 0));
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 // Output: tables for people, the API's JSON with --json, --query through JMESPath, errors as the
 // API's named fields, and the burn-down drawing.
-import { burndown, fit } from '../src/burndown';
+import { burndown, sampleToWidth } from '../src/burndown';
 import { ApiError } from '../src/errors';
 import { cell, fields, formatError, table } from '../src/output';
 import { fakeApi, kairr } from './harness';
@@ -146,7 +146,7 @@ describe('burn-down', () => {
   });
 
   it('fits more days than columns by taking the last day of each bucket', () => {
-    expect(fit(days, 5).map((d) => d.date.slice(-2))).toEqual(['02', '04', '06', '08', '10']);
+    expect(sampleToWidth(days, 5).map((d) => d.date.slice(-2))).toEqual(['02', '04', '06', '08', '10']);
   });
 
   it('says so when there is nothing to draw', () => {
