@@ -10,12 +10,7 @@ const tracing = (): Sfn.TracingConfiguration => ({ enabled: false });
 
 export function describeExecutionOutput(execution: Execution): Sfn.DescribeExecutionOutput {
   return {
-    executionArn: execution.executionArn,
-    stateMachineArn: execution.stateMachineArn,
-    name: execution.executionName,
-    status: execution.status,
-    startDate: execution.startDate,
-    stopDate: execution.stopDate,
+    ...executionListItem(execution),
     input: execution.input,
     inputDetails: { included: true },
     output: execution.output,
