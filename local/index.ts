@@ -27,7 +27,8 @@ export {
   type TableDef,
 } from './template';
 // Each service on its own:
-export { createTables, freePort, localClient, startDynamoLocal, type DynamoLocal } from './dynamo';
+export { createTables, localClient, startDynamoLocal, type DynamoLocal } from './dynamo';
+export { freePort } from './ports';
 export { LambdaHost, LambdaInvokeError, type LambdaHostOptions } from './lambda-host';
 export { LocalApiGateway, type LocalApiOptions } from './api-gateway';
 export { LocalOidcIssuer, startLocalIssuers, type IssuerEntry, type LocalIssuers, type TokenClaims } from './oidc';

@@ -5,9 +5,10 @@
 // world-readable. Stopped by its own PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports';
 
 export interface RsyncDaemon {
   /** rsync://127.0.0.1:<port>/<module> */
@@ -19,17 +20,6 @@ export interface RsyncDaemon {
 
 export function rsyncAvailable(): boolean {
   return spawnSync('rsync', ['--version'], { encoding: 'utf8' }).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function accepts(port: number): Promise<boolean> {
