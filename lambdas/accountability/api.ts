@@ -36,7 +36,21 @@ export const ReportBodySchema = z.strictObject({
   problems: z.optional(text(0, 50_000)),
   nextPlan: z.optional(text(0, 50_000)),
   outcomes: z._default(z.array(OutcomeSchema).check(z.maxLength(500)), []),
-  attachments: z.optional(z.array(z.strictObject({ fileId: CATALOGUE_ID, name: text(1, 200), pages: z.int().check(z.minimum(1), z.maximum(500)) })).check(z.maxLength(20))),
+  // a file uploaded through the data hub's upload path, named as the hub names it; the handler
+  // checks it exists, is the PI's (or an artifact they steward) and its bytes were verified
+  attachments: z.optional(
+    z
+      .array(
+        z.strictObject({
+          artifactId: z.string().check(z.regex(/^(ds|model)-[0-9a-z]{26}$/)),
+          version: z.string().check(z.minLength(1), z.maxLength(20)),
+          uploadId: z.string().check(z.regex(/^upl-[0-9a-z]{26}$/)),
+          name: text(1, 200),
+          pages: z.int().check(z.minimum(1), z.maximum(500)),
+        }),
+      )
+      .check(z.maxLength(20)),
+  ),
 });
 
 const Explanation = z.object({ summary: z.string(), figures: z.record(z.string(), z.unknown()) });

@@ -7,12 +7,13 @@ import { domainEvent } from '../shared/events/outbox';
 import { retryOnStale, type AuditContext, type Change, type ImmutablePut } from '../shared/store/write-path';
 import type { Caller } from '../shared/http/caller';
 import { allocationOf, commitLedger, getAllocationItem, type LedgerWrite } from '../ledger';
-import { ConflictError, NotFoundError } from '../domain/errors';
+import { ConflictError, NotFoundError, RuleViolationError } from '../domain/errors';
 import type { Allocation } from '../domain/ledger/model';
 import { addDays, dateOf } from '../domain/accountability/dates';
 import type { AccountabilityRecord, ReportObligation } from '../domain/accountability/model';
 import { countOutcomes, outcomeKey, type Outcome } from '../domain/accountability/outcomes';
-import { checkSubmission, type ReportBody } from '../domain/accountability/reports';
+import { checkSubmission, type ReportAttachment, type ReportBody } from '../domain/accountability/reports';
+import { readHubUpload } from '../datahub';
 import { holdCanLift, nextActionAt } from '../domain/accountability/schedule';
 import { releaseTranche, tranchesReleasedBy } from '../domain/accountability/tranches';
 import { liftWrite } from './holds';
@@ -34,6 +35,34 @@ export function obligationOf(rec: AccountabilityRecord, reportId: string): Repor
 
 const withReport = (rec: AccountabilityRecord, r: ReportObligation, now: Date): AccountabilityRecord => ({ ...rec, reports: rec.reports.map((x) => (x.reportId === r.reportId ? r : x)), updatedAt: now.toISOString() });
 
+/**
+ * Each attachment as the hub holds it: the PI's own upload (or one to an artifact they steward)
+ * whose bytes were verified. The stored report keeps its path, size and SHA-256, so a reader
+ * later knows exactly which bytes were attached even if the draft version moves on.
+ */
+async function resolveAttachments(caller: Caller, list: ReportAttachment[] | undefined): Promise<ReportAttachment[] | undefined> {
+  if (!list?.length) return list;
+  return Promise.all(
+    list.map(async (a, i) => {
+      const f = await readHubUpload(a.artifactId, a.version, a.uploadId, { sub: caller.sub, roles: caller.roles });
+      const path = `attachments[${i}].uploadId`;
+      if (f === 'not_found')
+        throw new RuleViolationError(
+          `Attachment ${i + 1} ("${a.name}") names upload ${a.uploadId} of ${a.artifactId}@${a.version}, which is not one of your uploads`,
+          [{ path, problem: 'is not an upload of yours in the data hub' }],
+          'attachment_not_found',
+        );
+      if (f === 'not_verified')
+        throw new RuleViolationError(
+          `Attachment ${i + 1} ("${a.name}"): upload ${a.uploadId} has not been completed and checked against its SHA-256`,
+          [{ path, problem: 'is not verified yet: complete the upload first' }],
+          'attachment_not_verified',
+        );
+      return { ...a, path: f.path, bytes: f.bytes, sha256: f.sha256 };
+    }),
+  );
+}
+
 /** An outcome's id: people trained are counted per report (each period's new people). */
 const outcomeIdOf = (o: ReturnType<typeof checkSubmission>['outcomes'][number], reportId: string) => (o.kind === 'people-trained' ? `${outcomeKey(o)}:${reportId}` : outcomeKey(o));
 
@@ -41,6 +70,7 @@ export async function submitReport(input: { caller: Caller; allocationId: string
   const { caller, now } = input;
   const a = await visibleAllocation(input.allocationId, caller);
   requirePi(caller, a);
+  const attachments = await resolveAttachments(caller, input.body.attachments);
   const ctx: AuditContext = { actor: { sub: caller.sub, role: 'researcher' }, requestId: input.requestId, now };
   return idempotent({ operation: `report.submit:${a.id}:${input.reportId}`, callerSub: caller.sub, key: input.idempotencyKey, request: input.body }, (record) =>
     retryOnStale(async () => {
@@ -48,7 +78,15 @@ export async function submitReport(input: { caller: Caller; allocationId: string
       const r = obligationOf(rec, input.reportId);
       const checked = checkSubmission(r, input.body, now, rec.policy.wordsPerPage);
       const t = now.toISOString();
-      const version: ReportVersion = { allocationId: a.id, reportId: r.reportId, version: r.version + 1, body: { ...input.body, outcomes: checked.outcomes }, measure: checked.measure, submittedBy: caller.sub, submittedAt: t };
+      const version: ReportVersion = {
+        allocationId: a.id,
+        reportId: r.reportId,
+        version: r.version + 1,
+        body: { ...input.body, outcomes: checked.outcomes, ...(attachments ? { attachments } : {}) },
+        measure: checked.measure,
+        submittedBy: caller.sub,
+        submittedAt: t,
+      };
       const known = new Set((await outcomesOf(a.id)).map((o) => o.outcomeId));
       const fresh: Outcome[] = checked.outcomes.map((o) => ({ ...o, outcomeId: outcomeIdOf(o, r.reportId), allocationId: a.id, purpose: rec.purpose, reportId: r.reportId, recordedAt: t }) as Outcome).filter((o) => !known.has(o.outcomeId));
       const nextR: ReportObligation = { ...r, status: 'submitted', version: version.version, submittedAt: t, submittedBy: caller.sub };

@@ -7,14 +7,26 @@ import { checkOutcomes, type OutcomeInput } from './outcomes';
 
 export const REPORT_LANGUAGES = ['ko', 'en'] as const;
 
+export interface ReportAttachment {
+  artifactId: string;
+  version: string;
+  uploadId: string;
+  name: string;
+  pages: number;
+  /** Filled in from the hub when the report is stored: what the attachment held when submitted. */
+  path?: string;
+  bytes?: number;
+  sha256?: string;
+}
+
 export interface ReportBody {
   language: (typeof REPORT_LANGUAGES)[number];
   progress: string;
   problems?: string;
   nextPlan?: string;
   outcomes: OutcomeInput[];
-  /** Files uploaded through the data hub's upload path, by id; pages as the uploader counted them. */
-  attachments?: { fileId: string; name: string; pages: number }[];
+  /** Files uploaded through the data hub's upload path; pages as the uploader counted them. */
+  attachments?: ReportAttachment[];
 }
 
 /**

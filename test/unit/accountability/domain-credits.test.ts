@@ -131,7 +131,7 @@ describe('report limits', () => {
 
   it('counts Korean and English words alike, and pages from words plus attachments', () => {
     expect(wordCount('한국어 언어 모델을 학습했다. We trained it, then evaluated — twice.')).toBe(10);
-    expect(measure(body(0, { progress: 'a '.repeat(1001), nextPlan: undefined, attachments: [{ fileId: 'f-1', name: 'fig.pdf', pages: 2 }] }), 500)).toEqual({ words: 1001, pages: 5 });
+    expect(measure(body(0, { progress: 'a '.repeat(1001), nextPlan: undefined, attachments: [{ artifactId: 'ds-1', version: '1.0.0', uploadId: 'upl-1', name: 'fig.pdf', pages: 2 }] }), 500)).toEqual({ words: 1001, pages: 5 });
   });
 
   it('refuses a report for a period not yet open, one over its word or page limit, and a progress report without a plan', () => {
