@@ -2,7 +2,8 @@
 import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
 import { ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
-import { CallIdParams, CallView, CreateCallBody, UpdateCallBody } from './api-schemas';
+import { CallIdParams } from './api-schemas';
+import { CallView, CreateCallBody, UpdateCallBody } from './call-schemas';
 import { Page, NOT_FOUND, RULE } from './api-responses';
 
 export const callsApi = defineApi({

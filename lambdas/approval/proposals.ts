@@ -2,7 +2,6 @@
 // and what each audience may read. Requests are checked against the call on every write, so a
 // resource that does not exist, is not offered, or a total over the tier's limit is a 400 naming
 // the field; completeness and the window are checked on submit (422 naming each problem).
-import { issuesToDetails } from '../shared/validation';
 import { runtimeConfig } from '../shared/config';
 import type { Caller } from '../shared/http/caller';
 import { retryOnStale, type AuditContext, type Change, type SideWrite } from '../shared/store/write-path';
@@ -11,10 +10,8 @@ import { domainEvent } from '../shared/events/outbox';
 import { NotFoundError, RuleViolationError, UnavailableError, ValidationError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { toMc, type Mc } from '../domain/ledger/money';
-import { recommend, WorkloadProfileSchema, type WorkloadProfile as RecommenderProfile } from '../domain/recommendation';
 import { checkProposal, effectiveTier, requestProblems, windowState, type Call, type Proposal, type RecommendationNote, type Tier, type WorkloadProfile } from '../domain/approval';
 import * as lifecycle from '../domain/approval/lifecycle';
-import { remainingMc } from '../domain/approval/capacity';
 import { logger } from '../shared/log';
 import { affiliationOf } from '../shared/identity/orgs'; // identity
 import { UnknownAffiliationChoice, type Affiliation } from '../domain/identity/affiliation'; // identity
@@ -48,57 +45,21 @@ function refuseSchedulerUsers(body: Fields, ctx: AuditContext, route: string, ab
 }
 // ---- end site accounts ----
 
-const AI_TRAINING = new Set(['pretraining', 'fine-tuning']);
-
-/** The recommender's profile for a proposal's workload, or the fields it still needs. */
-export function recommenderProfile(w: WorkloadProfile): { profile?: RecommenderProfile; problems: { path: string; problem: string }[] } {
-  const problems: { path: string; problem: string }[] = [];
-  const need = (field: keyof WorkloadProfile, what: string) => {
-    if (w[field] === undefined) problems.push({ path: `workload.${field}`, problem: `is required when KAIRR recommends the request (${what})` });
-  };
-  if (AI_TRAINING.has(w.purpose)) need('modelParameters', 'the model size'), need('trainingTokens', 'the tokens to train on');
-  if (w.purpose === 'inference') need('modelParameters', 'the model size'), need('inferenceTokens', 'the tokens to process');
-  if (w.purpose === 'hpc-simulation') need('totalPflop', 'the PFLOP of the campaign');
-  if (w.purpose === 'ai-for-science' && w.totalPflop === undefined && (w.modelParameters === undefined || w.trainingTokens === undefined)) {
-    problems.push({ path: 'workload.totalPflop', problem: 'is required when KAIRR recommends the request (or modelParameters and trainingTokens)' });
-  }
-  if (problems.length) return { problems };
-  const common = {
-    precision: w.precision,
-    memoryPerGpuGB: w.memoryPerGpuGB,
-    interconnect: w.interconnect,
-    ...(w.nodes !== undefined ? { nodes: w.nodes } : {}),
-    ...('siteId' in w.dataset.location ? { dataset: { sizeGB: w.dataset.sizeGB, location: { siteId: w.dataset.location.siteId } } } : {}),
-  };
-  const raw =
-    w.purpose === 'pretraining' || w.purpose === 'fine-tuning'
-      ? { workload: w.purpose, parameters: w.modelParameters, trainingTokens: w.trainingTokens, ...common }
-      : w.purpose === 'inference'
-        ? { workload: w.purpose, parameters: w.modelParameters, inferenceTokens: w.inferenceTokens, ...common }
-        : w.purpose === 'hpc-simulation'
-          ? { workload: w.purpose, totalPflop: w.totalPflop, ...common }
-          : { workload: w.purpose, parameters: w.modelParameters, trainingTokens: w.trainingTokens, totalPflop: w.totalPflop, ...common };
-  const parsed = WorkloadProfileSchema.safeParse(JSON.parse(JSON.stringify(raw)), { reportInput: true });
-  if (!parsed.success) return { problems: issuesToDetails(parsed.error.issues, ['workload']) };
-  return { profile: parsed.data, problems: [] };
-}
+// The recommender (estimates, ranking, its zod profile) ships beside this bundle as its own file,
+// recommended.js, and loads on the first "let KAIRR recommend" (lib/approval/approval.ts builds it):
+// the proposals function's other routes and its cold start never parse it. Through an alias, so
+// that esbuild leaves the require to run time; in the repo it resolves to recommended.ts.
+const runtimeRequire: NodeJS.Require = require;
+let recommender: typeof import('./recommended') | undefined;
+const loadRecommender = () => (recommender ??= runtimeRequire('./recommended') as typeof import('./recommended'));
 
 /** Fills the request from the recommender: the best-ranked feasible resource that the call offers. */
 export function recommendedRequest(w: WorkloadProfile, call: Call, now: Date): { requestedMc: Record<string, Mc>; note: RecommendationNote } {
-  const { profile, problems } = recommenderProfile(w);
-  if (!profile) throw new ValidationError(problems, 'KAIRR cannot recommend a request from this workload profile');
-  const rem = remainingMc(call);
-  const result = recommend(profile, { sites: runtimeConfig().sites, now: now.toISOString(), openCallCapacity: Object.fromEntries(Object.entries(rem).map(([k, v]) => [k, v / 1000])) });
-  const pick = result.ranked.find((r) => r.feasible && call.capacityMc[r.resourceKey] !== undefined && r.estimate?.credits != null);
-  if (!pick?.estimate?.credits) {
-    const why = result.ranked
-      .filter((r) => call.capacityMc[r.resourceKey] !== undefined)
-      .map((r) => `${r.resourceKey}: ${r.blockers.join('; ') || 'no estimate'}`)
-      .join(' | ');
-    throw ValidationError.field('recommend', `found no feasible resource this call offers for the workload (${why || `call ${call.id} offers none of the recommender's resources`}); request credits explicitly`);
-  }
-  const credits = Math.max(1, Math.ceil(pick.estimate.credits));
-  return { requestedMc: { [pick.resourceKey]: toMc(credits) }, note: { resource: pick.resourceKey, credits, generatedAt: result.generatedAt, basis: result.basis.slice(0, 20) } };
+  const r = loadRecommender().recommendRequest(w, call, runtimeConfig().sites, now);
+  // The lazy file has its own copy of the error classes, so it answers with plain data and the
+  // typed error is made here, where the error map recognises it.
+  if ('refused' in r) throw new ValidationError(r.refused.details, r.refused.message);
+  return r;
 }
 
 // ---- identity ----

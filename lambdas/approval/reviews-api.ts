@@ -5,7 +5,8 @@ import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
 import { ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
 import { ASSIGNMENT_STATUSES } from '../domain/approval/model';
-import { AssignmentView, DecisionBody, DecisionResponse, ID, ProposalParams, Reason, ReviewBody, ScoreSummaryView, StaffReview, SUB } from './api-schemas';
+import { ID, ProposalParams, Reason, ScoreSummaryView, SUB } from './api-schemas';
+import { AssignmentView, DecisionBody, DecisionResponse, ReviewBody, StaffReview } from './review-schemas';
 import { Page, NOT_FOUND, CONFLICT, RULE, STAFF } from './api-responses';
 
 export const reviewsApi = defineApi({

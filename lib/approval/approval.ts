@@ -83,10 +83,11 @@ export class Approval extends Construct {
     // role holds only its own grants. All three write through the audited write path (main table,
     // audit appends; none reads the audit trail). Only proposals start and stop the flow; only
     // reviews and decisions answer its waiting tasks; calls publish no events.
-    const apiFunction = (id: string, entry: string, description: string, environment: Record<string, string> = {}) =>
+    const apiFunction = (id: string, entry: string, description: string, environment: Record<string, string> = {}, lazyModules?: string[]) =>
       new KairrFunction(this, id, {
         entry,
         description,
+        lazyModules,
         defaults: props.defaults,
         memorySize: 512,
         timeout: Duration.seconds(29),
@@ -98,7 +99,10 @@ export class Approval extends Construct {
     props.tables.bindAudit(this.callsFn, 'append');
     props.api.addRoutes(callsApi, this.callsFn);
 
-    this.proposalsFn = apiFunction('ProposalsApi', 'lambdas/approval/proposals-handler.ts', 'KAIRR proposals: drafts, recommendation, submission, withdrawal', { APPROVAL_STATE_MACHINE_ARN: machineArn });
+    this.proposalsFn = apiFunction('ProposalsApi', 'lambdas/approval/proposals-handler.ts', 'KAIRR proposals: drafts, recommendation, submission, withdrawal', { APPROVAL_STATE_MACHINE_ARN: machineArn }, [
+      // the recommender, beside the bundle, loaded on the first "let KAIRR recommend"
+      'lambdas/approval/recommended.ts',
+    ]);
     props.tables.bindMain(this.proposalsFn, 'RW');
     props.tables.bindAudit(this.proposalsFn, 'append');
     props.bus.bindPublisher(this.proposalsFn);

@@ -31,6 +31,12 @@ export interface KairrFunctionProps {
   environment?: Record<string, string>;
   /** Files to copy beside the bundle (e.g. a wasm module): relative to the repo root, or absolute. */
   assetFiles?: string[];
+  /**
+   * Source modules bundled on their own, beside the bundle, as `<name>.js`: a handler requires one
+   * at run time on first use, so its cold start and other routes never parse it (relative to the
+   * repo root). It shares no module instances with the bundle: see lambdas/approval/recommended.ts.
+   */
+  lazyModules?: string[];
   vpc?: lambda.FunctionProps['vpc'];
   vpcSubnets?: lambda.FunctionProps['vpcSubnets'];
   securityGroups?: lambda.FunctionProps['securityGroups'];
@@ -55,6 +61,14 @@ export class KairrFunction extends NodejsFunction {
       description: `Runs ${props.description}`,
     });
     const copy = (props.assetFiles ?? []).map((f) => `cp ${JSON.stringify(path.isAbsolute(f) ? f : path.join(REPO_ROOT, f))} ${JSON.stringify('__OUT__')}`);
+    // Built as the bundle is (CommonJS, node22, minified, ES module builds first, a source map).
+    const esbuild = path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
+    for (const m of props.lazyModules ?? []) {
+      const out = `__OUT__/${path.basename(m).replace(/\.ts$/, '.js')}`;
+      copy.push(
+        `${JSON.stringify(esbuild)} ${JSON.stringify(path.join(REPO_ROOT, m))} --bundle --platform=node --format=cjs --target=node22 --minify --sourcemap --sources-content=false --main-fields=module,main --log-level=warning ${JSON.stringify(`--outfile=${out}`)}`,
+      );
+    }
     super(scope, id, {
       entry: path.join(REPO_ROOT, props.entry),
       handler: 'handler',
@@ -97,7 +111,7 @@ export class KairrFunction extends NodejsFunction {
           ? {
               beforeBundling: () => [],
               beforeInstall: () => [],
-              afterBundling: (_in: string, outputDir: string) => copy.map((c) => c.replace('__OUT__', outputDir)),
+              afterBundling: (_in: string, outputDir: string) => copy.map((c) => c.replaceAll('__OUT__', outputDir)),
             }
           : undefined,
       },

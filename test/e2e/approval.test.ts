@@ -325,3 +325,19 @@ describe('authorization, both ways, for every endpoint', () => {
     });
   });
 });
+
+it('"let KAIRR recommend" through the bundled proposals function: the recommender loads from its file beside the bundle', async () => {
+  // The recommender ships as recommended.js beside the proposals bundle (lib/approval/approval.ts);
+  // this runs the deployed bundle, so a missing or broken lazy file fails here, not in production.
+  const call = await createCall(admin, callBody(pool()));
+  const r = await researcher();
+  const { credits: _c, ...body } = proposalBody(call.id, { workload: { ...proposalBody(call.id).workload, trainingTokens: 5e10 } });
+  const res = await r.post('/v1/proposals', { ...body, recommend: true });
+  expect(res.status).toBe(201);
+  expect(res.body.recommendation).toMatchObject({ resource: expect.stringMatching(/^(spc|kisti6)\//), credits: expect.any(Number) });
+  expect(res.body.credits).toEqual({ [res.body.recommendation.resource]: res.body.recommendation.credits });
+  // a refusal made in the lazy file is still the typed 400 naming the field (not a 500)
+  const missing = await r.post('/v1/proposals', { ...body, recommend: true, workload: { ...body.workload, trainingTokens: undefined } });
+  expect(missing.status).toBe(400);
+  expect(missing.body.error.details).toEqual([{ path: 'workload.trainingTokens', problem: expect.stringContaining('is required when KAIRR recommends') }]);
+});
