@@ -80,6 +80,30 @@ const CONFLICT = { description: 'The version is not in a state that allows this 
 const RULE = { description: 'A rule refuses it (e.g. an upload whose checksum does not match)', schema: ErrorSchema };
 const CREATORS = ['researcher', 'admin'] as const;
 const ANY = 'any' as const;
+const LineageQuery = z.strictObject({
+  direction: z.optional(z.enum(['up', 'down', 'both'])),
+  depth: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10))),
+});
+const LineageNodeView = z.object({
+  id: z.string(),
+  kind: z.enum(['job', 'dataset']),
+  level: z.number(),
+  direction: z.enum(['start', 'up', 'down']),
+  namespace: z.optional(z.string()),
+  name: z.optional(z.string()),
+  site: z.optional(z.string()),
+  version: z.optional(z.object({ artifact: z.string(), version: z.string() })),
+  hidden: z.optional(z.literal(true)),
+});
+const LineageView = z.object({
+  artifactId: z.string(),
+  version: z.string(),
+  direction: z.string(),
+  depth: z.number(),
+  nodes: z.array(LineageNodeView),
+  edges: z.array(z.object({ from: z.string(), to: z.string() })),
+  cost: z.array(z.object({ direction: z.string(), level: z.number(), frontier: z.number(), requests: z.number(), roundTrips: z.number() })),
+});
 const Page = (item: z.ZodMiniType) => z.object({ items: z.array(item), nextToken: z.optional(z.string()) });
 const METADATA_TYPES = ['application/ld+json', 'application/vnd.datacite.datacite+json', 'text/markdown'];
 
@@ -165,6 +189,17 @@ function artifactRoutes() {
         404: NOT_FOUND,
         406: { description: 'No rendering in an accepted media type', schema: ErrorSchema },
       },
+    }),
+    getArtifactVersionLineage: r({
+      method: 'GET',
+      path: `${v}/lineage`,
+      summary: "A version's lineage: what it was made from and what was made from it, by which jobs at which sites",
+      description:
+        'From the OpenLineage run events of pipeline stages and jobs: ancestors (up), descendants (down) or both, to depth edges (a version, the job that read it and what that job wrote are two levels apart). Copies at every site are one version. A catalogue version the caller may not read is an opaque hidden node.',
+      auth: ANY,
+      params: VersionParams,
+      query: LineageQuery,
+      responses: { 200: { description: 'The lineage', schema: LineageView }, ...ERROR_RESPONSES, 404: NOT_FOUND },
     }),
     updateArtifactVersion: r({
       method: 'PATCH',

@@ -15,6 +15,7 @@ import { addSiteLocation, listLocations } from './locations';
 import { deletePage, listManifest, putPage } from './manifest';
 import { NotAcceptableError, negotiate, render, type Format } from './metadata';
 import { search } from './search';
+import { versionLineage, type LineageDirection } from './lineage';
 import { completeUpload, createUpload, downloadUrl, type UploadOut } from './uploads';
 import { aliasesOf, createVersion, getVersion, listCuration, listVersions, transition, updateVersion } from './versions';
 import { actorOf, viewerOf } from './viewer';
@@ -107,6 +108,11 @@ function routes(): Record<string, Handler> {
       return { body: await listVersions(kind, (params as { id: string }).id, viewerOf(caller), q.limit ?? 50, q.nextToken) };
     }),
     getArtifactVersion: byKind(async (kind, req) => metadata(kind, req, viewerOf(req.caller), true)),
+    getArtifactVersionLineage: byKind(async (kind, { caller, params, query }) => {
+      const p = params as { id: string; version: string };
+      const q = query as { direction?: LineageDirection; depth?: number };
+      return { body: await versionLineage(kind, p.id, p.version, viewerOf(caller), q.direction ?? 'both', q.depth ?? 3) };
+    }),
     updateArtifactVersion: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string };
       const v = await updateVersion(kind, p.id, p.version, body as never, viewerOf(caller), ctxOf(caller, requestId));

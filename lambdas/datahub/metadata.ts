@@ -10,6 +10,8 @@ import { runtimeConfig } from '../shared/config';
 import { datahubConfig } from './config';
 import { manifestFiles } from './manifest';
 import { resolveOrg } from './orgs';
+import { relatedVersions } from './lineage';
+import { ANONYMOUS } from '../domain/datahub/access';
 
 export type Format = 'croissant' | 'datacite' | 'dcat' | 'card';
 
@@ -71,7 +73,8 @@ export async function render(a: Artifact, v: Version, format: Format, headers: R
     case 'dcat':
       return { body: renderDcat(input, ctx), contentType: 'application/ld+json' };
     case 'datacite':
-      return { body: renderDataCite(input, ctx), contentType: 'application/vnd.datacite.datacite+json' };
+      // DataCite metadata is public: only versions the public may read are named
+      return { body: renderDataCite({ ...input, lineage: await relatedVersions(a.id, v.version, ANONYMOUS) }, ctx), contentType: 'application/vnd.datacite.datacite+json' };
     case 'card':
       return { text: renderModelCard(withLicence, v), contentType: 'text/markdown; charset=utf-8' };
   }

@@ -59,6 +59,8 @@ const CASES: Case[] = [
   { route: 'listArtifactVersions', req: () => ['GET', `/v1/datasets/${P}/versions`], expect: signedIn(200) },
   { route: 'getArtifactVersion', req: () => ['GET', `/v1/datasets/${D}/versions/0.1.0`], expect: staffRead(200) },
   { route: 'getArtifactVersion', req: () => ['GET', `/v1/models/${M}/versions/1.0.0?format=card`], expect: signedIn(200) },
+  { route: 'getArtifactVersionLineage', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/lineage`], expect: signedIn(200) },
+  { route: 'getArtifactVersionLineage', req: () => ['GET', `/v1/datasets/${D}/versions/0.1.0/lineage`], expect: staffRead(200) },
   { route: 'updateArtifactVersion', req: async () => ['PATCH', `/v1/datasets/${P}/versions/${await draft()}`, { changelog: 'x' }], expect: stewardsAndAdmins(200) },
   { route: 'putArtifactManifestPage', req: async () => ['PUT', `/v1/datasets/${P}/versions/${await draft()}/manifest/pages/1`, { files: FILES }], expect: stewardsAndAdmins(200) },
   {

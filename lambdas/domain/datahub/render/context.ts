@@ -21,6 +21,11 @@ export interface RenderInput {
   ownerName: string;
   /** The first files of the manifest (renderers list at most their own limit of them). */
   files: ManifestFile[];
+  /**
+   * Public catalogue versions the lineage graph links to this one by a run (read by a job that
+   * wrote this one, or written by a job that read it): DataCite's IsDerivedFrom and IsSourceOf.
+   */
+  lineage?: { derivedFrom: { artifactId: string; version: string }[]; sourceOf: { artifactId: string; version: string }[] };
 }
 
 /** The DOI a version is registered under: prefix/kairr.<artifact id>.v<version>. */

@@ -3,7 +3,8 @@
 // (identifier, creators, titles, publisher, publicationYear, types.resourceTypeGeneral) and the
 // recommended ones KAIRR knows (subjects, dates, related identifiers, sizes, formats, version,
 // rights as SPDX, descriptions). Datasets are "Dataset"; models are "Model". Derivation is
-// IsDerivedFrom; a deprecated version IsObsoletedBy its successor. The registering client adds
+// IsDerivedFrom (declared, or recorded by runs in lineage), and what runs made from it IsSourceOf;
+// a deprecated version IsObsoletedBy its successor. The registering client adds
 // "event": "publish" (or "register") when it sends the document.
 import { fieldOfScience } from '../fields';
 import { isLicenceRef, licenceUrl, parseLicence } from '../licence';
@@ -39,6 +40,9 @@ export function dataciteMetadata(input: RenderInput, ctx: RenderContext): Record
   );
   const relatedIdentifiers = [
     ...v.derivedFrom.map((d) => related(ctx, d.artifactId, d.version, 'IsDerivedFrom')),
+    // what the runs recorded in lineage show, beside what the steward declared
+    ...(input.lineage?.derivedFrom ?? []).map((d) => related(ctx, d.artifactId, d.version, 'IsDerivedFrom')),
+    ...(input.lineage?.sourceOf ?? []).map((d) => related(ctx, d.artifactId, d.version, 'IsSourceOf')),
     ...(v.successor ? [related(ctx, v.successor.artifactId, v.successor.version, 'IsObsoletedBy')] : []),
     ...(v.modelCard?.datasets ?? [])
       .filter((d) => d.startsWith('kairr:'))
