@@ -113,3 +113,22 @@ export const JobSchema = z.looseObject({
   error: z.optional(z.string()),
 });
 export type Job = z.infer<typeof JobSchema>;
+
+export const LineageSchema = z.looseObject({
+  artifactId: z.string(),
+  version: z.string(),
+  nodes: z.array(
+    z.looseObject({
+      id: z.string(),
+      kind: z.string(),
+      level: z.number(),
+      direction: z.string(),
+      namespace: z.optional(z.string()),
+      name: z.optional(z.string()),
+      site: z.optional(z.string()),
+      version: z.optional(z.looseObject({ artifact: z.string(), version: z.string() })),
+      hidden: z.optional(z.boolean()),
+    }),
+  ),
+  edges: z.array(z.looseObject({ from: z.string(), to: z.string() })),
+});

@@ -25,6 +25,7 @@ it('knows the first wave of commands', () => {
       'job list',
       'job show',
       'job submit',
+      'lineage',
       'proposal create',
       'proposal list',
       'proposal show',
