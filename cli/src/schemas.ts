@@ -132,3 +132,21 @@ export const LineageSchema = z.looseObject({
   ),
   edges: z.array(z.looseObject({ from: z.string(), to: z.string() })),
 });
+
+export const AssignmentSchema = z.looseObject({
+  assignmentId: z.string(),
+  proposalId: z.string(),
+  title: z.optional(z.string()),
+  round: z.number(),
+  status: z.string(),
+  deadline: z.string(),
+});
+
+export const DecisionSchema = z.looseObject({
+  proposalId: z.string(),
+  state: z.string(),
+  decision: z.nullable(z.looseObject({ outcome: z.string(), credits: z.optional(z.record(z.string(), z.number())), reason: z.string() })),
+  allocationId: z.nullable(z.string()),
+});
+
+export const ConflictSchema = z.looseObject({ proposalId: z.string(), declaredAt: z.string(), reassigned: z.boolean() });
