@@ -150,3 +150,16 @@ export const DecisionSchema = z.looseObject({
 });
 
 export const ConflictSchema = z.looseObject({ proposalId: z.string(), declaredAt: z.string(), reassigned: z.boolean() });
+
+export const AllocRequestSchema = z.looseObject({
+  requestId: z.string(),
+  allocationId: z.string(),
+  type: z.string(),
+  state: z.string(),
+  automatic: z.boolean(),
+  requestedBy: z.string(),
+  requestedAt: z.string(),
+  reason: z.optional(z.string()),
+  resultAllocationId: z.optional(z.string()),
+});
+export type AllocRequest = z.infer<typeof AllocRequestSchema>;

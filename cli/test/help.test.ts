@@ -15,7 +15,12 @@ const commands = leaves(buildProgram(io));
 it('knows the first wave of commands', () => {
   expect(commands.map((c) => c.join(' ')).sort()).toEqual(
     [
+      'alloc decide',
       'alloc list',
+      'alloc members add',
+      'alloc members remove',
+      'alloc request',
+      'alloc requests',
       'alloc show',
       'alloc usage',
       'auth login',

@@ -5,6 +5,7 @@ import type { Context } from '../context';
 import { parsePositiveInt } from '../duration';
 import { seg } from '../http';
 import { emit, fields, table } from '../output';
+import { addAllocChanges } from './alloc-changes';
 import { AllocationSchema, page, UsageSchema, type Allocation, type Usage } from '../schemas';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
@@ -86,5 +87,6 @@ export function allocCommands(ctx: Ctx): Command<any, any, any> {
       const u = await c.api().get(`/v1/allocations/${seg(id)}/usage`, UsageSchema, { windowDays: o.windowDays });
       await emit(c.io.out, u, c.output, () => showUsage(u, c.io.out.columns ?? 80));
     });
+  addAllocChanges(alloc, ctx);
   return alloc;
 }
