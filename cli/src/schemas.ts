@@ -163,3 +163,25 @@ export const AllocRequestSchema = z.looseObject({
   resultAllocationId: z.optional(z.string()),
 });
 export type AllocRequest = z.infer<typeof AllocRequestSchema>;
+
+export const AuditEventSchema = z.looseObject({
+  stream: z.string(),
+  seq: z.number(),
+  time: z.string(),
+  actor: z.looseObject({ sub: z.string(), role: z.string() }),
+  action: z.string(),
+  subject: z.looseObject({ type: z.string(), id: z.string() }),
+});
+
+export const AuditExportSchema = z.looseObject({
+  exportId: z.string(),
+  state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  from: z.string(),
+  to: z.string(),
+  totalRecords: z.optional(z.number()),
+  manifestHash: z.optional(z.string()),
+  files: z.optional(z.array(z.looseObject({ name: z.string(), url: z.optional(z.string()) }))),
+  manifest: z.optional(z.looseObject({ name: z.string(), url: z.string() })),
+  error: z.optional(z.looseObject({ code: z.string(), message: z.string() })),
+});
+export type AuditExport = z.infer<typeof AuditExportSchema>;

@@ -1,0 +1,134 @@
+// kairr audit events | export | verify, for auditors. `export --wait --out DIR` follows the export
+// until it is written and downloads its files and manifest.json into DIR; `verify DIR` checks a
+// folder offline with the same verifier as the kairr-audit package (lambdas/audit/cli.ts), so the
+// two can never disagree about what a sound export is.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, Option } from '@commander-js/extra-typings';
+import type { Context } from '../context';
+import { parsePositiveInt } from '../duration';
+import { CliError, ExitWith, UsageError } from '../errors';
+import { seg } from '../http';
+import { emit, fields, table } from '../output';
+import { AuditEventSchema, AuditExportSchema, page, type AuditExport } from '../schemas';
+
+type Ctx = (cmd: Command<any, any, any>) => Context;
+
+const subjectOf = (o: { subjectType?: string; subjectId?: string }) => {
+  if (o.subjectId !== undefined && o.subjectType === undefined) throw new UsageError('--subject-id goes with --subject-type');
+  return o.subjectType === undefined ? undefined : { subjectType: o.subjectType, ...(o.subjectId ? { subjectId: o.subjectId } : {}) };
+};
+
+const showExport = (x: AuditExport) =>
+  fields([
+    ['export', x.exportId],
+    ['state', x.state],
+    ['window', `${x.from} – ${x.to}`],
+    ['records', x.totalRecords],
+    ['files', x.files?.length],
+    ['manifest hash', x.manifestHash],
+    ['error', x.error?.message],
+  ]);
+
+/** Downloads an export's files and manifest into dir; returns the names written. */
+async function download(c: Context, x: AuditExport, dir: string): Promise<string[]> {
+  if (!x.manifest || !x.files?.every((f) => f.url)) throw new CliError(`export ${x.exportId} has no download URLs (they expire: run kairr audit export ${x.exportId} --out ${dir} again)`);
+  await mkdir(dir, { recursive: true });
+  const items = [...x.files.map((f) => ({ name: f.name, url: f.url! })), { name: 'manifest.json', url: x.manifest.url }];
+  for (const it of items) {
+    if (!/^[A-Za-z0-9._-]+$/.test(it.name)) throw new CliError(`export ${x.exportId} names a file "${it.name}" that is not a plain file name; not writing it`);
+    const res = await c.io.fetch(it.url, { method: 'GET' });
+    if (!res.ok) throw new CliError(`downloading ${it.name}: HTTP ${res.status} ${res.statusText}`);
+    await writeFile(join(dir, it.name), await res.text());
+  }
+  return items.map((i) => i.name);
+}
+
+export function auditCommands(ctx: Ctx): Command<any, any, any> {
+  const audit = new Command('audit').description('The audit trail: read events, export them, verify an export offline');
+  audit
+    .command('events')
+    .description('Audit events, by time range, subject, actor and action (one page)')
+    .option('--from <time>', 'ISO 8601, inclusive')
+    .option('--to <time>', 'ISO 8601, exclusive (default now)')
+    .option('--subject-type <t>', 'e.g. allocation')
+    .option('--subject-id <id>', 'with --subject-type: one subject, in seq order')
+    .option('--actor <sub>', 'who acted')
+    .option('--action <a>', 'exactly, or a prefix ending in .* (ledger.*)')
+    .option('--limit <n>', 'at most this many', parsePositiveInt)
+    .option('--next-token <t>', 'the next page')
+    .addHelpText('after', '\nExamples:\n  kairr audit events --subject-type allocation --subject-id alloc-01j...\n  kairr audit events --from 2026-12-01T00:00:00Z --action "ledger.*"')
+    .action(async (o, cmd) => {
+      const c = ctx(cmd);
+      const body = await c.api().get('/v1/audit/events', page(AuditEventSchema), { from: o.from, to: o.to, ...subjectOf(o), actor: o.actor, action: o.action, limit: o.limit, nextToken: o.nextToken });
+      await emit(
+        c.io.out,
+        body,
+        c.output,
+        () =>
+          table(body.items, [
+            { header: 'TIME', value: (e) => e.time },
+            { header: 'ACTION', value: (e) => e.action },
+            { header: 'SUBJECT', value: (e) => `${e.subject.type}/${e.subject.id}` },
+            { header: 'SEQ', value: (e) => e.seq, right: true },
+            { header: 'ACTOR', value: (e) => `${e.actor.sub} (${e.actor.role})` },
+          ]) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : ''),
+      );
+    });
+  audit
+    .command('export')
+    .description('Start an export of a time window (or follow one by id), wait for it, and download it')
+    .argument('[exportId]', 'an export already started: follow it instead of starting one')
+    .option('--from <time>', 'ISO 8601, inclusive (to start one)')
+    .option('--to <time>', 'ISO 8601, exclusive (to start one)')
+    .addOption(new Option('--format <f>', 'file format').choices(['jsonl', 'csv'] as const).default('jsonl' as const))
+    .option('--subject-type <t>', 'only this subject type')
+    .option('--subject-id <id>', 'with --subject-type: only this subject')
+    .option('--wait', 'follow the export until it has succeeded or failed')
+    .option('--out <dir>', 'download the files and manifest.json here (implies --wait)')
+    .option('--poll <seconds>', 'seconds between looks while waiting', parsePositiveInt, 2)
+    .addHelpText('after', '\nExamples:\n  kairr audit export --from 2026-01-01T00:00:00Z --to 2026-12-01T00:00:00Z --out ./export\n  kairr audit verify ./export')
+    .action(async (exportId, o, cmd) => {
+      const c = ctx(cmd);
+      const api = c.api();
+      let x: AuditExport;
+      if (exportId) {
+        if (o.from || o.to) throw new UsageError('give an export id, or --from and --to to start one, not both');
+        x = await api.get(`/v1/audit/exports/${seg(exportId)}`, AuditExportSchema);
+      } else {
+        if (!o.from || !o.to) throw new UsageError('to start an export, give --from and --to (or an export id to follow)');
+        const filters = subjectOf(o);
+        x = await api.request('POST', '/v1/audit/exports', { body: { from: o.from, to: o.to, format: o.format, ...(filters ? { filters } : {}) }, schema: AuditExportSchema, idempotent: true });
+      }
+      if (o.wait || o.out) {
+        while (x.state === 'queued' || x.state === 'running') {
+          if (c.io.err.isTTY) c.io.err.write(`\rexport ${x.exportId}: ${x.state}${x.totalRecords !== undefined ? `, ${x.totalRecords} records` : ''}   `);
+          await c.io.sleep(o.poll * 1000);
+          x = await api.get(`/v1/audit/exports/${seg(x.exportId)}`, AuditExportSchema);
+        }
+        if (c.io.err.isTTY) c.io.err.write('\n');
+      }
+      if (o.out && x.state === 'succeeded') {
+        const names = await download(c, x, o.out);
+        c.io.err.write(`Downloaded ${names.length} files into ${o.out}; check them with: kairr audit verify ${o.out}\n`);
+      }
+      await emit(c.io.out, x, c.output, () => showExport(x));
+      if (x.state === 'failed') throw new ExitWith(1);
+    });
+  audit
+    .command('verify')
+    .description('Verify an export folder (or one data file) offline: hashes, chains, manifest, anchors')
+    .argument('<path>', 'an export folder with manifest.json, or one .jsonl or .csv file')
+    .option('--anchor <file>', 'an anchor object from the Object Lock bucket (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--max-problems <n>', 'list at most this many problems', parsePositiveInt)
+    .addHelpText('after', '\nExamples:\n  kairr audit verify ./export\n  kairr audit verify ./export --anchor anchor.json --json')
+    .action(async (path, o, cmd) => {
+      const c = ctx(cmd);
+      // Required here: only verify needs the verifier (the bundle initialises it on first use).
+      const { main } = require('../../../lambdas/audit/cli') as typeof import('../../../lambdas/audit/cli');
+      const argv = ['verify', path, ...(c.output.json ? ['--json'] : []), ...(o.anchor ?? []).flatMap((a) => ['--anchor', a]), ...(o.maxProblems ? ['--max-problems', String(o.maxProblems)] : [])];
+      const code = await main(argv, { out: (t: string) => void c.io.out.write(t), err: (t: string) => void c.io.err.write(t) });
+      if (code !== 0) throw new ExitWith(code);
+    });
+  return audit;
+}
