@@ -13,6 +13,7 @@ import { siteCommands } from './commands/sites';
 import { lineageCommand } from './commands/lineage';
 import { reviewCommands } from './commands/review';
 import { auditCommands } from './commands/audit';
+import { catalogueCommands } from './commands/catalogue';
 import { ApiError, CliError, ExitWith, UsageError } from './errors';
 import { formatError, QueryError } from './output';
 import { nodeHttp } from './transport';
@@ -32,7 +33,7 @@ export function buildProgram(io: Io): Command<any, any, any> {
       'after',
       '\nExamples:\n  kairr auth login --local\n  kairr sites list\n  kairr job submit train.sh --alloc alloc-01j... --site kisti6 --resource gh200 --gpus 4 --time 2h --wait\n\nEnvironment: KAIRR_API, KAIRR_PROFILE, KAIRR_TOKEN (a token for scripts and CI), XDG_CONFIG_HOME.',
     );
-  for (const c of [...authCommands(ctx), ...siteCommands(ctx), proposalCommands(ctx), allocCommands(ctx), jobCommands(ctx), lineageCommand(ctx), ...reviewCommands(ctx), auditCommands(ctx)]) program.addCommand(c);
+  for (const c of [...authCommands(ctx), ...siteCommands(ctx), proposalCommands(ctx), allocCommands(ctx), jobCommands(ctx), lineageCommand(ctx), ...reviewCommands(ctx), auditCommands(ctx), ...catalogueCommands(ctx)]) program.addCommand(c);
   const configure = (cmd: Command<any, any, any>) => {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
     cmd.showSuggestionAfterError(true);

@@ -185,3 +185,16 @@ export const AuditExportSchema = z.looseObject({
   error: z.optional(z.looseObject({ code: z.string(), message: z.string() })),
 });
 export type AuditExport = z.infer<typeof AuditExportSchema>;
+
+const Bilingual = z.looseObject({ ko: z.optional(z.string()), en: z.optional(z.string()) });
+export const CatalogueHitSchema = z.looseObject({ id: z.string(), name: Bilingual, latestVersion: z.string(), accessLevel: z.string(), sites: z.array(z.string()) });
+export const ArtifactSchema = z.looseObject({ id: z.string(), name: Bilingual, licence: z.string(), accessLevel: z.string(), latestVersion: z.optional(z.string()), publishedVersions: z.array(z.string()), sites: z.array(z.string()) });
+export const VersionSchema = z.looseObject({
+  artifactId: z.string(),
+  version: z.string(),
+  state: z.string(),
+  files: z.number(),
+  bytes: z.number(),
+  derivedFrom: z.array(z.looseObject({ artifactId: z.string(), version: z.string() })),
+  publishedAt: z.optional(z.string()),
+});
