@@ -16,7 +16,7 @@ const bilingual = (b: { ko?: string; en?: string }) => [b.en, b.ko].filter(Boole
 /** "ID" or "ID@VERSION" (a version label or an alias such as latest). */
 export function parseRef(ref: string, prefix: 'ds' | 'model'): { id: string; version?: string } {
   const m = /^([a-z]+-[0-9a-z]{26})(?:@([^@/\s]{1,20}))?$/.exec(ref);
-  if (!m || !m[1].startsWith(`${prefix}-`)) throw new UsageError(`"${ref}" is not a ${prefix === 'ds' ? 'dataset' : 'model'} id (${prefix}-…), optionally with @VERSION`);
+  if (!m?.[1].startsWith(`${prefix}-`)) throw new UsageError(`"${ref}" is not a ${prefix === 'ds' ? 'dataset' : 'model'} id (${prefix}-…), optionally with @VERSION`);
   return { id: m[1], ...(m[2] ? { version: m[2] } : {}) };
 }
 
