@@ -44,6 +44,11 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
 }
 
 /** Label: value lines, for one item (`show` commands). */
+/** One page of a list as a table, ending with how to ask for the next page when there is one. */
+export function pageTable<T>(body: { items: readonly T[]; nextToken?: string }, columns: readonly Column<T>[]): string {
+  return table(body.items, columns) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : '');
+}
+
 export function fields(pairs: readonly [string, unknown][]): string {
   const width = Math.max(...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${cell(v)}`).join('\n') + '\n';

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parseMinutes } from '../src/duration';
 import { ALLOCATION_STATES } from '../src/commands/alloc';
 import { ALLOCATION_STATES as LEDGER_STATES } from '../../lambdas/domain/ledger/model';
+import { ASSIGNMENT_STATUSES, REVIEW_RECOMMENDATIONS } from '../../lambdas/domain/approval/model';
+import { RECOMMENDATIONS, STATUSES } from '../src/commands/review';
 import { fakeApi, kairr, tempConfigHome } from './harness';
 
 const API = 'http://api.test';
@@ -133,6 +135,11 @@ describe('commands and groups', () => {
 
   it('alloc list --state offers exactly the ledger states', () => {
     expect([...ALLOCATION_STATES].sort()).toEqual([...LEDGER_STATES].sort());
+  });
+
+  it("review list --status and review submit --recommendation offer exactly the approval model's values", () => {
+    expect([...STATUSES].sort()).toEqual([...ASSIGNMENT_STATUSES].sort());
+    expect([...RECOMMENDATIONS].sort()).toEqual([...REVIEW_RECOMMENDATIONS].sort());
   });
 });
 

@@ -3,7 +3,7 @@
 // body schema, and what the fake answers must be what the route promises.
 import { reviewsApi } from '../../lambdas/approval/reviews-api';
 import type { RouteSpec } from '../../lambdas/shared/http/spec';
-import { parseCredits } from '../src/commands/review';
+import { parseCredits } from '../src/credits';
 import { fakeApi, kairr, type Recorded } from './harness';
 
 const env = { KAIRR_API: 'http://api.test', KAIRR_TOKEN: 'tok' };

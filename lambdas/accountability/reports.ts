@@ -70,10 +70,11 @@ export async function submitReport(input: { caller: Caller; allocationId: string
   const { caller, now } = input;
   const a = await visibleAllocation(input.allocationId, caller);
   requirePi(caller, a);
-  const attachments = await resolveAttachments(caller, input.body.attachments);
   const ctx: AuditContext = { actor: { sub: caller.sub, role: 'researcher' }, requestId: input.requestId, now };
-  return idempotent({ operation: `report.submit:${a.id}:${input.reportId}`, callerSub: caller.sub, key: input.idempotencyKey, request: input.body }, (record) =>
-    retryOnStale(async () => {
+  return idempotent({ operation: `report.submit:${a.id}:${input.reportId}`, callerSub: caller.sub, key: input.idempotencyKey, request: input.body }, async (record) => {
+    // inside: a replayed submission answers as it first did, without asking the hub again
+    const attachments = await resolveAttachments(caller, input.body.attachments);
+    return retryOnStale(async () => {
       const { record: rec, item } = await requireRecord(a.id);
       const r = obligationOf(rec, input.reportId);
       const checked = checkSubmission(r, input.body, now, rec.policy.wordsPerPage);
@@ -100,8 +101,8 @@ export async function submitReport(input: { caller: Caller; allocationId: string
         events: [domainEvent('ReportSubmitted', { allocationId: a.id, callId: rec.callId, reportId: r.reportId, version: version.version }, now)],
       });
       return { status: 201, body: view };
-    }),
-  );
+    });
+  });
 }
 
 export async function getReport(caller: Caller, allocationId: string, reportId: string, now: Date) {

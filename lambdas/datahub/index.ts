@@ -4,18 +4,12 @@
 import { canEdit, type Viewer } from '../domain/datahub/access';
 import type { Artifact, Location, Version } from '../domain/datahub/model';
 import { datahubKeys } from '../shared/store/keys';
-import { artifactOf, getItem, locationOf, queryAllPrefix, readVersion, uploadOf } from './store';
+import { getItem, locationOf, queryAllPrefix, readAnyArtifact, readVersion, uploadOf } from './store';
 
 export type { Artifact, Location, Version };
 export { canEdit as canEditArtifact, canReadVersion } from '../domain/datahub/access';
-export { readDatasetSite } from './store';
+export { readAnyArtifact, readDatasetSite } from './store';
 export { recordVerifiedCopy, registerSiteVersion, versionLabels, type SiteVersionInput } from './site-versions';
-
-/** An artifact (a dataset or a model: whichever the id names), or null. */
-export async function readAnyArtifact(id: string): Promise<Artifact | null> {
-  const item = await getItem(datahubKeys.artifact(id));
-  return item ? artifactOf(item) : null;
-}
 
 /** A version and its physical copies, or null when the artifact or the version does not exist. */
 export async function readVersionWithLocations(id: string, version: string): Promise<{ artifact: Artifact; version: Version; locations: Location[] } | null> {

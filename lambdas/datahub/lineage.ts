@@ -6,8 +6,7 @@
 import { canReadVersion, type Viewer } from '../domain/datahub/access';
 import type { ArtifactKind } from '../domain/datahub/model';
 import { queryLineage, versionNodeId, type Direction, type LineageNode } from '../lineage/index';
-import { artifactOf, getItem, readVersion } from './store';
-import { datahubKeys } from '../shared/store/keys';
+import { readAnyArtifact, readVersion } from './store';
 import { getVersion } from './versions';
 
 export type LineageDirection = Direction | 'both';
@@ -40,7 +39,7 @@ export interface VersionLineage {
 /** Which catalogue versions, among those given, the viewer may read (one read per artifact and version). */
 async function readable(versions: { artifact: string; version: string }[], viewer: Viewer): Promise<Set<string>> {
   const ids = [...new Set(versions.map((v) => v.artifact))];
-  const artifacts = new Map((await Promise.all(ids.map(async (id) => [id, await getItem(datahubKeys.artifact(id))] as const))).map(([id, it]) => [id, it ? artifactOf(it) : undefined]));
+  const artifacts = new Map(await Promise.all(ids.map(async (id) => [id, await readAnyArtifact(id)] as const)));
   const out = new Set<string>();
   await Promise.all(
     versions.map(async (v) => {

@@ -52,6 +52,12 @@ export function artifactItem(a: Artifact, docNo?: number): Item {
   return { ...a, ...datahubKeys.artifact(a.id), ...(docNo !== undefined ? { docNo } : {}) } as Item;
 }
 export const artifactOf = (item: Record<string, unknown>) => strip<Artifact>(item);
+
+/** An artifact (a dataset or a model: whichever the id names), or null. */
+export async function readAnyArtifact(id: string): Promise<Artifact | null> {
+  const item = await getItem(datahubKeys.artifact(id));
+  return item ? artifactOf(item) : null;
+}
 export const docNoOf = (item: Record<string, unknown>) => (typeof item.docNo === 'number' ? item.docNo : undefined);
 
 export function versionItem(v: Version): Item {

@@ -3,12 +3,12 @@
 // request). The API checks every body strictly and names each bad field; the CLI only builds it.
 import { Argument, type Command } from '@commander-js/extra-typings';
 import type { Context } from '../context';
+import { parseCredits } from '../credits';
 import { parseNumber } from '../duration';
 import { UsageError } from '../errors';
 import { seg } from '../http';
 import { emit, fields, table } from '../output';
 import { AllocationSchema, AllocRequestSchema, type AllocRequest } from '../schemas';
-import { parseCredits } from './review';
 import * as z from 'zod/mini';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;

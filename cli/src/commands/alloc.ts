@@ -4,7 +4,7 @@ import { burndown } from '../burndown';
 import type { Context } from '../context';
 import { parsePositiveInt } from '../duration';
 import { seg } from '../http';
-import { emit, fields, table } from '../output';
+import { emit, fields, pageTable, table } from '../output';
 import { addAllocChanges } from './alloc-changes';
 import { AllocationSchema, page, UsageSchema, type Allocation, type Usage } from '../schemas';
 
@@ -51,19 +51,15 @@ export function allocCommands(ctx: Ctx): Command<any, any, any> {
     .action(async (o, cmd) => {
       const c = ctx(cmd);
       const body = await c.api().get('/v1/allocations', page(AllocationSchema), { state: o.state, limit: o.limit, nextToken: o.nextToken });
-      await emit(
-        c.io.out,
-        body,
-        c.output,
-        () =>
-          table(body.items, [
-            { header: 'ID', value: (a) => a.id },
-            { header: 'STATE', value: (a) => a.state },
-            { header: 'ENDS', value: (a) => a.endDate },
-            { header: 'BALANCE', value: (a) => a.balances.reduce((s, b) => s + b.balance, 0), right: true },
-            { header: 'RESOURCES', value: (a) => a.balances.map((b) => b.resource) },
-            { header: 'TITLE', value: (a) => a.title },
-          ]) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : ''),
+      await emit(c.io.out, body, c.output, () =>
+        pageTable(body, [
+          { header: 'ID', value: (a) => a.id },
+          { header: 'STATE', value: (a) => a.state },
+          { header: 'ENDS', value: (a) => a.endDate },
+          { header: 'BALANCE', value: (a) => a.balances.reduce((s, b) => s + b.balance, 0), right: true },
+          { header: 'RESOURCES', value: (a) => a.balances.map((b) => b.resource) },
+          { header: 'TITLE', value: (a) => a.title },
+        ]),
       );
     });
   alloc

@@ -9,7 +9,7 @@ import type { Context } from '../context';
 import { parsePositiveInt } from '../duration';
 import { CliError, ExitWith, UsageError } from '../errors';
 import { seg } from '../http';
-import { emit, fields, table } from '../output';
+import { emit, fields, pageTable } from '../output';
 import { AuditEventSchema, AuditExportSchema, page, type AuditExport } from '../schemas';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
@@ -61,18 +61,14 @@ export function auditCommands(ctx: Ctx): Command<any, any, any> {
     .action(async (o, cmd) => {
       const c = ctx(cmd);
       const body = await c.api().get('/v1/audit/events', page(AuditEventSchema), { from: o.from, to: o.to, ...subjectOf(o), actor: o.actor, action: o.action, limit: o.limit, nextToken: o.nextToken });
-      await emit(
-        c.io.out,
-        body,
-        c.output,
-        () =>
-          table(body.items, [
-            { header: 'TIME', value: (e) => e.time },
-            { header: 'ACTION', value: (e) => e.action },
-            { header: 'SUBJECT', value: (e) => `${e.subject.type}/${e.subject.id}` },
-            { header: 'SEQ', value: (e) => e.seq, right: true },
-            { header: 'ACTOR', value: (e) => `${e.actor.sub} (${e.actor.role})` },
-          ]) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : ''),
+      await emit(c.io.out, body, c.output, () =>
+        pageTable(body, [
+          { header: 'TIME', value: (e) => e.time },
+          { header: 'ACTION', value: (e) => e.action },
+          { header: 'SUBJECT', value: (e) => `${e.subject.type}/${e.subject.id}` },
+          { header: 'SEQ', value: (e) => e.seq, right: true },
+          { header: 'ACTOR', value: (e) => `${e.actor.sub} (${e.actor.role})` },
+        ]),
       );
     });
   audit

@@ -6,18 +6,23 @@ import type { Context } from '../context';
 import { parsePositiveInt } from '../duration';
 import { UsageError } from '../errors';
 import { seg } from '../http';
-import { emit, fields, table } from '../output';
+import { emit, fields, pageTable } from '../output';
 import { ArtifactSchema, CatalogueHitSchema, VersionSchema, page } from '../schemas';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
 const bilingual = (b: { ko?: string; en?: string }) => [b.en, b.ko].filter(Boolean).join(' / ');
 
-/** "ID" or "ID@VERSION" (a version label or an alias such as latest). */
+/** "ID" or "ID@VERSION" (a version label or an alias such as latest), with the kind its prefix names. */
+export function matchRef(ref: string): { id: string; kind: 'ds' | 'model'; version?: string } | undefined {
+  const m = /^((ds|model)-[0-9a-z]{26})(?:@([^@/\s]{1,20}))?$/.exec(ref);
+  return m ? { id: m[1], kind: m[2] as 'ds' | 'model', ...(m[3] ? { version: m[3] } : {}) } : undefined;
+}
+
 export function parseRef(ref: string, prefix: 'ds' | 'model'): { id: string; version?: string } {
-  const m = /^([a-z]+-[0-9a-z]{26})(?:@([^@/\s]{1,20}))?$/.exec(ref);
-  if (!m?.[1].startsWith(`${prefix}-`)) throw new UsageError(`"${ref}" is not a ${prefix === 'ds' ? 'dataset' : 'model'} id (${prefix}-…), optionally with @VERSION`);
-  return { id: m[1], ...(m[2] ? { version: m[2] } : {}) };
+  const r = matchRef(ref);
+  if (r?.kind !== prefix) throw new UsageError(`"${ref}" is not a ${prefix === 'ds' ? 'dataset' : 'model'} id (${prefix}-…), optionally with @VERSION`);
+  return { id: r.id, ...(r.version ? { version: r.version } : {}) };
 }
 
 function kindCommand(ctx: Ctx, name: 'data' | 'model'): Command<any, any, any> {
@@ -39,18 +44,14 @@ function kindCommand(ctx: Ctx, name: 'data' | 'model'): Command<any, any, any> {
     .action(async (words, o, c0) => {
       const c = ctx(c0);
       const body = await c.api().get(`/v1/${route}`, page(CatalogueHitSchema), { q: words.length ? words.join(' ') : undefined, field: o.field, licence: o.licence, access: o.access, site: o.site, limit: o.limit, nextToken: o.nextToken });
-      await emit(
-        c.io.out,
-        body,
-        c.output,
-        () =>
-          table(body.items, [
-            { header: 'ID', value: (h) => h.id },
-            { header: 'NAME', value: (h) => bilingual(h.name) },
-            { header: 'LATEST', value: (h) => h.latestVersion },
-            { header: 'ACCESS', value: (h) => h.accessLevel },
-            { header: 'SITES', value: (h) => h.sites.join(',') },
-          ]) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : ''),
+      await emit(c.io.out, body, c.output, () =>
+        pageTable(body, [
+          { header: 'ID', value: (h) => h.id },
+          { header: 'NAME', value: (h) => bilingual(h.name) },
+          { header: 'LATEST', value: (h) => h.latestVersion },
+          { header: 'ACCESS', value: (h) => h.accessLevel },
+          { header: 'SITES', value: (h) => h.sites.join(',') },
+        ]),
       );
     });
   cmd

@@ -7,7 +7,7 @@ import type { Context } from '../context';
 import { parseMinutes, parsePositiveInt } from '../duration';
 import { ExitWith, UsageError } from '../errors';
 import { seg } from '../http';
-import { emit, fields, progress, table } from '../output';
+import { emit, fields, progress, pageTable } from '../output';
 import { JOB_END_STATES, JobSchema, page, type Job } from '../schemas';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
@@ -92,20 +92,16 @@ export function jobCommands(ctx: Ctx): Command<any, any, any> {
     .action(async (o, cmd) => {
       const c = ctx(cmd);
       const body = await c.api().get(jobsPath(o.alloc), page(JobSchema), { limit: o.limit, nextToken: o.nextToken });
-      await emit(
-        c.io.out,
-        body,
-        c.output,
-        () =>
-          table(body.items, [
-            { header: 'JOB', value: (j) => j.jobId },
-            { header: 'STATE', value: (j) => j.state },
-            { header: 'SITE', value: (j) => `${j.site}/${j.resource}` },
-            { header: 'GPUS', value: (j) => j.gpus * j.nodes, right: true },
-            { header: 'EXIT', value: (j) => j.exitCode, right: true },
-            { header: 'CREATED', value: (j) => j.createdAt.slice(0, 19) },
-            { header: 'NAME', value: (j) => j.name },
-          ]) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : ''),
+      await emit(c.io.out, body, c.output, () =>
+        pageTable(body, [
+          { header: 'JOB', value: (j) => j.jobId },
+          { header: 'STATE', value: (j) => j.state },
+          { header: 'SITE', value: (j) => `${j.site}/${j.resource}` },
+          { header: 'GPUS', value: (j) => j.gpus * j.nodes, right: true },
+          { header: 'EXIT', value: (j) => j.exitCode, right: true },
+          { header: 'CREATED', value: (j) => j.createdAt.slice(0, 19) },
+          { header: 'NAME', value: (j) => j.name },
+        ]),
       );
     });
   job

@@ -8,14 +8,15 @@ import { UsageError } from '../errors';
 import { seg } from '../http';
 import { emit, table } from '../output';
 import { LineageSchema } from '../schemas';
+import { matchRef } from './catalogue';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
 /** "ds-…@1.0.0" (or "@latest", an alias) → its route. */
 export function lineagePath(ref: string): string {
-  const m = /^((ds|model)-[0-9a-z]{26})@([^@/\s]{1,20})$/.exec(ref);
-  if (!m) throw new UsageError(`"${ref}" is not ARTIFACT@VERSION (e.g. ds-01h…@1.0.0 or model-01h…@latest)`);
-  return `/v1/${m[2] === 'ds' ? 'datasets' : 'models'}/${seg(m[1])}/versions/${seg(m[3])}/lineage`;
+  const r = matchRef(ref);
+  if (!r?.version) throw new UsageError(`"${ref}" is not ARTIFACT@VERSION (e.g. ds-01h…@1.0.0 or model-01h…@latest)`);
+  return `/v1/${r.kind === 'ds' ? 'datasets' : 'models'}/${seg(r.id)}/versions/${seg(r.version)}/lineage`;
 }
 
 export function lineageCommand(ctx: Ctx): Command<any, any, any> {

@@ -5,7 +5,7 @@ import { parsePositiveInt } from '../duration';
 import { UsageError } from '../errors';
 import { readDocument } from '../files';
 import { seg } from '../http';
-import { emit, fields, table } from '../output';
+import { emit, fields, pageTable } from '../output';
 import { ProposalSchema, page, type Proposal } from '../schemas';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
@@ -73,19 +73,15 @@ export function proposalCommands(ctx: Ctx): Command<any, any, any> {
     .action(async (o, cmd) => {
       const c = ctx(cmd);
       const body = await c.api().get('/v1/proposals', page(ProposalSchema), { state: o.state, callId: o.call, limit: o.limit, nextToken: o.nextToken });
-      await emit(
-        c.io.out,
-        body,
-        c.output,
-        () =>
-          table(body.items, [
-            { header: 'ID', value: (p) => p.id },
-            { header: 'STATE', value: (p) => p.state },
-            { header: 'TIER', value: (p) => p.tier },
-            { header: 'CREDITS', value: (p) => p.totalCredits, right: true },
-            { header: 'CREATED', value: (p) => p.createdAt.slice(0, 10) },
-            { header: 'TITLE', value: (p) => p.title },
-          ]) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : ''),
+      await emit(c.io.out, body, c.output, () =>
+        pageTable(body, [
+          { header: 'ID', value: (p) => p.id },
+          { header: 'STATE', value: (p) => p.state },
+          { header: 'TIER', value: (p) => p.tier },
+          { header: 'CREDITS', value: (p) => p.totalCredits, right: true },
+          { header: 'CREATED', value: (p) => p.createdAt.slice(0, 10) },
+          { header: 'TITLE', value: (p) => p.title },
+        ]),
       );
     });
   return proposal;

@@ -5,29 +5,20 @@ import { Argument, Command, Option } from '@commander-js/extra-typings';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { readDocument } from '../files';
+import { parseCredits } from '../credits';
 import { seg } from '../http';
-import { emit, fields, table } from '../output';
+import { emit, fields, pageTable } from '../output';
 import { AssignmentSchema, ConflictSchema, DecisionSchema, page } from '../schemas';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
-const STATUSES = ['assigned', 'submitted', 'conflicted', 'replaced', 'timed-out', 'cancelled'] as const;
-const RECOMMENDATIONS = ['approve', 'approve-reduced', 'revise', 'reject'] as const;
+// As lambdas/domain/approval/model.ts names them (a unit test holds the two together).
+export const STATUSES = ['assigned', 'submitted', 'conflicted', 'replaced', 'timed-out', 'cancelled'] as const;
+export const RECOMMENDATIONS = ['approve', 'approve-reduced', 'revise', 'reject'] as const;
 
 function score(text: string): number {
   if (!/^[1-5]$/.test(text.trim())) throw new UsageError(`a score is a whole number from 1 to 5, not "${text}"`);
   return Number(text);
-}
-
-/** "spc/h200=1000,kisti6/gh200=200" (or the flag given twice) → credits per resource. */
-export function parseCredits(text: string, previous: Record<string, number> = {}): Record<string, number> {
-  const out = { ...previous };
-  for (const part of text.split(',').filter(Boolean)) {
-    const m = /^([a-z][a-z0-9-]*\/[a-z][a-z0-9-]*)=(\d+(?:\.\d+)?)$/.exec(part.trim());
-    if (!m) throw new UsageError(`--credits takes SITE/RESOURCE=CREDITS (e.g. spc/h200=1000), not "${part}"`);
-    out[m[1]] = Number(m[2]);
-  }
-  return out;
 }
 
 export function reviewCommands(ctx: Ctx): Command<any, any, any>[] {
@@ -40,18 +31,14 @@ export function reviewCommands(ctx: Ctx): Command<any, any, any>[] {
     .action(async (o, cmd) => {
       const c = ctx(cmd);
       const body = await c.api().get('/v1/reviews/assignments', page(AssignmentSchema), { status: o.status });
-      await emit(
-        c.io.out,
-        body,
-        c.output,
-        () =>
-          table(body.items, [
-            { header: 'PROPOSAL', value: (a) => a.proposalId },
-            { header: 'TITLE', value: (a) => a.title },
-            { header: 'ROUND', value: (a) => a.round, right: true },
-            { header: 'STATUS', value: (a) => a.status },
-            { header: 'DEADLINE', value: (a) => a.deadline },
-          ]) + (body.nextToken ? `(more: --next-token ${body.nextToken})\n` : ''),
+      await emit(c.io.out, body, c.output, () =>
+        pageTable(body, [
+          { header: 'PROPOSAL', value: (a) => a.proposalId },
+          { header: 'TITLE', value: (a) => a.title },
+          { header: 'ROUND', value: (a) => a.round, right: true },
+          { header: 'STATUS', value: (a) => a.status },
+          { header: 'DEADLINE', value: (a) => a.deadline },
+        ]),
       );
     });
   review
