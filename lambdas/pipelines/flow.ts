@@ -40,7 +40,9 @@ const currentJob = (r: StageRun) => r.jobs.find((j) => j.attempt === r.attempt);
 
 /** How a stage's job ended, from its status; undefined while it has not. A transfer's exit code says what its mover and the checksums found. */
 export function endOf(kind: 'job' | 'transfer' | 'registration', j: JobStatusView): StageEnd | undefined {
-  if (j.state === 'cancelled') return { state: 'cancelled', error: { code: 'cancelled', message: `cancelled at ${j.site}` } };
+  // The scheduler's CANCELLED is a cancel too: a poll can see it before the cancel path has recorded
+  // its own answer (the site ends the job inside the cancel call), and that is not a failed job.
+  if (j.state === 'cancelled' || (j.state === 'finished' && j.schedulerState === 'CANCELLED')) return { state: 'cancelled', error: { code: 'cancelled', message: `cancelled at ${j.site}` } };
   if (j.state === 'rejected' || j.state === 'not-submitted') return { state: 'failed', error: { code: 'dispatch_failed', message: j.error ?? `the job was ${j.state}` } };
   if (j.state !== 'finished') return undefined;
   const exit = j.exitCode ?? (j.schedulerState === 'COMPLETED' ? 0 : undefined);
