@@ -60,7 +60,7 @@ export class KairrStack extends Stack {
       throttleBurstLimit: cfg.api.throttleBurstLimit,
       webAcl: cfg.api.webAcl,
     });
-    const platform = new PlatformEndpoints(this, 'Platform', { api: this.api, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
+    const platform = new PlatformEndpoints(this, 'Platform', { api: this.api, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, signIn: identity.signIn });
     const bus = new KairrEventBus(this, 'Events');
     const ledger = new Ledger(this, 'Ledger', { api: this.api, tables: this.tables, bus, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins });
     this.functions.push(this.api.authorizerFunction, platform.fn, ledger.fn, ...ledger.jobs.map((j) => j.fn));

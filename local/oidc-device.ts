@@ -5,6 +5,8 @@
 //   POST /device                user_code, action=approve|deny, identity=<name> or sub=…&groups=a,b (a form, as the page sends it)
 //   POST /oauth/token           grant_type=urn:ietf:params:oauth:grant-type:device_code (authorization_pending, slow_down,
 //                               access_denied, expired_token as section 3.5 says), and grant_type=refresh_token
+//   POST /oauth/revoke          token (+ token_type_hint), client_id: revocation (RFC 7009) of a refresh token, and with it
+//                               every refresh token of the same login (its refreshes), which then answer invalid_grant
 // The person "authenticating" at the page is whoever they say they are: like POST /token, this is a
 // dev issuer, never deployed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -44,7 +46,8 @@ export interface DeviceGrantOptions {
 export class DeviceGrant {
   private byDevice = new Map<string, Pending>();
   private byUser = new Map<string, Pending>();
-  private refreshTokens = new Map<string, { claims: TokenClaims; clientId: string }>();
+  /** Each refresh token's person, client and login (`grant`: one per approval, shared by the refresh tokens its refreshes gave). */
+  private refreshTokens = new Map<string, { claims: TokenClaims; clientId: string; grant: string }>();
   /** Named identities the verification page offers (the app's, e.g. one per role). */
   identities: Record<string, TokenClaims> = {};
 
@@ -63,10 +66,11 @@ export class DeviceGrant {
       html(res, 200, this.page(url.searchParams.get('user_code') ?? ''));
       return true;
     }
-    if (!['POST /device_authorization', 'POST /device', 'POST /oauth/token'].includes(route)) return false;
+    if (!['POST /device_authorization', 'POST /device', 'POST /oauth/token', 'POST /oauth/revoke'].includes(route)) return false;
     readForm(req).then((form) => {
       if (route === 'POST /device_authorization') this.authorize(form, res);
       else if (route === 'POST /device') this.verify(form, res);
+      else if (route === 'POST /oauth/revoke') this.revoke(form, res);
       else this.token(form, res);
     });
     return true;
@@ -119,7 +123,7 @@ export class DeviceGrant {
     if (grant === 'refresh_token') {
       const r = this.refreshTokens.get(form.get('refresh_token') ?? '');
       if (!r || r.clientId !== form.get('client_id')) return oauthError(res, 400, 'invalid_grant', 'unknown refresh token for this client');
-      return this.issue(res, r.claims, r.clientId);
+      return this.issue(res, r.claims, r.clientId, r.grant);
     }
     if (grant !== DEVICE_GRANT) return oauthError(res, 400, 'unsupported_grant_type', `grant_type must be ${DEVICE_GRANT} or refresh_token`);
     const p = this.byDevice.get(form.get('device_code') ?? '');
@@ -142,11 +146,31 @@ export class DeviceGrant {
     this.issue(res, p.outcome.claims, p.clientId);
   }
 
-  private issue(res: ServerResponse, claims: TokenClaims, clientId: string): void {
+  private issue(res: ServerResponse, claims: TokenClaims, clientId: string, grant = randomBytes(16).toString('base64url')): void {
     const lifetime = this.options.tokenLifetime ?? 3600;
     const refresh = randomBytes(32).toString('base64url');
-    this.refreshTokens.set(refresh, { claims, clientId });
+    this.refreshTokens.set(refresh, { claims, clientId, grant });
     json(res, 200, { access_token: this.mint({ ...claims, expiresIn: lifetime }), token_type: 'Bearer', expires_in: lifetime, refresh_token: refresh, scope: 'openid' });
+  }
+
+  /**
+   * RFC 7009: a public client names itself (client_id) and the token. A refresh token is revoked
+   * with every other refresh token of its login (section 2.1: the grant's tokens go with it). An
+   * unknown or already revoked token is answered 200 too (section 2.2); the access tokens are JWTs
+   * that live until they expire, so a hint of access_token is unsupported_token_type (section 2.2.1).
+   */
+  private revoke(form: URLSearchParams, res: ServerResponse) {
+    const token = form.get('token');
+    const clientId = form.get('client_id');
+    if (!token || !clientId) return oauthError(res, 400, 'invalid_request', 'token and client_id are required');
+    const r = this.refreshTokens.get(token);
+    if (!r) {
+      if (form.get('token_type_hint') === 'access_token') return oauthError(res, 400, 'unsupported_token_type', 'access tokens are JWTs that stay valid until they expire; revoke the refresh token');
+      return revoked(res);
+    }
+    if (r.clientId !== clientId) return oauthError(res, 400, 'unauthorized_client', 'the token was not issued to this client');
+    for (const [t, v] of this.refreshTokens) if (v.grant === r.grant) this.refreshTokens.delete(t);
+    revoked(res);
   }
 
   private forget(p: Pending): void {
@@ -181,6 +205,12 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   // Section 3.5 (RFC 6749 5.1): token responses are never cached.
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
+}
+
+/** Section 2.2: 200, the body ignored by the client (none here). */
+function revoked(res: ServerResponse): void {
+  res.writeHead(200, { 'cache-control': 'no-store' });
+  res.end();
 }
 
 function oauthError(res: ServerResponse, status: number, error: string, description: string): void {

@@ -26,7 +26,7 @@ export class LocalOidcIssuer {
   private privateKey: KeyObject;
   private kid: string;
   url = '';
-  /** The device authorization grant (RFC 8628) at /device_authorization, /device and /oauth/token; offered in discovery. */
+  /** The device authorization grant (RFC 8628) at /device_authorization, /device and /oauth/token, and revocation (RFC 7009) at /oauth/revoke; offered in discovery. */
   readonly device = new DeviceGrant(
     () => this.url,
     (claims) => this.mint(claims),
@@ -102,6 +102,8 @@ export class LocalOidcIssuer {
           id_token_signing_alg_values_supported: ['RS256'],
           device_authorization_endpoint: `${this.url}/device_authorization`,
           token_endpoint: `${this.url}/oauth/token`,
+          revocation_endpoint: `${this.url}/oauth/revoke`,
+          revocation_endpoint_auth_methods_supported: ['none'],
           grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
         });
       if (this.device.handle(req, res)) return;

@@ -6,7 +6,7 @@
 // (local/start.ts) and by the e2e suite.
 import { loadStageConfig } from '../lib/config/load';
 import type { Role } from '../lambdas/shared/http/spec';
-import { apisOf, functionsOf, startCdkLocal, startLocalIssuers, Template, type IssuerEntry, writeLocalJson, type CdkLocal, type CdkLocalInfo, type CdkLocalOptions, type StateTimeOverrides } from './index';
+import { apisOf, functionsOf, startCdkLocal, startLocalIssuers, Template, type IssuerEntry, type LocalIssuers, writeLocalJson, type CdkLocal, type CdkLocalInfo, type CdkLocalOptions, type StateTimeOverrides } from './index';
 import { DEV_IDENTITIES } from './dev-identities';
 import { slurmSecretsReport } from './slurm-secrets';
 import { startLocalPipelinesStorage, withLocalStorage, type LocalSiteStorage } from './pipelines-storage';
@@ -56,6 +56,20 @@ export interface LocalRuntime extends CdkLocal {
   info: LocalRuntimeInfo;
 }
 
+/**
+ * The platform function's SIGN_IN (what GET /v1/auth/config answers) with each issuer's discovery
+ * document at its local dev issuer (which serves discovery, the device grant, refresh and
+ * revocation), as OIDC_ISSUERS has each one's keys there; the issuer identifiers stay the stage's.
+ */
+export function withLocalDiscovery(signIn: string, local: Pick<LocalIssuers, 'issuers'>): string {
+  const cfg = JSON.parse(signIn) as { issuers: { id: string; discoveryUrl: string }[] };
+  for (const i of cfg.issuers) {
+    const dev = local.issuers.find((l) => l.entry.id === i.id);
+    if (dev) i.discoveryUrl = `${dev.oidc.url}/.well-known/openid-configuration`;
+  }
+  return JSON.stringify(cfg);
+}
+
 export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<LocalRuntime> {
   const template = Template.load(opts.outDir);
   // The stage's sites (for the scheduler credentials): the stack is named Kairr-<stage>.
@@ -86,6 +100,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions): Promise<Loca
     secrets: opts.secrets ?? (() => slurmSecretsReport(stageSites).secrets),
     functionEnv: (fn, ctx): Record<string, string> | undefined => {
       if (ctx.authorizerFunctionIds.has(fn.logicalId)) return { OIDC_ISSUERS: JSON.stringify(localIssuers.rewritten) };
+      // GET /v1/auth/config sends clients to each issuer's dev issuer for its discovery document
+      if (fn.environment.SIGN_IN !== undefined) return { SIGN_IN: withLocalDiscovery(fn.environment.SIGN_IN, localIssuers) };
       // the pipelines' functions get the local clusters' storage roots and daemons
       if (pipelines && fn.environment.PIPELINES_CONFIG !== undefined) return { PIPELINES_CONFIG: withLocalStorage(fn.environment.PIPELINES_CONFIG, pipelines.storage) };
       return undefined;

@@ -291,6 +291,21 @@ function artifactRoutes() {
       body: CreateUploadBody,
       responses: { 201: { description: 'Where to PUT each part, and the headers to send', schema: UploadView }, ...ERROR_RESPONSES, 404: NOT_FOUND, 409: CONFLICT, 413: { description: 'Larger than hub uploads take', schema: ErrorSchema } },
     }),
+    resumeArtifactUpload: r({
+      method: 'GET',
+      path: `${v}/uploads/{uploadId}`,
+      summary: 'Resumes an open upload: the parts S3 already holds (with their ETags), and fresh presigned URLs for the others',
+      description:
+        'For an upload interrupted midway (or whose URLs expired): each part is either uploaded (S3 holds it, at the declared size and SHA-256; its ETag is what completing needs) or comes with a new URL and the headers to send. expiresAt is when the new URLs expire. Nothing changes on the server. An upload that is verified or failed, whose file the manifest now states differently, or whose multipart upload S3 no longer holds (incomplete ones are aborted after two days) answers 409: start a new one.',
+      auth: CREATORS,
+      params: UploadParams,
+      responses: {
+        200: { description: 'The upload: parts held, and URLs for the rest', schema: UploadView },
+        ...ERROR_RESPONSES,
+        404: { description: 'No such upload, artifact or version (or not visible to the caller)', schema: ErrorSchema },
+        409: { description: 'The upload cannot be resumed (verified, failed, stale against the manifest, or gone from S3), or the version no longer changes', schema: ErrorSchema },
+      },
+    }),
     completeArtifactUpload: r({
       method: 'POST',
       path: `${v}/uploads/{uploadId}`,

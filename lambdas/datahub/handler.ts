@@ -16,7 +16,7 @@ import { deletePage, listManifest, putPage } from './manifest';
 import { NotAcceptableError, negotiate, render, type Format } from './metadata';
 import { search } from './search';
 import { versionLineage, type LineageDirection } from './lineage';
-import { completeUpload, createUpload, downloadUrl, type UploadOut } from './uploads';
+import { completeUpload, createUpload, downloadUrl, resumeUpload, type UploadOut } from './uploads';
 import { aliasesOf, createVersion, getVersion, listCuration, listVersions, transition, updateVersion } from './versions';
 import { actorOf, viewerOf } from './viewer';
 import { baseUrl } from './metadata';
@@ -155,6 +155,10 @@ function routes(): Record<string, Handler> {
     createArtifactUpload: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string };
       return { status: 201, body: uploadView(await createUpload(kind, p.id, p.version, body as never, viewerOf(caller), ctxOf(caller, requestId))) };
+    }),
+    resumeArtifactUpload: byKind(async (kind, { caller, params }) => {
+      const p = params as { id: string; version: string; uploadId: string };
+      return { body: uploadView(await resumeUpload(kind, p.id, p.version, p.uploadId, viewerOf(caller))) };
     }),
     completeArtifactUpload: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string; uploadId: string };

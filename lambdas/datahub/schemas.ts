@@ -217,7 +217,19 @@ export const UploadView = z.object({
   state: z.enum(['open', 'verified', 'failed']),
   bytes: z.number(),
   sha256: z.string(),
-  parts: z.array(z.object({ partNumber: z.number(), bytes: z.number(), sha256: z.string(), url: z.optional(z.string()), headers: z.optional(z.record(z.string(), z.string())) })),
+  parts: z.array(
+    z.object({
+      partNumber: z.number(),
+      bytes: z.number(),
+      sha256: z.string(),
+      url: z.optional(z.string()),
+      headers: z.optional(z.record(z.string(), z.string())),
+      /** Resuming (GET …/uploads/{uploadId}): whether S3 holds this part already, and its ETag if so. */
+      uploaded: z.optional(z.boolean()),
+      etag: z.optional(z.string()),
+    }),
+  ),
+  /** When the URLs in this answer expire. */
   expiresAt: z.optional(z.string()),
   reason: z.optional(z.string()),
 });

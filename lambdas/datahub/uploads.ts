@@ -6,10 +6,12 @@
 // whole file's SHA-256 and size against what was declared and against the manifest, so the check
 // holds on emulators that ignore checksum headers too (fauxqs does: docs/datahub.md). A mismatch
 // fails the upload (audited, the object is deleted) with a 422 naming the part; a version whose
-// uploads are not all verified cannot leave draft (manifest.ts checkManifestForSubmit).
+// uploads are not all verified cannot leave draft (manifest.ts checkManifestForSubmit). An
+// interrupted upload resumes (resumeUpload): S3 says which parts it holds (ListParts), and the
+// others get fresh URLs, so a client sends only what is missing.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListPartsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConflictError, ForbiddenError, NotFoundError, PayloadTooLargeError, RuleViolationError, ValidationError } from '../domain/errors';
 import { newId } from '../domain/ids';
@@ -27,6 +29,15 @@ import type { CreateUploadBody } from './schemas';
 const MIN_PART = 5 * 1024 ** 2;
 const MAX_PART = 5 * 1024 ** 3;
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+const hexOf = (base64: string) => Buffer.from(base64, 'base64').toString('hex');
+
+/** A presigned URL for one part: PutObject for a one-part file, UploadPart otherwise; each signs the part's SHA-256. */
+function signPart(bucket: string, u: Pick<Upload, 'key' | 'mode' | 's3UploadId' | 'mediaType'>, p: Upload['parts'][number], ttlSeconds: number): Promise<string> {
+  const sign = { expiresIn: ttlSeconds, unhoistableHeaders: new Set(['x-amz-checksum-sha256']) };
+  if (u.mode === 'single') return getSignedUrl(s3(), new PutObjectCommand({ Bucket: bucket, Key: u.key, ContentLength: p.bytes, ContentType: u.mediaType, ChecksumSHA256: b64(p.sha256) }), sign);
+  return getSignedUrl(s3(), new UploadPartCommand({ Bucket: bucket, Key: u.key, UploadId: u.s3UploadId, PartNumber: p.partNumber, ContentLength: p.bytes, ChecksumSHA256: b64(p.sha256) }), sign);
+}
+const partHeaders = (p: Upload['parts'][number]) => ({ 'x-amz-checksum-sha256': b64(p.sha256) });
 
 export const objectKey = (id: string, version: string, path: string) => `${id}/${version}/${path}`;
 
@@ -43,7 +54,7 @@ async function manifestEntry(id: string, v: Version, path: string) {
   return { bytes: Number(it.bytes), sha256: String(it.sha256), mediaType: String(it.mediaType) };
 }
 
-export type UploadOut = Upload & { parts: (Upload['parts'][number] & { url?: string; headers?: Record<string, string> })[] };
+export type UploadOut = Upload & { parts: (Upload['parts'][number] & { url?: string; headers?: Record<string, string>; uploaded?: boolean; etag?: string })[] };
 
 export async function createUpload(kind: ArtifactKind, id: string, version: string, body: CreateUploadBody, viewer: Viewer, ctx: AuditContext): Promise<UploadOut> {
   const cur = await readArtifactAndVersion(kind, id, version);
@@ -70,17 +81,14 @@ export async function createUpload(kind: ArtifactKind, id: string, version: stri
   const key = objectKey(id, version, body.path);
   const now = ctx.now ?? new Date();
   const expires = new Date(now.getTime() + cfg.urlTtlSeconds * 1000);
-  const sign = { expiresIn: cfg.urlTtlSeconds, unhoistableHeaders: new Set(['x-amz-checksum-sha256']) };
   const mode: Upload['mode'] = parts.length === 1 ? 'single' : 'multipart';
   let s3UploadId: string | undefined;
-  let urls: string[];
-  if (mode === 'single') {
-    urls = [await getSignedUrl(s3(), new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: f.bytes, ContentType: f.mediaType, ChecksumSHA256: b64(f.sha256) }), sign)];
-  } else {
+  if (mode === 'multipart') {
     const mp = await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: f.mediaType, ChecksumAlgorithm: 'SHA256' }));
     s3UploadId = mp.UploadId!;
-    urls = await Promise.all(parts.map((p) => getSignedUrl(s3(), new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: s3UploadId, PartNumber: p.partNumber, ContentLength: p.bytes, ChecksumSHA256: b64(p.sha256) }), sign)));
   }
+  // One part's SHA-256 is the file's (checked above), so a single PUT signs the file's digest.
+  const urls = await Promise.all(parts.map((p) => signPart(bucket, { key, mode, s3UploadId, mediaType: f.mediaType }, p, cfg.urlTtlSeconds)));
   const u: Upload = {
     uploadId: newId('upl'),
     artifactId: id,
@@ -102,7 +110,79 @@ export async function createUpload(kind: ArtifactKind, id: string, version: stri
   await commitDatahub(ctx, {
     changes: [{ subject: SUBJECT.upload(u.uploadId), before: null, after: uploadItem(u), action: `${kind}.upload.start`, details: { version, path: u.path, bytes: u.bytes, sha256: u.sha256, parts: parts.length } }],
   });
-  return { ...u, parts: parts.map((p, i) => ({ ...p, url: urls[i], headers: { 'x-amz-checksum-sha256': b64(p.sha256) } })) };
+  return { ...u, parts: parts.map((p, i) => ({ ...p, url: urls[i], headers: partHeaders(p) })) };
+}
+
+type Held = { etag: string; bytes?: number; sha256?: string };
+
+/**
+ * The parts S3 holds of an upload, by part number. Multipart: ListParts, every page (S3 answers up
+ * to 1,000 parts a page). A one-part file: the object itself, if it was written since the upload
+ * began (an older object under the same key is another upload's). NoSuchUpload: S3 aborted it
+ * (the bucket's lifecycle aborts incomplete multipart uploads after two days).
+ */
+async function heldParts(bucket: string, u: Upload): Promise<Map<number, Held>> {
+  const held = new Map<number, Held>();
+  if (u.mode === 'single') {
+    try {
+      const h = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: u.key, ChecksumMode: 'ENABLED' }));
+      // LastModified has whole seconds
+      const since = Math.floor(Date.parse(u.createdAt) / 1000) * 1000;
+      if (h.ETag && (h.LastModified?.getTime() ?? 0) >= since) held.set(1, { etag: h.ETag, bytes: h.ContentLength, ...(h.ChecksumSHA256 ? { sha256: hexOf(h.ChecksumSHA256) } : {}) });
+    } catch (e) {
+      if (!['NotFound', 'NoSuchKey'].includes((e as { name?: string }).name ?? '')) throw e;
+    }
+    return held;
+  }
+  let marker: string | undefined;
+  do {
+    let page;
+    try {
+      page = await s3().send(new ListPartsCommand({ Bucket: bucket, Key: u.key, UploadId: u.s3UploadId, ...(marker ? { PartNumberMarker: marker } : {}) }));
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'NoSuchUpload') throw e;
+      throw new ConflictError(`S3 no longer holds the upload of "${u.path}" (incomplete uploads are aborted after two days); start a new upload`, [{ path: 'uploadId', problem: 'is gone from S3' }], 'upload_expired');
+    }
+    for (const p of page.Parts ?? []) if (p.PartNumber && p.ETag) held.set(p.PartNumber, { etag: p.ETag, bytes: p.Size, ...(p.ChecksumSHA256 ? { sha256: hexOf(p.ChecksumSHA256) } : {}) });
+    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+  } while (marker);
+  return held;
+}
+
+/**
+ * Resumes an open upload: for each declared part, whether S3 holds it (at its declared size, and
+ * SHA-256 where S3 states one; a part held otherwise is to be sent again, which replaces it) with
+ * its ETag, or a fresh presigned URL and the headers to send. Reads only: nothing is written, so
+ * nothing is audited; the stored expiresAt stays the first URLs'.
+ */
+export async function resumeUpload(kind: ArtifactKind, id: string, version: string, uploadId: string, viewer: Viewer, now = new Date()): Promise<UploadOut> {
+  const cur = await readArtifactAndVersion(kind, id, version);
+  const v = steward(cur.artifact, cur.version, viewer, id, version);
+  const { upload: u } = await readUpload(id, v.version, uploadId);
+  if (u.state !== 'open')
+    throw new ConflictError(
+      u.state === 'verified' ? `The upload of "${u.path}" is complete and verified; there is nothing to resume` : `The upload of "${u.path}" failed (${u.reason ?? 'checksum mismatch'}); start a new upload`,
+      [{ path: 'uploadId', problem: `is ${u.state}, not open` }],
+      'upload_not_open',
+    );
+  const f = await getItem(datahubKeys.manifestFile(id, v.version, u.path));
+  if (!f || !v.pages[String(f.page)] || f.sha256 !== u.sha256 || Number(f.bytes) !== u.bytes)
+    throw new ConflictError(
+      `The manifest no longer states "${u.path}" as this upload declared it (${u.bytes} bytes, SHA-256 ${u.sha256}); start a new upload`,
+      [{ path: 'uploadId', problem: 'is stale against the manifest' }],
+      'upload_stale',
+    );
+  const bucket = hubBucket();
+  const held = await heldParts(bucket, u);
+  const ttl = datahubConfig().upload.urlTtlSeconds;
+  const parts = await Promise.all(
+    u.parts.map(async (p) => {
+      const h = held.get(p.partNumber);
+      if (h && (h.bytes === undefined || h.bytes === p.bytes) && (h.sha256 === undefined || h.sha256 === p.sha256)) return { ...p, uploaded: true, etag: h.etag };
+      return { ...p, uploaded: false, url: await signPart(bucket, u, p, ttl), headers: partHeaders(p) };
+    }),
+  );
+  return { ...u, parts, expiresAt: new Date(now.getTime() + ttl * 1000).toISOString() };
 }
 
 /** Reads the object once, hashing each declared part and the whole file. */

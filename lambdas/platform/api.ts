@@ -29,6 +29,24 @@ export const SiteView = z.object({
   resources: z.array(ResourceView),
 });
 
+/** One issuer a client may sign in with: where its discovery document is, and the public OAuth clients it knows KAIRR's programs by. */
+export const SignInIssuer = z.object({
+  id: z.string(),
+  /** The issuer identifier (the tokens' "iss"). */
+  issuer: z.string(),
+  /** Its OpenID discovery document (the issuer's own, or locally the dev issuer's). */
+  discoveryUrl: z.string(),
+  /** Public client ids (no secrets: public clients have none): the command line's and the browser portal's, where the stage has them. */
+  clients: z.object({ cli: z.optional(z.string()), portal: z.optional(z.string()) }),
+});
+/** What GET /v1/auth/config answers (the platform function's SIGN_IN environment holds it but the stage). */
+export const SignInConfig = z.object({
+  /** The issuer a client uses when not told otherwise: the stage's own (subjects kept as they are), else the first. */
+  defaultIssuer: z.string(),
+  issuers: z.array(SignInIssuer),
+});
+export type SignInConfig = z.infer<typeof SignInConfig>;
+
 export const platformApi = defineApi({
   health: {
     method: 'GET',
@@ -37,6 +55,14 @@ export const platformApi = defineApi({
     summary: 'Liveness of the API',
     auth: 'public',
     responses: { 200: { description: 'The API is up', schema: z.object({ status: z.literal('ok'), stage: z.string(), time: z.string() }) } },
+  },
+  signIn: {
+    method: 'GET',
+    path: '/v1/auth/config',
+    tag: 'platform',
+    summary: "How to sign in to this stage: each trusted issuer's discovery document and its public client ids (no token needed; never a secret)",
+    auth: 'public',
+    responses: { 200: { description: 'The issuers and their public clients', schema: z.extend(SignInConfig, { stage: z.string() }) } },
   },
   openapi: {
     method: 'GET',

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHandler } from '../shared/http/router';
-import { runtimeConfig } from '../shared/config';
+import { requireEnv, runtimeConfig } from '../shared/config';
 import { NotFoundError } from '../domain/errors';
 import { currentRate, resourceKey, type Site } from '../domain/catalogue';
-import { platformApi } from './api';
+import { platformApi, SignInConfig } from './api';
 
 function siteView(site: Site, now: Date) {
   return {
@@ -34,10 +34,17 @@ function siteView(site: Site, now: Date) {
 }
 
 let openapiCache: string | undefined;
+let signInCache: SignInConfig | undefined;
 
 export const handler = createHandler(platformApi, {
   async health() {
     return { body: { status: 'ok', stage: runtimeConfig().stage, time: new Date().toISOString() } };
+  },
+  async signIn() {
+    // Set at synth from the stage's issuers and their public clients (lib/platform/identity.ts;
+    // the local runtime points each discoveryUrl at its dev issuer). Public by nature: no secrets.
+    signInCache ??= SignInConfig.parse(JSON.parse(requireEnv('SIGN_IN')));
+    return { body: { stage: runtimeConfig().stage, ...signInCache }, headers: { 'cache-control': 'public, max-age=300' } };
   },
   async openapi() {
     // Generated at synth from every route spec and shipped beside this bundle (lib/platform/platform-endpoints.ts).

@@ -6,8 +6,18 @@ import * as z from 'zod/mini';
 import { AFFILIATION_SOURCES, type TrustedIssuer } from '../../lambdas/domain/identity/issuers';
 import { ROLES } from '../../lambdas/shared/http/spec';
 import { roleProblem } from '../../lambdas/shared/http/caller';
+import type { SignInConfig } from '../../lambdas/platform/api';
 
 const CLAIM = z.string().check(z.minLength(1), z.maxLength(100));
+/** Public OAuth client ids a stage's programs sign in as (GET /v1/auth/config tells clients): public clients have no secret, so none is ever configured here. */
+const CLIENT_ID = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/));
+export const PublicClientsSchema = z.strictObject({
+  /** The command line's (`kairr auth login`: the device grant, or authorization code with PKCE on a loopback redirect). */
+  cli: z.optional(CLIENT_ID),
+  /** The browser portal's. */
+  portal: z.optional(CLIENT_ID),
+});
+export type PublicClients = z.infer<typeof PublicClientsSchema>;
 export const ISSUER_ID = /^[a-z][a-z0-9-]{1,20}$/;
 
 const DEFAULT_CLAIMS = {
@@ -62,6 +72,8 @@ export const IssuerSchema = z.strictObject({
   ),
   /** Keys are fetched again after this long, so a key the issuer removed stops being trusted. */
   jwksTtlSeconds: z._default(z.int().check(z.minimum(60), z.maximum(86_400)), 600),
+  /** The public clients KAIRR's programs are registered as at this issuer. */
+  clients: z.optional(PublicClientsSchema),
 });
 export type IssuerConfig = z.infer<typeof IssuerSchema>;
 
@@ -71,6 +83,8 @@ export const IdentitySchema = z.strictObject({
   audience: z.optional(z.string().check(z.minLength(1))),
   groupsClaim: z._default(z.string().check(z.minLength(1)), 'groups'),
   jwksUri: z.optional(z.url()),
+  /** The single-issuer form's public clients (issuers[] give theirs on each issuer). */
+  clients: z.optional(PublicClientsSchema),
   /** Several trusted issuers (federation); replaces the single-issuer fields. */
   issuers: z.optional(z.array(IssuerSchema).check(z.minLength(1), z.maxLength(10))),
   /** Fetch the keys over plain HTTP from a non-loopback host: only for LocalStack (the dev issuer on the Docker host). */
@@ -113,6 +127,24 @@ export function issuersOf(identity: IdentityConfig): TrustedIssuer[] {
   }));
 }
 
+/** The public clients of each configured issuer, by issuer id (the Cognito pool's are added by the Identity construct). */
+export function publicClientsOf(identity: IdentityConfig): Record<string, PublicClients> {
+  if (!identity.issuers) return identity.clients ? { default: identity.clients } : {};
+  return Object.fromEntries(identity.issuers.filter((i) => i.clients).map((i) => [i.id, i.clients!]));
+}
+
+/**
+ * What GET /v1/auth/config answers (but the stage): each trusted issuer, where its discovery
+ * document is (OpenID Connect Discovery 1.0 section 4: the issuer plus /.well-known/openid-configuration),
+ * and its public clients; the default is the stage's own issuer (subjects kept as they are), else the first.
+ */
+export function signInOf(issuers: readonly TrustedIssuer[], clients: Record<string, PublicClients>): SignInConfig {
+  return {
+    defaultIssuer: (issuers.find((i) => i.subjectPrefix === '') ?? issuers[0]).id,
+    issuers: issuers.map((i) => ({ id: i.id, issuer: i.issuerUrl, discoveryUrl: `${i.issuerUrl.replace(/\/$/, '')}/.well-known/openid-configuration`, clients: { ...clients[i.id] } })),
+  };
+}
+
 type Ctx = { addIssue(i: { code: 'custom'; path: (string | number)[]; message: string }): void };
 
 /** Cross-field checks of the identity block (called from the stage schema's refinement). */
@@ -123,7 +155,7 @@ export function checkIdentity(identity: IdentityConfig, siteIds: ReadonlySet<str
     if (!identity.audience) ctx.addIssue({ code: 'custom', path: [...base, 'audience'], message: 'is required (or list the trusted issuers in identity.issuers)' });
     return;
   }
-  for (const f of ['issuerUrl', 'audience', 'jwksUri'] as const) {
+  for (const f of ['issuerUrl', 'audience', 'jwksUri', 'clients'] as const) {
     if (identity[f] !== undefined) ctx.addIssue({ code: 'custom', path: [...base, f], message: 'cannot be combined with identity.issuers (give it on the issuer)' });
   }
   const ids = new Set<string>();

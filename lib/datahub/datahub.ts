@@ -2,7 +2,7 @@
 // hub's own bucket for small artifacts uploaded through presigned URLs. The bucket is private
 // (KMS, TLS only, no public access, versioned so a replaced object stays recoverable); browsers
 // PUT parts to it directly when the stage names CORS origins. The function's role holds exactly
-// what presigned uploads and downloads need on the bucket's objects.
+// what presigned uploads (and resuming them) and downloads need on the bucket's objects.
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -70,13 +70,13 @@ export class Datahub extends Construct {
     props.tables.bindAudit(this.fn, 'append');
     this.fn
       .withEnv('DATAHUB_BUCKET', this.bucket.bucketName)
-      .allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], [this.bucket.arnForObjects('*')])
+      .allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [this.bucket.arnForObjects('*')])
       .allow(['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], [this.key.keyArn]);
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     acknowledge(
       this.fn.role!,
       `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
-      "Objects are <artifact id>/<version>/<path>, known only at run time; the function presigns uploads (PutObject, multipart) and downloads (GetObject) of them and deletes an upload that failed its SHA-256 check. The grant is on this bucket's objects only, no listing, no bucket configuration.",
+      "Objects are <artifact id>/<version>/<path>, known only at run time; the function presigns uploads (PutObject, multipart) and downloads (GetObject) of them and deletes an upload that failed its SHA-256 check, and lists the parts of an open multipart upload to resume it. The grant is on this bucket's objects only: no listing of the bucket, no bucket configuration.",
     );
     props.api.addRoutes(datahubApi, this.fn);
   }

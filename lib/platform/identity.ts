@@ -7,7 +7,8 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/schema';
 import { ROLES } from '../../lambdas/shared/http/spec';
-import { issuersOf } from '../config/identity';
+import { issuersOf, publicClientsOf, signInOf, type PublicClients } from '../config/identity';
+import type { SignInConfig } from '../../lambdas/platform/api';
 import type { TrustedIssuer } from '../../lambdas/domain/identity/issuers';
 
 export interface IdentityProps {
@@ -19,11 +20,14 @@ export class Identity extends Construct {
   /** Every issuer the authorizer trusts (URLs may be CloudFormation tokens: the Cognito pool's). */
   readonly issuers: TrustedIssuer[];
   readonly userPool?: cognito.UserPool;
+  /** The public OAuth clients of each issuer, by issuer id (the config's, and the Cognito pool's portal client). */
+  private readonly clients: Record<string, PublicClients>;
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     const c = props.config;
     this.issuers = issuersOf(c);
+    this.clients = publicClientsOf(c);
     if (!c.cognitoUserPool?.enabled) return;
     const pool = new cognito.UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
@@ -70,7 +74,14 @@ export class Identity extends Construct {
       roles: { groupNames: true, groupMap: {}, default: [] },
       jwksTtlSeconds: 600,
     });
+    // The pool's app client is public (no secret): the portal's. Cognito revokes refresh tokens at /oauth2/revoke.
+    this.clients.cognito = { portal: client.userPoolClientId };
     // The single-issuer form with a pool trusts the pool instead of its issuerUrl (as it always did).
     if (!c.issuers) this.issuers.splice(0, 1);
+  }
+
+  /** What GET /v1/auth/config answers: how a client signs in to this stage (lambdas/platform/api.ts SignInConfig). */
+  get signIn(): SignInConfig {
+    return signInOf(this.issuers, this.clients);
   }
 }

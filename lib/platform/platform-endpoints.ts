@@ -1,9 +1,10 @@
-// Platform endpoints: health, the caller, the sites catalogue and the OpenAPI document.
+// Platform endpoints: health, how to sign in, the caller, the sites catalogue and the OpenAPI document.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { platformApi } from '../../lambdas/platform/api';
+import { platformApi, type SignInConfig } from '../../lambdas/platform/api';
 import { API_CATALOG } from '../../lambdas/api-catalog';
 import { buildOpenApiDocument, OPENAPI_INFO } from '../../lambdas/shared/http/openapi';
 import { KairrFunction, type FunctionDefaults } from './kairr-function';
@@ -13,6 +14,8 @@ export interface PlatformEndpointsProps {
   api: KairrApi;
   defaults: FunctionDefaults;
   corsAllowOrigins: string[];
+  /** GET /v1/auth/config's answer: the issuers' discovery documents and public client ids (lib/platform/identity.ts). */
+  signIn: SignInConfig;
 }
 
 export class PlatformEndpoints extends Construct {
@@ -36,7 +39,8 @@ export class PlatformEndpoints extends Construct {
       entry: 'lambdas/platform/handler.ts',
       description: 'KAIRR platform endpoints (health, me, sites, openapi)',
       defaults: props.defaults,
-      environment: { CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(',') },
+      // SIGN_IN: JSON, resolved at deploy (the Cognito pool's issuer and client are tokens until then).
+      environment: { CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(','), SIGN_IN: Stack.of(this).toJsonString(props.signIn) },
       assetFiles: [docFile],
     });
     props.api.addRoutes(platformApi, this.fn);

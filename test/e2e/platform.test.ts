@@ -22,6 +22,19 @@ describe('GET /v1/health', () => {
   });
 });
 
+describe('GET /v1/auth/config', () => {
+  it("answers without a token how to sign in: each issuer's discovery document (locally its dev issuer's, with the device grant and revocation) and its public client", async () => {
+    const res = await call('GET', '/v1/auth/config');
+    expect(res.status).toBe(200);
+    const own = res.body.issuers.find((i: { id: string }) => i.id === res.body.defaultIssuer);
+    expect(own).toMatchObject({ issuer: expect.any(String), discoveryUrl: expect.stringMatching(/\/\.well-known\/openid-configuration$/) });
+    if (!target().local) return; // a deployed issuer's document is the issuer's business
+    expect(own.clients.cli).toBe('kairr-cli');
+    const d = await (await fetch(own.discoveryUrl)).json();
+    expect(d).toMatchObject({ issuer: own.issuer, device_authorization_endpoint: expect.any(String), token_endpoint: expect.any(String), revocation_endpoint: expect.any(String) });
+  });
+});
+
 describe('authentication', () => {
   it('answers 401 in the error shape without a token', async () => {
     const res = await call('GET', '/v1/sites');

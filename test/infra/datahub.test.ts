@@ -36,7 +36,7 @@ describe('data hub', () => {
     const s3 = statementsByRole(local.template)
       .get(role)!
       .filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
-    expect(s3.flatMap(actionsOf).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    expect(s3.flatMap(actionsOf).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject']);
     for (const st of s3) for (const r of resourcesOf(st)) expect(r).toMatch(/DatahubStorage.*\/\*/);
   });
 

@@ -124,6 +124,16 @@ const CASES: Case[] = [
     // Allowed callers get past the role checks to "nothing was uploaded yet".
     expect: stewardsAndAdmins(422),
   },
+  {
+    route: 'resumeArtifactUpload',
+    req: async () => {
+      const v = await draft();
+      await withPage(v, 1);
+      const u = await api(ROLE_CALLERS.steward, 'POST', `/v1/datasets/${P}/versions/${v}/uploads`, { path: 'p1.jsonl', parts: [{ bytes: FILES[0].bytes, sha256: FILES[0].sha256 }] });
+      return ['GET', `/v1/datasets/${P}/versions/${v}/uploads/${u.body.uploadId}`];
+    },
+    expect: stewardsAndAdmins(200),
+  },
   { route: 'getArtifactFile', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/files/README.md`], expect: signedIn(409) },
   { route: 'getArtifactFile', req: () => ['GET', `/v1/datasets/${R}/versions/1.0.0/files/README.md`], expect: staffRead(409) },
   { route: 'getPublicArtifacts', req: () => ['GET', '/v1/public/datasets?q=corpus'], expect: all(200) },
