@@ -19,6 +19,8 @@
 //    writes with checkHashes: false (format_*_trusted); the writer's default re-check is beside it.
 // The machine may be shared: the load average is printed at each step. The last line is one JSON
 // object with every figure named. This prints figures; it is not a timed test.
+// bench/cli.ts imports its fauxqs process, its seeding and its window (main runs only when this
+// file is the one run).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -47,8 +49,8 @@ const EVENTS = num('events', 200_000);
 const STREAMS = num('streams', 2_000);
 const FORMAT_EVENTS = num('format-events', 1_000_000);
 const SKIP_FORMAT = args.includes('--skip-format');
-const REGION = 'ap-northeast-2';
-const BUCKET = 'kairr-bench-exports';
+export const REGION = 'ap-northeast-2';
+export const BUCKET = 'kairr-bench-exports';
 const TARGET_RATE = 50_000;
 const TARGET_RSS_MB = 256;
 const ROOT = join(__dirname, '..');
@@ -65,7 +67,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 // ---- other processes' CPU time (/proc/<pid>/stat: utime + stime, all threads) ----
 const TICKS = 100; // USER_HZ on Linux
-function procCpuSeconds(pid: number | undefined): number {
+export function procCpuSeconds(pid: number | undefined): number {
   if (!pid) return NaN;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -77,7 +79,7 @@ function procCpuSeconds(pid: number | undefined): number {
 }
 
 // ---- fauxqs in its own process, as the local runtime runs it (local/fauxqs-server.mjs) ----
-async function startFauxqsProcess(): Promise<{ endpoint: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function startFauxqsProcess(): Promise<{ endpoint: string; child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [join(ROOT, 'local', 'fauxqs-server.mjs'), JSON.stringify({ port: 0, region: REGION, buckets: [BUCKET], topics: [], queues: [] })], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
@@ -121,7 +123,7 @@ const chars = (r: () => number, a: string, n: number) => {
 };
 const DAY0 = Date.UTC(2026, 10, 24);
 const SPAN_MS = 3 * 86_400_000;
-const WINDOW = { from: new Date(DAY0).toISOString(), to: new Date(DAY0 + SPAN_MS).toISOString() };
+export const WINDOW = { from: new Date(DAY0).toISOString(), to: new Date(DAY0 + SPAN_MS).toISOString() };
 const TYPES = ['allocation', 'proposal', 'call', 'job', 'dataset'];
 const ACTIONS = ['ledger.usage', 'ledger.usage', 'proposal.submit', 'review.submit', 'allocation.activate', 'job.dispatch'];
 const ROLES = ['researcher', 'reviewer', 'chair', 'admin', 'system'];
@@ -155,7 +157,7 @@ function* events(total: number, streams: number): Generator<AuditEvent> {
   }
 }
 
-async function seed(doc: DynamoDBDocumentClient, table: string): Promise<{ seconds: number }> {
+export async function seed(doc: DynamoDBDocumentClient, table: string, total = EVENTS, streams = STREAMS): Promise<{ seconds: number }> {
   const t0 = Date.now();
   const CONCURRENCY = 8;
   let batch: Record<string, unknown>[] = [];
@@ -171,7 +173,7 @@ async function seed(doc: DynamoDBDocumentClient, table: string): Promise<{ secon
     written += items.length;
     if (written % 20_000 < 25) console.log(`  seeded ${fmt(written)} events (${fmt(written / ((Date.now() - t0) / 1000))}/s), load ${load()}`);
   };
-  for (const e of events(EVENTS, STREAMS)) {
+  for (const e of events(total, streams)) {
     batch.push(auditItem(e));
     if (batch.length === 25) {
       const p = send(batch).finally(() => inFlight.delete(p));
@@ -342,7 +344,8 @@ async function main() {
   console.log(JSON.stringify(result));
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (require.main === module)
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });

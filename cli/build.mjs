@@ -1,8 +1,9 @@
 // Compiles the kairr CLI (cli/src) into one self-contained CommonJS file, kairr.cjs: commander,
 // JMESPath, YAML and zod bundled in, Node's built-ins only, no TypeScript at run time. Run by
-// `npm pack -w kairr-cli` (prepack) and `npm run build -w kairr-cli`.
+// `npm pack -w kairr-cli` (prepack) and `npm run build -w kairr-cli`. `node build.mjs FILE` writes
+// the same bundle to FILE instead (a test's own copy, so it never rewrites the one being packed).
 import { build } from 'esbuild';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,7 +22,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   minify: true,
-  outfile: join(here, 'kairr.cjs'),
+  outfile: process.argv[2] ? resolve(process.argv[2]) : join(here, 'kairr.cjs'),
   banner: { js: '#!/usr/bin/env node\n// kairr: the KAIRR command line (docs/cli.md). Compiled by build.mjs: do not edit.' },
   legalComments: 'none',
   logLevel: 'warning',

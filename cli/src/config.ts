@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { CliError } from './errors';
+import { msg } from './i18n';
 
 export const ProfileSchema = z.object({
   /** The API's base URL (paths start with /v1). */
@@ -50,12 +51,12 @@ export class CredentialStore {
     try {
       raw = JSON.parse(readFileSync(this.file, 'utf8'));
     } catch (e) {
-      throw new CliError(`${this.file} is not JSON (${(e as Error).message}); remove it and log in again`);
+      throw new CliError(msg('credentialsNotJson', { file: this.file, reason: (e as Error).message }));
     }
     const parsed = FileSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new CliError(`${this.file}: ${issue.path.join('.') || '(file)'}: ${issue.message}; remove it and log in again`);
+      throw new CliError(msg('credentialsBadField', { file: this.file, field: issue.path.join('.') || '(file)', reason: issue.message }));
     }
     return parsed.data;
   }
@@ -79,7 +80,7 @@ export class CredentialStore {
   }
 
   put(profile: string, value: Profile): void {
-    if (!PROFILE_NAME.test(profile)) throw new CliError(`profile "${profile}" is not a valid name (letters, digits, ".", "_", "-")`);
+    if (!PROFILE_NAME.test(profile)) throw new CliError(msg('badProfileName', { profile }));
     const data = this.read();
     data.profiles[profile] = ProfileSchema.parse(value);
     this.write(data);

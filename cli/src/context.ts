@@ -8,6 +8,7 @@ import { Api } from './http';
 import { jwtExpiry, refresh } from './auth/oidc';
 import type { OutputOptions, Sink } from './output';
 import type { Http } from './transport';
+import { type Lang, langOf, type Message, msg, render } from './i18n';
 
 export const GlobalOptions = z.object({
   api: z.optional(z.string()),
@@ -34,6 +35,8 @@ export class Context {
   readonly store: CredentialStore;
   readonly profileName: string;
   readonly output: OutputOptions;
+  /** The language of the CLI's own messages (i18n.ts). */
+  readonly lang: Lang;
 
   constructor(
     readonly globals: GlobalOptions,
@@ -42,6 +45,12 @@ export class Context {
     this.store = new CredentialStore(credentialsFile(io.env));
     this.profileName = globals.profile ?? io.env.KAIRR_PROFILE ?? 'default';
     this.output = { json: globals.json, query: globals.query };
+    this.lang = langOf(io.env);
+  }
+
+  /** A message of the catalogue in the user's language. */
+  t(msg: Message): string {
+    return render(this.lang, msg);
   }
 
   profile(): Profile | undefined {
@@ -51,7 +60,7 @@ export class Context {
   /** --api, else KAIRR_API, else the profile's (from its login). */
   apiUrl(): string {
     const url = this.globals.api ?? this.io.env.KAIRR_API ?? this.profile()?.api;
-    if (!url) throw new CliError(`no API: pass --api URL, set KAIRR_API, or log in (kairr auth login --api URL) for profile "${this.profileName}"`);
+    if (!url) throw new CliError(msg('noApi', { profile: this.profileName }));
     return url.replace(/\/$/, '');
   }
 
@@ -62,12 +71,12 @@ export class Context {
   async token(): Promise<string> {
     if (this.io.env.KAIRR_TOKEN) return this.io.env.KAIRR_TOKEN;
     const p = this.profile();
-    if (!p) throw new CliError(`not logged in (profile "${this.profileName}"): run kairr auth login, or set KAIRR_TOKEN`);
+    if (!p) throw new CliError(msg('notLoggedIn', { profile: this.profileName }));
     const expiresAt = p.expiresAt ? Date.parse(p.expiresAt) : undefined;
     if (expiresAt === undefined || expiresAt - REFRESH_MARGIN_MS > Date.now()) return p.accessToken;
     if (!p.refreshToken || !p.tokenEndpoint || !p.clientId) {
       if (expiresAt > Date.now()) return p.accessToken;
-      throw new CliError(`the login of profile "${this.profileName}" expired at ${p.expiresAt}: run kairr auth login`);
+      throw new CliError(msg('loginExpired', { profile: this.profileName, at: String(p.expiresAt) }));
     }
     const t = await refresh(p.tokenEndpoint, p.clientId, p.refreshToken, this.io.fetch);
     this.store.put(this.profileName, { ...p, accessToken: t.access_token, refreshToken: t.refresh_token ?? p.refreshToken, expiresAt: expiryOf(t.access_token, t.expires_in) });

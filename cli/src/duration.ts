@@ -2,6 +2,7 @@
 // "HH:MM:SS" / "MM:SS" / "D-HH:MM:SS". The API takes whole minutes (DispatchBody.timeLimit).
 // Parsers throw commander's InvalidArgumentError, so the message names the flag and the exit code is 2.
 import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { msg, reason } from './i18n';
 
 const UNIT_MINUTES: Record<string, number> = { d: 1440, h: 60, m: 1, s: 1 / 60 };
 
@@ -22,20 +23,20 @@ export function parseMinutes(text: string): number {
     }
   }
   if (minutes === undefined || !Number.isFinite(minutes) || minutes <= 0) {
-    throw new InvalidArgumentError(`"${text}" is not a time limit: write e.g. 90 (minutes), 90m, 2h, 1h30m, 1d or 02:00:00`);
+    throw new InvalidArgumentError(reason(msg('badTime', { text })));
   }
   return Math.ceil(minutes - 1e-9);
 }
 
 /** A positive whole number from a flag ("--gpus 4"). */
 export function parsePositiveInt(text: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new InvalidArgumentError(reason(msg('badPositiveInt')));
   return Number(text);
 }
 
 /** A plain number from a flag: 7e10, 1.5e12, 4096. */
 export function parseNumber(text: string): number {
   const n = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number, e.g. 7e10');
+  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(reason(msg('badNumber')));
   return n;
 }

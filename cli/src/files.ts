@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { UsageError } from './errors';
+import { msg } from './i18n';
 
 const Mapping = z.record(z.string(), z.unknown());
 
@@ -11,7 +12,7 @@ export async function readDocument(path: string, stdin: () => string): Promise<R
   try {
     text = path === '-' ? stdin() : readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(msg('cannotRead', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }));
   }
   // yaml is loaded only by the commands that read a document, not at every start (a require in
   // place, which esbuild's bundle keeps lazy; import() would not run under jest's CommonJS).
@@ -20,9 +21,9 @@ export async function readDocument(path: string, stdin: () => string): Promise<R
   try {
     doc = parse(text);
   } catch (e) {
-    throw new UsageError(`${path} is not YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw new UsageError(msg('notYaml', { path, reason: (e as Error).message.split('\n')[0] }));
   }
   const m = Mapping.safeParse(doc);
-  if (!m.success || Array.isArray(doc)) throw new UsageError(`${path} must hold a mapping (key: value lines, or a JSON object) at the top`);
+  if (!m.success || Array.isArray(doc)) throw new UsageError(msg('notMapping', { path }));
   return m.data;
 }

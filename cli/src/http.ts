@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { ApiError, CliError } from './errors';
 import type { Http, HttpResponse } from './transport';
+import { msg } from './i18n';
 
 const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.array(z.object({ path: z.string(), problem: z.string() }))) }),
@@ -44,7 +45,7 @@ export class Api {
       res = await this.fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach the API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (e as Error).message}); is --api (or KAIRR_API) right?`);
+      throw new CliError(msg('unreachableApi', { url: this.baseUrl, reason: cause?.code ?? cause?.message ?? (e as Error).message }));
     }
     const text = await res.text();
     let json: unknown;
@@ -61,7 +62,7 @@ export class Api {
     const parsed = opts.schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new CliError(`${method} ${path}: the API's answer is not what this CLI understands (${issue.path.join('.') || '(body)'}: ${issue.message}); is the CLI older than the API?`);
+      throw new CliError(msg('unexpectedAnswer', { route: `${method} ${path}`, field: issue.path.join('.') || '(body)', reason: issue.message }));
     }
     return parsed.data as z.infer<S>;
   }

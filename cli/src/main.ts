@@ -14,14 +14,19 @@ import { lineageCommand } from './commands/lineage';
 import { reviewCommands } from './commands/review';
 import { auditCommands } from './commands/audit';
 import { catalogueCommands } from './commands/catalogue';
+import { addCatalogueWrites } from './commands/catalogue-writes';
+import { pipelineCommands } from './commands/pipeline';
+import { completionCommand } from './commands/completion';
 import { ApiError, CliError, ExitWith, UsageError } from './errors';
 import { formatError, QueryError } from './output';
+import { langOf, translateCommander } from './i18n';
 import { nodeHttp } from './transport';
 
 export const VERSION = '0.1.0';
 
 export function buildProgram(io: Io): Command<any, any, any> {
   const ctx = (cmd: Command<any, any, any>) => new Context(GlobalOptions.parse(cmd.optsWithGlobals()), io);
+  const lang = langOf(io.env);
   const program = new Command('kairr')
     .description('KAIRR from the terminal: log in, find a resource, apply, and run jobs on spc and kisti6')
     .version(VERSION)
@@ -33,9 +38,22 @@ export function buildProgram(io: Io): Command<any, any, any> {
       'after',
       '\nExamples:\n  kairr auth login --local\n  kairr sites list\n  kairr job submit train.sh --alloc alloc-01j... --site kisti6 --resource gh200 --gpus 4 --time 2h --wait\n\nEnvironment: KAIRR_API, KAIRR_PROFILE, KAIRR_TOKEN (a token for scripts and CI), XDG_CONFIG_HOME.',
     );
-  for (const c of [...authCommands(ctx), ...siteCommands(ctx), proposalCommands(ctx), allocCommands(ctx), jobCommands(ctx), lineageCommand(ctx), ...reviewCommands(ctx), auditCommands(ctx), ...catalogueCommands(ctx)]) program.addCommand(c);
+  for (const c of [
+    ...authCommands(ctx),
+    ...siteCommands(ctx),
+    proposalCommands(ctx),
+    allocCommands(ctx),
+    jobCommands(ctx),
+    lineageCommand(ctx),
+    ...reviewCommands(ctx),
+    auditCommands(ctx),
+    ...catalogueCommands(ctx).map((c) => addCatalogueWrites(ctx, c)),
+    pipelineCommands(ctx),
+    completionCommand(ctx),
+  ])
+    program.addCommand(c);
   const configure = (cmd: Command<any, any, any>) => {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s), outputError: (s, write) => write(translateCommander(s, lang)) });
     cmd.showSuggestionAfterError(true);
     checkMandatoryAfterUnknown(cmd);
     for (const sub of cmd.commands) configure(sub as Command<any, any, any>);
@@ -76,7 +94,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       // a missing argument, or a command group without its verb (its help shown) are usage errors.
       return e.exitCode === 0 ? 0 : 2;
     }
-    io.err.write(formatError(e, json));
+    io.err.write(formatError(e, json, langOf(io.env)));
     if (e instanceof ApiError || e instanceof CliError || e instanceof UsageError || e instanceof QueryError) return e.exitCode;
     return 1;
   }

@@ -1,7 +1,8 @@
 // What a command prints: a human table by default, the API's JSON with --json, and --query to
 // filter that JSON with JMESPath first. Data goes to stdout; progress and errors to stderr, progress
 // only on a TTY, so a pipe gets only the data.
-import { ApiError } from './errors';
+import { ApiError, LocalisedError, UsageError } from './errors';
+import { type Lang, msg, render } from './i18n';
 
 /** Where output goes: process.stdout/stderr, or a buffer in tests. */
 export interface Sink {
@@ -61,14 +62,13 @@ export async function applyQuery(data: unknown, query: string): Promise<unknown>
   try {
     compile(query);
   } catch (e) {
-    throw new QueryError(`--query "${query}" is not valid JMESPath: ${(e as Error).message}`);
+    throw new QueryError(msg('badQuery', { query, reason: (e as Error).message }));
   }
   return search(data, query);
 }
 
-export class QueryError extends Error {
-  readonly exitCode = 2;
-}
+/** A --query that is not JMESPath: a usage error. */
+export class QueryError extends UsageError {}
 
 /**
  * Prints a command's result. With --json or --query: the JSON (a query's string result raw, as
@@ -83,16 +83,67 @@ export async function emit(out: Sink, data: unknown, opts: OutputOptions, human:
 }
 
 /** An error as the user sees it: the API's code and message, then each named field and its problem. */
-export function formatError(e: unknown, json = false): string {
+export function formatError(e: unknown, json = false, lang: Lang = 'en'): string {
   if (e instanceof ApiError) {
     if (json && e.body !== undefined) return `${JSON.stringify(e.body, null, 2)}\n`;
-    const lines = [`error: ${e.message} (${e.code}, HTTP ${e.status})`, ...e.details.map((d) => `  ${d.path || '(body)'}: ${d.problem}`)];
+    // The API's message and field problems are its own words, printed as they came.
+    const lines = [render(lang, msg('apiError', { message: e.message, code: e.code, status: e.status })), ...e.details.map((d) => `  ${d.path || '(body)'}: ${d.problem}`)];
     return lines.join('\n') + '\n';
   }
-  return `error: ${e instanceof Error ? e.message : String(e)}\n`;
+  const message = e instanceof LocalisedError && e.msg ? render(lang, e.msg) : e instanceof Error ? e.message : String(e);
+  return `${render(lang, msg('error', { message }))}\n`;
 }
 
 /** Progress for people: to stderr, and only when stderr is a terminal. */
 export function progress(err: Sink, text: string): void {
   if (err.isTTY) err.write(text);
+}
+
+export interface ProgressBar {
+  /** `bytes` more done; `note` (e.g. "file 2/3") shown after the figures. */
+  add(bytes: number, note?: string): void;
+  /** The last frame (full), then a newline. */
+  done(): void;
+}
+
+const mb = (n: number) => (n / 1e6).toFixed(1);
+
+/**
+ * A byte progress bar on stderr, redrawn in place (\r) only when its whole percentage or its note
+ * changes (at most about a hundred frames, whatever the size), and only on a terminal: elsewhere
+ * it writes nothing. Sized to the terminal's width, so the line never wraps (a wrapped line cannot
+ * be redrawn in place).
+ */
+export function progressBar(err: Sink, label: string, total: number): ProgressBar {
+  if (!err.isTTY) return { add() {}, done() {} };
+  let done = 0;
+  let note = '';
+  let shown = '';
+  let key = '';
+  const width = Math.max(10, Math.min(40, (err.columns ?? 80) - label.length - 40));
+  const draw = () => {
+    // with no total (an older API), a step is a whole MB
+    const pct = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
+    const k = `${total > 0 ? pct : Math.floor(done / 1e6)}|${note}`;
+    if (k === key) return;
+    key = k;
+    const full = Math.round((pct / 100) * width);
+    const figures = total > 0 ? `${String(pct).padStart(3)}%  ${mb(Math.min(done, total))}/${mb(total)} MB` : `${mb(done)} MB`;
+    const bar = total > 0 ? `${'█'.repeat(full)}${'░'.repeat(width - full)} ` : '';
+    const f = `${label} ${bar}${figures}${note ? `  ${note}` : ''}`;
+    err.write(`\r${f.padEnd(shown.length)}`);
+    shown = f;
+  };
+  return {
+    add(bytes, n) {
+      done += bytes;
+      if (n !== undefined) note = n;
+      draw();
+    },
+    done() {
+      done = Math.max(done, total);
+      draw();
+      err.write('\n');
+    },
+  };
 }

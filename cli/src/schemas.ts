@@ -180,7 +180,7 @@ export const AuditExportSchema = z.looseObject({
   to: z.string(),
   totalRecords: z.optional(z.number()),
   manifestHash: z.optional(z.string()),
-  files: z.optional(z.array(z.looseObject({ name: z.string(), url: z.optional(z.string()) }))),
+  files: z.optional(z.array(z.looseObject({ name: z.string(), bytes: z.optional(z.number()), url: z.optional(z.string()) }))),
   manifest: z.optional(z.looseObject({ name: z.string(), url: z.string() })),
   error: z.optional(z.looseObject({ code: z.string(), message: z.string() })),
 });

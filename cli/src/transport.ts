@@ -9,13 +9,27 @@ export interface HttpResponse {
   ok: boolean;
   statusText: string;
   text(): Promise<string>;
+  /** Response headers (an upload reads a part's ETag); fetch's Headers, or the same lookup. */
+  headers?: { get(name: string): string | null };
+  /** The body as it arrives, with `stream: true` (fetch's Response has one always); read it or text(), not both. */
+  body?: AsyncIterable<Uint8Array> | null;
 }
 export interface HttpInit {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** Text, or bytes (a part of an upload). */
+  body?: string | Uint8Array;
+  /** Answer at the headers and stream the body (a download), instead of reading it whole first. */
+  stream?: boolean;
 }
 export type Http = (url: string, init?: HttpInit) => Promise<HttpResponse>;
+
+const headersOf = (res: IncomingMessage) => ({
+  get: (name: string) => {
+    const v = res.headers[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  },
+});
 
 export const nodeHttp: Http = (url, init = {}) =>
   new Promise((resolve, reject) => {
@@ -23,13 +37,23 @@ export const nodeHttp: Http = (url, init = {}) =>
     // required here, so a command that makes no request never loads them
     const mod = (u.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:http');
     const req = mod.request(u, { method: init.method ?? 'GET', headers: init.headers }, (res: IncomingMessage) => {
+      if (init.stream) {
+        const status = res.statusCode ?? 0;
+        let text: Promise<string> | undefined;
+        const readAll = async () => {
+          const chunks: Buffer[] = [];
+          for await (const c of res) chunks.push(c as Buffer);
+          return Buffer.concat(chunks).toString('utf8');
+        };
+        return resolve({ status, ok: status >= 200 && status < 300, statusText: res.statusMessage ?? '', headers: headersOf(res), body: res, text: () => (text ??= readAll()) });
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
       res.on('end', () => {
         const status = res.statusCode ?? 0;
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status, ok: status >= 200 && status < 300, statusText: res.statusMessage ?? '', text: async () => text });
+        resolve({ status, ok: status >= 200 && status < 300, statusText: res.statusMessage ?? '', headers: headersOf(res), text: async () => text });
       });
     });
     // the shape fetch rejects with, so callers read the reason from `cause.code` either way

@@ -22,7 +22,8 @@ const answerOk = (name: keyof typeof auditApi, status: number, body: unknown) =>
   return body;
 };
 
-async function servedExport() {
+/** An export served as the API and S3 serve it; `onTheWay` may change a file between S3 and the CLI. */
+async function servedExport(onTheWay: (name: string, body: string) => string = (_n, b) => b) {
   const { dir, manifest } = await writeSampleExport('jsonl');
   dirs.push(dir);
   const names = readdirSync(dir).filter((n) => n !== 'manifest.json');
@@ -52,7 +53,7 @@ async function servedExport() {
     [`GET /v1/audit/exports/${EXPORT_ID}`]: () => (++looks < 2 ? [200, answerOk('getAuditExport', 200, { ...base, state: 'running' })] : [200, answerOk('getAuditExport', 200, done)]),
   });
   // S3's presigned GETs answer the bytes as they are, not JSON.
-  const files = new Map([...names, 'manifest.json'].map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
+  const files = new Map([...names, 'manifest.json'].map((n) => [n, onTheWay(n, readFileSync(join(dir, n), 'utf8'))]));
   const fetch: Http = async (url, init) => {
     const u = new URL(url);
     if (u.host !== 's3.test') return api.fetch(url, init as RequestInit);
@@ -62,12 +63,12 @@ async function servedExport() {
   return { fetch, calls: api.calls };
 }
 
-it('export --out waits for the export, downloads it, and verify finds it sound (exit 0)', async () => {
+it('export --out waits for the export, downloads it and verifies it offline itself (exit 0); verify finds it sound too', async () => {
   const { fetch, calls } = await servedExport();
   const out = join(tempDir('cli-export'), 'export');
   dirs.push(out);
   const r = await kairr(['audit', 'export', '--from', '2026-01-01T00:00:00Z', '--to', '2026-12-01T00:00:00Z', '--out', out], { env, fetch });
-  expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: expect.stringContaining(`Downloaded 4 files into ${out}`) });
+  expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: expect.stringMatching(new RegExp(`Downloaded 4 files into ${out}; verifying them offline\\n[\\s\\S]*^OK: 18 records in 4 streams, 3 files`, 'm')) });
   expect(calls[0]).toMatchObject({ method: 'POST', body: { from: '2026-01-01T00:00:00Z', to: '2026-12-01T00:00:00Z', format: 'jsonl' } });
   expect(calls[0].headers['idempotency-key']).toBeDefined();
   expect(calls.filter((c) => c.method === 'GET')).toHaveLength(2);
@@ -75,6 +76,22 @@ it('export --out waits for the export, downloads it, and verify finds it sound (
   const v = await kairr(['audit', 'verify', out], { env });
   expect(v.code).toBe(0);
   expect(v.out).toMatch(/^OK: 18 records in 4 streams, 3 files/);
+});
+
+it('export --out catches a file changed on the way (exit 1, the report on stderr, the export view on stdout); --no-verify only downloads', async () => {
+  const { fetch } = await servedExport((name, body) => (name === 'events-00001.jsonl' ? body.replace('"seq":2', '"seq":3') : body));
+  const out = join(tempDir('cli-export'), 'export');
+  dirs.push(out);
+  const r = await kairr(['audit', 'export', '--from', '2026-01-01T00:00:00Z', '--to', '2026-12-01T00:00:00Z', '--out', out, '--json'], { env, fetch });
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(/^FAIL: \d+ problems; first: events-00001.jsonl line 2/m);
+  expect(JSON.parse(r.out)).toMatchObject({ state: 'succeeded' });
+  const out2 = join(tempDir('cli-export'), 'export');
+  dirs.push(out2);
+  const n = await kairr(['audit', 'export', '--from', '2026-01-01T00:00:00Z', '--to', '2026-12-01T00:00:00Z', '--out', out2, '--no-verify'], { env, fetch });
+  expect(n.code).toBe(0);
+  expect(n.err).toBe(`Downloaded 4 files into ${out2}; check them with: kairr audit verify ${out2}\n`);
+  expect((await kairr(['audit', 'verify', out2], { env })).code).toBe(1);
 });
 
 it('verify catches one changed byte in a downloaded file (exit 1), and --json gives the report', async () => {

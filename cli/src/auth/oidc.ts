@@ -4,12 +4,15 @@
 import * as z from 'zod/mini';
 import { CliError } from '../errors';
 import { nodeHttp, type Http, type HttpInit, type HttpResponse } from '../transport';
+import { msg } from '../i18n';
 
 export const DiscoverySchema = z.looseObject({
   issuer: z.string(),
   token_endpoint: z.optional(z.string()),
   device_authorization_endpoint: z.optional(z.string()),
   authorization_endpoint: z.optional(z.string()),
+  /** RFC 7009 token revocation (auth/revoke.ts, at logout). */
+  revocation_endpoint: z.optional(z.string()),
 });
 export type Discovery = z.infer<typeof DiscoverySchema>;
 
@@ -39,7 +42,7 @@ export async function discover(base: string, fetchImpl: Http = nodeHttp): Promis
   const url = `${base.replace(/\/$/, '')}/.well-known/openid-configuration`;
   const body = await getJson(fetchImpl, url);
   const d = DiscoverySchema.safeParse(body);
-  if (!d.success) throw new CliError(`${url} is not an OpenID discovery document (${d.error.issues[0].path.join('.')}: ${d.error.issues[0].message})`);
+  if (!d.success) throw new CliError(msg('notDiscovery', { url, field: d.error.issues[0].path.join('.'), reason: d.error.issues[0].message }));
   return d.data;
 }
 
@@ -48,16 +51,16 @@ async function getJson(fetchImpl: Http, url: string, init?: HttpInit): Promise<u
   try {
     res = await fetchImpl(url, init);
   } catch (e) {
-    throw new CliError(`cannot reach ${url} (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`);
+    throw new CliError(msg('unreachable', { url, reason: (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message }));
   }
   const text = await res.text();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new CliError(`${url} answered ${res.status} with something that is not JSON`);
+    throw new CliError(msg('notJsonAnswer', { url, status: res.status }));
   }
-  if (!res.ok && init?.method !== 'POST') throw new CliError(`${url} answered ${res.status}`);
+  if (!res.ok && init?.method !== 'POST') throw new CliError(msg('answered', { url, status: res.status }));
   return json;
 }
 
@@ -74,7 +77,7 @@ export async function tokenRequest(fetchImpl: Http, endpoint: string, fields: Re
   if (ok.success) return ok.data;
   const err = OAuthError.safeParse(body);
   if (err.success) return { error: err.data.error, description: err.data.error_description };
-  throw new CliError(`${endpoint} answered neither tokens nor an OAuth error`);
+  throw new CliError(msg('neitherTokens', { url: endpoint }));
 }
 
 export interface DeviceLoginOptions {
@@ -98,12 +101,12 @@ export async function deviceLogin(d: Discovery, opts: DeviceLoginOptions): Promi
   const fetchImpl = opts.fetchImpl ?? nodeHttp;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? Date.now;
-  if (!d.device_authorization_endpoint || !d.token_endpoint) throw new CliError(`the issuer ${d.issuer} offers no device authorization grant`);
+  if (!d.device_authorization_endpoint || !d.token_endpoint) throw new CliError(msg('noDeviceGrant', { issuer: d.issuer }));
   const body = await getJson(fetchImpl, d.device_authorization_endpoint, form({ client_id: opts.clientId, ...(opts.scope ? { scope: opts.scope } : {}) }));
   const parsed = DeviceAuthorizationSchema.safeParse(body);
   if (!parsed.success) {
     const err = OAuthError.safeParse(body);
-    throw new CliError(`the issuer refused a device code: ${err.success ? `${err.data.error} ${err.data.error_description ?? ''}`.trim() : parsed.error.issues[0].message}`);
+    throw new CliError(msg('deviceCodeRefused', { reason: err.success ? `${err.data.error} ${err.data.error_description ?? ''}`.trim() : parsed.error.issues[0].message }));
   }
   const auth = parsed.data;
   opts.prompt(auth);
@@ -118,17 +121,17 @@ export async function deviceLogin(d: Discovery, opts: DeviceLoginOptions): Promi
       interval += 5000;
       continue;
     }
-    if (r.error === 'access_denied') throw new CliError('the login was denied at the issuer');
+    if (r.error === 'access_denied') throw new CliError(msg('loginDenied'));
     if (r.error === 'expired_token') break;
-    throw new CliError(`the issuer refused the login: ${r.error}${r.description ? ` (${r.description})` : ''}`);
+    throw new CliError(msg('loginRefused', { reason: `${r.error}${r.description ? ` (${r.description})` : ''}` }));
   }
-  throw new CliError('the device code expired before the login was approved; run `kairr auth login` again');
+  throw new CliError(msg('deviceCodeExpired'));
 }
 
 /** A new access token for a refresh token (RFC 6749 section 6). */
 export async function refresh(tokenEndpoint: string, clientId: string, refreshToken: string, fetchImpl: Http = nodeHttp): Promise<TokenResponse> {
   const r = await tokenRequest(fetchImpl, tokenEndpoint, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
-  if ('error' in r) throw new CliError(`the login has expired and could not be refreshed (${r.error}); run \`kairr auth login\` again`);
+  if ('error' in r) throw new CliError(msg('refreshFailed', { reason: String(r.error) }));
   return r;
 }
 

@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { CliError } from '../errors';
 import { nodeHttp, type Http } from '../transport';
 import { type Discovery, type TokenResponse, tokenRequest } from './oidc';
+import { msg } from '../i18n';
 
 export interface PkceLoginOptions {
   clientId: string;
@@ -23,7 +24,7 @@ export function pkcePair(): { verifier: string; challenge: string } {
 }
 
 export async function pkceLogin(d: Discovery, opts: PkceLoginOptions): Promise<TokenResponse> {
-  if (!d.authorization_endpoint || !d.token_endpoint) throw new CliError(`the issuer ${d.issuer} offers neither the device grant nor an authorization endpoint`);
+  if (!d.authorization_endpoint || !d.token_endpoint) throw new CliError(msg('noAuthorizationEndpoint', { issuer: d.issuer }));
   const { verifier, challenge } = pkcePair();
   const state = randomBytes(16).toString('base64url');
   let settle: (r: { code?: string; error?: string }) => void = () => undefined;
@@ -49,9 +50,9 @@ export async function pkceLogin(d: Discovery, opts: PkceLoginOptions): Promise<T
   const timer = setTimeout(() => settle({ error: 'no redirect came back in time' }), opts.timeoutMs ?? 300_000);
   try {
     const r = await result;
-    if (!r.code) throw new CliError(`the login did not complete: ${r.error ?? 'no code'}`);
+    if (!r.code) throw new CliError(msg('loginIncomplete', { reason: r.error ?? 'no code' }));
     const t = await tokenRequest(opts.fetchImpl ?? nodeHttp, d.token_endpoint, { grant_type: 'authorization_code', code: r.code, redirect_uri: redirectUri, client_id: opts.clientId, code_verifier: verifier });
-    if ('error' in t) throw new CliError(`the issuer refused the code: ${t.error}${t.description ? ` (${t.description})` : ''}`);
+    if ('error' in t) throw new CliError(msg('codeRefused', { reason: `${t.error}${t.description ? ` (${t.description})` : ''}` }));
     return t;
   } finally {
     clearTimeout(timer);

@@ -10,6 +10,7 @@ import { seg } from '../http';
 import { emit, fields, table } from '../output';
 import { AllocationSchema, AllocRequestSchema, type AllocRequest } from '../schemas';
 import * as z from 'zod/mini';
+import { msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
@@ -26,7 +27,7 @@ const showRequest = (r: AllocRequest) =>
 /** The body of POST /v1/allocations/{id}/requests for a type, from the flags. */
 export function requestBody(type: 'supplement' | 'extension' | 'exchange' | 'renewal', o: { resource?: string; credits?: string; endDate?: string; from?: string; to?: string; justification?: string }): Record<string, unknown> {
   const need = (v: unknown, flag: string) => {
-    if (v === undefined) throw new UsageError(`a ${type} request needs ${flag}`);
+    if (v === undefined) throw new UsageError(msg('requestNeeds', { type, flag }));
     return v;
   };
   const credits = (text: string | undefined) => parseNumber(String(need(text, '--credits N')));

@@ -9,13 +9,14 @@ import type { Context } from '../context';
 import { parsePositiveInt } from '../duration';
 import { CliError, ExitWith, UsageError } from '../errors';
 import { seg } from '../http';
-import { emit, fields, pageTable } from '../output';
+import { emit, fields, pageTable, progress, progressBar } from '../output';
 import { AuditEventSchema, AuditExportSchema, page, type AuditExport } from '../schemas';
+import { msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
 const subjectOf = (o: { subjectType?: string; subjectId?: string }) => {
-  if (o.subjectId !== undefined && o.subjectType === undefined) throw new UsageError('--subject-id goes with --subject-type');
+  if (o.subjectId !== undefined && o.subjectType === undefined) throw new UsageError(msg('subjectIdNeedsType'));
   return o.subjectType === undefined ? undefined : { subjectType: o.subjectType, ...(o.subjectId ? { subjectId: o.subjectId } : {}) };
 };
 
@@ -30,17 +31,56 @@ const showExport = (x: AuditExport) =>
     ['error', x.error?.message],
   ]);
 
-/** Downloads an export's files and manifest into dir; returns the names written. */
+/** The offline verifier itself (kairr-audit's main), required on first use: only verifying needs it. */
+async function verify(argv: string[], out: (t: string) => unknown, err: (t: string) => unknown): Promise<number> {
+  const { main } = require('../../../lambdas/audit/cli') as typeof import('../../../lambdas/audit/cli');
+  return main(argv, { out: (t: string) => void out(t), err: (t: string) => void err(t) });
+}
+
+/**
+ * Downloads an export's files and manifest into dir, each streamed to disk as it arrives (an
+ * export file may be 128 MB), with a progress bar over the data files' bytes on a terminal;
+ * returns the names written.
+ */
 async function download(c: Context, x: AuditExport, dir: string): Promise<string[]> {
-  if (!x.manifest || !x.files?.every((f) => f.url)) throw new CliError(`export ${x.exportId} has no download URLs (they expire: run kairr audit export ${x.exportId} --out ${dir} again)`);
+  if (!x.manifest || !x.files?.every((f) => f.url)) throw new CliError(msg('exportNoUrls', { id: x.exportId, dir }));
   await mkdir(dir, { recursive: true });
   const items = [...x.files.map((f) => ({ name: f.name, url: f.url! })), { name: 'manifest.json', url: x.manifest.url }];
-  for (const it of items) {
-    if (!/^[A-Za-z0-9._-]+$/.test(it.name)) throw new CliError(`export ${x.exportId} names a file "${it.name}" that is not a plain file name; not writing it`);
-    const res = await c.io.fetch(it.url, { method: 'GET' });
-    if (!res.ok) throw new CliError(`downloading ${it.name}: HTTP ${res.status} ${res.statusText}`);
-    await writeFile(join(dir, it.name), await res.text());
+  const bar = progressBar(
+    c.io.err,
+    c.t(msg('downloading')),
+    x.files.reduce((s, f) => s + (f.bytes ?? 0), 0),
+  );
+  for (const [i, it] of items.entries()) {
+    if (!/^[A-Za-z0-9._-]+$/.test(it.name)) throw new CliError(msg('exportBadFileName', { id: x.exportId, name: it.name }));
+    const res = await c.io.fetch(it.url, { method: 'GET', stream: true });
+    if (!res.ok) await res.text().catch(() => ''); // read to the end, so the connection is freed
+    if (!res.ok) throw new CliError(msg('downloadFailed', { name: it.name, status: res.status, text: res.statusText }));
+    const note = c.t(msg('fileOf', { i: i + 1, n: items.length }));
+    bar.add(0, note);
+    const file = join(dir, it.name);
+    const counted = (n: number) => (it.name === 'manifest.json' ? undefined : bar.add(n));
+    if (!res.body) {
+      const text = await res.text();
+      counted(Buffer.byteLength(text));
+      await writeFile(file, text);
+      continue;
+    }
+    // required here: only a download needs them
+    const { createWriteStream } = require('node:fs') as typeof import('node:fs');
+    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
+    await pipeline(
+      res.body,
+      async function* (chunks: AsyncIterable<Uint8Array>) {
+        for await (const chunk of chunks) {
+          counted(chunk.byteLength);
+          yield chunk;
+        }
+      },
+      createWriteStream(file),
+    );
   }
+  bar.done();
   return items.map((i) => i.name);
 }
 
@@ -83,30 +123,42 @@ export function auditCommands(ctx: Ctx): Command<any, any, any> {
     .option('--wait', 'follow the export until it has succeeded or failed')
     .option('--out <dir>', 'download the files and manifest.json here (implies --wait)')
     .option('--poll <seconds>', 'seconds between looks while waiting', parsePositiveInt, 2)
-    .addHelpText('after', '\nExamples:\n  kairr audit export --from 2026-01-01T00:00:00Z --to 2026-12-01T00:00:00Z --out ./export\n  kairr audit verify ./export')
+    .option('--no-verify', 'with --out: download only, without verifying the files offline afterwards')
+    .addHelpText(
+      'after',
+      '\nWith --out, the files are verified offline once downloaded (as kairr audit verify DIR does; its report on stderr), and a failed verification exits 1.\n\nExamples:\n  kairr audit export --from 2026-01-01T00:00:00Z --to 2026-12-01T00:00:00Z --out ./export\n  kairr audit export exp-01j... --out ./export --no-verify',
+    )
     .action(async (exportId, o, cmd) => {
       const c = ctx(cmd);
       const api = c.api();
       let x: AuditExport;
       if (exportId) {
-        if (o.from || o.to) throw new UsageError('give an export id, or --from and --to to start one, not both');
+        if (o.from || o.to) throw new UsageError(msg('exportIdOrRange'));
         x = await api.get(`/v1/audit/exports/${seg(exportId)}`, AuditExportSchema);
       } else {
-        if (!o.from || !o.to) throw new UsageError('to start an export, give --from and --to (or an export id to follow)');
+        if (!o.from || !o.to) throw new UsageError(msg('exportNeedsRange'));
         const filters = subjectOf(o);
         x = await api.request('POST', '/v1/audit/exports', { body: { from: o.from, to: o.to, format: o.format, ...(filters ? { filters } : {}) }, schema: AuditExportSchema, idempotent: true });
       }
       if (o.wait || o.out) {
         while (x.state === 'queued' || x.state === 'running') {
-          if (c.io.err.isTTY) c.io.err.write(`\rexport ${x.exportId}: ${x.state}${x.totalRecords !== undefined ? `, ${x.totalRecords} records` : ''}   `);
+          progress(c.io.err, `\r${c.t(msg('exportProgress', { id: x.exportId, state: x.state, records: x.totalRecords !== undefined ? String(x.totalRecords) : '' }))}   `);
           await c.io.sleep(o.poll * 1000);
           x = await api.get(`/v1/audit/exports/${seg(x.exportId)}`, AuditExportSchema);
         }
-        if (c.io.err.isTTY) c.io.err.write('\n');
+        progress(c.io.err, '\n');
       }
       if (o.out && x.state === 'succeeded') {
         const names = await download(c, x, o.out);
-        c.io.err.write(`Downloaded ${names.length} files into ${o.out}; check them with: kairr audit verify ${o.out}\n`);
+        if (!o.verify) c.io.err.write(c.t(msg('exportDownloaded', { count: names.length, dir: o.out })));
+        else {
+          c.io.err.write(c.t(msg('exportDownloadedVerifying', { count: names.length, dir: o.out })));
+          // stdout stays the export's view (one JSON document under --json); the report goes to stderr
+          const code = await verify(['verify', o.out], (t) => c.io.err.write(t), (t) => c.io.err.write(t));
+          await emit(c.io.out, x, c.output, () => showExport(x));
+          if (code !== 0) throw new ExitWith(code);
+          return;
+        }
       }
       await emit(c.io.out, x, c.output, () => showExport(x));
       if (x.state === 'failed') throw new ExitWith(1);
@@ -120,10 +172,8 @@ export function auditCommands(ctx: Ctx): Command<any, any, any> {
     .addHelpText('after', '\nExamples:\n  kairr audit verify ./export\n  kairr audit verify ./export --anchor anchor.json --json')
     .action(async (path, o, cmd) => {
       const c = ctx(cmd);
-      // Required here: only verify needs the verifier (the bundle initialises it on first use).
-      const { main } = require('../../../lambdas/audit/cli') as typeof import('../../../lambdas/audit/cli');
       const argv = ['verify', path, ...(c.output.json ? ['--json'] : []), ...(o.anchor ?? []).flatMap((a) => ['--anchor', a]), ...(o.maxProblems ? ['--max-problems', String(o.maxProblems)] : [])];
-      const code = await main(argv, { out: (t: string) => void c.io.out.write(t), err: (t: string) => void c.io.err.write(t) });
+      const code = await verify(argv, (t) => c.io.out.write(t), (t) => c.io.err.write(t));
       if (code !== 0) throw new ExitWith(code);
     });
   return audit;

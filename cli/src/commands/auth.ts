@@ -8,6 +8,9 @@ import { expiryOf, type Context } from '../context';
 import { CliError, ExitWith, UsageError } from '../errors';
 import { discover, deviceLogin, type TokenResponse } from '../auth/oidc';
 import { pkceLogin } from '../auth/pkce';
+import { revokeLogin } from '../auth/revoke';
+import { signInFromApi } from '../auth/sign-in';
+import { msg, render } from '../i18n';
 import { Api } from '../http';
 import { emit, fields } from '../output';
 import { MeSchema } from '../schemas';
@@ -22,10 +25,10 @@ function readLocal(file: string): { api: string; issuerBase: string } {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new CliError(`cannot read the local runtime's ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): is \`npm start\` running? (--local-state FILE names another)`);
+    throw new CliError(msg('localStateUnreadable', { file, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }));
   }
   const p = LocalJson.safeParse(raw);
-  if (!p.success) throw new CliError(`${file} is not the local runtime's state file (${p.error.issues[0].path.join('.')}: ${p.error.issues[0].message})`);
+  if (!p.success) throw new CliError(msg('localStateInvalid', { file, field: p.error.issues[0].path.join('.'), reason: p.error.issues[0].message }));
   // The dev issuer serves discovery, its keys and its endpoints where its mint is.
   return { api: p.data.apiUrl, issuerBase: new URL(p.data.tokenMintUrl).origin };
 }
@@ -38,11 +41,14 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
     .description("Log in: the issuer's device authorization grant where it offers one, else authorization code with PKCE on a loopback redirect")
     .option('--local', 'log in to the local runtime (`npm start`): its API and dev issuer from its state file')
     .option('--local-state <file>', "the local runtime's state file (default $KAIRR_STATE_DIR/local.json, else ./.kairr/local.json)")
-    .option('--issuer <url>', "the OIDC issuer's address (its /.well-known/openid-configuration); env KAIRR_ISSUER")
-    .option('--client-id <id>', 'the OAuth client id the issuer knows the CLI by; env KAIRR_CLIENT_ID', 'kairr-cli')
+    .option('--issuer <url|id>', "the OIDC issuer's address (its /.well-known/openid-configuration), or its id in the API's GET /v1/auth/config; default: the one the API names; env KAIRR_ISSUER")
+    .option('--client-id <id>', "the OAuth client id the issuer knows the CLI by (default: the API's for that issuer, else kairr-cli); env KAIRR_CLIENT_ID", 'kairr-cli')
     .option('--scope <scope>', 'scopes to ask for', 'openid profile email')
     .option('--with-token', 'read a token from standard input and store it (no issuer needed)')
-    .addHelpText('after', '\nExamples:\n  kairr auth login --local\n  kairr auth login --api https://api.kairr.example/  --issuer https://login.kairr.example/\n  echo "$TOKEN" | kairr auth login --with-token --api http://127.0.0.1:4000')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kairr auth login --local\n  kairr auth login --api https://api.kairr.example/   (the issuer and client the API names)\n  kairr auth login --api https://api.kairr.example/  --issuer https://login.kairr.example/\n  echo "$TOKEN" | kairr auth login --with-token --api http://127.0.0.1:4000',
+    )
     .action(async (o, cmd) => {
       const c = ctx(cmd);
       let api = c.globals.api ?? c.io.env.KAIRR_API;
@@ -53,18 +59,25 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
         api ??= local.api;
         issuerBase ??= local.issuerBase;
       }
-      if (!api) throw new UsageError('which API? pass --api URL (or set KAIRR_API), or --local for `npm start`');
-      const clientId = c.io.env.KAIRR_CLIENT_ID ?? o.clientId;
+      if (!api) throw new UsageError(msg('whichApi'));
+      // --client-id typed wins, then KAIRR_CLIENT_ID, then the client the API names for the issuer, then kairr-cli
+      const givenClientId = cmd.getOptionValueSource('clientId') === 'cli' ? o.clientId : c.io.env.KAIRR_CLIENT_ID;
+      let clientId = givenClientId ?? o.clientId;
       let tokens: TokenResponse;
       let method: Profile['method'];
       let tokenEndpoint: string | undefined;
       if (o.withToken) {
         const token = c.io.stdin().trim();
-        if (!token) throw new UsageError('--with-token reads the token from standard input, which was empty');
+        if (!token) throw new UsageError(msg('emptyStdinToken'));
         tokens = { access_token: token, token_type: 'Bearer' };
         method = 'token';
       } else {
-        if (!issuerBase) throw new UsageError('which issuer? pass --issuer URL (or set KAIRR_ISSUER), or --local for `npm start`');
+        // No issuer's address: the API says where to sign in (GET /v1/auth/config), and as which client.
+        if (!issuerBase?.includes('://')) {
+          const s = await signInFromApi(api, c.io.fetch, issuerBase);
+          issuerBase = s.base;
+          clientId = givenClientId ?? s.clientId ?? o.clientId;
+        }
         const d = await discover(issuerBase, c.io.fetch);
         tokenEndpoint = d.token_endpoint;
         if (d.device_authorization_endpoint) {
@@ -74,11 +87,14 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
             scope: o.scope,
             sleep: c.io.sleep,
             fetchImpl: c.io.fetch,
-            prompt: (a) => c.io.err.write(`To log in, open ${a.verification_uri} and enter the code ${a.user_code}\n${a.verification_uri_complete ? `  (or open ${a.verification_uri_complete})\n` : ''}Waiting for the approval...\n`),
+            prompt: (a) =>
+              c.io.err.write(
+                c.t(msg('devicePrompt', { uri: a.verification_uri, code: a.user_code })) + (a.verification_uri_complete ? c.t(msg('devicePromptComplete', { uri: a.verification_uri_complete })) : '') + c.t(msg('waitingApproval')),
+              ),
           });
         } else {
           method = 'pkce';
-          tokens = await pkceLogin(d, { clientId, scope: o.scope, fetchImpl: c.io.fetch, prompt: (url) => c.io.err.write(`To log in, open this address in a browser on this machine:\n  ${url}\n`) });
+          tokens = await pkceLogin(d, { clientId, scope: o.scope, fetchImpl: c.io.fetch, prompt: (url) => c.io.err.write(c.t(msg('browserPrompt', { url }))) });
         }
       }
       // Prove the token works before keeping it: the API says who it is.
@@ -95,17 +111,33 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
         sub: me.sub,
         loggedInAt: new Date().toISOString(),
       });
-      c.io.err.write(`Logged in to ${api} as ${me.username ?? me.sub} (${me.roles.join(', ') || 'no roles'}); profile "${c.profileName}" in ${c.store.file}\n`);
+      c.io.err.write(c.t(msg('loggedIn', { api, who: me.username ?? me.sub, roles: me.roles.join(', ') || c.t(msg('noRoles')), profile: c.profileName, file: c.store.file })));
     });
 
   auth
     .command('logout')
-    .description("Forget the profile's login (the token stays valid at the issuer until it expires)")
-    .addHelpText('after', '\nExample:\n  kairr auth logout --profile staging')
-    .action((_o, cmd) => {
+    .description("Log out: revoke the profile's refresh token at the issuer (RFC 7009), then forget the login")
+    .addHelpText('after', '\nExamples:\n  kairr auth logout --profile staging\n  kairr auth logout --json   # {"profile", "loggedOut", "revoked", "reason"?} on stdout')
+    .action(async (_o, cmd) => {
       const c = ctx(cmd);
+      // The issuer is asked first; whatever it answers, the login is forgotten (exit 0), and a
+      // refresh token it did not revoke is said on stderr, and in --json's "reason".
+      const p = c.profile();
+      const revocation = p ? await revokeLogin(p, c.io.fetch) : undefined;
       const removed = c.store.remove(c.profileName);
-      c.io.err.write(removed ? `Logged out of profile "${c.profileName}"\n` : `Profile "${c.profileName}" was not logged in\n`);
+      if (revocation?.problem) c.io.err.write(c.t(msg('notRevoked', { reason: revocation.problem.msg ? c.t(revocation.problem.msg) : revocation.problem.message })));
+      const result = {
+        profile: c.profileName,
+        loggedOut: removed,
+        revoked: revocation?.revoked ?? false,
+        ...(revocation?.problem ? { reason: revocation.problem.msg ? render('en', revocation.problem.msg) : revocation.problem.message } : {}),
+      };
+      await emit(c.io.out, result, c.output, () => '');
+      if (revocation?.revoked) {
+        c.io.err.write(c.t(msg('loggedOutRevoked', { profile: c.profileName })));
+        return;
+      }
+      c.io.err.write(c.t(removed ? msg('loggedOut', { profile: c.profileName }) : msg('wasNotLoggedIn', { profile: c.profileName })));
     });
 
   auth
@@ -116,7 +148,7 @@ export function authCommands(ctx: Ctx): Command<any, any, any>[] {
       const c = ctx(cmd);
       const p = c.profile();
       const fromEnv = Boolean(c.io.env.KAIRR_TOKEN);
-      if (!p && !fromEnv) throw new CliError(`not logged in (profile "${c.profileName}"): run kairr auth login`);
+      if (!p && !fromEnv) throw new CliError(msg('notLoggedInStatus', { profile: c.profileName }));
       let accepted = false;
       let reason: string | undefined;
       try {

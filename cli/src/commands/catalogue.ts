@@ -1,6 +1,6 @@
 // kairr data search | show and kairr model search | show: the data hub's catalogue, read-only.
 // One implementation for both kinds, as the API has one set of routes for both ({kind}).
-// (Creating versions and resumable uploads are not here yet: docs/cli.md, "Not yet".)
+// The writes (create, version create, upload/push, pull) are added to the same commands by catalogue-writes.ts.
 import { Command, Option } from '@commander-js/extra-typings';
 import type { Context } from '../context';
 import { parsePositiveInt } from '../duration';
@@ -8,6 +8,7 @@ import { UsageError } from '../errors';
 import { seg } from '../http';
 import { emit, fields, pageTable } from '../output';
 import { ArtifactSchema, CatalogueHitSchema, VersionSchema, page } from '../schemas';
+import { msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
@@ -21,7 +22,7 @@ export function matchRef(ref: string): { id: string; kind: 'ds' | 'model'; versi
 
 export function parseRef(ref: string, prefix: 'ds' | 'model'): { id: string; version?: string } {
   const r = matchRef(ref);
-  if (r?.kind !== prefix) throw new UsageError(`"${ref}" is not a ${prefix === 'ds' ? 'dataset' : 'model'} id (${prefix}-…), optionally with @VERSION`);
+  if (r?.kind !== prefix) throw new UsageError(msg('notArtifactId', { ref, kind: prefix, prefix }));
   return { id: r.id, ...(r.version ? { version: r.version } : {}) };
 }
 
@@ -29,7 +30,7 @@ function kindCommand(ctx: Ctx, name: 'data' | 'model'): Command<any, any, any> {
   const route = name === 'data' ? 'datasets' : 'models';
   const prefix = name === 'data' ? 'ds' : 'model';
   const what = name === 'data' ? 'dataset' : 'model';
-  const cmd = new Command(name).description(`The catalogue's ${route}: search them, show one`);
+  const cmd = new Command(name).description(`The catalogue's ${route}: search, show, create, version create, ${name === 'data' ? 'upload' : 'push'}, pull`);
   cmd
     .command('search')
     .description(`Search published ${route} in Korean and English (every word must match)`)

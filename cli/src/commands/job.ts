@@ -9,6 +9,7 @@ import { ExitWith, UsageError } from '../errors';
 import { seg } from '../http';
 import { emit, fields, progress, pageTable } from '../output';
 import { JOB_END_STATES, JobSchema, page, type Job } from '../schemas';
+import { type Message, msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
@@ -64,19 +65,19 @@ export function jobCommands(ctx: Ctx): Command<any, any, any> {
       try {
         text = script === '-' ? c.io.stdin() : readFileSync(script, 'utf8');
       } catch (e) {
-        throw new UsageError(`cannot read the script ${script} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new UsageError(msg('cannotReadScript', { path: script, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }));
       }
-      const env = o.env ? Object.fromEntries(o.env.map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : usage(`--env ${kv}: write NAME=value`)))) : undefined;
+      const env = o.env ? Object.fromEntries(o.env.map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : usage(msg('badEnv', { value: kv }))))) : undefined;
       const body = { site: o.site, resource: o.resource, script: text, gpus: o.gpus, timeLimit: o.time, ...(o.nodes ? { nodes: o.nodes } : {}), ...(o.name ? { name: o.name } : {}), ...(env ? { env } : {}) };
       const api = c.api();
       let j = await api.request('POST', jobsPath(o.alloc), { body, schema: JobSchema, idempotent: true });
       if (!o.wait) return emit(c.io.out, j, c.output, () => showJob(j));
-      progress(c.io.err, `${j.jobId}: ${j.state}\n`);
+      progress(c.io.err, c.t(msg('jobState', { id: j.jobId, state: j.state, scheduler: '' })));
       let last = j.state;
       while (!isEnded(j)) {
         await c.io.sleep(o.poll * 1000);
         j = await api.get(`${jobsPath(o.alloc)}/${seg(j.jobId)}`, JobSchema);
-        if (j.state !== last) progress(c.io.err, `${j.jobId}: ${(last = j.state)}${j.schedulerState ? ` (${j.schedulerState})` : ''}\n`);
+        if (j.state !== last) progress(c.io.err, c.t(msg('jobState', { id: j.jobId, state: (last = j.state), scheduler: j.schedulerState ?? '' })));
       }
       await emit(c.io.out, j, c.output, () => showJob(j));
       const code = exitCodeOf(j);
@@ -129,6 +130,6 @@ export function jobCommands(ctx: Ctx): Command<any, any, any> {
   return job;
 }
 
-function usage(message: string): never {
+function usage(message: Message): never {
   throw new UsageError(message);
 }

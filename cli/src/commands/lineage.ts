@@ -9,13 +9,14 @@ import { seg } from '../http';
 import { emit, table } from '../output';
 import { LineageSchema } from '../schemas';
 import { matchRef } from './catalogue';
+import { msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
 /** "ds-…@1.0.0" (or "@latest", an alias) → its route. */
 export function lineagePath(ref: string): string {
   const r = matchRef(ref);
-  if (!r?.version) throw new UsageError(`"${ref}" is not ARTIFACT@VERSION (e.g. ds-01h…@1.0.0 or model-01h…@latest)`);
+  if (!r?.version) throw new UsageError(msg('notArtifactVersion', { ref }));
   return `/v1/${r.kind === 'ds' ? 'datasets' : 'models'}/${seg(r.id)}/versions/${seg(r.version)}/lineage`;
 }
 

@@ -7,6 +7,7 @@ import { readDocument } from '../files';
 import { seg } from '../http';
 import { emit, fields, pageTable } from '../output';
 import { ProposalSchema, page, type Proposal } from '../schemas';
+import { msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
@@ -38,7 +39,7 @@ export function proposalCommands(ctx: Ctx): Command<any, any, any> {
     .action(async (o, cmd) => {
       const c = ctx(cmd);
       const body = await readDocument(o.file, c.io.stdin);
-      if (typeof body.callId !== 'string' || typeof body.title !== 'string') throw new UsageError(`${o.file} needs at least callId and title (the call to apply to, and the proposal's title)`);
+      if (typeof body.callId !== 'string' || typeof body.title !== 'string') throw new UsageError(msg('proposalNeeds', { file: o.file }));
       const p = await c.api().request('POST', '/v1/proposals', { body, schema: ProposalSchema, idempotent: true });
       await emit(c.io.out, p, c.output, () => showProposal(p));
     });

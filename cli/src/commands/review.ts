@@ -9,6 +9,7 @@ import { parseCredits } from '../credits';
 import { seg } from '../http';
 import { emit, fields, pageTable } from '../output';
 import { AssignmentSchema, ConflictSchema, DecisionSchema, page } from '../schemas';
+import { msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
@@ -17,7 +18,7 @@ export const STATUSES = ['assigned', 'submitted', 'conflicted', 'replaced', 'tim
 export const RECOMMENDATIONS = ['approve', 'approve-reduced', 'revise', 'reject'] as const;
 
 function score(text: string): number {
-  if (!/^[1-5]$/.test(text.trim())) throw new UsageError(`a score is a whole number from 1 to 5, not "${text}"`);
+  if (!/^[1-5]$/.test(text.trim())) throw new UsageError(msg('badScore', { text }));
   return Number(text);
 }
 
@@ -104,8 +105,8 @@ export function reviewCommands(ctx: Ctx): Command<any, any, any>[] {
     .addHelpText('after', '\nExamples:\n  kairr decide prop-01j... approve --credits spc/h200=1000 --reason "Strong; GH200 not justified"\n  kairr decide prop-01j... revise --reason "Justify the token count"')
     .action(async (proposal, decision, o, cmd) => {
       const c = ctx(cmd);
-      if (decision === 'approve' && !o.credits) throw new UsageError('approve needs --credits SITE/RESOURCE=N (what to award)');
-      if (decision !== 'approve' && o.credits) throw new UsageError(`--credits goes with approve, not ${decision}`);
+      if (decision === 'approve' && !o.credits) throw new UsageError(msg('approveNeedsCredits'));
+      if (decision !== 'approve' && o.credits) throw new UsageError(msg('creditsOnlyWithApprove', { decision }));
       const body = decision === 'approve' ? { decision, credits: o.credits, reason: o.reason } : { decision, reason: o.reason };
       const d = await c.api().request('POST', `/v1/proposals/${seg(proposal)}/decision`, { body, schema: DecisionSchema, idempotent: true });
       await emit(c.io.out, d, c.output, () =>

@@ -8,6 +8,7 @@ import { readDocument } from '../files';
 import { seg } from '../http';
 import { emit, fields, table } from '../output';
 import { RecommendationSchema, SiteSchema, page, type Site } from '../schemas';
+import { msg } from '../i18n';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
@@ -86,10 +87,10 @@ export function siteCommands(ctx: Ctx): Command<any, any, any>[] {
       set('deadline', o.deadline);
       set('budgetCredits', o.budget);
       if (o.datasetGb !== undefined || o.datasetSite !== undefined) {
-        if (o.datasetGb === undefined || o.datasetSite === undefined) throw new UsageError('--dataset-gb and --dataset-site go together');
+        if (o.datasetGb === undefined || o.datasetSite === undefined) throw new UsageError(msg('datasetFlagsTogether'));
         profile.dataset = { sizeGB: o.datasetGb, location: { siteId: o.datasetSite } };
       }
-      if (profile.workload === undefined) throw new UsageError('say what the work is: --workload TYPE, or a profile file (-f) with a workload field');
+      if (profile.workload === undefined) throw new UsageError(msg('whatWork'));
       // The API validates the profile strictly and names each bad field (printed as its 400).
       const r = await c.api().request('POST', '/v1/recommendations', { body: profile, schema: RecommendationSchema });
       await emit(c.io.out, r, c.output, () => {
