@@ -154,7 +154,11 @@ export function auditCommands(ctx: Ctx): Command<any, any, any> {
         else {
           c.io.err.write(c.t(msg('exportDownloadedVerifying', { count: names.length, dir: o.out })));
           // stdout stays the export's view (one JSON document under --json); the report goes to stderr
-          const code = await verify(['verify', o.out], (t) => c.io.err.write(t), (t) => c.io.err.write(t));
+          const code = await verify(
+            ['verify', o.out],
+            (t) => c.io.err.write(t),
+            (t) => c.io.err.write(t),
+          );
           await emit(c.io.out, x, c.output, () => showExport(x));
           if (code !== 0) throw new ExitWith(code);
           return;
@@ -173,7 +177,11 @@ export function auditCommands(ctx: Ctx): Command<any, any, any> {
     .action(async (path, o, cmd) => {
       const c = ctx(cmd);
       const argv = ['verify', path, ...(c.output.json ? ['--json'] : []), ...(o.anchor ?? []).flatMap((a) => ['--anchor', a]), ...(o.maxProblems ? ['--max-problems', String(o.maxProblems)] : [])];
-      const code = await verify(argv, (t) => c.io.out.write(t), (t) => c.io.err.write(t));
+      const code = await verify(
+        argv,
+        (t) => c.io.out.write(t),
+        (t) => c.io.err.write(t),
+      );
       if (code !== 0) throw new ExitWith(code);
     });
   return audit;
