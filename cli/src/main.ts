@@ -105,5 +105,12 @@ export function processIo(): Io {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
+  // A reader that stops early (`kairr data search … | head -1`) closes the pipe: the rest of the
+  // output has nowhere to go, and that is not an error (as cat and gh end: quietly, 0).
+  for (const s of [process.stdout, process.stderr])
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
   return run(argv, processIo());
 }

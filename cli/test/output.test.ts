@@ -1,5 +1,7 @@
 // Output: tables for people, the API's JSON with --json, --query through JMESPath, errors as the
 // API's named fields, and the burn-down drawing.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { burndown, sampleToWidth } from '../src/burndown';
 import { ApiError } from '../src/errors';
 import { cell, fields, formatError, table } from '../src/output';
@@ -158,5 +160,13 @@ describe('burn-down', () => {
     const r = await kairr(['alloc', 'usage', 'a-1'], { env, fetch: fakeApi({ 'GET /v1/allocations/a-1/usage': [200, usage] }).fetch, columns: 40 });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^kisti6\/gh200: balance 10 credits, burning 10 a day; runs out on 2026-11-11\n100 │█/);
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('closing the pipe ends the CLI quietly with 0, not an EPIPE stack trace', () => {
+    // `true` exits without reading, so the CLI's writes meet a closed pipe
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(join(__dirname, '..', 'bin.js'))} data search --help | true; echo "rc=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('rc=0\n');
   });
 });
