@@ -73,3 +73,15 @@ it.each(commands.map((c) => [c.join(' '), c]))('kairr %s --help shows an example
   expect(r.code).toBe(0);
   expect(r.out).toMatch(new RegExp(`Examples?(?: \\([^)]*\\))?:\\n(\\s+.*\\n)*\\s+kairr ${(path as string[]).join(' ')}\\b`));
 });
+
+it.each(commands.map((c) => [c.join(' '), c]))('kairr %s with a bad flag is a usage error naming it (exit 2), and asks nothing of the API', async (_name, path) => {
+  const calls: string[] = [];
+  const r = await kairr([...(path as string[]), '--no-such-flag'], {
+    env: { KAIRR_API: 'http://api.test', KAIRR_TOKEN: 't' },
+    fetch: async (url) => {
+      calls.push(String(url));
+      throw new Error('no request expected');
+    },
+  });
+  expect({ code: r.code, err: r.err, calls }).toEqual({ code: 2, err: expect.stringContaining("error: unknown option '--no-such-flag'"), calls: [] });
+});
