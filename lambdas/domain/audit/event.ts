@@ -123,10 +123,16 @@ function idText(v: unknown, field: string, max: number): FieldProblem | null {
   return null;
 }
 
-// Checked per digest field of every record (four per event): a length test and an unbounded class
-// run measurably faster in V8 than the counted /^[0-9a-f]{64}$/ (HEX64), with the same meaning.
-const HEX_RUN = /^[0-9a-f]+$/;
-const isHex64 = (v: unknown): v is string => typeof v === 'string' && v.length === 64 && HEX_RUN.test(v);
+// Checked per digest field of every record (four per event), the same meaning as HEX64
+// (/^[0-9a-f]{64}$/): a table lookup per character runs about twice as fast in V8 as even
+// /^[0-9a-f]+$/ with a length test, which was the verifier's largest single cost after hashing.
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
+const isHex64 = (v: unknown): v is string => {
+  if (typeof v !== 'string' || v.length !== 64) return false;
+  for (let i = 0; i < 64; i++) if (HEX_DIGIT[v.charCodeAt(i)] !== 1) return false;
+  return true;
+};
 
 function hex(v: unknown, field: string): FieldProblem | null {
   if (!isHex64(v)) return { field, problem: 'must be 64 lower-case hex digits (SHA-256)' };
@@ -272,6 +278,12 @@ export function serializeEvent(event: AuditEvent): string {
 /** Canonical text without validation, for callers that have just run checkEvent on it. */
 export function canonicalEventText(event: AuditEvent, withHash: boolean): string {
   return canonicalText(event, withHash);
+}
+
+/** A checked event's canonical line (hash included) and hash preimage, from one canonicalisation. */
+export function canonicalLineAndPreimage(event: AuditEvent): { line: string; preimage: string } {
+  const { head, tail } = canonicalParts(event);
+  return { line: head + ',"hash":' + JSON.stringify(event.hash) + tail, preimage: head + tail };
 }
 
 /** Parses and validates one event (it does not check the hash: see eventHashMatches). */

@@ -194,3 +194,18 @@ describe('verifyChain', () => {
     expect(verifyChain([bad])).toEqual([expect.objectContaining({ index: 0, field: 'time' })]);
   });
 });
+
+describe('digest members', () => {
+  it('accept exactly 64 lower-case hex digits, as HEX64 says (every digest member, every position)', () => {
+    const e = nextEvent({ seq: 1, hash: 'a'.repeat(64) }, fields('allocation/a-01', 1));
+    const good = e.after as string;
+    const candidates = [good, good.toUpperCase(), good.slice(1), `${good}0`, '', 'g'.repeat(64), `${good.slice(0, 63)}\u0100`, `${good.slice(0, 63)}\ud800`];
+    for (let i = 0; i < 64; i += 7) for (const c of ['0', '9', 'a', 'f', 'A', 'F', 'g', '/', ':', '`', ' ', 'é']) candidates.push(good.slice(0, i) + c + good.slice(i + 1));
+    for (const member of ['prevHash', 'before', 'after', 'hash'] as const) {
+      for (const c of candidates) {
+        const problem = checkEvent({ ...e, [member]: c });
+        expect({ member, c, accepted: problem === null }).toEqual({ member, c, accepted: /^[0-9a-f]{64}$/.test(c) });
+      }
+    }
+  });
+});
