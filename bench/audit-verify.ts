@@ -15,6 +15,7 @@ import { nextEvent, type AuditEvent, type ChainHead } from '../lambdas/domain/au
 import { createExportWriter } from '../lambdas/domain/audit/export-writer';
 import type { ExportFormat } from '../lambdas/domain/audit/manifest';
 import { verifyExport } from '../lambdas/domain/audit/verify';
+import { rng } from '../test/support/rng';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 2_000);
@@ -22,17 +23,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const UNICODE = Number(process.env.BENCH_UNICODE ?? 0);
 const FORMAT = (process.env.BENCH_FORMAT ?? 'jsonl') as ExportFormat;
 const load = () => Math.round(loadavg()[0] * 100) / 100;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEX = '0123456789abcdef';
 const B32 = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -8,6 +8,7 @@ import { readCanonicalLine } from '../../../lambdas/domain/audit/canonical-line'
 import { checkEvent, nextEvent, serializeEvent, type AuditEvent, type ChainHead } from '../../../lambdas/domain/audit/event';
 import { sha256Hex } from '../../../lambdas/domain/audit/jcs';
 import { NASTY_STRINGS } from './helpers';
+import { rng } from '../../support/rng';
 
 /** The general route, with the reference canonicaliser: the event and hash preimage, or null. */
 function reference(line: string): { event: AuditEvent; preimage: string } | null {
@@ -32,17 +33,6 @@ const same = (a: unknown, b: unknown) => expect(isDeepStrictEqual(a, b)).toBe(tr
 function fast(line: string): { event: AuditEvent; preimage: string } | null {
   const r = readCanonicalLine(line);
   return r && checkEvent(r.event) === null ? r : null;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const rand = rng(19);

@@ -2,17 +2,7 @@
 // lines that decoding the whole file with a fatal UTF-8 TextDecoder and splitting on LF gives, for
 // any chunking, and refuse what that decoder refuses.
 import { JsonlLines, LineTooLongError, MAX_LINE_CHARS, NotUtf8Error, type Line } from '../../../lambdas/domain/audit/jsonl-lines';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../support/rng';
 
 /** What the verifier did before: the whole file decoded (BOM dropped), split on LF. */
 function reference(bytes: Uint8Array): { lines: string[]; tail: string | null } {
