@@ -61,3 +61,28 @@ export const nodeHttp: Http = (url, init = {}) =>
     if (init.body !== undefined) req.write(init.body);
     req.end();
   });
+
+/**
+ * Streams a response's body into a file, each chunk handed to onChunk first (a progress bar, a
+ * hash); a transport without a body stream writes its text. Required here: only downloads need fs.
+ */
+export async function saveBody(res: HttpResponse, file: string, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  const { createWriteStream, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  if (!res.body) {
+    const buf = Buffer.from(await res.text(), 'utf8');
+    onChunk(buf);
+    writeFileSync(file, buf);
+    return;
+  }
+  const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
+  await pipeline(
+    res.body,
+    async function* (chunks: AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunks) {
+        onChunk(chunk);
+        yield chunk;
+      }
+    },
+    createWriteStream(file),
+  );
+}

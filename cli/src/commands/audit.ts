@@ -2,7 +2,7 @@
 // until it is written and downloads its files and manifest.json into DIR; `verify DIR` checks a
 // folder offline with the same verifier as the kairr-audit package (lambdas/audit/cli.ts), so the
 // two can never disagree about what a sound export is.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import type { Context } from '../context';
@@ -12,6 +12,7 @@ import { seg } from '../http';
 import { emit, fields, pageTable, progress, progressBar } from '../output';
 import { AuditEventSchema, AuditExportSchema, page, type AuditExport } from '../schemas';
 import { msg } from '../i18n';
+import { saveBody } from '../transport';
 
 type Ctx = (cmd: Command<any, any, any>) => Context;
 
@@ -60,25 +61,7 @@ async function download(c: Context, x: AuditExport, dir: string): Promise<string
     bar.add(0, note);
     const file = join(dir, it.name);
     const counted = (n: number) => (it.name === 'manifest.json' ? undefined : bar.add(n));
-    if (!res.body) {
-      const text = await res.text();
-      counted(Buffer.byteLength(text));
-      await writeFile(file, text);
-      continue;
-    }
-    // required here: only a download needs them
-    const { createWriteStream } = require('node:fs') as typeof import('node:fs');
-    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
-    await pipeline(
-      res.body,
-      async function* (chunks: AsyncIterable<Uint8Array>) {
-        for await (const chunk of chunks) {
-          counted(chunk.byteLength);
-          yield chunk;
-        }
-      },
-      createWriteStream(file),
-    );
+    await saveBody(res, file, (chunk) => counted(chunk.byteLength));
   }
   bar.done();
   return items.map((i) => i.name);

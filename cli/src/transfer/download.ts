@@ -1,14 +1,13 @@
 // Down: each manifest file from the hub's copy, hashed while streamed, kept only when it matches.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Context } from '../context';
 import type { ManifestFile } from '../datahub-schemas';
 import { ApiError, CliError } from '../errors';
 import { msg } from '../i18n';
 import type { ProgressBar } from '../output';
-import type { HttpResponse } from '../transport';
+import { type HttpResponse, saveBody } from '../transport';
 import { MiB } from './files';
 import type { Target } from './upload';
 import { reasonOf, s3Code } from './errors';
@@ -90,23 +89,7 @@ export async function downloadFile(c: Context, t: Target, f: ManifestFile, dest:
     bar.add(chunk.byteLength);
   };
   try {
-    if (res.body) {
-      await pipeline(
-        res.body,
-        async function* (chunks: AsyncIterable<Uint8Array>) {
-          for await (const chunk of chunks) {
-            count(chunk);
-            yield chunk;
-          }
-        },
-        createWriteStream(tmp),
-      );
-    } else {
-      // a transport without a body stream: what it has as text
-      const buf = Buffer.from(await res.text(), 'utf8');
-      count(buf);
-      writeFileSync(tmp, buf);
-    }
+    await saveBody(res, tmp, count);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw new CliError(msg('downloadInterrupted', { path: f.path, reason: reasonOf(e) }));
