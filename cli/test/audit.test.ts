@@ -94,6 +94,38 @@ it('export --out catches a file changed on the way (exit 1, the report on stderr
   expect((await kairr(['audit', 'verify', out2], { env })).code).toBe(1);
 });
 
+it('export --out verifies each file as its body streams in (the manifest first), and writes the bytes S3 sent; a failed file download exits 1', async () => {
+  const { fetch } = await servedExport();
+  const asked: string[] = [];
+  // S3's answer as a body stream in small chunks, as node:http gives it
+  const streamed: Http = async (url, init) => {
+    const res = await fetch(url, init);
+    if (new URL(url).host !== 's3.test' || !res.ok) return res;
+    asked.push(new URL(url).pathname.replace('/exports/', ''));
+    const bytes = Buffer.from(await res.text(), 'utf8');
+    const body = (async function* () {
+      for (let i = 0; i < bytes.length; i += 97) yield bytes.subarray(i, i + 97);
+    })();
+    return { ...res, body, text: async () => bytes.toString('utf8') };
+  };
+  const out = join(tempDir('cli-export'), 'export');
+  dirs.push(out);
+  const r = await kairr(['audit', 'export', '--from', '2026-01-01T00:00:00Z', '--to', '2026-12-01T00:00:00Z', '--out', out], { env, fetch: streamed });
+  expect(r.code).toBe(0);
+  expect(r.err).toMatch(/^OK: 18 records in 4 streams, 3 files/m);
+  expect(asked[0]).toBe('manifest.json');
+  expect(asked).toHaveLength(4);
+  const { dir } = await writeSampleExport('jsonl');
+  dirs.push(dir);
+  for (const n of readdirSync(dir)) expect(readFileSync(join(out, n), 'utf8')).toBe(readFileSync(join(dir, n), 'utf8'));
+  const missing: Http = async (url, init) => (url.includes('events-00002') ? { status: 403, ok: false, statusText: 'Forbidden', text: async () => '' } : streamed(url, init));
+  const out2 = join(tempDir('cli-export'), 'export');
+  dirs.push(out2);
+  const f = await kairr(['audit', 'export', '--from', '2026-01-01T00:00:00Z', '--to', '2026-12-01T00:00:00Z', '--out', out2], { env, fetch: missing });
+  expect(f.code).toBe(1);
+  expect(f.err).toContain('downloading events-00002.jsonl: HTTP 403 Forbidden');
+});
+
 it('verify catches one changed byte in a downloaded file (exit 1), and --json gives the report', async () => {
   const { dir } = await writeSampleExport('jsonl', sampleEvents());
   dirs.push(dir);

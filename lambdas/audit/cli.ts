@@ -83,7 +83,8 @@ export function summaryOf(r: VerifyReport): string {
 
 const STREAMS_LISTED = 50;
 
-function renderText(r: VerifyReport): string {
+/** The report as kairr-audit prints it (the CLI's `audit export` prints the same). */
+export function renderText(r: VerifyReport): string {
   const lines = [summaryOf(r)];
   if (r.ok) {
     for (const s of r.streams.slice(0, STREAMS_LISTED)) {

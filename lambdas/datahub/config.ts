@@ -35,6 +35,21 @@ export const DatahubConfigSchema = z.strictObject({
     }),
     { maxFileBytes: 512 * 1024 ** 2, urlTtlSeconds: 3600, completeWithPartChecksums: true },
   ),
+  // ---- access applications and permits (docs/datahub.md, "Access applications") ----
+  access: z._default(
+    z.strictObject({
+      /** Longest period an application may ask for (and a permit last). */
+      maxPeriodDays: z._default(z.int().check(z.minimum(1), z.maximum(3660)), 366),
+      /** How long the committee's task waits before each reminder. */
+      reminderSeconds: z._default(z.int().check(z.minimum(1), z.maximum(30 * 86_400)), 3 * 86_400),
+      /** Reminders before an undecided application is closed. */
+      maxReminders: z._default(z.int().check(z.minimum(0), z.maximum(20)), 4),
+      /** Days after a permit's end before DynamoDB may remove it (reads check the end themselves). */
+      ttlGraceDays: z._default(z.int().check(z.minimum(0), z.maximum(3660)), 30),
+    }),
+    { maxPeriodDays: 366, reminderSeconds: 3 * 86_400, maxReminders: 4, ttlGraceDays: 30 },
+  ),
+  // ---- end access ----
 });
 export type DatahubConfig = z.infer<typeof DatahubConfigSchema>;
 

@@ -6,12 +6,12 @@ import type { RouteSpec } from '../shared/http/spec';
 import { idempotent } from '../shared/store/idempotency';
 import type { AuditContext } from '../shared/store/write-path';
 import { NotFoundError } from '../domain/errors';
-import { canEdit, canSeeLocations, type Viewer } from '../domain/datahub/access';
+import { canEdit, type Viewer } from '../domain/datahub/access';
 import { DCAT_AP_CONTEXT, DCAT_AP_CONTEXT_NAME } from '../domain/datahub/render/dcat-context';
 import type { Artifact, ArtifactKind, Version } from '../domain/datahub/model';
 import { datahubApi, type SearchQuery } from './api';
 import { createArtifact, deleteAlias, getArtifact, putAlias, updateArtifact } from './artifacts';
-import { addSiteLocation, listLocations } from './locations';
+import { addSiteLocation, downloadLink, listLocations } from './locations';
 import { deletePage, listManifest, putPage } from './manifest';
 import { NotAcceptableError, negotiate, render, type Format } from './metadata';
 import { search } from './search';
@@ -136,9 +136,9 @@ function routes(): Record<string, Handler> {
       const v = await transition(kind, p.id, p.version, body as never, viewerOf(caller), ctxOf(caller, requestId));
       return { body: { ...v, aliases: [] } };
     }),
-    listArtifactLocations: byKind(async (kind, { caller, params }) => {
+    listArtifactLocations: byKind(async (kind, { caller, params, requestId }) => {
       const p = params as { id: string; version: string };
-      return { body: { items: await listLocations(kind, p.id, p.version, viewerOf(caller)) } };
+      return { body: { items: await listLocations(kind, p.id, p.version, viewerOf(caller), ctxOf(caller, requestId)) } };
     }),
     addArtifactLocation: byKind(async (kind, { caller, params, body, requestId }) => {
       const p = params as { id: string; version: string };
@@ -165,12 +165,12 @@ function routes(): Record<string, Handler> {
       const u = await completeUpload(kind, p.id, p.version, p.uploadId, (body as { etags: string[] }).etags, viewerOf(caller), ctxOf(caller, requestId));
       return { body: uploadView({ ...u, parts: u.parts }) };
     }),
-    getArtifactFile: byKind(async (kind, { caller, params }) => {
+    getArtifactFile: byKind(async (kind, { caller, params, requestId }) => {
       const p = params as { id: string; version: string; path: string };
       const viewer = viewerOf(caller);
       const { artifact, version } = await getVersion(kind, p.id, p.version, viewer);
-      if (!canSeeLocations(artifact, version.state, viewer)) throw new NotFoundError('File', `${p.id}@${p.version}/${p.path}`);
-      const url = await downloadUrl(p.id, version.version, decodeURIComponent(p.path));
+      const path = decodeURIComponent(p.path);
+      const url = await downloadLink(artifact, version, path, viewer, caller ? ctxOf(caller, requestId) : undefined, () => downloadUrl(p.id, version.version, path));
       return { status: 302, headers: { location: url } };
     }),
     getPublicArtifacts: byKind(async (kind, req) => searchResult(kind, req, await search(kind, req.query as SearchQuery, viewerOf(undefined)), `/v1/public/${kind}s`)),

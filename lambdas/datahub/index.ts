@@ -9,6 +9,8 @@ import { getItem, locationOf, queryAllPrefix, readAnyArtifact, readVersion, uplo
 export type { Artifact, Location, Version };
 export { canEdit as canEditArtifact, canReadVersion } from '../domain/datahub/access';
 export { readAnyArtifact, readDatasetSite } from './store';
+export { readPermitsOf } from './permits';
+export type { Permit } from '../domain/datahub/permit';
 export { recordVerifiedCopy, registerSiteVersion, versionLabels, type SiteVersionInput } from './site-versions';
 
 /** A version and its physical copies, or null when the artifact or the version does not exist. */

@@ -6,32 +6,49 @@
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { canEdit, canReadVersion, canSeeLocations, type Viewer } from '../domain/datahub/access';
 import { pathProblem } from '../domain/datahub/manifest';
-import type { ArtifactKind, Location } from '../domain/datahub/model';
+import type { Artifact, ArtifactKind, Location, Version } from '../domain/datahub/model';
 import { findSite } from '../domain/catalogue';
 import { runtimeConfig } from '../shared/config';
 import { datahubKeys } from '../shared/store/keys';
 import type { AuditContext } from '../shared/store/write-path';
 import { datahubConfig } from './config';
 import { commitDatahub, locationItem, locationOf, queryAllPrefix, readArtifactAndVersion, SUBJECT } from './store';
+import { permitOfCaller, permittedSites } from './permits';
+import { auditRead } from './read-audit';
 
 export interface LocationOut extends Location {
   sitePath?: string;
 }
 
-function withSitePath(l: Location): LocationOut {
+export function withSitePath(l: Location): LocationOut {
   if (l.kind !== 'site') return l;
   const root = datahubConfig().siteStorage[l.siteId!]?.roots.find((r) => r.name === l.root);
   return root ? { ...l, sitePath: `${root.path.replace(/\/$/, '')}/${l.path}` } : l;
 }
 
-export async function listLocations(kind: ArtifactKind, id: string, version: string, viewer: Viewer, permitted = false): Promise<LocationOut[]> {
+/**
+ * The version's copies the viewer may see. Restricted data: stewards and staff see all of them; a
+ * permit holder sees the hub's copy and the copies at the sites the permit names (permits.ts);
+ * anyone else is refused. Each read of restricted locations is audited (read-audit.ts).
+ */
+export async function listLocations(kind: ArtifactKind, id: string, version: string, viewer: Viewer, ctx?: AuditContext): Promise<LocationOut[]> {
   const cur = await readArtifactAndVersion(kind, id, version);
   const v = cur.version;
   if (!v || !canReadVersion(cur.artifact, v.state, viewer)) throw new NotFoundError('Version', `${id}@${version}`);
-  if (!canSeeLocations(cur.artifact, v.state, viewer, permitted))
-    throw new ForbiddenError(cur.artifact.accessLevel === 'restricted' ? 'The locations of restricted data are shown to holders of a data access permit' : 'Locations are shown to signed-in users once the version is published');
+  const restricted = cur.artifact.accessLevel === 'restricted';
+  const privileged = canSeeLocations(cur.artifact, v.state, viewer, false);
+  const now = ctx?.now ?? new Date();
+  const sites = restricted && !privileged ? await permittedSites(viewer.sub, id, now) : [];
+  if (!canSeeLocations(cur.artifact, v.state, viewer, sites.length > 0))
+    throw new ForbiddenError(restricted ? 'The locations of restricted data are shown to holders of a data access permit' : 'Locations are shown to signed-in users once the version is published');
   const { pk, skPrefix } = datahubKeys.locationPrefix(id, version);
-  return (await queryAllPrefix(pk, skPrefix)).map(locationOf).map(withSitePath);
+  const all = (await queryAllPrefix(pk, skPrefix)).map(locationOf).map(withSitePath);
+  const shown = restricted && !privileged ? all.filter((l) => l.kind !== 'site' || sites.includes(l.siteId!)) : all;
+  if (restricted && ctx) {
+    const permit = privileged ? undefined : await permitOfCaller(viewer.sub, id, undefined, now);
+    await auditRead(id, { what: 'locations', version: v.version, sites: [...new Set(shown.flatMap((l) => (l.siteId ? [l.siteId] : [])))], ...(permit ? { permitId: permit.id } : {}) }, ctx);
+  }
+  return shown;
 }
 
 export async function addSiteLocation(kind: ArtifactKind, id: string, version: string, body: { siteId: string; root: string; path: string }, viewer: Viewer, ctx: AuditContext): Promise<LocationOut> {
@@ -58,4 +75,21 @@ export async function addSiteLocation(kind: ArtifactKind, id: string, version: s
     throw e;
   }
   return withSitePath(l);
+}
+
+/**
+ * A download link for a file of the hub's copy, if the viewer may use the data: as for locations,
+ * and for restricted data a permit in force at any site (the hub's copy is fetched from wherever
+ * the holder works). Refused as 404, as before permits, so the answer never says the file exists.
+ * Each download of restricted data is audited once its link is made (a refused or failed one is not
+ * a read).
+ */
+export async function downloadLink(artifact: Artifact, version: Version, path: string, viewer: Viewer, ctx: AuditContext | undefined, link: () => Promise<string>): Promise<string> {
+  const privileged = canSeeLocations(artifact, version.state, viewer, false);
+  const now = ctx?.now ?? new Date();
+  const permit = !privileged && artifact.accessLevel === 'restricted' ? await permitOfCaller(viewer.sub, artifact.id, undefined, now) : undefined;
+  if (!canSeeLocations(artifact, version.state, viewer, !!permit)) throw new NotFoundError('File', `${artifact.id}@${version.version}/${path}`);
+  const url = await link();
+  if (artifact.accessLevel === 'restricted' && ctx) await auditRead(artifact.id, { what: 'download', version: version.version, path, ...(permit ? { permitId: permit.id } : {}) }, ctx);
+  return url;
 }

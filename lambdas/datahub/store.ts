@@ -168,15 +168,18 @@ export async function queryAllPrefix(pk: string, skPrefix: string): Promise<Item
   return items;
 }
 
-export async function queryIndex(index: 'gsi1' | 'gsi2', pk: string, opts: { limit: number; startKey?: Record<string, unknown> }): Promise<QueryPage> {
+export async function queryIndex(index: 'gsi1' | 'gsi2', pk: string, opts: { limit: number; startKey?: Record<string, unknown>; skPrefix?: string; skFrom?: string; forward?: boolean }): Promise<QueryPage> {
+  const cond = opts.skPrefix ? ` AND begins_with(${index}sk, :p)` : opts.skFrom ? ` AND ${index}sk >= :p` : '';
+  const p = opts.skPrefix ?? opts.skFrom;
   const out = await ddb().send(
     new QueryCommand({
       TableName: mainTable(),
       IndexName: index,
-      KeyConditionExpression: `${index}pk = :pk`,
-      ExpressionAttributeValues: { ':pk': pk },
+      KeyConditionExpression: `${index}pk = :pk${cond}`,
+      ExpressionAttributeValues: { ':pk': pk, ...(p ? { ':p': p } : {}) },
       ExclusiveStartKey: opts.startKey,
       Limit: opts.limit,
+      ScanIndexForward: opts.forward ?? true,
     }),
   );
   return { items: (out.Items ?? []) as Item[], nextKey: out.LastEvaluatedKey };

@@ -8,7 +8,7 @@ import type { PipelineSpec } from '../domain/pipelines/spec';
 import { runtimeConfig } from '../shared/config';
 import type { Caller } from '../shared/http/caller';
 import { allocationOf, canSee, getAllocationItem } from '../ledger';
-import { canEditArtifact, canReadVersion, readAnyArtifact, readVersionWithLocations } from '../datahub';
+import { canEditArtifact, canReadVersion, readAnyArtifact, readPermitsOf, readVersionWithLocations } from '../datahub';
 
 async function allocationFacts(id: string, caller: Caller): Promise<AllocationFacts | undefined> {
   const item = await getAllocationItem(id);
@@ -54,8 +54,7 @@ export async function loadContext(spec: PipelineSpec, caller: Caller, now: Date)
     allocations: Object.fromEntries(allocations),
     versions: versions.filter((v): v is CatalogueVersion => v !== undefined),
     artifacts: Object.fromEntries(artifacts),
-    // The data hub has no access committee yet (docs/datahub.md): nobody holds a permit, so a
-    // restricted input is refused with its field named until permits land.
-    permits: [],
+    // the caller's permits in force now (the validator checks each restricted input's reading site)
+    permits: await readPermitsOf(caller.sub, now),
   };
 }

@@ -131,21 +131,19 @@ export function auditCommands(ctx: Ctx): Command<any, any, any> {
         }
         progress(c.io.err, '\n');
       }
-      if (o.out && x.state === 'succeeded') {
+      if (o.out && x.state === 'succeeded' && !o.verify) {
         const names = await download(c, x, o.out);
-        if (!o.verify) c.io.err.write(c.t(msg('exportDownloaded', { count: names.length, dir: o.out })));
-        else {
-          c.io.err.write(c.t(msg('exportDownloadedVerifying', { count: names.length, dir: o.out })));
-          // stdout stays the export's view (one JSON document under --json); the report goes to stderr
-          const code = await verify(
-            ['verify', o.out],
-            (t) => c.io.err.write(t),
-            (t) => c.io.err.write(t),
-          );
-          await emit(c.io.out, x, c.output, () => showExport(x));
-          if (code !== 0) throw new ExitWith(code);
-          return;
-        }
+        c.io.err.write(c.t(msg('exportDownloaded', { count: names.length, dir: o.out })));
+      } else if (o.out && x.state === 'succeeded') {
+        // verified while it downloads (audit-stream.ts), loaded only here
+        const { downloadVerifying } = require('./audit-stream') as typeof import('./audit-stream');
+        const v = await downloadVerifying(c, x, o.out);
+        c.io.err.write(c.t(msg('exportDownloadedVerifying', { count: v.names.length, dir: o.out })));
+        // stdout stays the export's view (one JSON document under --json); the report goes to stderr
+        c.io.err.write(v.text);
+        await emit(c.io.out, x, c.output, () => showExport(x));
+        if (!v.ok) throw new ExitWith(1);
+        return;
       }
       await emit(c.io.out, x, c.output, () => showExport(x));
       if (x.state === 'failed') throw new ExitWith(1);

@@ -7,6 +7,8 @@ export * from './org';
 export * from './manifest';
 export * from './access';
 export * from './lifecycle';
+export * from './application';
+export * from './permit';
 export * from './model-card';
 export * from './yaml';
 export * from './search/tokenize';

@@ -51,6 +51,10 @@ export interface Artifact {
   publishedVersions: string[];
   /** Sites holding a verified copy of any published version (search filter "site"). */
   sites: string[];
+  /** The data access committee (subjects) for restricted data; absent = the stewards decide (application.ts). */
+  committee?: string[];
+  /** The terms an applicant accepts; absent = DEFAULT_TERMS_TEXT (application.ts). */
+  termsText?: string;
   createdAt: string;
   createdBy: string;
   updatedAt: string;

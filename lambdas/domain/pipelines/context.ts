@@ -6,6 +6,7 @@
 import type { Site } from '../catalogue';
 import type { PipelineSpec, VersionRef } from './spec';
 import { isVersionRef } from './spec';
+import { activePermit, type Permit } from '../datahub/permit';
 
 export type AccessLevel = 'public' | 'registered' | 'restricted';
 export type LocationState = 'pending' | 'verified' | 'failed' | 'removed';
@@ -48,18 +49,8 @@ export interface ArtifactFacts {
   canAddVersion: boolean;
 }
 
-/** A data access committee's permit: these users may use these datasets at these sites, for a time. */
-export interface Permit {
-  id: string;
-  /** Artifact ids the permit covers. */
-  datasets: string[];
-  /** Subjects (sub) of the permitted users. */
-  users: string[];
-  sites: string[];
-  start: string;
-  end: string;
-  revokedAt?: string;
-}
+/** A data access committee's permit: the data hub's own definition (one source, so the two never drift). */
+export type { Permit };
 
 /** An allocation as it bears on the caller's pipeline. */
 export interface AllocationFacts {
@@ -121,6 +112,5 @@ export function versionKey(r: VersionRef): string {
 
 /** The permit that lets `sub` use `artifact` at `site` at `now`, if any. */
 export function permitFor(permits: readonly Permit[], sub: string, artifact: string, site: string, now: Date): Permit | undefined {
-  const t = now.getTime();
-  return permits.find((p) => !p.revokedAt && p.users.includes(sub) && p.datasets.includes(artifact) && p.sites.includes(site) && Date.parse(p.start) <= t && t < Date.parse(p.end));
+  return activePermit(permits, sub, artifact, site, now);
 }

@@ -250,11 +250,24 @@ export const datahubKeys = {
   postingPartition: (kind: string, term: string) => `DHIX#${kind}#${term}`,
   searchDoc: (kind: string, docNo: number): ItemKey => ({ pk: `DHDOC#${kind}#${docNo}`, sk: 'DOC' }),
   docCounter: (kind: string): ItemKey => ({ pk: `DHSEQ#${kind}`, sk: 'SEQ' }),
+  // access applications (gsi1 DHAPPS#datasetId: the committee's queue by state and date; gsi2
+  // DHAPPLICANT#sub), permits (gsi1 DHDSPERMITS#datasetId, gsi2 DHSITEPERMITS#siteId, both by end),
+  // one permit index item per (user, dataset, site) so a caller's permit for a dataset is one
+  // Query, and one read-audit subject per dataset (reads of restricted locations and downloads)
+  application: (appId: string): ItemKey => ({ pk: `DHAPP#${appId}`, sk: 'APP' }),
+  permit: (permitId: string): ItemKey => ({ pk: `DHPERMIT#${permitId}`, sk: 'PERMIT' }),
+  permitIndex: (sub: string, datasetId: string, siteId: string, end: string, permitId: string): ItemKey => ({ pk: `DHPERMITS#${sub}`, sk: `P#${datasetId}#${siteId}#${end}#${permitId}` }),
+  permitIndexPrefix: (sub: string, datasetId?: string) => ({ pk: `DHPERMITS#${sub}`, skPrefix: datasetId ? `P#${datasetId}#` : 'P#' }),
+  readAudit: (datasetId: string): ItemKey => ({ pk: `DHACCESS#${datasetId}`, sk: 'ACCESS' }),
 };
 
 export const datahubGsi = {
   stewardOf: (sub: string) => `DHSTEWARD#${sub}`,
   versionsInState: (state: string) => `DHVSTATE#${state}`,
+  applicationsOf: (datasetId: string) => `DHAPPS#${datasetId}`,
+  applicationsBy: (sub: string) => `DHAPPLICANT#${sub}`,
+  permitsOfDataset: (datasetId: string) => `DHDSPERMITS#${datasetId}`,
+  permitsAtSite: (siteId: string) => `DHSITEPERMITS#${siteId}`,
 };
 // ---- end datahub ----
 // ---- accountability (reports, tranches, holds, idle credits, the public record) --------------
