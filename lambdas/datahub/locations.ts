@@ -13,7 +13,7 @@ import { datahubKeys } from '../shared/store/keys';
 import type { AuditContext } from '../shared/store/write-path';
 import { datahubConfig } from './config';
 import { commitDatahub, locationItem, locationOf, queryAllPrefix, readArtifactAndVersion, SUBJECT } from './store';
-import { permitOfCaller, permittedSites } from './permits';
+import { permitsOf } from './permits';
 import { auditRead } from './read-audit';
 
 export interface LocationOut extends Location {
@@ -38,14 +38,16 @@ export async function listLocations(kind: ArtifactKind, id: string, version: str
   const restricted = cur.artifact.accessLevel === 'restricted';
   const privileged = canSeeLocations(cur.artifact, v.state, viewer, false);
   const now = ctx?.now ?? new Date();
-  const sites = restricted && !privileged ? await permittedSites(viewer.sub, id, now) : [];
+  // a permit holder's sites (the hub's copy is theirs under a permit at any site)
+  const permits = restricted && !privileged ? await permitsOf(viewer.sub, now, id) : [];
+  const sites = [...new Set(permits.flatMap((p) => p.sites))];
   if (!canSeeLocations(cur.artifact, v.state, viewer, sites.length > 0))
     throw new ForbiddenError(restricted ? 'The locations of restricted data are shown to holders of a data access permit' : 'Locations are shown to signed-in users once the version is published');
   const { pk, skPrefix } = datahubKeys.locationPrefix(id, version);
   const all = (await queryAllPrefix(pk, skPrefix)).map(locationOf).map(withSitePath);
   const shown = restricted && !privileged ? all.filter((l) => l.kind !== 'site' || sites.includes(l.siteId!)) : all;
   if (restricted && ctx) {
-    const permit = privileged ? undefined : await permitOfCaller(viewer.sub, id, undefined, now);
+    const permit = permits[0];
     await auditRead(id, { what: 'locations', version: v.version, sites: [...new Set(shown.flatMap((l) => (l.siteId ? [l.siteId] : [])))], ...(permit ? { permitId: permit.id } : {}) }, ctx);
   }
   return shown;
@@ -87,7 +89,7 @@ export async function addSiteLocation(kind: ArtifactKind, id: string, version: s
 export async function downloadLink(artifact: Artifact, version: Version, path: string, viewer: Viewer, ctx: AuditContext | undefined, link: () => Promise<string>): Promise<string> {
   const privileged = canSeeLocations(artifact, version.state, viewer, false);
   const now = ctx?.now ?? new Date();
-  const permit = !privileged && artifact.accessLevel === 'restricted' ? await permitOfCaller(viewer.sub, artifact.id, undefined, now) : undefined;
+  const permit = !privileged && artifact.accessLevel === 'restricted' ? (await permitsOf(viewer.sub, now, artifact.id))[0] : undefined;
   if (!canSeeLocations(artifact, version.state, viewer, !!permit)) throw new NotFoundError('File', `${artifact.id}@${version.version}/${path}`);
   const url = await link();
   if (artifact.accessLevel === 'restricted' && ctx) await auditRead(artifact.id, { what: 'download', version: version.version, path, ...(permit ? { permitId: permit.id } : {}) }, ctx);

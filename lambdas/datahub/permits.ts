@@ -7,7 +7,7 @@
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import type { Viewer } from '../domain/datahub/access';
 import { applyRevoked, canListApplications, isCommittee, type Application } from '../domain/datahub/application';
-import { activePermit, inForce, permitState, permitTtl, type Permit, type PermitRecord } from '../domain/datahub/permit';
+import { inForce, permitState, permitTtl, type Permit, type PermitRecord } from '../domain/datahub/permit';
 import { datahubGsi, datahubKeys } from '../shared/store/keys';
 import { retryOnStale, type AuditContext, type Change, type Item, type SideWrite } from '../shared/store/write-path';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
@@ -72,34 +72,23 @@ export function grantWrites(p: PermitRecord): { change: Change; sideWrites: Side
 
 // ---- reads ---------------------------------------------------------------------------------------
 
-/** The caller's permits in force at `now` (the pipeline validator's and the jobs' view). */
-export async function readPermitsOf(sub: string, now: Date): Promise<Permit[]> {
-  const { pk, skPrefix } = datahubKeys.permitIndexPrefix(sub);
+/** The permit's core as its index item copies it. */
+const indexedPermit = (it: Item): Permit => ({ id: String(it.permitId), datasets: it.datasets as string[], users: it.users as string[], sites: it.sites as string[], start: String(it.start), end: String(it.end) });
+
+/**
+ * The caller's permits in force at `now`, for one dataset or all: one Query of the caller's index
+ * partition (an index item per user, dataset and site, so a permit may appear more than once).
+ */
+export async function permitsOf(sub: string | undefined, now: Date, datasetId?: string): Promise<Permit[]> {
+  if (!sub) return [];
+  const { pk, skPrefix } = datahubKeys.permitIndexPrefix(sub, datasetId);
   const byId = new Map<string, Permit>();
-  for (const it of await queryAllPrefix(pk, skPrefix)) {
-    const p: Permit = { id: String(it.permitId), datasets: it.datasets as string[], users: it.users as string[], sites: it.sites as string[], start: String(it.start), end: String(it.end) };
-    if (inForce(p, now)) byId.set(p.id, p);
-  }
+  for (const p of (await queryAllPrefix(pk, skPrefix)).map(indexedPermit)) if (inForce(p, now)) byId.set(p.id, p);
   return [...byId.values()];
 }
 
-/** The caller's permit for one dataset at `siteId` (any site when undefined), in force at `now`: one Query. */
-export async function permitOfCaller(sub: string | undefined, datasetId: string, siteId: string | undefined, now: Date): Promise<Permit | undefined> {
-  if (!sub) return undefined;
-  const { pk, skPrefix } = datahubKeys.permitIndexPrefix(sub, datasetId);
-  const items = await queryAllPrefix(pk, skPrefix);
-  const permits = items.map((it) => ({ id: String(it.permitId), datasets: it.datasets as string[], users: it.users as string[], sites: it.sites as string[], start: String(it.start), end: String(it.end) }));
-  return activePermit(permits, sub, datasetId, siteId, now);
-}
-
-/** The sites at which the caller holds a permit for the dataset now. */
-export async function permittedSites(sub: string | undefined, datasetId: string, now: Date): Promise<string[]> {
-  if (!sub) return [];
-  const { pk, skPrefix } = datahubKeys.permitIndexPrefix(sub, datasetId);
-  const sites = new Set<string>();
-  for (const it of await queryAllPrefix(pk, skPrefix)) if (inForce({ start: String(it.start), end: String(it.end) }, now)) for (const s of it.sites as string[]) sites.add(s);
-  return [...sites];
-}
+/** The caller's permits in force at `now` (the pipeline validator's and the jobs' view). */
+export const readPermitsOf = (sub: string, now: Date): Promise<Permit[]> => permitsOf(sub, now);
 
 export const permitView = (p: PermitRecord, now: Date) => ({ ...p, state: permitState(p, now) });
 
