@@ -5,13 +5,13 @@
 //      alternating, as a ratio of medians (target ≥ 0.9); and a re-run that has nothing to move;
 //   2. lineage queries: ancestors to depth 10 in a graph of 100,000 edges on DynamoDB Local, as
 //      DynamoDB round trips per level, requests and latency, against one Query on the same table;
-//   3. the stage-to-stage gap: not measured HERE yet. Pipelines now run end to end on the local
-//      runtime and the real clusters; test/e2e/pipelines.test.ts prints the gaps of its runs (one
-//      job's scheduler end → the next stage's job submitted). Its place in this JSON line is kept.
+//   3. the stage-to-stage gap on the two local real clusters (bench/pipelines-gap.ts): one job's
+//      scheduler end → the next stage's job submitted, median over two-stage pipelines with the
+//      stage watcher, against the polling-only setting in the same run, alternated (as a ratio).
 // Figures are printed as they come; the LAST line is one JSON object with every figure.
 // Options: --mb N (transfer size, default 256), --files N (default 64), --runs N (transfer pairs,
 // default 3), --width N (lineage layer width, default 2500: 20 layers × 2 parents = 100,000 edges),
-// --queries N (default 20).
+// --queries N (default 20), --gap-runs N (pipelines per setting, default 3), --only transfer|lineage|gap.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ import { lineageKeys } from '../lambdas/shared/store/keys';
 import { transferScript } from '../lambdas/domain/pipelines/transfer-script';
 import { jobNodeId, versionNodeId } from '../lambdas/domain/lineage/graph';
 import { bulkLoad, queryLineage } from '../lambdas/lineage/store';
+import { stageGaps } from './pipelines-gap';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -43,6 +44,7 @@ const RUNS = arg('runs', 3);
 const WIDTH = arg('width', 2500);
 const LAYERS = 21;
 const QUERIES = arg('queries', 20);
+const GAP_RUNS = arg('gap-runs', 3);
 const DEPTH = 10;
 
 const figures: Record<string, unknown> = {};
@@ -238,16 +240,37 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')})`,
   );
-  await transfers();
-  await lineage();
-  // ---- stage-to-stage gap: one job's end → the next stage's job accepted by the scheduler, median
-  // over N pipelines on the local clusters, target ≤ 10 s (docs/pipelines.md, "The flow"). It needs
-  // the local runtime with provisioned allocations, as the e2e suite sets up; until this bench does
-  // the same, the e2e run of the examples reports it (test/e2e/pipelines.test.ts).
-  figures.stageToStageGapMedianS = null;
-  figures.stageToStageGapNote = 'not measured by this bench: see the stageToStageGaps line of test/e2e/pipelines.test.ts';
-  say('stage-to-stage gap: not measured here (the e2e run of the examples prints it: test/e2e/pipelines.test.ts)');
+  // --only transfer|lineage|gap runs one part
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  if (!only || only === 'transfer') await transfers();
+  if (!only || only === 'lineage') await lineage();
+  if (!only || only === 'gap') await gaps();
   console.log(JSON.stringify(figures));
+}
+
+// ---- stage-to-stage gap: one job's end → the next stage's job accepted by the scheduler, median
+// over --gap-runs pipelines per setting on the local clusters, target ≤ 10 s (docs/pipelines.md
+// section 8), against the polling-only setting of the same run (bench/pipelines-gap.ts)
+async function gaps(): Promise<void> {
+  const dynamo = await startDynamoLocal();
+  process.env.KAIRR_TEST_DYNAMO_ENDPOINT = dynamo.endpoint;
+  try {
+    const runs = await stageGaps(GAP_RUNS, say);
+    const of = (m: string) => runs.filter((r) => r.mode === m).map((r) => r.gapS);
+    const watched = median(of('watcher'));
+    const polled = median(of('polling'));
+    say(`stage-to-stage gap: median ${watched.toFixed(1)} s with the stage watcher, ${polled.toFixed(1)} s polling only (pollSeconds 10): ${(watched / polled).toFixed(2)}×`);
+    Object.assign(figures, {
+      stageToStageGapMedianS: watched,
+      stageToStageGapsS: of('watcher'),
+      stageToStageGapPollingMedianS: polled,
+      stageToStageGapPollingS: of('polling'),
+      stageToStageGapRatioToPolling: round(watched / polled, 2),
+      stageToStageGapEndsSeenByWatcher: runs.filter((r) => r.mode === 'watcher' && r.endSeenBy === 'watcher').length,
+    });
+  } finally {
+    await dynamo.stop();
+  }
 }
 
 main().catch((e) => {

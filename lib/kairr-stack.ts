@@ -108,11 +108,11 @@ export class KairrStack extends Stack {
     this.functions.push(registry.fn);
     // ---- end identity ----
     // ---- datahub ----
-    const datahub = new Datahub(this, 'Datahub', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.datahub });
-    this.functions.push(datahub.fn);
+    const datahub = new Datahub(this, 'Datahub', { api: this.api, tables: this.tables, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.datahub, siteJobs: { connectors, pipelinesConfig: cfg.pipelines } });
+    this.functions.push(...datahub.functions);
     // ---- end datahub ----
     // ---- pipelines ----
-    const pipelines = new Pipelines(this, 'Pipelines', { api: this.api, tables: this.tables, connectors, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.pipelines });
+    const pipelines = new Pipelines(this, 'Pipelines', { api: this.api, tables: this.tables, connectors, defaults, corsAllowOrigins: cfg.api.corsAllowOrigins, config: cfg.pipelines, siteIds: cfg.sites.map((s) => s.id) });
     this.functions.push(...pipelines.functions);
     // ---- end pipelines ----
 

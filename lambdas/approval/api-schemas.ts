@@ -3,6 +3,7 @@
 // each of the three functions bundles only the schemas of its own routes (zod schemas are built
 // when their module loads, so an unused one is not tree-shaken). api.ts re-exports all three.
 import * as z from 'zod/mini';
+import { CATALOGUE_REF } from '../domain/catalogue-ref';
 import { AffiliationView } from '../identity'; // identity
 import { DECISION_OUTCOMES, FLOW_STAGES, INTERCONNECT_NEEDS, ORG_TYPES, PRECISIONS, PROPOSAL_STATES, PURPOSES, TEAM_ROLES, TIERS } from '../domain/approval/model';
 
@@ -55,7 +56,18 @@ export const WorkloadSchema = z.strictObject({
   totalPflop: z.optional(z.number().check(z.positive(), z.maximum(1e12))),
 });
 
-const NeededSchema = z.strictObject({ name: text(1, 200), catalogueId: z.optional(CATALOGUE_ID), uri: z.optional(z.url()) });
+/** A data hub entry: `kairr:<artifactId>@<version>`, or the artifact alone for its latest version (resolved on write: catalogue-links.ts). */
+const CATALOGUE_REF_FIELD = z.string().check(z.refine((s) => CATALOGUE_REF.test(s), { error: 'must be a catalogue reference, kairr:<artifactId>@<version> (or kairr:<artifactId> for its latest version)' }));
+const NeededSchema = z.strictObject({ name: text(1, 200), catalogueId: z.optional(CATALOGUE_REF_FIELD), uri: z.optional(z.url()) });
+/** A needed dataset or model as shown, with what its catalogue id resolved to when the proposal was last written. */
+const NeededView = z.object({
+  name: z.string(),
+  catalogueId: z.optional(z.string()),
+  uri: z.optional(z.string()),
+  catalogue: z.optional(
+    z.object({ ref: z.string(), artifactId: z.string(), version: z.string(), kind: z.string(), title: z.object({ ko: z.optional(z.string()), en: z.optional(z.string()) }), accessLevel: z.string(), sites: z.array(z.string()) }),
+  ),
+});
 
 export const PiSchema = z.strictObject({
   name: text(1, 200),
@@ -113,6 +125,8 @@ export const DecisionView = z.object({
   reason: z.string(),
   decidedAt: z.string(),
   automatic: z.boolean(),
+  /** people: a starter approval reached through training, with the certificate it rests on. */
+  via: z.optional(z.object({ kind: z.literal('training'), certificateId: z.string(), courseId: z.string() })),
 });
 
 export const ProposalView = z.object({
@@ -137,8 +151,8 @@ export const ProposalView = z.object({
   recommend: z.optional(z.boolean()),
   recommendation: z.optional(z.object({ resource: z.string(), credits: z.number(), generatedAt: z.string(), basis: z.array(z.string()) })),
   durationMonths: z.optional(z.number()),
-  datasets: z.array(z.record(z.string(), z.unknown())),
-  models: z.array(z.record(z.string(), z.unknown())),
+  datasets: z.array(NeededView),
+  models: z.array(NeededView),
   justification: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),

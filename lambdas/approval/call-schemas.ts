@@ -42,6 +42,8 @@ const callFields = {
   eligibleOrgTypes: z.array(z.enum(ORG_TYPES)).check(z.minLength(1), z.maxLength(ORG_TYPES.length)),
   maxRequestCredits: Credits,
   fairnessFloors: z.optional(z.partialRecord(z.enum(ORG_TYPES), z.number().check(z.minimum(0), z.maximum(1)))),
+  /** people: a starter call that admits only people who completed a qualifying course. */
+  trainedOnly: z.optional(z.boolean()),
   reviewerPool: z.array(PoolReviewerSchema).check(z.maxLength(500)),
   reviewDeadlineHours: z.int().check(z.minimum(1), z.maximum(24 * 180)),
   decisionDeadlineDays: z.optional(z.int().check(z.minimum(1), z.maximum(365))),
@@ -59,6 +61,7 @@ export const UpdateCallBody = z.strictObject({
   eligibleOrgTypes: z.optional(callFields.eligibleOrgTypes),
   maxRequestCredits: z.optional(callFields.maxRequestCredits),
   fairnessFloors: callFields.fairnessFloors,
+  trainedOnly: callFields.trainedOnly, // people
   reviewerPool: z.optional(callFields.reviewerPool),
   reviewDeadlineHours: z.optional(callFields.reviewDeadlineHours),
   decisionDeadlineDays: callFields.decisionDeadlineDays,
@@ -85,6 +88,7 @@ export const CallView = z.object({
   eligibleOrgTypes: z.array(z.string()),
   maxRequestCredits: z.number(),
   fairnessFloors: z.record(z.string(), z.number()),
+  trainedOnly: z.boolean(),
   reviewDeadlineHours: z.number(),
   decisionDeadlineDays: z.number(),
   /** Admins, chairs and auditors only. */

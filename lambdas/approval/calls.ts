@@ -45,6 +45,7 @@ export function callProblems(c: Call, sites: readonly Site[]): Problem[] {
   }
   const t = c.tiers;
   if (c.kind === 'starter' && t.starter.maxMc <= 0) out.push({ path: 'tiers.starter.maxCredits', problem: 'must be greater than 0 in a starter call' });
+  if (c.trainedOnly && c.kind !== 'starter') out.push({ path: 'trainedOnly', problem: 'is only for a starter call (kind: "starter"): training opens the starter tier' });
   if (t.starter.maxMc > 0 && t.starter.maxMc >= t.standard.maxMc) out.push({ path: 'tiers.starter.maxCredits', problem: 'must be below tiers.standard.maxCredits' });
   if (t.starter.maxMc > c.maxRequestMc) out.push({ path: 'tiers.starter.maxCredits', problem: 'must not exceed maxRequestCredits' });
   if (t.standard.minReviews > t.standard.reviewers) out.push({ path: 'tiers.standard.minReviews', problem: `must not exceed the panel size (${t.standard.reviewers})` });
@@ -95,6 +96,7 @@ export function buildCall(body: CreateCallBody, id: string, by: string, now: Dat
     eligibleOrgTypes: body.eligibleOrgTypes as OrgType[],
     maxRequestMc: toMc(body.maxRequestCredits),
     fairnessFloors: (body.fairnessFloors ?? {}) as Call['fairnessFloors'],
+    ...(body.trainedOnly ? { trainedOnly: true } : {}), // people
     reviewerPool: body.reviewerPool,
     reviewDeadlineHours: body.reviewDeadlineHours,
     decisionDeadlineDays: body.decisionDeadlineDays ?? runtimeConfig().policy.approval?.decisionDeadlineDays ?? 30,
@@ -128,6 +130,7 @@ export async function updateCall(id: string, body: UpdateCallBody, ctx: AuditCon
       ...(body.maxRequestCredits !== undefined ? { maxRequestMc: toMc(body.maxRequestCredits) } : {}),
       ...(body.fairnessFloors !== undefined ? { fairnessFloors: body.fairnessFloors as Call['fairnessFloors'] } : {}),
       ...(body.reviewerPool !== undefined ? { reviewerPool: body.reviewerPool } : {}),
+      ...(body.trainedOnly !== undefined ? { trainedOnly: body.trainedOnly } : {}), // people
       ...(body.reviewDeadlineHours !== undefined ? { reviewDeadlineHours: body.reviewDeadlineHours } : {}),
       ...(body.decisionDeadlineDays !== undefined ? { decisionDeadlineDays: body.decisionDeadlineDays } : {}),
       updatedAt: now.toISOString(),

@@ -12,6 +12,7 @@ import { floorTypeOf } from '../shared/identity/standing'; // identity
 import { batchGet, callChange, commitApproval, decisionChange, getItem, proposalChange, queryIndex, readCall, readDecision, readProposal } from './store';
 import { decidedEvent } from './events';
 import { ctxOf, FLOW_ACTOR, type FlowInput } from './flow-context';
+import { orgTypeWaived, trainingRouteOf } from './training'; // people: completion opens the door
 
 // ---- Check --------------------------------------------------------------------------------
 
@@ -20,7 +21,7 @@ export async function check(input: FlowInput): Promise<{ ok: boolean; tier?: str
     const { proposal: p, item } = await readProposal(input.proposalId);
     lifecycle.assertLive(p, input.round, 'check');
     const { call } = await readCall(p.callId);
-    const problems = checkProposal(p, call, runtimeConfig().sites, p.submittedAt ?? new Date().toISOString());
+    const problems = checkProposal(p, call, runtimeConfig().sites, p.submittedAt ?? new Date().toISOString(), { orgTypeWaived: await orgTypeWaived(p, call) });
     const now = new Date().toISOString();
     if (problems.length) {
       const decision: DecisionRecord = {
@@ -95,16 +96,22 @@ export async function autoApprove(input: FlowInput): Promise<{ approved: boolean
       if (e instanceof RuleViolationError) return demote(`the call cannot give it in full (${e.details.map((d) => `${d.path} ${d.problem}`).join('; ')})`);
       throw e;
     }
+    // people: the training that let it through (a trainedOnly call, or the fast track's waiver), if any.
+    const via = await trainingRouteOf(p, call);
     const decision: DecisionRecord = {
       round: p.round,
       outcome: 'approve',
       creditsMc: awardMc,
-      reason: 'Starter tier: approved automatically (within the starter limit, an eligible org type, and no other active starter allocation)',
+      reason: via
+        ? `Starter tier: approved automatically through training (certificate ${via.certificateId} of course ${via.courseId}; within the starter limit, and no other active starter allocation)`
+        : 'Starter tier: approved automatically (within the starter limit, an eligible org type, and no other active starter allocation)',
       decidedBy: FLOW_ACTOR.sub,
       decidedAt: now,
       automatic: true,
       floorOrgType: floorType, // identity
+      ...(via ? { via } : {}),
     };
+    const viaDetail = via ? { viaTraining: via.certificateId } : {};
     const after: Proposal = { ...p, ...lifecycle.autoApprove(p, input.round), decision, reservedMc: awardMc, updatedAt: now };
     const marker: SideWrite = {
       put: { ...approvalKeys.starterHolder(p.ownerSub), proposalId: p.id, ownerSub: p.ownerSub, since: now },
@@ -112,9 +119,9 @@ export async function autoApprove(input: FlowInput): Promise<{ approved: boolean
     };
     await commitApproval(ctxOf(input, 'auto-approve'), {
       changes: [
-        proposalChange(item, after, 'proposal.auto-approve', { creditsMc: awardMc }),
+        proposalChange(item, after, 'proposal.auto-approve', { creditsMc: awardMc, ...viaDetail }),
         callChange(callItemBefore, nextCall, 'call.capacity.reserve', { proposalId: p.id, creditsMc: awardMc }),
-        decisionChange((await readDecision(p.id, p.round))?.item ?? null, { proposalId: p.id, round: p.round, openedAt: now, deadline: now, decision }, 'decision.record', { outcome: 'approve', automatic: true }),
+        decisionChange((await readDecision(p.id, p.round))?.item ?? null, { proposalId: p.id, round: p.round, openedAt: now, deadline: now, decision }, 'decision.record', { outcome: 'approve', automatic: true, ...viaDetail }),
       ],
       sideWrites: [marker],
       events: [decidedEvent(after, decision)],

@@ -27,7 +27,7 @@ export const proposalsApi = defineApi({
     auth: ['researcher'],
     idempotent: true,
     body: CreateProposalBody,
-    responses: { 201: { description: 'The draft', schema: ProposalView }, ...ERROR_RESPONSES, ...NOT_FOUND },
+    responses: { 201: { description: 'The draft', schema: ProposalView }, ...ERROR_RESPONSES, ...NOT_FOUND, ...RULE },
   },
   getProposal: {
     method: 'GET',

@@ -19,6 +19,8 @@ import type { CreateProposalBody, UpdateProposalBody } from './api';
 import { commitApproval, listAssignments, proposalChange, readCall, readLoads, readProposal } from './store';
 import { closeChanges } from './panel';
 import { executionArnOf, executionName, startFlow, stopFlow } from './sfn';
+import { assertAdmitted, orgTypeWaived } from './training'; // people: completion opens the door
+import { catalogueDataSite, linkNeeded } from './catalogue-links';
 
 type Fields = UpdateProposalBody;
 
@@ -83,6 +85,12 @@ async function currentAffiliation(caller: Caller, had: string | undefined, now: 
 }
 // ---- end identity ----
 
+/** The workload as the recommender reads it: data named by URI only sits where its catalogue copy does (catalogue-links.ts). */
+function withCatalogueLocality(w: WorkloadProfile, datasets: Proposal['datasets']): WorkloadProfile {
+  const siteId = 'uri' in w.dataset.location ? catalogueDataSite(datasets) : undefined;
+  return siteId ? { ...w, dataset: { ...w.dataset, location: { siteId } } } : w;
+}
+
 /** Applies the body's fields to a proposal (drafts and revisions). */
 async function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call, now: Date): Promise<Proposal> {
   const next: Proposal = { ...p };
@@ -100,8 +108,8 @@ async function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call
   }
   if (body.workload !== undefined) next.workload = body.workload as WorkloadProfile;
   if (body.durationMonths !== undefined) next.durationMonths = body.durationMonths;
-  if (body.datasets !== undefined) next.datasets = body.datasets;
-  if (body.models !== undefined) next.models = body.models;
+  // catalogue ids resolve through the data hub's face, as the proposer may read them (catalogue-links.ts)
+  Object.assign(next, await linkNeeded({ datasets: body.datasets, models: body.models }, caller));
   if (body.justification !== undefined) next.justification = body.justification;
   if (body.tier !== undefined) next.requestedTier = body.tier as Tier;
   if (body.credits !== undefined && body.recommend === true) throw ValidationError.field('recommend', 'cannot be true when credits are given: ask for a recommendation, or request credits yourself');
@@ -111,7 +119,7 @@ async function applyFields(p: Proposal, body: Fields, caller: Caller, call: Call
     next.recommendation = undefined;
   } else if (body.recommend === true || (p.recommend && body.workload !== undefined)) {
     if (!next.workload) throw ValidationError.field('workload', 'is required when KAIRR recommends the request (recommend: true)');
-    const r = recommendedRequest(next.workload, call, now);
+    const r = recommendedRequest(withCatalogueLocality(next.workload, next.datasets), call, now);
     next.requestedMc = r.requestedMc;
     next.recommend = true;
     next.recommendation = r.note;
@@ -147,6 +155,7 @@ export async function createProposal(caller: Caller, body: CreateProposalBody, c
   const call = await callFor(body.callId);
   const now = ctx.now ?? new Date();
   if (windowState(call, now) === 'closed') throw new RuleViolationError(`Call ${call.id} closed at ${call.closesAt}`, [{ path: 'callId', problem: `call ${call.id} closed at ${call.closesAt}` }], 'call_closed');
+  await assertAdmitted(caller.sub, call); // people: a trainedOnly starter call admits the trained only
   const draft: Proposal = { id: newId('prop'), callId: call.id, ownerSub: caller.sub, ...lifecycle.create(), title: body.title, team: [], datasets: [], models: [], createdAt: now.toISOString(), updatedAt: now.toISOString() };
   const { callId: _c, ...fields } = body;
   await refuseSchedulerUsers(fields, ctx, 'POST /v1/proposals');
@@ -187,7 +196,7 @@ export async function submitProposal(caller: Caller, id: string, ctx: AuditConte
     }
     // identity: the affiliation as the PI's claims show it now (a claim may have changed since the draft)
     const pi = p.pi ? { ...p.pi, affiliation: await currentAffiliation(caller, p.pi.affiliation?.orgId, now) } : undefined;
-    const problems = checkProposal({ ...p, pi }, call, runtimeConfig().sites, now.toISOString());
+    const problems = checkProposal({ ...p, pi }, call, runtimeConfig().sites, now.toISOString(), { orgTypeWaived: await orgTypeWaived({ ...p, pi, tier: effectiveTier(p, call) }, call) }); // people: the fast track
     if (problems.length) throw new RuleViolationError(`The proposal cannot be submitted yet: ${problems.map((x) => `${x.path} ${x.problem}`).join('; ')}`, problems, 'incomplete');
     const round = moved.round;
     const next: Proposal = {

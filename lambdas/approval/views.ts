@@ -30,6 +30,7 @@ export function callView(c: Call, opts: { staff: boolean; now?: Date }) {
     eligibleOrgTypes: c.eligibleOrgTypes,
     maxRequestCredits: fromMc(c.maxRequestMc),
     fairnessFloors: c.fairnessFloors as Record<string, number>,
+    trainedOnly: c.trainedOnly === true, // people
     reviewDeadlineHours: c.reviewDeadlineHours,
     decisionDeadlineDays: c.decisionDeadlineDays,
     ...(opts.staff
@@ -45,7 +46,7 @@ export function callView(c: Call, opts: { staff: boolean; now?: Date }) {
 
 export function decisionView(d: DecisionRecord | undefined) {
   if (!d) return undefined;
-  return { round: d.round, outcome: d.outcome, ...(d.creditsMc ? { credits: credits(d.creditsMc) } : {}), reason: d.reason, decidedAt: d.decidedAt, automatic: d.automatic };
+  return { round: d.round, outcome: d.outcome, ...(d.creditsMc ? { credits: credits(d.creditsMc) } : {}), reason: d.reason, decidedAt: d.decidedAt, automatic: d.automatic, ...(d.via ? { via: d.via } : {}) };
 }
 
 export type Audience = 'owner' | 'reviewer' | 'staff';

@@ -172,6 +172,8 @@ export const FairnessReport = z.object({
       awardPlans: z.array(z.record(z.string(), z.unknown())),
     }),
   ),
+  /** people: approved starter proposals reached through training, by the PI's org type. */
+  starterAwardsThroughTraining: z.object({ total: z.number(), byOrgType: z.array(z.object({ key: z.nullable(z.string()), awards: z.number() })) }),
 });
 
 const CSV = ['text/csv'];

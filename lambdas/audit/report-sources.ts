@@ -94,6 +94,7 @@ export async function readFairnessInputs(filter: { callId?: string }): Promise<F
         state: p.state,
         requestedMc: p.requestedMc ?? {},
         awardedMc: p.state === 'approved' && p.decision?.outcome === 'approve' ? (p.decision.creditsMc ?? null) : null,
+        viaTraining: p.decision?.outcome === 'approve' && p.decision.via?.kind === 'training', // people
       });
     }
   }

@@ -194,6 +194,14 @@ export interface ProposalFacts {
   requestedMc: Record<string, Mc>;
   /** Awarded per resource when approved. */
   awardedMc: Record<string, Mc> | null;
+  /** people: the approving decision was a starter approval reached through training (decision.via). */
+  viaTraining?: boolean;
+}
+
+/** Approved starter proposals reached through training (a trainedOnly call, or the fast track), by org type. */
+export interface TrainingAwards {
+  total: number;
+  byOrgType: { key: string | null; awards: number }[];
 }
 
 export interface FairnessGroup {
@@ -235,6 +243,15 @@ export interface FairnessReport {
   /** Where the inputs came from, so an empty report says why it is empty. */
   source: { proposals: string; awardPlans: string };
   calls: FairnessCall[];
+  /** people: the "starter awards reached through training, by org type", over the calls reported. */
+  starterAwardsThroughTraining: TrainingAwards;
+}
+
+function trainingAwards(proposals: readonly ProposalFacts[]): TrainingAwards {
+  const by = new Map<string | null, number>();
+  for (const p of proposals) if (p.state === 'approved' && p.viaTraining) by.set(p.orgType, (by.get(p.orgType) ?? 0) + 1);
+  const byOrgType = [...by].map(([key, awards]) => ({ key, awards })).sort((a, b) => byKey(a.key, b.key));
+  return { total: byOrgType.reduce((s, g) => s + g.awards, 0), byOrgType };
 }
 
 const PENDING = new Set(['submitted', 'in-review', 'revision-requested']);
@@ -331,7 +348,7 @@ export function fairnessReport(
       awardPlans: opts.awardPlans?.get(call.id) ?? [],
     });
   }
-  return { generatedAt: opts.generatedAt, filters: opts.filters, source: opts.source, calls: out };
+  return { generatedAt: opts.generatedAt, filters: opts.filters, source: opts.source, calls: out, starterAwardsThroughTraining: trainingAwards(submitted) };
 }
 
 export function fairnessReportCsv(r: FairnessReport): string {

@@ -149,5 +149,6 @@ export function serializeAccounting(driver: SchedulerDriver, opts: LeaseOptions 
     jobStatus: (id) => driver.jobStatus(id),
     cancelJob: (id, opts) => driver.cancelJob(id, opts),
     listJobs: (req) => driver.listJobs(req),
+    ...(driver.jobsChangedSince ? { jobsChangedSince: (since?: number) => driver.jobsChangedSince!(since) } : {}),
   };
 }

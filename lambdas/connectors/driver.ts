@@ -173,6 +173,20 @@ export interface SchedulerDriver {
   cancelJob(jobId: string, opts?: { asUser?: string }): Promise<void>;
   /** Jobs that ran at or after the watermark (finished since, or running), for usage collection. */
   listJobs(req: ListJobsRequest): Promise<SchedulerJobRecord[]>;
+  /**
+   * The scheduler's live jobs, if any changed since `since` (the watermark of the previous answer;
+   * none: the first look), in one request however many jobs the caller watches: the pipelines' stage
+   * watcher. Optional: without it, the pipelines' flow asks about each job itself.
+   */
+  jobsChangedSince?(since?: number): Promise<ChangedJobs>;
+}
+
+export interface ChangedJobs {
+  /** false: nothing changed since `since` (and `jobs` is empty). true: `jobs` are all the live jobs. */
+  changed: boolean;
+  jobs: JobStatus[];
+  /** Hand it back as the next `since`. */
+  watermark: number;
 }
 
 export type SchedulerErrorKind = 'transient' | 'permanent' | 'not-found' | 'auth';

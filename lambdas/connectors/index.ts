@@ -3,7 +3,7 @@
 // The jobs function also serves the connectors' routes (status and site accounts: it already reaches
 // the schedulers), so their route specs and operations are here too. Re-exports only: a bundle
 // carries what it did when it imported the modules behind it.
-export { isSchedulerError, type JobStatus, type SubmitJobRequest } from './driver';
+export { isSchedulerError, type ChangedJobs, type JobStatus, type SubmitJobRequest } from './driver';
 export { driverFor, siteOf, withCredentialRefresh } from './sites';
 export { siteStatus } from './status';
 export { readQueueSnapshots, type QueueSnapshot } from './state';

@@ -1,7 +1,10 @@
 // Each site's connector state in the main table (keys: connectorKeys): the usage watermark, the
 // last reconciler run that changed something, and the site's queue snapshot (keys.siteStatus). Every change is an audited commit (write-path.ts) on
-// the subject "connector/<siteId>/<concern>", serialised by its audit chain (optimistic concurrency).
-import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+// the subject "connector/<siteId>/<concern>", serialised by its audit chain (optimistic concurrency),
+// except the queue snapshot: it is a hint to the recommender, replaced every collection run, that
+// changes nothing anyone is owed (no credit, access or decision rests on it), so auditing it would
+// fill the trail with a copy of the scheduler's queue every two minutes per site.
+import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, mainTable } from '../shared/store/client';
 import { connectorKeys, keys, type ItemKey } from '../shared/store/keys';
 import { commit, retryOnStale, type AuditContext, type Item } from '../shared/store/write-path';
@@ -80,6 +83,30 @@ export async function lastReconcileRun(siteId: string): Promise<Record<string, u
 export interface QueueSnapshot {
   queue: Record<string, QueueState>;
   updatedAt: string;
+}
+
+/** DynamoDB removes a snapshot a day after it was taken (the recommender ignores one older than 30 minutes anyway). */
+const SNAPSHOT_TTL_SECONDS = 86_400;
+
+/**
+ * Replaces the site's snapshot, unless a newer one is there already (of two overlapping runs, the
+ * later snapshot stays). Answers whether it was written. A plain conditional put: see the header.
+ */
+export async function writeQueueSnapshot(siteId: string, queue: Record<string, QueueState>, takenAt: Date, source: string): Promise<boolean> {
+  try {
+    await ddb().send(
+      new PutCommand({
+        TableName: mainTable(),
+        Item: { ...keys.siteStatus(siteId), siteId, queue, updatedAt: takenAt.toISOString(), source, ttl: Math.floor(takenAt.getTime() / 1000) + SNAPSHOT_TTL_SECONDS },
+        ConditionExpression: 'attribute_not_exists(pk) OR updatedAt < :t',
+        ExpressionAttributeValues: { ':t': takenAt.toISOString() },
+      }),
+    );
+    return true;
+  } catch (e) {
+    if ((e as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    throw e;
+  }
 }
 
 /** The queue snapshots of those of the sites that have one, in one BatchGetItem (eventually consistent: a snapshot is a hint). */

@@ -25,6 +25,7 @@ import {
   VersionView,
   ARTIFACT_ID,
 } from './schemas';
+import { verificationRoutes } from './verification-api';
 
 const Id = z.string().check(z.regex(ARTIFACT_ID));
 const Ver = z.string().check(z.maxLength(20));
@@ -367,6 +368,7 @@ function artifactRoutes() {
 
 export const datahubApi = defineApi({
   ...artifactRoutes(),
+  ...verificationRoutes,
   getContext: {
     method: 'GET',
     path: '/v1/public/contexts/{name}',

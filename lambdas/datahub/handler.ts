@@ -19,6 +19,7 @@ import { versionLineage, type LineageDirection } from './lineage';
 import { completeUpload, createUpload, downloadUrl, resumeUpload, type UploadOut } from './uploads';
 import { aliasesOf, createVersion, getVersion, listCuration, listVersions, transition, updateVersion } from './versions';
 import { actorOf, viewerOf } from './viewer';
+import { verificationHandlers } from './verification-handlers';
 import { baseUrl } from './metadata';
 
 type Handler = (req: Request<RouteSpec>) => Promise<Result>;
@@ -186,6 +187,7 @@ function routes(): Record<string, Handler> {
 
 export const handler = createHandler(datahubApi, {
   ...routes(),
+  ...verificationHandlers,
   getContext: async ({ params }: Request<RouteSpec>) => {
     if ((params as { name: string }).name !== DCAT_AP_CONTEXT_NAME) throw new NotFoundError('Context', (params as { name: string }).name);
     return { body: DCAT_AP_CONTEXT, headers: { 'content-type': 'application/ld+json', 'cache-control': 'public, max-age=86400' } };

@@ -12,6 +12,8 @@ export { readAnyArtifact, readDatasetSite } from './store';
 export { readPermitsOf } from './permits';
 export type { Permit } from '../domain/datahub/permit';
 export { recordVerifiedCopy, registerSiteVersion, versionLabels, type SiteVersionInput } from './site-versions';
+// site-copy verification: a job-end watcher settles the verifications running at its site
+export { settleVerificationsAt } from './verification';
 
 /** A version and its physical copies, or null when the artifact or the version does not exist. */
 export async function readVersionWithLocations(id: string, version: string): Promise<{ artifact: Artifact; version: Version; locations: Location[] } | null> {

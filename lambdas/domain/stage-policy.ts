@@ -44,8 +44,19 @@ export const StagePolicySchema = z._default(
         flagshipReviewers: z._default(z.int().check(z.minimum(3), z.maximum(15)), 4),
         flagshipMinReviews: z._default(z.int().check(z.minimum(2), z.maximum(15)), 3),
         decisionDeadlineDays: z._default(z.int().check(z.minimum(1), z.maximum(365)), 30),
+        // ---- people: completion opens the door ----
+        /**
+         * What completing a course that qualifies for starter access opens (docs/approval.md,
+         * "Training and the starter tier"): 'admit' = starter calls marked trainedOnly admit the
+         * trained (and only them); 'fast-track' = that, and a trained researcher's starter proposal
+         * is approved automatically even when the call's eligibleOrgTypes leave their org type out;
+         * 'off' = training opens nothing (a trainedOnly call admits no one). The default changes
+         * nothing for anyone without training.
+         */
+        trainingStarter: z._default(z.enum(['admit', 'fast-track', 'off']), 'fast-track'),
+        // ---- end people ----
       }),
-      { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
+      { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30, trainingStarter: 'fast-track' },
     ),
     // ---- end approval ----
     // ---- people: mentoring priority for SME and startup mentees ----
@@ -91,7 +102,7 @@ export const StagePolicySchema = z._default(
     supplementAutoApproveCreditsPerPeriod: 500,
     extensionAutoApproveDaysPerPeriod: 30,
     maxMembersPerAllocation: 50,
-    approval: { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30 },
+    approval: { standardReviewers: 2, flagshipReviewers: 4, flagshipMinReviews: 3, decisionDeadlineDays: 30, trainingStarter: 'fast-track' },
     people: { priorityOrgTypes: ['sme', 'startup'], heldShare: 0.25 }, // people
     // ---- accountability ----
     accountability: { publicCacheSeconds: 300, publicThrottleRateLimit: 20, publicThrottleBurstLimit: 40, regions: {}, idle: DEFAULT_IDLE_RULE },

@@ -3,6 +3,20 @@
 import * as z from 'zod/mini';
 import { defineApi } from '../shared/http/spec';
 import { ErrorSchema, ERROR_RESPONSES, LimitQuery, NextTokenQuery } from '../shared/http/schemas';
+import { VERSIONED_CATALOGUE_REF } from '../domain/catalogue-ref';
+
+/** How many catalogue versions a job may declare it reads, and as many that it writes. */
+export const MAX_JOB_ARTIFACTS = 32;
+const ArtifactRefs = z.optional(z.array(z.string().check(z.refine((s) => VERSIONED_CATALOGUE_REF.test(s), { error: 'must be a catalogue version, kairr:<artifactId>@<version>' }))).check(z.maxLength(MAX_JOB_ARTIFACTS)));
+const DeclaredArtifactView = z.object({
+  ref: z.string(),
+  artifactId: z.string(),
+  version: z.string(),
+  kind: z.string(),
+  accessLevel: z.string(),
+  locationId: z.optional(z.string()),
+  permitId: z.optional(z.string()),
+});
 
 export const JOB_STATES = ['submitting', 'pending', 'running', 'finished', 'rejected', 'not-submitted', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -40,6 +54,10 @@ export const DispatchBody = z.strictObject({
   /** Refused, as `user`. */
   username: z.optional(z.string().check(z.maxLength(256))),
   // ---- end site accounts ----
+  /** Catalogue versions the job reads: each needs a verified copy at the site (and, restricted, a permit for you there). */
+  inputs: ArtifactRefs,
+  /** Draft catalogue versions the job writes (you steward their artifacts). */
+  outputs: ArtifactRefs,
 });
 export type DispatchBody = z.infer<typeof DispatchBody>;
 
@@ -72,6 +90,9 @@ export const JobView = z.object({
   error: z.optional(z.string()),
   /** True when the site could not be asked just now: the state is the last one KAIRR knew. */
   stale: z.optional(z.boolean()),
+  /** The catalogue versions it declared it reads (with the copy at its site) and writes. */
+  inputs: z.optional(z.array(DeclaredArtifactView)),
+  outputs: z.optional(z.array(DeclaredArtifactView)),
 });
 
 const Unavailable = { description: 'The site cannot be reached now; the job stays recoverable (GET it, or retry with the same Idempotency-Key)', schema: ErrorSchema };
@@ -83,7 +104,7 @@ export const jobsApi = defineApi({
     tag: 'jobs',
     summary: 'A member submits a job under the allocation, to one of its resources',
     description:
-      "The job runs under the allocation's scheduler account for the resource, as the caller's own site account at the site (never a user the request names: `user`/`username` are refused and audited), after KAIRR checked membership, state, the request against the resource (GPUs per node, nodes, the partition's time limit, the script size) and the balance (GPUs × nodes × time limit at the rate in force, less what jobs in flight hold). The dispatch is recorded before it is submitted and stamped on the job, so a retry (same Idempotency-Key) never submits twice.",
+      "The job runs under the allocation's scheduler account for the resource, as the caller's own site account at the site (never a user the request names: `user`/`username` are refused and audited), after KAIRR checked membership, state, the request against the resource (GPUs per node, nodes, the partition's time limit, the script size) and the balance (GPUs × nodes × time limit at the rate in force, less what jobs in flight hold). The dispatch is recorded before it is submitted and stamped on the job, so a retry (same Idempotency-Key) never submits twice. `inputs` and `outputs` declare the catalogue versions the job reads and writes (`kairr:<artifactId>@<version>`): an input needs a verified copy at the site, and restricted data a permit for the caller there.",
     auth: ['researcher'],
     params: AllocationParams,
     body: DispatchBody,
@@ -94,7 +115,12 @@ export const jobsApi = defineApi({
       ...ERROR_RESPONSES,
       404: { description: 'No such allocation (or not yours)', schema: ErrorSchema },
       409: { description: 'The allocation is not active or not provisioned, the caller has no active account at the site (site_account_missing), or the same dispatch is in progress', schema: ErrorSchema },
-      422: { description: 'Not enough credits (jobs in flight hold theirs), or the site refused the job', schema: ErrorSchema },
+      403: { description: 'Not a member (or staff), or a restricted input without a permit for you at the site (permit_required, naming `inputs[i]`)', schema: ErrorSchema },
+      422: {
+        description:
+          'Not enough credits (jobs in flight hold theirs), the site refused the job, or a declared artifact cannot be used: unknown_artifact (unknown, or not yours to read), no_copy_at_site (no verified copy at the site), output_not_writable (not a draft of an artifact you steward); each names `inputs[i]`/`outputs[i]`',
+        schema: ErrorSchema,
+      },
       503: Unavailable,
     },
   },

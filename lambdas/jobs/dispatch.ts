@@ -35,6 +35,7 @@ import { readSnapshot, requestedResourceKey, type Snapshot } from './snapshot';
 import { checkAllocation, checkRequest, LEASE_MS, neverSent, partitionOf, siteUnavailable, view, type JobViewT, type Outcome } from './service';
 import { createJob, DispatchRaceError, getDispatchPointer, getJobItem, jobOf, updateJob, type JobRecord } from './store';
 import { logger } from '../shared/log';
+import { checkArtifacts, type JobArtifacts } from './artifacts';
 
 export interface DispatchInput {
   caller: Caller;
@@ -78,6 +79,7 @@ export async function dispatch(input: DispatchInput): Promise<Outcome<JobViewT>>
   const q = { allocationId: input.allocationId, sub: caller.sub, siteId: body.site, resourceKey: requestedResourceKey(body.site, body.resource) };
   const pointer = () => (input.idempotencyKey ? getDispatchPointer(input.allocationId, caller.sub, input.idempotencyKey) : Promise.resolve(null));
   let fresh = false;
+  let declared: JobArtifacts | undefined;
   for (let races = 0; ; ) {
     let plan: Plan;
     try {
@@ -93,6 +95,15 @@ export async function dispatch(input: DispatchInput): Promise<Outcome<JobViewT>>
       if (prior) return resume(input, prior, hash, ctx);
       throw e;
     }
+    // the catalogue is asked once, after the allocation's own checks passed (artifacts.ts)
+    try {
+      declared ??= await checkArtifacts(body, plan.job.siteId, caller, new Date());
+    } catch (e) {
+      const prior = e instanceof KairrError ? await pointer() : null;
+      if (prior) return resume(input, prior, hash, ctx);
+      throw e;
+    }
+    Object.assign(plan.job, declared);
     let recorded: Item;
     try {
       recorded = await createJob(plan.job, ctx, input.idempotencyKey ? { sub: caller.sub, key: input.idempotencyKey } : undefined, plan.extra);

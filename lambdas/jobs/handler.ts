@@ -11,7 +11,11 @@ import { NotFoundError } from '../domain/errors';
 import { jobsApi } from './api';
 import { cancelJob, getJob, listJobs } from './service';
 import { dispatch } from './dispatch';
+import { wireCatalogueReads } from './catalogue';
 import { connectorsApi, siteStatus, siteAccountsApi, assertMayRead, confirmSiteAccount, disableSiteAccount, migrateSiteAccounts, getSiteAccountItem, listSiteAccounts, siteAccountOf, siteOf } from '../connectors';
+
+// the data hub's reads for declared inputs and outputs (catalogue.ts says why they are wired here)
+wireCatalogueReads();
 
 const api = createHandler(
   { ...jobsApi, ...connectorsApi, ...siteAccountsApi },

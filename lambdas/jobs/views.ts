@@ -2,10 +2,11 @@
 // (a submitted job shows its scheduler phase; a finished one that was cancelled shows cancelled).
 import type { JobState } from './api';
 import type { JobRecord } from './store';
+import type { JobWithArtifacts } from './artifacts';
 
 export type JobViewT = ReturnType<typeof view>;
 
-export function view(j: JobRecord, opts: { stale?: boolean } = {}) {
+export function view(j: JobRecord & Pick<JobWithArtifacts, 'inputs' | 'outputs'>, opts: { stale?: boolean } = {}) {
   const phase = j.phase ?? 'pending';
   const state: JobState = j.state !== 'submitted' ? j.state : phase === 'finished' && j.cancelledAt ? 'cancelled' : phase;
   const opt = <K extends string, V>(k: K, v: V | undefined) => (v === undefined || v === null ? {} : ({ [k]: v } as Record<K, V>));
@@ -37,5 +38,7 @@ export function view(j: JobRecord, opts: { stale?: boolean } = {}) {
     ...opt('cancelledAt', j.cancelledAt),
     ...opt('error', j.error),
     ...(opts.stale ? { stale: true } : {}),
+    ...opt('inputs', j.inputs),
+    ...opt('outputs', j.outputs),
   };
 }

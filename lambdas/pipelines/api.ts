@@ -25,6 +25,8 @@ export const StageView = z.object({
   /** Per attempt: the site, KAIRR's job id (GET /v1/allocations/{allocationId}/jobs/{jobId}) and the scheduler's. */
   jobs: z.array(z.object({ attempt: z.number(), site: z.string(), jobId: z.string(), schedulerJobId: z.optional(z.string()) })),
   bytesMoved: z.optional(z.number()),
+  /** Who saw the job's end and recorded it: `watcher` (the site's stage watcher) or `plan` (the flow's own look, the backstop). */
+  endSeenBy: z.optional(z.enum(['watcher', 'plan'])),
   /** A registration: the catalogue version it registers (picked at its first start, kept on retries). */
   registered: z.optional(z.object({ artifact: z.string(), version: z.string() })),
   error: z.optional(StageErrorSchema),

@@ -14,6 +14,21 @@ export const PipelinesConfigSchema = z.strictObject({
    * gap between one stage's end and the next one's start (median about half of it).
    */
   pollSeconds: z._default(z.int().check(z.minimum(1), z.maximum(900)), 10),
+  /** The per-site stage watcher (lambdas/pipelines/watcher.ts, docs/pipelines.md section 4). */
+  watcher: z._default(
+    z.strictObject({
+      /** Deploy it: one run per site every minute, which exits at once when no stage waits there. */
+      enabled: z._default(z.boolean(), true),
+      /** How often a run asks its site for the jobs changed since its last look (one request per site). */
+      intervalSeconds: z._default(z.int().check(z.minimum(1), z.maximum(30)), 5),
+      /**
+       * The doorbell's timeout while every site the flow waits on has a watcher that ran lately:
+       * Plan's own look then is only the backstop. Without a live watcher the flow waits pollSeconds.
+       */
+      backstopSeconds: z._default(z.int().check(z.minimum(10), z.maximum(3600)), 300),
+    }),
+    { enabled: true, intervalSeconds: 5, backstopSeconds: 300 },
+  ),
 });
 export type PipelinesConfig = z.infer<typeof PipelinesConfigSchema>;
 

@@ -8,17 +8,18 @@ import { KairrError } from '../domain/errors';
 import type { EventType } from '../domain/lineage/events';
 import { REGISTRATION_EXIT } from '../domain/pipelines/registration';
 import { TRANSFER_EXIT } from '../domain/pipelines/transfer-script';
-import { moveStage, pipelineStatus, readyStages, skipAfterStop, type StageError, type StageRun } from '../domain/pipelines/state';
+import { moveStage, pipelineStatus, readyStages, skipAfterStop, type EndSeenBy, type StageError, type StageRun } from '../domain/pipelines/state';
 import type { Caller } from '../shared/http/caller';
 import { logger } from '../shared/log';
 import type { AuditContext } from '../shared/store/write-path';
 import { dispatch, getJob, type JobStatusView } from '../jobs/index';
 import { pipelineEvent, recordEvent, stageEvent } from '../lineage/index';
 import { pipelinesConfig } from './config';
-import { ring } from './sfn';
+import { ring, ringDoorbell } from './sfn';
 import { completeSucceeded, type StageEnd } from './stage-ends';
 import { stageRunKey, stageWork, StageNotRunnable } from './stage-work';
 import { getPipelineItem, getPipelineWithStages, mutatePipeline, pipelineOf, storeDoorbell, takeDoorbell, type PipelineRecord } from './store';
+import { deleteWatch, putWatch, watchersLastRun, type WatchRecord } from './watch-store';
 
 /** Thrown so that Step Functions retries the step with backoff (the ASL's Connector.Transient retrier). */
 export class TransientStepError extends Error {
@@ -101,17 +102,72 @@ export async function plan(pipelineId: string, executionId: string): Promise<Pla
     }
   }
 
+  const attempts = new Map([...ends.keys()].map((id) => [id, seen.runs[id].attempt]));
+  const r = await recordEnds(pipelineId, executionId, ctxOf(seen, executionId), ends, attempts, schedulerIds, 'plan');
+  const p = r!.after;
+  await forgetWatches(p, ends.keys());
+  const state = TERMINAL.has(p.state) ? (p.state as PlanOutput['state']) : 'running';
+  return {
+    state,
+    start: state === 'running' ? readyStages(p.plan, p.runs, p.cancelRequested) : [],
+    version: p.version,
+    pollSeconds: state === 'running' ? await waitSeconds(p) : pollSeconds,
+    ...(state === 'failed' || state === 'cancelled' ? { cause: causeOf(p) } : {}),
+  };
+}
+
+/** A watcher that ran this long ago still counts as watching (it runs every minute: one missed run is tolerated). */
+export const WATCHER_FRESH_MS = 150_000;
+
+/**
+ * The doorbell's timeout: long (the backstop) while a watcher ran lately at every site with a
+ * running stage, so its ring, not this timeout, wakes the flow; otherwise Plan's own short poll.
+ */
+async function waitSeconds(p: PipelineRecord): Promise<number> {
+  const cfg = pipelinesConfig();
+  const sites = [...new Set(p.plan.order.filter((id) => p.runs[id].state === 'running').map((id) => p.plan.stages[id].site))];
+  if (!cfg.watcher.enabled || sites.length === 0) return cfg.pollSeconds;
+  try {
+    const last = await watchersLastRun(sites);
+    const now = Date.now();
+    return sites.every((s) => (last.get(s)?.getTime() ?? 0) > now - WATCHER_FRESH_MS) ? Math.max(cfg.watcher.backstopSeconds, cfg.pollSeconds) : cfg.pollSeconds;
+  } catch (e) {
+    logger.warn('the stage watchers could not be read; polling', { pipelineId: p.pipelineId, error: (e as Error).message });
+    return cfg.pollSeconds;
+  }
+}
+
+/** Stages no longer running need no watching; a failure only leaves a watch its watcher drops itself. */
+async function forgetWatches(p: PipelineRecord, ids: Iterable<string>): Promise<void> {
+  for (const id of ids) {
+    const job = currentJob(p.runs[id]);
+    if (p.runs[id].state === 'running' || !job) continue;
+    await deleteWatch({ pipelineId: p.pipelineId, stageId: id, attempt: p.runs[id].attempt, jobId: job.jobId }).catch((e: unknown) =>
+      logger.warn('a watch was not removed', { pipelineId: p.pipelineId, stage: id, error: (e as Error).message }),
+    );
+  }
+}
+
+/**
+ * Records stages' ends (each only if it still runs at `attempts`' attempt in this execution: a late
+ * or second report of the same end changes nothing), skips after a stop, sets the pipeline's state,
+ * and emits the lineage of what this call moved. Shared by Plan and the stage watcher: of two racing
+ * callers exactly one moves a stage (the audited write path serialises them), so an end is recorded
+ * and emitted once.
+ */
+export async function recordEnds(pipelineId: string, executionId: string, ctx: AuditContext, ends: ReadonlyMap<string, StageEnd>, attempts: ReadonlyMap<string, number>, schedulerIds: ReadonlyMap<string, string>, by: EndSeenBy) {
   const at = new Date().toISOString();
-  const r = await mutatePipeline(pipelineId, ctxOf(seen, executionId), (p) => {
+  const r = await mutatePipeline(pipelineId, ctx, (p) => {
+    if (p.executionId !== executionId) return null;
     let runs = p.runs;
     const ended: string[] = [];
     for (const [id, e] of ends) {
-      if (runs[id].state !== 'running') continue;
-      runs = { ...runs, [id]: moveStage(runs[id], e.state, at, { ...(e.error ? { error: e.error } : {}), ...(e.bytesMoved !== undefined ? { bytesMoved: e.bytesMoved } : {}) }) };
+      if (runs[id].state !== 'running' || runs[id].attempt !== attempts.get(id)) continue;
+      runs = { ...runs, [id]: moveStage(runs[id], e.state, at, { ...(e.error ? { error: e.error } : {}), ...(e.bytesMoved !== undefined ? { bytesMoved: e.bytesMoved } : {}), endSeenBy: by }) };
       ended.push(id);
     }
     for (const [id, sid] of schedulerIds) {
-      runs = { ...runs, [id]: { ...runs[id], jobs: runs[id].jobs.map((j) => (j.attempt === runs[id].attempt ? { ...j, schedulerJobId: sid } : j)) } };
+      runs = { ...runs, [id]: { ...runs[id], jobs: runs[id].jobs.map((j) => (j.attempt === runs[id].attempt && !j.schedulerJobId ? { ...j, schedulerJobId: sid } : j)) } };
     }
     runs = skipAfterStop(p.plan, runs, at);
     const status = pipelineStatus(p.plan, runs, p.cancelRequested);
@@ -119,26 +175,25 @@ export async function plan(pipelineId: string, executionId: string): Promise<Pla
     return {
       patch: { runs, state: status.state, version: p.version + 1, ...(status.stoppedAt ? { stoppedAt: status.stoppedAt } : {}), ...(TERMINAL.has(status.state) ? { endedAt: at } : {}) },
       action: 'pipeline.stages.update',
-      details: { ended: Object.fromEntries(ended.map((id) => [id, runs[id].state])), state: status.state },
+      details: { ended: Object.fromEntries(ended.map((id) => [id, runs[id].state])), state: status.state, seenBy: by },
     };
   });
-  const p = r!.after;
-  if (r!.changed) {
+  if (r?.changed) {
+    const p = r.after;
     const events = [...ends.keys()]
-      .filter((id) => r!.before.runs[id].state === 'running' && p.runs[id].state !== 'running')
+      .filter((id) => r.before.runs[id].state === 'running' && p.runs[id].state !== 'running')
       .map((id) =>
         stageEvent(stageRef(p, executionId, id), lineageType(ends.get(id)!.state), new Date(p.runs[id].endedAt!), {
           ...(p.copies?.[id] ?? {}),
           ...(ends.get(id)!.state !== 'succeeded' ? { outputs: [], error: ends.get(id)!.error?.message } : {}),
         }),
       );
-    if (TERMINAL.has(p.state) && !TERMINAL.has(r!.before.state)) {
+    if (TERMINAL.has(p.state) && !TERMINAL.has(r.before.state)) {
       events.push(pipelineEvent({ pipelineId, executionId }, p.state === 'succeeded' ? 'COMPLETE' : p.state === 'failed' ? 'FAIL' : 'ABORT', new Date(p.endedAt!), causeOf(p)));
     }
     await emit(events);
   }
-  const state = TERMINAL.has(p.state) ? (p.state as PlanOutput['state']) : 'running';
-  return { state, start: state === 'running' ? readyStages(p.plan, p.runs, p.cancelRequested) : [], version: p.version, pollSeconds, ...(state === 'failed' || state === 'cancelled' ? { cause: causeOf(p) } : {}) };
+  return r;
 }
 
 function causeOf(p: PipelineRecord): string {
@@ -223,7 +278,44 @@ export async function start(pipelineId: string, executionId: string, stageId: st
       stageEvent(stageRef(r.after, executionId, stageId), 'START', new Date(at), { inputs: work.inputs }),
     ]);
   }
+  // the site's watcher looks out for this job from now on (a retried step puts the same watch again)
+  const mine = r?.after.runs[stageId];
+  if (mine?.state === 'running' && currentJob(mine)?.jobId === job.jobId) {
+    await putWatch({ pipelineId, executionId, stageId, attempt: mine.attempt, site: planned.site, jobId: job.jobId, ...(job.schedulerJobId ? { schedulerJobId: job.schedulerJobId } : {}) }).catch((e: unknown) =>
+      // without it Plan's own look (the backstop) still sees the end
+      logger.warn('the stage watch was not stored', { pipelineId, stage: stageId, error: (e as Error).message }),
+    );
+  }
   return { started: !!r?.changed };
+}
+
+export type WatchedEnd = 'recorded' | 'already-recorded' | 'running' | 'stale';
+
+/**
+ * The stage watcher saw a watched job finish (or leave the scheduler's memory): ask the job's
+ * status through the jobs capability, as Plan does, record the stage's end, and ring the doorbell.
+ * Idempotent: a stage already moved (by Plan, or another watcher) is left alone and not rung again.
+ */
+export async function recordWatchedEnd(w: WatchRecord): Promise<WatchedEnd> {
+  const item = await getPipelineItem(w.pipelineId);
+  const seen = item ? pipelineOf(item) : undefined;
+  const run = seen?.runs[w.stageId];
+  if (!seen || seen.executionId !== w.executionId || run?.state !== 'running' || run.attempt !== w.attempt || currentJob(run)?.jobId !== w.jobId) {
+    await deleteWatch(w);
+    return 'stale';
+  }
+  const ctx = ctxOf(seen, w.executionId);
+  const status: JobStatusView = await getJob(ownerOf(seen), seen.plan.stages[w.stageId].allocationId!, w.jobId, `pipeline:${w.executionId}`);
+  const end = endOf(seen.plan.stages[w.stageId].kind, status);
+  if (!end) return 'running';
+  const recorded = end.state === 'succeeded' ? await completeSucceeded(seen, w.stageId, ctx) : end;
+  const schedulerIds = new Map(status.schedulerJobId && !currentJob(run)?.schedulerJobId ? [[w.stageId, status.schedulerJobId]] : []);
+  const r = await recordEnds(w.pipelineId, w.executionId, ctx, new Map([[w.stageId, recorded]]), new Map([[w.stageId, w.attempt]]), schedulerIds, 'watcher');
+  if (r && r.after.runs[w.stageId].state !== 'running') await deleteWatch(w);
+  const moved = !!r?.changed && r.before.runs[w.stageId].state === 'running' && r.after.runs[w.stageId].state !== 'running';
+  // the same conditional take-the-token-and-answer-it as a cancel: answered once, never lost
+  if (r?.changed) await ringDoorbell(w.pipelineId, r.after.version);
+  return moved ? 'recorded' : 'already-recorded';
 }
 
 async function resolveUnconfirmed(p: PipelineRecord, allocationId: string, e: KairrError, executionId: string): Promise<JobStatusView> {

@@ -26,6 +26,7 @@ export function pipelineView(p: PipelineRecord, declared?: readonly Stage[]) {
         ...(r.endedAt ? { endedAt: r.endedAt } : {}),
         jobs: r.jobs,
         ...(r.bytesMoved !== undefined ? { bytesMoved: r.bytesMoved } : {}),
+        ...(r.endSeenBy ? { endSeenBy: r.endSeenBy } : {}),
         ...(p.registered?.[s.id] ? { registered: { artifact: p.registered[s.id].artifact, version: p.registered[s.id].version } } : {}),
         ...(r.error ? { error: r.error } : {}),
         ...(spec ? { spec } : {}),

@@ -88,7 +88,7 @@ export const StageConfigSchema = z
     datahub: z._default(DatahubConfigSchema, DATAHUB_DEFAULTS),
     // ---- end datahub ----
     // ---- pipelines: each site's storage and mover, the doorbell's timeout (docs/pipelines.md, section 6) ----
-    pipelines: z._default(PipelinesConfigSchema, { storage: {}, pollSeconds: 10 }),
+    pipelines: z._default(PipelinesConfigSchema, { storage: {}, pollSeconds: 10, watcher: { enabled: true, intervalSeconds: 5, backstopSeconds: 300 } }),
     // ---- end pipelines ----
   })
   .check(

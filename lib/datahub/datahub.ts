@@ -9,6 +9,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { datahubApi } from '../../lambdas/datahub/api';
 import type { DatahubConfig } from '../../lambdas/datahub/config';
+import type { PipelinesConfig } from '../../lambdas/pipelines/config';
+import type { Connectors } from '../connectors/connectors';
 import { KairrFunction, type FunctionDefaults } from '../platform/kairr-function';
 import type { KairrApi } from '../platform/rest-api';
 import type { DataTables } from '../platform/tables';
@@ -20,6 +22,12 @@ export interface DatahubProps {
   defaults: FunctionDefaults;
   corsAllowOrigins: string[];
   config: DatahubConfig;
+  /**
+   * Verification jobs at the sites (lambdas/datahub/verification.ts): the function dispatches them
+   * through the jobs capability, so it runs where the connectors run with the sites' credentials,
+   * and reads their reports where the pipelines' storage block mounts each site's root.
+   */
+  siteJobs?: { connectors: Connectors; pipelinesConfig: PipelinesConfig };
 }
 
 export class Datahub extends Construct {
@@ -64,8 +72,16 @@ export class Datahub extends Construct {
       // Completing an upload reads the object back to check its SHA-256 (up to upload.maxFileBytes).
       memorySize: 1024,
       timeout: Duration.seconds(29),
-      environment: { CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(','), DATAHUB_CONFIG: JSON.stringify(props.config) },
+      environment: {
+        CORS_ALLOW_ORIGINS: props.corsAllowOrigins.join(','),
+        DATAHUB_CONFIG: JSON.stringify(props.config),
+        ...(props.siteJobs ? { PIPELINES_CONFIG: JSON.stringify(props.siteJobs.pipelinesConfig) } : {}),
+      },
     });
+    // The sites' credentials, where the schedulers are reachable without the connectors' network.
+    // In that network (isolated subnets) this function would also need S3 for uploads, which the
+    // network does not offer yet (docs/datahub.md, "Verification at the sites": not built).
+    if (props.siteJobs && !props.siteJobs.connectors.network) props.siteJobs.connectors.bindSiteAccess(this.fn);
     props.tables.bindMain(this.fn, 'RW');
     props.tables.bindAudit(this.fn, 'append');
     this.fn
@@ -79,5 +95,9 @@ export class Datahub extends Construct {
       "Objects are <artifact id>/<version>/<path>, known only at run time; the function presigns uploads (PutObject, multipart) and downloads (GetObject) of them and deletes an upload that failed its SHA-256 check, and lists the parts of an open multipart upload to resume it. The grant is on this bucket's objects only: no listing of the bucket, no bucket configuration.",
     );
     props.api.addRoutes(datahubApi, this.fn);
+  }
+
+  get functions(): KairrFunction[] {
+    return [this.fn];
   }
 }

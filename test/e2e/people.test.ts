@@ -1,8 +1,8 @@
 // People over HTTP against the running KAIRR (the local runtime by default): a course is
 // published, learners enrol (one is waitlisted and moves up when a place frees), a completion's
 // certificate verifies publicly, an intern is selected, and a mentor is suggested with reasons.
-// The access-tied steps of the issue (classroom allocations, the starter fast track, interns in a
-// host allocation) are the next wave: docs/people.md.
+// The starter fast track is test/e2e/people-starter.test.ts; the other access-tied steps of the
+// issue (classroom allocations, interns in a host allocation) are the next wave: docs/people.md.
 import { as, call, mint, tokenFor, withToken } from './support/client';
 
 const run = `${process.pid}-${Date.now().toString(36)}`;

@@ -79,10 +79,35 @@ describe('pipelines', () => {
     expect(Object.keys(local.template.toJSON().Resources).length).toBeLessThan(500);
   });
 
-  it("in a stage with the connectors' network, both functions run in it, and cdk-nag stays clean", () => {
+  it("in a stage with the connectors' network, every pipelines function runs in it, and cdk-nag stays clean", () => {
     const example = synthStage('example', undefined, { nag: true });
     expect(() => example.app.synth()).not.toThrow();
     if (!example.config.connectorsVpc) throw new Error('the example stage is expected to configure connectorsVpc');
-    for (const entry of ['lambdas/pipelines/handler.ts', 'lambdas/pipelines/flow-handler.ts']) expect(fnOf(example, entry).fn.Properties.VpcConfig).toBeDefined();
+    for (const entry of ['lambdas/pipelines/handler.ts', 'lambdas/pipelines/flow-handler.ts', 'lambdas/pipelines/watcher-handler.ts']) expect(fnOf(example, entry).fn.Properties.VpcConfig).toBeDefined();
+  });
+
+  it('runs the stage watcher every minute per site, asynchronously with a dead-letter queue, granted only what it uses', () => {
+    const watcher = fnOf(local, 'lambdas/pipelines/watcher-handler.ts');
+    const rules = Object.values(local.template.findResources('AWS::Events::Rule')) as { Properties: { ScheduleExpression?: string; Targets: { Arn: { 'Fn::GetAtt': string[] }; Input?: string; DeadLetterConfig?: unknown }[] } }[];
+    const watching = rules.filter((r) => r.Properties.Targets.some((t) => t.Arn['Fn::GetAtt']?.[0] === watcher.id));
+
+    expect(watching.map((r) => r.Properties.ScheduleExpression)).toEqual(local.config.sites.map(() => 'rate(1 minute)'));
+    expect(watching.map((r) => JSON.parse(r.Properties.Targets[0].Input!).siteId).sort()).toEqual(local.config.sites.map((s) => s.id).sort());
+    for (const r of watching) expect(r.Properties.Targets[0].DeadLetterConfig).toBeDefined();
+    expect((watcher.fn.Properties as unknown as { DeadLetterConfig?: unknown }).DeadLetterConfig).toBeDefined();
+    // it rings the flow's doorbell and starts nothing
+    expect(statesActions(watcher.statements).flatMap(actionsOf)).toEqual(['states:SendTaskSuccess']);
+    for (const r of resourcesOf(statesActions(watcher.statements)[0])) expect(r).toMatch(/stateMachine:.*-pipeline"/);
+    const secrets = watcher.statements.filter((x) => actionsOf(x).some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets.flatMap(actionsOf)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(watcher.statements.flatMap(actionsOf).some((a) => a === '*' || a.endsWith(':*'))).toBe(false);
+    expect(JSON.parse(watcher.fn.Properties.Environment.Variables.PIPELINES_CONFIG as string)).toMatchObject({ watcher: { enabled: true, intervalSeconds: 5, backstopSeconds: 300 } });
+  });
+
+  it('a stage that turns the watcher off gets no watcher function and no schedule', () => {
+    const off = synthStage('local', (c) => ({ ...c, pipelines: { ...c.pipelines, watcher: { ...c.pipelines.watcher, enabled: false } } }));
+    const entries = Object.values(off.template.findResources('AWS::Lambda::Function')).map((f) => (f as { Metadata?: Record<string, string> }).Metadata?.['kairr:entry']);
+    expect(entries).toContain('lambdas/pipelines/flow-handler.ts');
+    expect(entries).not.toContain('lambdas/pipelines/watcher-handler.ts');
   });
 });

@@ -3,7 +3,7 @@
 import { PermanentSchedulerError, TransientSchedulerError } from '../driver';
 import { assocFromApi, type Assoc } from './associations';
 import { TRANSIENT_SLURM_ERRORS, type SlurmHttp, type SlurmResponse } from './http';
-import { jobFromAccounting, jobFromController, type ApiGeneration, type DbJob } from './normalize';
+import { jobFromAccounting, jobFromController, num, type ApiGeneration, type DbJob } from './normalize';
 import type { JobStatus } from '../driver';
 
 /** ESLURM_REST_EMPTY_RESULT: slurmrestd's "Nothing found with query". */
@@ -272,6 +272,21 @@ export class SlurmApi {
     const res = await this.http.request('GET', `${this.ctld}/jobs`, { accept: [500] });
     this.failOnErrors(res, 'list jobs');
     return ((res.body.jobs ?? []) as Record<string, unknown>[]).map((j) => jobFromController(j));
+  }
+
+  /**
+   * slurmctld's jobs if any changed since `updateTime` (Unix seconds), else `changed: false`. slurmctld
+   * answers all its jobs or none: v0.0.38 says "none" with HTTP 304 and an empty body, v0.0.40+ with
+   * 200, no jobs, a warning and last_update 0; v0.0.40+ give the time of the answer (site's clock).
+   */
+  async controllerJobsChangedSince(updateTime?: number): Promise<{ changed: boolean; jobs: JobStatus[]; lastUpdate?: number }> {
+    const res = await this.http.request('GET', `${this.ctld}/jobs`, { accept: [304, 500], query: { update_time: updateTime === undefined ? undefined : String(updateTime) } });
+    if (res.status === 304) return { changed: false, jobs: [] };
+    this.failOnErrors(res, 'list jobs changed since');
+    const jobs = ((res.body.jobs ?? []) as Record<string, unknown>[]).map((j) => jobFromController(j));
+    const unchanged = updateTime !== undefined && jobs.length === 0 && ((res.body.warnings ?? []) as { description?: string }[]).some((w) => /no job changes/i.test(w.description ?? ''));
+    const lastUpdate = num(res.body.last_update);
+    return { changed: !unchanged, jobs, ...(lastUpdate ? { lastUpdate } : {}) };
   }
 
   async accountingJob(jobId: string): Promise<DbJob | undefined> {

@@ -85,6 +85,8 @@ export interface Call {
   maxRequestMc: Mc;
   /** Smallest share (0..1) of each resource's capacity kept for an org type. */
   fairnessFloors: Partial<Record<OrgType, number>>;
+  /** A starter call that admits only people who completed a qualifying course (training.ts). */
+  trainedOnly?: boolean;
   reviewerPool: PoolReviewer[];
   reviewDeadlineHours: number;
   decisionDeadlineDays: number;
@@ -175,6 +177,15 @@ export interface DecisionRecord {
   /** The org type the award counts towards for the fairness floors (null: none, the affiliation is not verified). */
   floorOrgType?: OrgType | null;
   // ---- end identity ----
+  /** people: a starter approval reached through training (training.ts trainingRoute). */
+  via?: TrainingVia;
+}
+
+/** How an approval was reached through training: the certificate and course it rests on. */
+export interface TrainingVia {
+  kind: 'training';
+  certificateId: string;
+  courseId: string;
 }
 
 export interface Proposal {

@@ -108,13 +108,14 @@ export function completenessProblems(p: Proposal): Problem[] {
  * The flow's Check, and the submit endpoint's: complete, eligible (org type), submitted inside
  * the window, and a request the call can take. Empty when the proposal may go on.
  */
-export function checkProposal(p: Proposal, call: Call, sites: readonly Site[], submittedAt: string): Problem[] {
+export function checkProposal(p: Proposal, call: Call, sites: readonly Site[], submittedAt: string, opts: { orgTypeWaived?: boolean } = {}): Problem[] {
   const out = completenessProblems(p);
   if (p.callId !== call.id) out.push({ path: 'callId', problem: `is ${p.callId}, not ${call.id}` });
   const w = windowState(call, submittedAt);
   if (w !== 'open') out.push({ path: 'callId', problem: w === 'closed' ? `call ${call.id} closed at ${call.closesAt}` : `call ${call.id} opens at ${call.opensAt}` });
   // The registry's org type when the PI's claims matched an org (what they typed otherwise, flagged to the chair).
-  if (p.pi && !call.eligibleOrgTypes.includes(effectiveOrgType(p.pi))) {
+  // Waived only where training stands in for it (training.ts fastTrackWaiver).
+  if (p.pi && !opts.orgTypeWaived && !call.eligibleOrgTypes.includes(effectiveOrgType(p.pi))) {
     const t = effectiveOrgType(p.pi);
     const why = p.pi.affiliation?.orgType ? ` (the registry's type of ${p.pi.affiliation.orgName})` : '';
     out.push({ path: 'pi.orgType', problem: `"${t}"${why} may not apply to call ${call.id} (eligible: ${call.eligibleOrgTypes.join(', ')})` });

@@ -55,7 +55,11 @@ export interface StageRun {
   bytesMoved?: number;
   /** Why it failed, was cancelled or skipped. */
   error?: StageError;
+  /** Who saw its job's end and recorded it: the site's stage watcher, or Plan asking the site (the backstop). */
+  endSeenBy?: EndSeenBy;
 }
+
+export type EndSeenBy = 'watcher' | 'plan';
 
 export type StageRuns = Record<string, StageRun>;
 
@@ -68,7 +72,7 @@ export function canMove(from: StageState, to: StageState): boolean {
 }
 
 /** One stage's move; a move the model does not allow is a conflict (a late or duplicate signal). */
-export function moveStage(run: StageRun, to: StageState, at: string, change: Partial<Pick<StageRun, 'error' | 'bytesMoved'>> = {}): StageRun {
+export function moveStage(run: StageRun, to: StageState, at: string, change: Partial<Pick<StageRun, 'error' | 'bytesMoved' | 'endSeenBy'>> = {}): StageRun {
   if (!canMove(run.state, to)) throw new ConflictError(`a ${run.state} stage cannot become ${to}`, [], 'stage_state_conflict');
   const next: StageRun = { ...run, ...change, state: to };
   if (to === 'running') next.startedAt = at;
@@ -151,6 +155,7 @@ export function planRetry(plan: PipelinePlan, runs: StageRuns): { runs: StageRun
     delete again.startedAt;
     delete again.endedAt;
     delete again.bytesMoved;
+    delete again.endSeenBy;
     // an attempt is a run: a stage cancelled before it started keeps its number
     if ((r.state === 'failed' || r.state === 'cancelled') && r.startedAt) again.attempt = r.attempt + 1;
     next[id] = again;

@@ -250,6 +250,10 @@ export const datahubKeys = {
   postingPartition: (kind: string, term: string) => `DHIX#${kind}#${term}`,
   searchDoc: (kind: string, docNo: number): ItemKey => ({ pk: `DHDOC#${kind}#${docNo}`, sk: 'DOC' }),
   docCounter: (kind: string): ItemKey => ({ pk: `DHSEQ#${kind}`, sk: 'SEQ' }),
+  // a verification job of one site location (docs/datahub.md, "Verification at the sites"): one
+  // partition per location, so its verifications (and whether one still runs) are one Query
+  verification: (id: string, version: string, locationId: string, verificationId: string): ItemKey => ({ pk: `DHVERIFY#${id}@${version}#${locationId}`, sk: `VFY#${verificationId}` }),
+  verificationPrefix: (id: string, version: string, locationId: string) => ({ pk: `DHVERIFY#${id}@${version}#${locationId}`, skPrefix: 'VFY#' }),
   // access applications (gsi1 DHAPPS#datasetId: the committee's queue by state and date; gsi2
   // DHAPPLICANT#sub), permits (gsi1 DHDSPERMITS#datasetId, gsi2 DHSITEPERMITS#siteId, both by end),
   // one permit index item per (user, dataset, site) so a caller's permit for a dataset is one
@@ -264,6 +268,8 @@ export const datahubKeys = {
 export const datahubGsi = {
   stewardOf: (sub: string) => `DHSTEWARD#${sub}`,
   versionsInState: (state: string) => `DHVSTATE#${state}`,
+  /** gsi2: verification jobs still running at a site, so whatever learns that jobs ended there settles them. */
+  verificationsRunningAt: (siteId: string) => `DHVERIFYING#${siteId}`,
   applicationsOf: (datasetId: string) => `DHAPPS#${datasetId}`,
   applicationsBy: (sub: string) => `DHAPPLICANT#${sub}`,
   permitsOfDataset: (datasetId: string) => `DHDSPERMITS#${datasetId}`,
@@ -325,9 +331,15 @@ export const pipelineKeys = {
   stagePrefix: (id: string) => ({ pk: `PIPE#${id}`, skPrefix: 'STAGE#' }),
   /** The waiting flow's task token and the pipeline version it waits on: not audited (a token is no fact about the pipeline). */
   doorbell: (id: string): ItemKey => ({ pk: `PIPE#${id}`, sk: 'DOORBELL' }),
+  /** A running stage's job the site's stage watcher looks out for (gsi1 `waitingAt(site)`): not audited, removed once its end is recorded. */
+  watch: (id: string, stageId: string): ItemKey => ({ pk: `PIPE#${id}`, sk: `WATCH#${stageId}` }),
+  /** When a site's stage watcher last ran: Plan waits long only while every site it waits on is watched. */
+  watcher: (siteId: string): ItemKey => ({ pk: `PIPEWATCHER#${siteId}`, sk: 'WATCHER' }),
 };
 export const pipelineGsi = {
   ownedBy: (sub: string) => `PIPEOWNER#${sub}`,
   all: 'PIPELINES',
+  /** gsi1: the stages waiting on a job at a site (sk `<pipelineId>#<stageId>`): the watcher's one Query. */
+  waitingAt: (siteId: string) => `PIPEWAIT#${siteId}`,
 };
 // ---- end pipelines ----

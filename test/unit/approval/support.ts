@@ -255,7 +255,8 @@ export function proposalBody(callId: string, overrides: Record<string, unknown> 
     },
     credits: { 'spc/h200': 1_000 },
     durationMonths: 6,
-    datasets: [{ name: 'Korean web corpus', catalogueId: 'ds-kowiki' }],
+    // a catalogue id must name a real catalogue entry (catalogue-links.test.ts); a URI names data anywhere
+    datasets: [{ name: 'Korean web corpus', uri: 'https://dumps.wikimedia.org/kowiki/' }],
     models: [],
     justification: 'Pretraining a 7B model on 200B tokens needs about a thousand H200 GPU-hours at 40% MFU, by our measurement.',
     ...overrides,

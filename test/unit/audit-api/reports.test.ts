@@ -244,7 +244,7 @@ describe('GET /v1/reports/fairness', () => {
 
   it('keeps its shape with no data (empty sets, not errors)', () => {
     const r = fairnessReport([], [], { filters: {}, generatedAt: '2026-01-01T00:00:00.000Z', source: { proposals: 'none', awardPlans: 'none' } });
-    expect(r).toEqual({ generatedAt: '2026-01-01T00:00:00.000Z', filters: {}, source: { proposals: 'none', awardPlans: 'none' }, calls: [] });
+    expect(r).toEqual({ generatedAt: '2026-01-01T00:00:00.000Z', filters: {}, source: { proposals: 'none', awardPlans: 'none' }, calls: [], starterAwardsThroughTraining: { total: 0, byOrgType: [] } });
     const empty = fairnessReport([{ id: 'c', title: 'C', capacityMc: { 'spc/h200': 1000 }, fairnessFloors: { sme: 0.1 } }], [], { filters: {}, generatedAt: 't', source: { proposals: 'x', awardPlans: 'y' } });
     expect(empty.calls[0].totals).toMatchObject({ proposals: 0, decided: 0, acceptanceRate: null, requestedTotal: 0 });
     expect(empty.calls[0].byOrgType).toEqual([expect.objectContaining({ key: 'sme', floor: 0.1, awardedShareOfCapacity: { 'spc/h200': 0 } })]);

@@ -143,6 +143,18 @@ const CASES: Case[] = [
   { route: 'getPublicArtifactManifest', req: () => ['GET', `/v1/public/datasets/${P}/versions/1.0.0/manifest`], expect: all(200) },
   { route: 'getContext', req: () => ['GET', '/v1/public/contexts/dcat-ap-3.0.1.jsonld'], expect: all(200) },
   { route: 'listCuration', req: () => ['GET', '/v1/datahub/curation'], expect: { anonymous: 401, researcher: 403, steward: 403, curator: 200, admin: 200, auditor: 200 } },
+  // ---- site verification (each role both ways with real jobs: verification.test.ts) ----
+  // Allowed callers get past the role checks to the missing Idempotency-Key; unknown ids to 404.
+  {
+    route: 'verifyArtifactLocation',
+    req: async () => {
+      await api(ROLE_CALLERS.steward, 'POST', `/v1/datasets/${P}/versions/1.0.0/locations`, { siteId: 'kisti6', root: 'scratch', path: 'copy' });
+      return ['POST', `/v1/datasets/${P}/versions/1.0.0/locations/kisti6.scratch/verify`, { allocationId: 'alloc-x', resource: 'gh200' }];
+    },
+    expect: stewardsAndAdmins(400),
+  },
+  { route: 'getArtifactLocationVerification', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/locations/kisti6.scratch/verifications/vfy-00000000000000000000000000`], expect: { ...staffRead(404), researcher: 403 } },
+  // ---- end site verification ----
 ];
 
 function matches(r: ApiResult, e: Expect): boolean {

@@ -20,6 +20,10 @@ export class FakeSites {
   lostAnswers = 0;
   /** cancelJob throws transient this many times (the site away when a cancel comes). */
   cancelDown = 0;
+  /** The sites asked for their changed jobs, one entry a request (the stage watcher's). */
+  changedQueries: string[] = [];
+  private readonly changes = new Map<string, number>();
+  private readonly purged = new Set<string>();
   private seq = 1000;
 
   driver(site: Site): SchedulerDriver {
@@ -41,6 +45,15 @@ export class FakeSites {
       readAccount: unsupported,
       listAccounts: unsupported,
       listJobs: async () => [],
+      // as slurmctld's GET /jobs?update_time= answers (watcher-driver.test.ts checks the real driver
+      // against its recorded shapes): every live job if anything changed since the watermark, else none
+      jobsChangedSince: async (since?: number) => {
+        this.changedQueries.push(site.id);
+        const now = this.changes.get(site.id) ?? 0;
+        if (since !== undefined && since >= now) return { changed: false, jobs: [], watermark: since };
+        const live = [...this.jobs.entries()].filter(([k]) => k.startsWith(`${site.id}/`) && !this.purged.has(k)).map(([, j]) => ({ ...j.status }));
+        return { changed: true, jobs: live, watermark: now };
+      },
       submitJob: async (req) => {
         if (this.downBeforeSubmit > 0) {
           this.downBeforeSubmit--;
@@ -50,6 +63,7 @@ export class FakeSites {
         if (existing) return { jobId: existing.status.jobId, alreadySubmitted: true };
         const jobId = String(++this.seq);
         this.submits++;
+        this.changes.set(site.id, (this.changes.get(site.id) ?? 0) + 1);
         this.jobs.set(`${site.id}/${jobId}`, {
           req,
           status: {
@@ -99,5 +113,12 @@ export class FakeSites {
   end(siteId: string, jobId: string, state: 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT', exitCode: number): void {
     const j = this.jobs.get(`${siteId}/${jobId}`)!;
     j.status = { ...j.status, state, phase: 'finished', exitCode, end: new Date().toISOString(), elapsedSeconds: 1 };
+    this.changes.set(siteId, (this.changes.get(siteId) ?? 0) + 1);
+  }
+
+  /** The job leaves the scheduler's live list (slurmctld's MinJobAge); its status is still answered (accounting). */
+  purge(siteId: string, jobId: string): void {
+    this.purged.add(`${siteId}/${jobId}`);
+    this.changes.set(siteId, (this.changes.get(siteId) ?? 0) + 1);
   }
 }
