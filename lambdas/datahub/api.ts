@@ -25,6 +25,7 @@ import {
   VersionView,
   ARTIFACT_ID,
 } from './schemas';
+import { accessRoutes } from './access-api';
 import { verificationRoutes } from './verification-api';
 
 const Id = z.string().check(z.regex(ARTIFACT_ID));
@@ -368,6 +369,7 @@ function artifactRoutes() {
 
 export const datahubApi = defineApi({
   ...artifactRoutes(),
+  ...accessRoutes(),
   ...verificationRoutes,
   getContext: {
     method: 'GET',

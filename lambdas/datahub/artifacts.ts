@@ -62,6 +62,9 @@ export async function createArtifact(kind: ArtifactKind, body: CreateArtifactBod
     aliases: {},
     publishedVersions: [],
     sites: [],
+    // ---- access: the committee and the terms (applications.ts) ----
+    ...(body.committee?.length ? { committee: [...new Set(body.committee)] } : {}),
+    ...(body.termsText ? { termsText: body.termsText } : {}),
     createdAt: now,
     createdBy: ctx.actor.sub,
     updatedAt: now,
@@ -108,6 +111,8 @@ export async function updateArtifact(kind: ArtifactKind, id: string, body: Updat
       ...(licence ? { licence } : {}),
       ...(body.accessLevel ? { accessLevel: body.accessLevel } : {}),
       ...(body.stewards ? { stewards: [...new Set(body.stewards)] } : {}),
+      ...(body.committee ? { committee: [...new Set(body.committee)] } : {}),
+      ...(body.termsText ? { termsText: body.termsText } : {}),
       updatedAt: (ctx.now ?? new Date()).toISOString(),
     };
     const removed = a.stewards.filter((s) => !next.stewards.includes(s));

@@ -19,6 +19,7 @@ import { versionLineage, type LineageDirection } from './lineage';
 import { completeUpload, createUpload, downloadUrl, resumeUpload, type UploadOut } from './uploads';
 import { aliasesOf, createVersion, getVersion, listCuration, listVersions, transition, updateVersion } from './versions';
 import { actorOf, viewerOf } from './viewer';
+import { accessHandlers } from './access-routes';
 import { verificationHandlers } from './verification-handlers';
 import { baseUrl } from './metadata';
 
@@ -187,6 +188,7 @@ function routes(): Record<string, Handler> {
 
 export const handler = createHandler(datahubApi, {
   ...routes(),
+  ...accessHandlers(),
   ...verificationHandlers,
   getContext: async ({ params }: Request<RouteSpec>) => {
     if ((params as { name: string }).name !== DCAT_AP_CONTEXT_NAME) throw new NotFoundError('Context', (params as { name: string }).name);

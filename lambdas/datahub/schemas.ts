@@ -3,6 +3,7 @@
 // by the domain, which names each bad field the same way.
 import * as z from 'zod/mini';
 import { ACCESS_LEVELS, ARTIFACT_KINDS, LOCATION_STATES, VERSION_STATES } from '../domain/datahub/model';
+import { APPLICATION_STATES, DECISIONS } from '../domain/datahub/application';
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 const SUB = z.string().check(z.minLength(1), z.maxLength(128));
@@ -41,6 +42,10 @@ export const CreateArtifactBody = z.strictObject({
   owner: z.optional(OwnerBody),
   /** More stewards besides the caller (OIDC subjects). */
   stewards: z._default(z.array(SUB).check(z.maxLength(20)), []),
+  /** The data access committee for restricted data (subjects); without it the stewards decide. */
+  committee: z.optional(z.array(SUB).check(z.maxLength(20))),
+  /** The terms applicants accept; without it the hub's default terms. */
+  termsText: z.optional(text(20_000)),
 });
 export type CreateArtifactBody = z.infer<typeof CreateArtifactBody>;
 
@@ -52,6 +57,8 @@ export const UpdateArtifactBody = z.strictObject({
   licence: z.optional(z.string().check(z.maxLength(512))),
   accessLevel: z.optional(z.enum(ACCESS_LEVELS)),
   stewards: z.optional(z.array(SUB).check(z.minLength(1), z.maxLength(21))),
+  committee: z.optional(z.array(SUB).check(z.maxLength(20))),
+  termsText: z.optional(text(20_000)),
   reason: z.optional(text(500)),
 });
 export type UpdateArtifactBody = z.infer<typeof UpdateArtifactBody>;
@@ -133,6 +140,8 @@ export const ArtifactView = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   searchIndex: z.optional(z.enum(['current', 'pending', 'none'])),
+  committee: z.optional(z.array(z.string())),
+  termsText: z.optional(z.string()),
 });
 
 export const VersionView = z.object({
@@ -235,3 +244,74 @@ export const UploadView = z.object({
 });
 
 export const CurationItem = z.object({ artifactId: z.string(), kind: z.enum(ARTIFACT_KINDS), version: z.string(), submittedAt: z.string(), submittedBy: z.string() });
+
+// ---- access applications and permits (applications.ts, permits.ts) ----
+const IsoTime = z.string().check(z.minLength(10), z.maxLength(40));
+export const CreateApplicationBody = z.strictObject({
+  purpose: text(5_000),
+  /** The allocation the work runs under; the applicant and every named user must be its members. */
+  allocationId: z.string().check(z.minLength(1), z.maxLength(64)),
+  /** Other people who will use the data (the applicant is always one). */
+  users: z._default(z.array(SUB).check(z.maxLength(50)), []),
+  /** Versions applied for; empty = every published version. */
+  versions: z._default(z.array(VersionString).check(z.maxLength(50)), []),
+  /** Defaults to now. */
+  start: z.optional(IsoTime),
+  end: IsoTime,
+  /** The site where the data is processed: it must hold a verified copy. */
+  siteId: z.string().check(z.minLength(1), z.maxLength(32)),
+  /** The dataset's terms (its termsText, or the default) are accepted; their digest and the time are recorded. */
+  acceptTerms: z.boolean(),
+});
+export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;
+
+export const DecideApplicationBody = z.strictObject({ decision: z.enum(DECISIONS), comment: text(5_000) });
+export const RevokePermitBody = z.strictObject({ reason: text(2_000) });
+
+export const ApplicationView = z.object({
+  applicationId: z.string(),
+  datasetId: z.string(),
+  versions: z.array(z.string()),
+  applicant: z.string(),
+  purpose: z.string(),
+  allocationId: z.string(),
+  users: z.array(z.string()),
+  start: z.string(),
+  end: z.string(),
+  siteId: z.string(),
+  terms: z.object({ digest: z.string(), acceptedAt: z.string() }),
+  state: z.enum(APPLICATION_STATES),
+  decisions: z.array(z.object({ decision: z.enum(DECISIONS), by: z.string(), comment: z.string(), at: z.string() })),
+  reminders: z.number(),
+  permitId: z.optional(z.string()),
+  closedReason: z.optional(z.string()),
+  error: z.optional(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const PermitView = z.object({
+  id: z.string(),
+  applicationId: z.string(),
+  datasets: z.array(z.string()),
+  versions: z.array(z.string()),
+  users: z.array(z.string()),
+  sites: z.array(z.string()),
+  start: z.string(),
+  end: z.string(),
+  state: z.enum(['active', 'pending', 'expired', 'revoked']),
+  grantedAt: z.string(),
+  grantedBy: z.string(),
+  revokedAt: z.optional(z.string()),
+  revokedBy: z.optional(z.string()),
+  revokeReason: z.optional(z.string()),
+});
+
+export const PermitExportView = z.object({
+  site: z.string(),
+  generatedAt: z.string(),
+  rows: z.array(z.object({ site: z.string(), account: z.string(), path: z.string(), from: z.string(), to: z.string(), permitId: z.string(), datasetId: z.string() })),
+  /** Permitted users with no active account at the site (no row to apply). */
+  usersWithoutAccount: z.number(),
+});
+// ---- end access ----

@@ -11,7 +11,7 @@ import { datahubKeys } from '../shared/store/keys';
 import { entryDiff, indexEntry, ownerKey, statusKey, type IndexEntry, type PostingOp } from '../domain/datahub/search/terms';
 import { parseLicence } from '../domain/datahub/licence';
 import { compareVersions, type Artifact, type ArtifactKind, type Version } from '../domain/datahub/model';
-import { artifactOf, docNoOf, getItem, readVersion } from './store';
+import { artifactOf, docNoOf, getItem, locationOf, queryAllPrefix, readVersion } from './store';
 
 export const CHUNK = 1_000;
 export const chunkOf = (docNo: number) => Math.floor(docNo / CHUNK);
@@ -133,7 +133,7 @@ export async function reindex(artifactId: string): Promise<{ state: 'current' | 
   if (docNo === undefined) return { state: 'none', stats };
   const ver = indexedVersionOf(a);
   const read = ver ? await readVersion(a.id, ver) : null;
-  const next = read ? entryAndDoc(a, read.version) : undefined;
+  const next = read && ver ? entryAndDoc({ ...a, sites: await verifiedSitesOf(a.id, ver) }, read.version) : undefined;
   await applyOps(a.kind, docNo, entryDiff(stateItem?.entry, next?.entry), stats);
   const writes: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = [
     next ? { PutRequest: { Item: { ...datahubKeys.searchDoc(a.kind, docNo), ...next.doc } } } : { DeleteRequest: { Key: datahubKeys.searchDoc(a.kind, docNo) } },
@@ -142,6 +142,17 @@ export async function reindex(artifactId: string): Promise<{ state: 'current' | 
   await ddb().send(new BatchWriteCommand({ RequestItems: { [mainTable()]: writes } }));
   stats.requests++;
   return { state: next ? 'current' : 'none', stats };
+}
+
+/**
+ * The sites holding a verified copy of the version an artifact is found by: what the `site` filter
+ * and the summary's `sites` say. Read from the locations themselves (one Query), so every change of
+ * a copy's state followed by a reindex (copies.ts) keeps the filter true.
+ */
+async function verifiedSitesOf(id: string, version: string): Promise<string[]> {
+  const p = datahubKeys.locationPrefix(id, version);
+  const locs = (await queryAllPrefix(p.pk, p.skPrefix)).map(locationOf);
+  return [...new Set(locs.filter((l) => l.kind === 'site' && l.state === 'verified' && l.siteId).map((l) => l.siteId!))].sort();
 }
 
 /** Marks an artifact's index as behind (a change committed, its reindex not yet run through). */

@@ -12,6 +12,7 @@ import { VERSION_LABEL, type Location, type ManifestFile, type ManifestPage, typ
 import { datahubKeys } from '../shared/store/keys';
 import type { AuditContext } from '../shared/store/write-path';
 import { batchWrite } from './manifest';
+import { copiesChanged } from './copies';
 import { artifactOf, commitDatahub, getItem, locationItem, locationOf, queryAllPrefix, readVersion, SUBJECT, versionChange } from './store';
 
 const readAnyArtifact = async (id: string) => {
@@ -113,6 +114,7 @@ export async function registerSiteVersion(input: SiteVersionInput, ctx: AuditCon
     if (raced?.version.registeredBy === input.registeredBy) return { version: raced.version, created: false };
     throw new ConflictError(`Version ${input.version} of ${input.artifactId} exists, made by someone else`, [{ path: 'version', problem: 'exists already' }], 'version_exists');
   }
+  await copiesChanged(a.id, a.kind);
   return { version: v, created: true };
 }
 
@@ -129,6 +131,7 @@ export async function recordVerifiedCopy(artifactId: string, version: string, si
   if (prior && 'reason' in l) delete l.reason;
   const kind = (await readAnyArtifact(artifactId))?.kind ?? 'dataset';
   await commitDatahub(ctx, { changes: [{ subject: SUBJECT.location(l), before, after: locationItem(l), action: `${kind}.location.verified`, details: { siteId, root: PIPELINES_ROOT, path, by } }] });
+  await copiesChanged(artifactId, kind);
   return l;
 }
 

@@ -105,8 +105,8 @@ export function placementOf(datasetId: string, locations: readonly Location[], v
  * it again after any change (or a failure between the commit and this write) gives the same item.
  */
 export async function refreshDatasetPlacement(datasetId: string, now = new Date()): Promise<DatasetPlacement | null> {
-  const pk = datahubKeys.artifact(datasetId).pk;
-  const [locations, versions] = await Promise.all([queryAllPrefix(pk, 'LOC#'), queryAllPrefix(pk, 'VER#')]);
+  const [locs, vers] = [datahubKeys.allLocationsPrefix(datasetId), datahubKeys.versionPrefix(datasetId)];
+  const [locations, versions] = await Promise.all([queryAllPrefix(locs.pk, locs.skPrefix), queryAllPrefix(vers.pk, vers.skPrefix)]);
   const p = placementOf(datasetId, locations.map(locationOf), versions.map(versionOf), now.toISOString());
   if (p) await ddb().send(new PutCommand({ TableName: mainTable(), Item: { ...keys.dataset(datasetId), ...p } }));
   else await ddb().send(new DeleteCommand({ TableName: mainTable(), Key: keys.dataset(datasetId) }));

@@ -24,7 +24,8 @@ import { pipelinesConfig, readSiteReport, ReportUnreachable } from '../pipelines
 import { withSitePath } from './locations';
 import { batchWrite } from './manifest';
 import { commitDatahub, getItem, locationItem, locationOf, queryAllPrefix, readArtifactAndVersion, SUBJECT, versionChange } from './store';
-import { readVerification, refreshDatasetPlacement, runningAt, verificationItem, verificationsOf, VERIFICATION_SUBJECT, type Verification } from './verification-store';
+import { copiesChanged } from './copies';
+import { readVerification, runningAt, verificationItem, verificationsOf, VERIFICATION_SUBJECT, type Verification } from './verification-store';
 import { actorOf, viewerOf } from './viewer';
 
 export interface VerifyBody {
@@ -95,7 +96,8 @@ export async function startVerification(kind: ArtifactKind, id: string, version:
     const running = (await verificationsOf(id, cur.version.version, locationId)).find((v) => v.state === 'running');
     if (running) throw new ConflictError(`Verification ${running.verificationId} of ${locationId} is still running`, [{ path: 'locationId', problem: `is being verified (${running.verificationId})` }], 'verification_running');
     const reportPath = atSite(storage, `datahub/verify/${verificationId}/report.tsv`);
-    const script = verificationScript({ verificationId, label: `${id}@${cur.version.version} ${locationId}`, folder, reportFile: reportPath });
+    const sharedFolders = [atSite(storage, 'datahub'), atSite(storage, 'datahub/verify')];
+    const script = verificationScript({ verificationId, label: `${id}@${cur.version.version} ${locationId}`, folder, reportFile: reportPath, sharedFolders });
     const timeLimit = body.timeLimit ?? Math.min(DEFAULT_MINUTES, maxMinutes ?? DEFAULT_MINUTES);
     // A refusal (not a member, no credits, no site account) is the answer as the jobs capability gives it: nothing is recorded here.
     const job: JobStatusView = (
@@ -281,9 +283,7 @@ async function complete(v: Verification, item: Item, result: VerificationResult,
     if (now2 && now2.v.state !== 'running') return now2.v;
     throw e;
   }
-  if (touchesCopy && v.kind === 'dataset') {
-    await refreshDatasetPlacement(v.artifactId).catch((e: Error) => logger.warn('the dataset placement was not refreshed; the next change of a location refreshes it', { artifactId: v.artifactId, error: e.message }));
-  }
+  if (touchesCopy) await copiesChanged(v.artifactId, v.kind);
   return ended;
 }
 

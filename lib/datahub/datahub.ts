@@ -2,7 +2,8 @@
 // hub's own bucket for small artifacts uploaded through presigned URLs. The bucket is private
 // (KMS, TLS only, no public access, versioned so a replaced object stays recoverable); browsers
 // PUT parts to it directly when the stage names CORS origins. The function's role holds exactly
-// what presigned uploads (and resuming them) and downloads need on the bucket's objects.
+// what presigned uploads (and resuming them) and downloads need on the bucket's objects. Access
+// applications to restricted data are decided in their own flow (./access.ts).
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -15,6 +16,7 @@ import { KairrFunction, type FunctionDefaults } from '../platform/kairr-function
 import type { KairrApi } from '../platform/rest-api';
 import type { DataTables } from '../platform/tables';
 import { acknowledge } from '../nag';
+import { DatahubAccess } from './access';
 
 export interface DatahubProps {
   api: KairrApi;
@@ -34,6 +36,8 @@ export class Datahub extends Construct {
   readonly fn: KairrFunction;
   readonly bucket: s3.Bucket;
   readonly key: kms.Key;
+  /** The committee's decision flow for access applications to restricted data. */
+  readonly access: DatahubAccess;
 
   constructor(scope: Construct, id: string, props: DatahubProps) {
     super(scope, id);
@@ -94,10 +98,11 @@ export class Datahub extends Construct {
       `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
       "Objects are <artifact id>/<version>/<path>, known only at run time; the function presigns uploads (PutObject, multipart) and downloads (GetObject) of them and deletes an upload that failed its SHA-256 check, and lists the parts of an open multipart upload to resume it. The grant is on this bucket's objects only: no listing of the bucket, no bucket configuration.",
     );
+    this.access = new DatahubAccess(this, 'Access', { tables: props.tables, defaults: props.defaults, config: props.config, apiFn: this.fn });
     props.api.addRoutes(datahubApi, this.fn);
   }
 
   get functions(): KairrFunction[] {
-    return [this.fn];
+    return [this.fn, this.access.flowFn];
   }
 }

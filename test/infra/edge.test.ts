@@ -136,8 +136,8 @@ describe('alarms', () => {
   it('watch every state machine for failed or timed-out executions', () => {
     for (const s of [local, example]) {
       const machines = Object.keys(s.template.findResources('AWS::StepFunctions::StateMachine'));
-      // approval, provisioning, pipeline
-      expect(machines.length).toBe(3);
+      // approval, provisioning, pipeline, data hub access
+      expect(machines.length).toBe(4);
       for (const m of machines) {
         const a = alarms(s).find((x) => JSON.stringify(x.Metrics ?? []).includes(`"${m}"`));
         expect({ m, metrics: (a?.Metrics ?? []).flatMap((x: Stmt) => (x.MetricStat ? [x.MetricStat.Metric.MetricName] : [])).sort() }).toEqual({ m, metrics: ['ExecutionsFailed', 'ExecutionsTimedOut'] });

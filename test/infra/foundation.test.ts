@@ -78,8 +78,8 @@ describe('IAM', () => {
           .filter(([, r]) => JSON.stringify((r as { Properties: { AssumeRolePolicyDocument: unknown } }).Properties.AssumeRolePolicyDocument).includes('states.'))
           .map(([id]) => id),
       );
-      // approval, provisioning, pipeline
-      expect(machineRoles.size).toBe(3);
+      // approval, provisioning, pipeline, data hub access
+      expect(machineRoles.size).toBe(4);
       for (const [role, stmts] of statementsByRole(s.template)) {
         const mayUseStar = (a: string) => a.startsWith('xray:') || (machineRoles.has(role) && LOG_DELIVERY_ACTIONS.includes(a));
         for (const st of stmts) {
@@ -95,15 +95,15 @@ describe('IAM', () => {
     const machines = Object.values(local.template.findResources('AWS::StepFunctions::StateMachine')) as {
       Properties: { LoggingConfiguration?: { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] } };
     }[];
-    // approval, provisioning, pipeline
-    expect(machines).toHaveLength(3);
+    // approval, provisioning, pipeline, data hub access
+    expect(machines).toHaveLength(4);
     const groups = new Set<string>();
     for (const m of machines) {
       const lc = m.Properties.LoggingConfiguration!;
       expect({ level: lc.Level, data: lc.IncludeExecutionData }).toEqual({ level: 'ALL', data: false });
       groups.add(JSON.stringify(lc.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn));
     }
-    expect(groups.size).toBe(3);
+    expect(groups.size).toBe(4);
   });
 
   it('lets no role update or delete audit items', () => {

@@ -31,6 +31,12 @@ export interface VerificationScriptInput {
   folder: string;
   /** Where the report goes, absolute at the site (written atomically). */
   reportFile: string;
+  /**
+   * The folders above the report's own that every login's jobs share at the site, outermost first.
+   * Made as /tmp is (mode 1777) when missing: the first steward's job must not own them, or every
+   * other steward's job could not make its report folder beneath.
+   */
+  sharedFolders: string[];
 }
 
 const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
@@ -50,7 +56,13 @@ export LC_ALL=C TZ=UTC0
 DIR=${shellQuote(input.folder)}
 REPORT=${shellQuote(input.reportFile)}
 [ -d "$DIR" ] || { echo "KAIRR: $DIR is not a folder at this site" >&2; exit ${VERIFY_EXIT.folderMissing}; }
-mkdir -p -- "$(dirname -- "$REPORT")" || exit 1
+for d in ${input.sharedFolders.map(shellQuote).join(' ')}; do
+  [ -d "$d" ] || mkdir -m 1777 -- "$d" 2>/dev/null || [ -d "$d" ] || { echo "KAIRR: cannot create $d" >&2; exit 1; }
+done
+# The report's own folder is this login's: one that exists and is someone else's is refused, so no
+# other login can lay a report there before the job runs (a requeued job finds its own and goes on).
+OUT=$(dirname -- "$REPORT")
+mkdir -m 755 -- "$OUT" 2>/dev/null || [ -O "$OUT" ] || { echo "KAIRR: $OUT exists and is not this login's" >&2; exit 1; }
 TMP="$REPORT.tmp.$$"
 (cd -- "$DIR" && find . -mindepth 1 ! -type d -print0 | sort -z | while IFS= read -r -d '' f; do
   if [ -f "$f" ] && [ ! -L "$f" ]; then

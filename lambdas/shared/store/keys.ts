@@ -240,6 +240,8 @@ export const datahubKeys = {
   versionPrefix: (id: string) => ({ pk: `DHART#${id}`, skPrefix: 'VER#' }),
   location: (id: string, version: string, locationId: string): ItemKey => ({ pk: `DHART#${id}`, sk: `LOC#${dhVersion(version)}#${locationId}` }),
   locationPrefix: (id: string, version: string) => ({ pk: `DHART#${id}`, skPrefix: `LOC#${dhVersion(version)}#` }),
+  /** Every location of every version of an artifact (one Query of its partition). */
+  allLocationsPrefix: (id: string) => ({ pk: `DHART#${id}`, skPrefix: 'LOC#' }),
   upload: (id: string, version: string, uploadId: string): ItemKey => ({ pk: `DHART#${id}`, sk: `UPL#${dhVersion(version)}#${uploadId}` }),
   uploadPrefix: (id: string, version: string) => ({ pk: `DHART#${id}`, skPrefix: `UPL#${dhVersion(version)}#` }),
   steward: (id: string, sub: string): ItemKey => ({ pk: `DHART#${id}`, sk: `STEWARD#${sub}` }),

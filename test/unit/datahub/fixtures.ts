@@ -56,7 +56,8 @@ export function version(over: Partial<Version> = {}): Version {
 
 export const CTX: RenderContext = {
   landingUrl: (id, v) => `https://kairr.example/v1/public/datasets/${id}${v ? `/versions/${v}` : ''}`,
-  fileUrl: (id, v, p) => `https://kairr.example/v1/datasets/${id}/versions/${v}/files/${p}`,
+  // each segment encoded, as lambdas/datahub/metadata.ts does
+  fileUrl: (id, v, p) => `https://kairr.example/v1/datasets/${id}/versions/${v}/files/${p.split('/').map(encodeURIComponent).join('/')}`,
   contextUrl: (name) => `https://kairr.example/v1/public/contexts/${name}`,
   publisher: { name: 'KAIRR (Korea AI Research Resource)', url: 'https://kairr.example' },
   doiPrefix: '10.5072',

@@ -34,6 +34,16 @@ describe('Croissant 1.1', () => {
     expect(values(files[0], `${SC}contentSize`)).toEqual(['1048576 B']);
   });
 
+  it("names each file by its own absolute URL, so a path with a space or Hangul expands in safe mode and two versions' files stay apart", async () => {
+    const odd = [{ ...FILES[2], path: 'data/2025/obs 02.csv' }, { ...FILES[2], path: '관측/결과.csv' }, FILES[2]];
+    const one = nodesOfType(await expand(renderCroissant(input({}, {}, odd), CTX)), `${CR}FileObject`);
+    const other = nodesOfType(await expand(renderCroissant(input({}, { version: '9.9.9' }, odd), CTX)), `${CR}FileObject`);
+    const ids = one.map((f) => f['@id']);
+    expect(ids).toEqual(odd.map((f) => CTX.fileUrl(artifact().id, version().version, f.path)));
+    expect(ids.every((id) => /^https:\/\/[^\s]+$/.test(id))).toBe(true);
+    expect(other.map((f) => f['@id']).filter((id) => ids.includes(id))).toEqual([]);
+  });
+
   it('describes a large version by FileSets contained in its manifest', async () => {
     const many = Array.from({ length: 5 }, (_, i) => ({ ...FILES[0], path: `shard/${i}.jsonl` }));
     const [ds] = await expand(renderCroissant(input({}, { files: CROISSANT_MAX_FILES + 1 }, many), CTX));
@@ -41,6 +51,8 @@ describe('Croissant 1.1', () => {
     expect(sets.length).toBe(2);
     for (const s of sets) expect(missing(s, [`${CR}containedIn`, `${SC}encodingFormat`, `${CR}includes`])).toEqual([]);
     expect(values(sets[0], `${CR}includes`)).toEqual(['**/*.jsonl']);
+    const [listing] = nodesOfType([ds], `${CR}FileObject`);
+    expect(sets.map((s) => s[`${CR}containedIn`][0]['@id'])).toEqual([listing['@id'], listing['@id']]);
   });
 
   it('names a LicenseRef licence as a CreativeWork and every id of a compound expression', async () => {

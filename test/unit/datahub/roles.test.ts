@@ -2,28 +2,33 @@
 // answer that shows it got past the role checks) and what each may not (401 without a token, 403,
 // or 404 where even the existence of a draft or a restricted copy is not shown).
 import { datahubApi } from '../../../lambdas/datahub/api';
-import { api, datahubFixture, DATASET, FILES, publishedDataset, publishVersion, ROLE_CALLERS, sha, type ApiResult, type Fixture } from './support';
+import type { Caller } from '../../../lambdas/shared/http/caller';
+import { allocation, applicationBody, restrictedDataset, seedAllocation, useAccessWorld } from './access-support';
+import { api, DATASET, FILES, publishedDataset, publishVersion, ROLE_CALLERS, sha, type ApiResult } from './support';
 
 type RoleName = 'anonymous' | 'researcher' | 'steward' | 'curator' | 'admin' | 'auditor';
 const ROLES: RoleName[] = ['anonymous', 'researcher', 'steward', 'curator', 'admin', 'auditor'];
 const callerOf = (r: RoleName) => (r === 'anonymous' ? undefined : ROLE_CALLERS[r]);
 
-let fx: Fixture;
+// The access routes start the real decision flow (statemachines/datahub-access.asl.json) on the local Step Functions service.
+useAccessWorld();
 let P: string; // a published public dataset (steward-1)
 let R: string; // a published restricted dataset
 let D: string; // a dataset with a draft only
 let M: string; // a published model
+let RA: string; // a published restricted dataset with verified copies at the hub and kisti6; its committee is its steward
+let A1: string; // an access application to RA by the researcher
 beforeAll(async () => {
-  fx = await datahubFixture({ s3: true });
-  Object.assign(process.env, { AWS_REGION: 'ap-northeast-2', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
   P = (await publishedDataset()).id;
   R = (await publishedDataset({ accessLevel: 'restricted' })).id;
   D = (await api(ROLE_CALLERS.steward, 'POST', '/v1/datasets', DATASET)).body.id;
   await api(ROLE_CALLERS.steward, 'POST', `/v1/datasets/${D}/versions`, { version: '0.1.0' });
   M = (await api(ROLE_CALLERS.steward, 'POST', '/v1/models', { ...DATASET, licence: 'MIT' })).body.id;
   await publishVersion(M, '1.0.0', 'models', { modelCard: { language: ['ko'], pipeline_tag: 'text-generation' } });
+  await seedAllocation(allocation('alloc-roles', [ROLE_CALLERS.researcher.sub, ROLE_CALLERS.steward.sub]));
+  RA = await restrictedDataset();
+  A1 = await newApplication();
 });
-afterAll(async () => fx.stop());
 
 type Expect = 'ok' | 'denied' | number;
 interface Case {
@@ -31,6 +36,8 @@ interface Case {
   /** The request for a role; n is unique per call (fresh version labels, page numbers). */
   req: (role: RoleName, n: number) => Promise<[string, string, unknown?]> | [string, string, unknown?];
   expect: Record<RoleName, Expect>;
+  /** Callers beyond the six roles (site operators), each with what it gets. */
+  extra?: { name: string; caller: Caller; expect: Expect }[];
 }
 
 const all = (e: Expect): Record<RoleName, Expect> => ({ anonymous: e, researcher: e, steward: e, curator: e, admin: e, auditor: e });
@@ -45,6 +52,20 @@ async function draft(id = P, kind = 'datasets'): Promise<string> {
   if (r.status !== 201) throw new Error(r.text);
   return v;
 }
+/** A submitted access application to RA by the researcher (its flow started, waiting for the committee). */
+async function newApplication(): Promise<string> {
+  const r = await api(ROLE_CALLERS.researcher, 'POST', `/v1/datasets/${RA}/access-applications`, applicationBody('alloc-roles'));
+  if (r.status !== 201) throw new Error(`apply: ${r.status} ${r.text}`);
+  return r.body.applicationId;
+}
+/** A permit in force for the researcher, granted by the committee (the steward). */
+async function newPermit(): Promise<string> {
+  const r = await api(ROLE_CALLERS.steward, 'POST', `/v1/datahub/access-applications/${await newApplication()}/decision`, { decision: 'approve', comment: 'ok' });
+  if (r.status !== 200) throw new Error(`approve: ${r.status} ${r.text}`);
+  return r.body.permitId;
+}
+const operatorOf = (siteId: string): Caller => ({ sub: `op-${siteId}`, roles: ['site-operator'], siteIds: [siteId], username: `op-${siteId}` });
+
 async function withPage(v: string, page: number): Promise<void> {
   await api(ROLE_CALLERS.steward, 'PUT', `/v1/datasets/${P}/versions/${v}/manifest/pages/${page}`, { files: [{ ...FILES[0], path: `p${page}.jsonl` }] });
 }
@@ -155,6 +176,34 @@ const CASES: Case[] = [
   },
   { route: 'getArtifactLocationVerification', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/locations/kisti6.scratch/verifications/vfy-00000000000000000000000000`], expect: { ...staffRead(404), researcher: 403 } },
   // ---- end site verification ----
+  // ---- access applications and permits (flows and decisions in detail: access.test.ts, access-flow.test.ts) ----
+  // The steward is the dataset's committee (no named committee). Applying takes the researcher role.
+  { route: 'createAccessApplication', req: () => ['POST', `/v1/datasets/${RA}/access-applications`, applicationBody('alloc-roles')], expect: { anonymous: 401, researcher: 201, steward: 201, curator: 403, admin: 403, auditor: 403 } },
+  { route: 'listAccessApplications', req: () => ['GET', `/v1/datasets/${RA}/access-applications`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200 } },
+  { route: 'listMyAccessApplications', req: () => ['GET', '/v1/datahub/access-applications'], expect: { anonymous: 401, researcher: 200, steward: 200, curator: 403, admin: 403, auditor: 403 } },
+  // the applicant, the committee, admins and auditors read it; a curator is not shown it
+  { route: 'getAccessApplication', req: () => ['GET', `/v1/datahub/access-applications/${A1}`], expect: { anonymous: 401, researcher: 200, steward: 200, curator: 404, admin: 200, auditor: 200 } },
+  // only the committee decides: the applicant and an admin read it but may not; a curator is not shown it
+  {
+    route: 'decideAccessApplication',
+    req: async () => ['POST', `/v1/datahub/access-applications/${await newApplication()}/decision`, { decision: 'reject', comment: 'no' }],
+    expect: { anonymous: 401, researcher: 403, steward: 200, curator: 404, admin: 403, auditor: 403 },
+  },
+  { route: 'withdrawAccessApplication', req: async () => ['POST', `/v1/datahub/access-applications/${await newApplication()}/withdraw`], expect: { anonymous: 401, researcher: 200, steward: 403, curator: 403, admin: 403, auditor: 403 } },
+  { route: 'listPermits', req: () => ['GET', '/v1/datahub/permits'], expect: { ...signedIn(200) } },
+  { route: 'listPermits', req: () => ['GET', `/v1/datahub/permits?datasetId=${RA}`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200 } },
+  // the holder may not revoke their own permit; the committee and admins may
+  { route: 'revokePermit', req: async () => ['POST', `/v1/datahub/permits/${await newPermit()}/revoke`, { reason: 'roles test' }], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 403, admin: 200, auditor: 403 } },
+  {
+    route: 'sitePermitExport',
+    req: () => ['GET', '/v1/datahub/sites/kisti6/permits'],
+    expect: { anonymous: 401, researcher: 403, steward: 403, curator: 403, admin: 200, auditor: 403 },
+    extra: [
+      { name: "kisti6's operator", caller: operatorOf('kisti6'), expect: 200 },
+      { name: "spc's operator", caller: operatorOf('spc'), expect: 403 },
+    ],
+  },
+  // ---- end access ----
 ];
 
 function matches(r: ApiResult, e: Expect): boolean {
@@ -169,13 +218,18 @@ describe('every route, every role', () => {
   });
 
   for (const c of CASES) {
-    it(`${c.route}: ${ROLES.map((r) => `${r} ${c.expect[r]}`).join(', ')}`, async () => {
+    it(`${c.route}: ${[...ROLES.map((r) => `${r} ${c.expect[r]}`), ...(c.extra ?? []).map((x) => `${x.name} ${x.expect}`)].join(', ')}`, async () => {
       const got: Record<string, number> = {};
       for (const role of ROLES) {
         const [method, path, body] = await c.req(role, ++counter);
         const r = await api(callerOf(role), method, path, body);
         if (!matches(r, c.expect[role])) got[role] = r.status; // the roles that got something else
         if (c.expect[role] === 401) expect(r.body.error.code).toBe('unauthorized');
+      }
+      for (const x of c.extra ?? []) {
+        const [method, path, body] = await c.req('researcher', ++counter);
+        const r = await api(x.caller, method, path, body);
+        if (!matches(r, x.expect)) got[x.name] = r.status;
       }
       expect(got).toEqual({});
     });

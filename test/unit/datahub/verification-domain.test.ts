@@ -3,7 +3,7 @@
 // a changed file, a missing file, an extra file, paths outside the folder, links, a draft adopting.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { compareCopy, jobOutcome, parseVerificationReport, VERIFY_EXIT, verificationScript } from '../../../lambdas/domain/datahub/verification';
@@ -125,11 +125,14 @@ describe('the job script, run by bash here', () => {
     mkdirSync(dirname(join(dir, 'copy', rel)), { recursive: true });
     writeFileSync(join(dir, 'copy', rel), content);
   };
-  const run = (folder: string) => {
-    const report = join(dir, 'reports', 'v1', 'report.tsv');
-    const script = verificationScript({ verificationId: 'vfy-test', label: "ds-x@1.0.0 it's $(touch pwned)", folder, reportFile: report });
-    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', cwd: dir });
-    return { status: r.status, stdout: r.stdout, report };
+  /** Runs the script as this process, or as another login (`as`: a uid, by setpriv). */
+  const run = (folder: string, id = 'v1', as?: number) => {
+    const shared = [join(dir, 'reports'), join(dir, 'reports', 'verify')];
+    const report = join(shared[1], id, 'report.tsv');
+    const script = verificationScript({ verificationId: 'vfy-test', label: "ds-x@1.0.0 it's $(touch pwned)", folder, reportFile: report, sharedFolders: shared });
+    const argv = as === undefined ? ['bash', '-c', script] : ['setpriv', `--reuid=${as}`, `--regid=${as}`, '--clear-groups', 'bash', '-c', script];
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd: dir });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, report };
   };
 
   test('hashes every file in path order, as sha256sum does, and reports links without following them', () => {
@@ -151,6 +154,27 @@ describe('the job script, run by bash here', () => {
     expect(parsed.problems).toEqual([{ path: 'link', problem: 'is a symbolic link or special file, not a regular file of the copy' }]);
     // the label reached the script as a comment only
     expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toContain('pwned');
+  });
+
+  // Needs root (to run as a second login), as CI and the Slurm test bed run; elsewhere it is listed as skipped.
+  (process.getuid?.() === 0 ? test : test.skip)("a second steward's login makes its own report folder under the folders the first one's job made, and may not use another login's", () => {
+    write('a.txt', 'one');
+    chmodSync(dir, 0o755);
+    const first = run(join(dir, 'copy'), 'v1');
+    expect(first.status).toBe(0);
+    expect(statSync(join(dir, 'reports', 'verify')).mode & 0o7777).toBe(0o1777);
+
+    const second = run(join(dir, 'copy'), 'v2', 65534);
+    expect([second.status, second.stderr]).toEqual([0, '']);
+    expect(statSync(dirname(second.report)).uid).toBe(65534);
+    expect(parseVerificationReport(readFileSync(second.report, 'utf8')).files.map((f) => f.path)).toEqual(['a.txt']);
+
+    // A folder laid in advance by another login is refused, and its report is not overwritten.
+    const before = readFileSync(second.report, 'utf8');
+    const squatted = run(join(dir, 'copy'), 'v2'); // this process's login, on the folder 65534 made
+    expect(squatted.status).toBe(1);
+    expect(squatted.stderr).toContain("exists and is not this login's");
+    expect(readFileSync(second.report, 'utf8')).toBe(before);
   });
 
   test('a folder that is not there exits 66 and writes no report', () => {

@@ -21,6 +21,8 @@ const TAMPERED = `${sha('hello')}\t5\tREADME.md\n${sha('hello wor1d')}\t11\ttrai
 
 const location = async (id: string, version: string, locationId = 'kisti6.scratch') => (await api(S, 'GET', `/v1/datasets/${id}/versions/${version}/locations`)).body.items.find((l: { locationId: string }) => l.locationId === locationId);
 const placement = async (id: string) => (await ddb().send(new GetCommand({ TableName: mainTable(), Key: keys.dataset(id), ConsistentRead: true }))).Item;
+/** Whether a search filtered to a site finds the dataset (the index's site filter, eventually consistent reads aside: DynamoDB Local is consistent). */
+const foundAt = async (id: string, site: string) => (await api(S, 'GET', `/v1/datasets?site=${site}&limit=100`)).body.items.some((d: { id: string }) => d.id === id);
 const manifest = async (id: string, version: string) => (await api(S, 'GET', `/v1/datasets/${id}/versions/${version}/manifest`)).body.items;
 
 async function copyAtKisti6(): Promise<string> {
@@ -33,6 +35,7 @@ describe('a published version verified at kisti6, then re-verified after tamperi
   test('verified: the location and the recommender learn it; tampered: failed naming the file, the manifest unchanged', async () => {
     const id = await copyAtKisti6();
     expect(await readDatasetSite(id)).toBeNull();
+    expect(await foundAt(id, 'kisti6')).toBe(false);
     const before = await manifest(id, '1.0.0');
 
     const started = await verify(id, '1.0.0');
@@ -56,6 +59,8 @@ describe('a published version verified at kisti6, then re-verified after tamperi
     expect(verified.reason).toBeUndefined();
     expect(await readDatasetSite(id)).toBe('kisti6');
     expect(await placement(id)).toMatchObject({ siteId: 'kisti6', version: '1.0.0', bytes: 16, sites: [{ siteId: 'kisti6', version: '1.0.0', bytes: 16 }] });
+    // and the search's site filter finds it there (and not at spc)
+    expect([await foundAt(id, 'kisti6'), await foundAt(id, 'spc')]).toEqual([true, false]);
 
     const again = await verify(id, '1.0.0');
     finishJob(w, again.body, TAMPERED);
@@ -67,6 +72,7 @@ describe('a published version verified at kisti6, then re-verified after tamperi
     expect(await manifest(id, '1.0.0')).toEqual(before);
     // no verified copy is left: the recommender no longer places the dataset
     expect(await placement(id)).toBeUndefined();
+    expect(await foundAt(id, 'kisti6')).toBe(false);
     // the first verification's record stands as it ended
     expect((await readVerificationApi(id, '1.0.0', started.body.verificationId)).body.state).toBe('verified');
   });

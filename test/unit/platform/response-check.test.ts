@@ -8,7 +8,7 @@ const api = defineApi({
   getThing: { method: 'GET', path: '/v1/things/{thingId}', tag: 't', summary: 's', auth: 'any', responses: { 200: { description: 'one', schema: Thing }, ...ERROR_RESPONSES, 404: { description: 'none', schema: ErrorSchema } } },
   latest: { method: 'GET', path: '/v1/things/latest', tag: 't', summary: 's', auth: 'any', responses: { 200: { description: 'the newest ids', schema: z.object({ ids: z.array(z.string()) }) } } },
   file: { method: 'GET', path: '/v1/things/{thingId}/files/{key+}', tag: 't', summary: 's', auth: 'public', responses: { 302: { description: 'redirect' } } },
-  report: { method: 'GET', path: '/v1/report', tag: 't', summary: 's', auth: 'any', responses: { 200: { description: 'report', schema: z.object({ rows: z.array(z.number()) }), contentTypes: ['text/csv'] } } },
+  report: { method: 'GET', path: '/v1/report', tag: 't', summary: 's', auth: 'any', responses: { 200: { description: 'report', schema: z.object({ rows: z.array(z.number()) }), contentTypes: ['text/csv', 'application/ld+json'] } } },
   create: { method: 'POST', path: '/v1/things', tag: 't', summary: 's', auth: 'any', idempotent: true, responses: { 201: { description: 'made', schema: Thing } } },
   remove: { method: 'DELETE', path: '/v1/things/{thingId}', tag: 't', summary: 's', auth: 'any', responses: { 204: { description: 'gone' } } },
 });
@@ -69,7 +69,11 @@ describe('checkResponse', () => {
 
   it('skips the body of a declared non-JSON media type, and of a route without a schema', () => {
     expect(() => checkResponse(routes, answer({ path: '/v1/report?format=csv', status: 200, contentType: 'text/csv; charset=utf-8', text: 'a,b\n1,2\n' }))).not.toThrow();
-    expect(() => checkResponse(routes, answer({ path: '/v1/report', status: 200, contentType: 'text/html', text: '<p>' }))).toThrow(/content-type text\/html is neither JSON nor one the route declares \(text\/csv\)/);
+    expect(() => checkResponse(routes, answer({ path: '/v1/report', status: 200, contentType: 'text/html', text: '<p>' }))).toThrow(/content-type text\/html is neither JSON nor one the route declares \(text\/csv, application\/ld\+json\)/);
+    // a declared JSON-flavoured rendering (JSON-LD) is the other form too: not held to the JSON schema
+    expect(() => checkResponse(routes, answer({ path: '/v1/report', status: 200, contentType: 'application/ld+json', text: JSON.stringify({ '@context': {}, name: 'x' }) }))).not.toThrow();
+    // an undeclared one is
+    expect(() => checkResponse(routes, answer({ path: '/v1/report', status: 200, contentType: 'application/vnd.datacite.datacite+json', text: JSON.stringify({ doi: 'x' }) }))).toThrow(/rows/);
     expect(() => checkResponse(routes, answer({ path: '/v1/report', status: 200, text: JSON.stringify({ rows: ['1'] }) }))).toThrow(/rows\.0: /);
     expect(() => checkResponse(routes, answer({ path: '/v1/things/t-1/files/k', status: 302, contentType: null }))).not.toThrow();
   });

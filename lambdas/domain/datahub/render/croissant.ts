@@ -58,9 +58,11 @@ function extensionGlob(path: string): string {
 function distribution(input: RenderInput, ctx: RenderContext): unknown[] {
   const { artifact: a, version: v, files } = input;
   if (v.files <= CROISSANT_MAX_FILES && files.length === v.files) {
+    // Ids are the files' own absolute URLs: a path is no IRI (a space, a Hangul name), and a relative
+    // id would resolve against the version's parent, so two versions' README.md would be one node.
     return files.map((f) => ({
       '@type': 'cr:FileObject',
-      '@id': f.path,
+      '@id': ctx.fileUrl(a.id, v.version, f.path),
       name: f.path.split('/').pop(),
       contentUrl: ctx.fileUrl(a.id, v.version, f.path),
       contentSize: `${f.bytes} B`,
@@ -68,13 +70,14 @@ function distribution(input: RenderInput, ctx: RenderContext): unknown[] {
       sha256: f.sha256,
     }));
   }
-  const listing = { '@type': 'cr:FileObject', '@id': 'manifest', name: 'manifest.json', contentUrl: `${ctx.landingUrl(a.id, v.version)}/manifest`, encodingFormat: 'application/json', contentSize: `${v.files} files` };
+  const manifestUrl = `${ctx.landingUrl(a.id, v.version)}/manifest`;
+  const listing = { '@type': 'cr:FileObject', '@id': manifestUrl, name: 'manifest.json', contentUrl: manifestUrl, encodingFormat: 'application/json', contentSize: `${v.files} files` };
   const globs = new Map<string, Set<string>>();
   for (const f of files) globs.set(f.mediaType, (globs.get(f.mediaType) ?? new Set()).add(extensionGlob(f.path)));
   const sets = v.formats.map((m) => ({
     '@type': 'cr:FileSet',
-    '@id': `files-${m.replace(/[^a-z0-9]+/g, '-')}`,
-    containedIn: { '@id': 'manifest' },
+    '@id': `${manifestUrl}#files-${m.replace(/[^a-z0-9]+/g, '-')}`,
+    containedIn: { '@id': manifestUrl },
     encodingFormat: m,
     includes: [...(globs.get(m) ?? new Set(['**/*']))],
   }));
