@@ -65,7 +65,7 @@ export class Context {
   }
 
   api(): Api {
-    return new Api(this.apiUrl(), () => this.token(), this.io.fetch);
+    return new Api(this.apiUrl(), () => this.token(), this.io.fetch, this.io.sleep);
   }
 
   async token(): Promise<string> {

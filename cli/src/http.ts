@@ -18,13 +18,23 @@ export interface RequestOptions<S extends z.ZodMiniType> {
   schema: S;
   /** POSTs that create something send one, so a retry of the same invocation never creates twice. */
   idempotent?: boolean;
+  /**
+   * Try again, with the same Idempotency-Key, when no answer came (a dropped connection) or the
+   * answer is one of these statuses: the first try may have been done, and the key makes the
+   * retry safe. Only for idempotent requests: a retry without a key could do the thing twice.
+   */
+  retryOn?: readonly number[];
 }
+
+/** The CLI's own retries of an idempotent request: three tries in all, 1 s and 2 s apart. */
+export const RETRY_DELAYS_MS = [1000, 2000];
 
 export class Api {
   constructor(
     readonly baseUrl: string,
     private readonly token: () => Promise<string | undefined>,
     private readonly fetchImpl: Http,
+    private readonly sleep: (ms: number) => Promise<void> = async () => undefined,
   ) {}
 
   url(path: string, query: RequestOptions<z.ZodMiniType>['query'] = {}): string {
@@ -38,14 +48,25 @@ export class Api {
     const token = await this.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    // one key per invocation: every retry below sends the same one
     if (opts.idempotent) headers['idempotency-key'] = randomUUID();
     const url = this.url(path, opts.query);
-    let res: HttpResponse;
-    try {
-      res = await this.fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(msg('unreachableApi', { url: this.baseUrl, reason: cause?.code ?? cause?.message ?? (e as Error).message }));
+    const retryOn = opts.idempotent ? opts.retryOn : undefined;
+    const init = { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) };
+    let res: HttpResponse | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const last = !retryOn || attempt >= RETRY_DELAYS_MS.length;
+      try {
+        res = await this.fetchImpl(url, init);
+      } catch (e) {
+        if (last) {
+          const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+          throw new CliError(msg('unreachableApi', { url: this.baseUrl, reason: cause?.code ?? cause?.message ?? (e as Error).message }));
+        }
+        res = undefined;
+      }
+      if (res && (last || !retryOn?.includes(res.status))) break;
+      await this.sleep(RETRY_DELAYS_MS[attempt]);
     }
     const text = await res.text();
     let json: unknown;

@@ -15,6 +15,8 @@ import { reviewCommands } from './commands/review';
 import { auditCommands } from './commands/audit';
 import { catalogueCommands } from './commands/catalogue';
 import { addCatalogueWrites } from './commands/catalogue-writes';
+import { addCatalogueLifecycle } from './commands/catalogue-lifecycle';
+import { addAccessCommands } from './commands/access';
 import { pipelineCommands } from './commands/pipeline';
 import { completionCommand } from './commands/completion';
 import { ApiError, CliError, ExitWith, UsageError } from './errors';
@@ -47,7 +49,10 @@ export function buildProgram(io: Io): Command<any, any, any> {
     lineageCommand(ctx),
     ...reviewCommands(ctx),
     auditCommands(ctx),
-    ...catalogueCommands(ctx).map((c) => addCatalogueWrites(ctx, c)),
+    ...catalogueCommands(ctx).map((c) => {
+      addCatalogueLifecycle(ctx, addCatalogueWrites(ctx, c));
+      return c.name() === 'data' ? addAccessCommands(ctx, c) : c;
+    }),
     pipelineCommands(ctx),
     completionCommand(ctx),
   ])

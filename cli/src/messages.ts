@@ -122,6 +122,19 @@ export const en = {
   pipelineState: (p: { id: string; state: string }) => `${p.id}: ${p.state}\n`,
   pipelineStageState: (p: { id: string; stage: string; state: string; where: string }) => `${p.id}: stage ${p.stage} ${p.state}${p.where ? ` (${p.where})` : ''}\n`,
   pipelineNeeds: (p: { file: string }) => `${p.file} needs at least name and stages (a list of job, transfer and registration stages)`,
+  // ---- access to restricted data, a version's lifecycle and copies (commands/access.ts, catalogue-lifecycle.ts) ----
+  badDate: (p: { text: string }) => `"${p.text}" is not a date: write 2027-03-31, or 2027-03-31T18:00:00+09:00 (with its zone)`,
+  badVersionList: (p: { text: string }) => `"${p.text}" is not a list of versions: write MAJOR.MINOR.PATCH,... (e.g. 1.0.0,1.1.0)`,
+  notDatasetId: (p: { ref: string }) => `"${p.ref}" is not a dataset id (ds-… without @VERSION)`,
+  notApplicationId: (p: { ref: string }) => `"${p.ref}" is not an access application id (dha-…)`,
+  notPermitId: (p: { ref: string }) => `"${p.ref}" is not a permit id (dhp-…)`,
+  notLocationId: (p: { ref: string }) => `"${p.ref}" is not a copy's location id (SITE.ROOT, e.g. kisti6.scratch, or hub)`,
+  stateNeedsDataset: () => "--state filters a dataset's queue: give --dataset ds-… too (your own applications are listed whole)",
+  termsOwn: (p: { ref: string; digest: string; text: string }) => `The terms of ${p.ref} (SHA-256 ${p.digest}, recorded with the application):\n\n${p.text}\n\n`,
+  termsDefault: (p: { ref: string; digest: string; text: string }) => `${p.ref} has no terms of its own; the hub's default terms apply (SHA-256 ${p.digest}, recorded with the application):\n\n${p.text}\n\n`,
+  notRestricted: (p: { ref: string; level: string }) => `${p.ref} is ${p.level}: it needs no access application (kairr data pull ${p.ref} reads it if you may)`,
+  acceptTermsNeeded: (p: { ref: string }) => `nothing was sent: read the terms of ${p.ref} above, then run the same command with --accept-terms to accept them`,
+  verificationState: (p: { id: string; state: string; job: string }) => `${p.id}: ${p.state} (job ${p.job})\n`,
 };
 
 export type Catalogue = typeof en;
@@ -236,4 +249,16 @@ export const ko: Catalogue = {
   pipelineState: (p) => `${p.id}: ${p.state}\n`,
   pipelineStageState: (p) => `${p.id}: 단계 ${p.stage} ${p.state}${p.where ? ` (${p.where})` : ''}\n`,
   pipelineNeeds: (p) => `${p.file}에는 적어도 name과 stages(job, transfer, registration 단계의 목록)가 있어야 합니다`,
+  badDate: (p) => `"${p.text}"은(는) 날짜가 아닙니다: 2027-03-31, 또는 시간대와 함께 2027-03-31T18:00:00+09:00처럼 쓰세요`,
+  badVersionList: (p) => `"${p.text}"은(는) 버전 목록이 아닙니다: MAJOR.MINOR.PATCH,... 형식으로 쓰세요 (예: 1.0.0,1.1.0)`,
+  notDatasetId: (p) => `"${p.ref}"은(는) 데이터셋 id(@VERSION 없는 ds-…)가 아닙니다`,
+  notApplicationId: (p) => `"${p.ref}"은(는) 접근 신청 id(dha-…)가 아닙니다`,
+  notPermitId: (p) => `"${p.ref}"은(는) 허가 id(dhp-…)가 아닙니다`,
+  notLocationId: (p) => `"${p.ref}"은(는) 사본 위치 id(SITE.ROOT, 예: kisti6.scratch, 또는 hub)가 아닙니다`,
+  stateNeedsDataset: () => '--state는 데이터셋의 신청 대기열을 거릅니다: --dataset ds-…도 주세요 (내 신청 목록은 전체가 나옵니다)',
+  termsOwn: (p) => `${p.ref}의 이용 조건 (SHA-256 ${p.digest}, 신청과 함께 기록됨):\n\n${p.text}\n\n`,
+  termsDefault: (p) => `${p.ref}에는 자체 이용 조건이 없어 허브의 기본 조건이 적용됩니다 (SHA-256 ${p.digest}, 신청과 함께 기록됨):\n\n${p.text}\n\n`,
+  notRestricted: (p) => `${p.ref}은(는) ${p.level} 데이터셋이라 접근 신청이 필요 없습니다 (읽을 수 있다면 kairr data pull ${p.ref})`,
+  acceptTermsNeeded: (p) => `아무것도 보내지 않았습니다: 위의 ${p.ref} 이용 조건을 읽고, 동의하려면 같은 명령을 --accept-terms와 함께 다시 실행하세요`,
+  verificationState: (p) => `${p.id}: ${p.state} (작업 ${p.job})\n`,
 };

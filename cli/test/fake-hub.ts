@@ -1,6 +1,8 @@
 // A data hub of the CLI's tests, in memory: every answer is what the route promises and every body
 // the CLI sends passes the route's own strict schema (lambdas/datahub/api.ts), with a fake S3
-// behind the presigned URLs. Used by upload, pull and catalogue-writes tests.
+// behind the presigned URLs. Used by upload, pull and catalogue-writes tests; the access and
+// lifecycle fakes (fake-access.ts, fake-copies.ts) add handlers by route name, found by the routes'
+// own path templates and held to their params, query and body schemas as the router holds them.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { fakeApi, type Recorded } from './harness';
 export const DS = `ds-${'a'.repeat(26)}`;
 export const DS2 = `ds-${'c'.repeat(26)}`;
 export const MODEL = `model-${'b'.repeat(26)}`;
+export const ALLOC = `alloc-${'e'.repeat(26)}`;
 export const BASE = `/v1/datasets/${DS}/versions/1.0.0`;
 export const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 export const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
@@ -30,7 +33,10 @@ export class FakeHub {
   readonly objects = new Map<string, Buffer>();
   failPut: (key: string, partNumber: number) => boolean = () => false;
   corrupt: (key: string) => boolean = () => false;
-  state: 'draft' | 'published' = 'draft';
+  state: 'draft' | 'curation-review' | 'published' | 'deprecated' = 'draft';
+  readonly aliases: Record<string, string> = {};
+  /** Handlers by route name (datahubApi's), asked when the upload routes above do not answer. */
+  readonly handlers: Record<string, (r: Recorded, params: Record<string, string>) => [number, unknown]> = {};
   private n = 0;
   readonly api: ReturnType<typeof fakeApi>;
 
@@ -58,6 +64,64 @@ export class FakeHub {
     return this.answer(name, status, { error: { code, message, details: [] } });
   }
 
+  artifactView(extra: Record<string, unknown> = {}) {
+    return {
+      id: this.id,
+      kind: this.kind === 'datasets' ? 'dataset' : 'model',
+      owner: { type: 'person', sub: 'steward' },
+      name: { en: 'Korean news corpus' },
+      description: { en: 'News articles' },
+      keywords: [],
+      fieldOfScience: '1.2',
+      licence: 'CC-BY-4.0',
+      accessLevel: 'public',
+      aliases: this.aliases,
+      publishedVersions: this.state === 'published' || this.state === 'deprecated' ? ['1.0.0'] : [],
+      sites: [],
+      createdAt: '2026-12-01T00:00:00Z',
+      updatedAt: '2026-12-01T00:00:00Z',
+      ...extra,
+    };
+  }
+
+  /**
+   * The router's checks before a handler runs: path parameters and the query against the route's
+   * strict schemas, the body against its own (a violation too: the CLI must never send a bad one),
+   * an Idempotency-Key's form. A 400 naming each field, or undefined.
+   */
+  refuse(name: string, r: Recorded, params: Record<string, string>): [number, unknown] | undefined {
+    const spec = route(name);
+    const problems: { path: string; problem: string }[] = [];
+    const issues = (where: string, res: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } | undefined) =>
+      res && !res.success && problems.push(...res.error!.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), problem: i.message })));
+    issues('params', spec.params?.safeParse(params));
+    const query = Object.fromEntries(new URL(r.url).searchParams);
+    if (spec.query) issues('query', spec.query.safeParse(query));
+    else if (Object.keys(query).length) problems.push({ path: 'query', problem: 'this route takes no query' });
+    if (spec.body) {
+      const b = spec.body.safeParse(r.body);
+      if (!b.success) this.violations.push(`${name} body: ${JSON.stringify(b.error.issues)}`);
+      issues('body', b);
+    } else if (r.body !== undefined) this.violations.push(`${name} takes no body`);
+    const key = r.headers['idempotency-key'];
+    if (key !== undefined && (!spec.idempotent || !/^[A-Za-z0-9._:-]{8,128}$/.test(key))) this.violations.push(`${name}: Idempotency-Key ${key}`);
+    return problems.length ? this.answer(name, 400, { error: { code: 'validation_failed', message: 'The request is invalid', details: problems } }) : undefined;
+  }
+
+  /** The handler of a route named in `handlers` whose method and path template match (literal segments first, as API Gateway chooses). */
+  private byTemplate(method: string, path: string): ((r: Recorded) => [number, unknown]) | undefined {
+    const literals = (t: string) => t.split('/').filter((x) => x && !x.startsWith('{')).length;
+    const hit = Object.keys(this.handlers)
+      .map((name) => ({ name, spec: route(name) }))
+      .filter((x) => x.spec.method === method)
+      .map((x) => ({ ...x, m: new RegExp(`^${x.spec.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`).exec(path) }))
+      .filter((x) => x.m)
+      .sort((a, b) => literals(b.spec.path) - literals(a.spec.path))[0];
+    if (!hit) return undefined;
+    const params = Object.fromEntries(Object.entries(hit.m!.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+    return (r) => this.refuse(hit.name, r, params) ?? this.handlers[hit.name](r, params);
+  }
+
   versionView() {
     const files = [...this.manifest.values()];
     return {
@@ -72,7 +136,8 @@ export class FakeHub {
       formats: [],
       pages: this.pages,
       createdAt: '2026-12-01T00:00:00Z',
-      aliases: [],
+      ...(this.state === 'published' || this.state === 'deprecated' ? { publishedAt: '2026-12-02T00:00:00Z' } : {}),
+      aliases: Object.keys(this.aliases),
     };
   }
 
@@ -161,7 +226,7 @@ export class FakeHub {
         this.objects.set(u.view.key, whole);
         return this.answer('completeArtifactUpload', 200, this.uploadView({ view: { ...u.view, state: 'verified' } }, u.view.parts));
       };
-    return undefined;
+    return this.byTemplate(method, path);
   }
 
   /** The CLI's HTTP: S3's presigned URLs, the API's file redirects, and the fake API. */

@@ -12,7 +12,7 @@ function leaves(cmd: Command<any, any, any>, path: string[] = []): string[][] {
 
 const commands = leaves(buildProgram(io));
 
-it('knows the first wave of commands', () => {
+it('knows every command', () => {
   expect(commands.map((c) => c.join(' ')).sort()).toEqual(
     [
       'alloc decide',
@@ -30,8 +30,23 @@ it('knows the first wave of commands', () => {
       'auth logout',
       'auth status',
       'completion',
+      'data access decide',
+      'data access list',
+      'data access show',
+      'data access withdraw',
+      'data alias remove',
+      'data alias set',
       'data create',
+      'data deprecate',
+      'data location add',
+      'data location list',
+      'data permits revoke',
+      'data publish',
       'data pull',
+      'data request-access',
+      'data return',
+      'data submit',
+      'data verify',
       'data search',
       'data show',
       'data upload',
@@ -42,8 +57,17 @@ it('knows the first wave of commands', () => {
       'job show',
       'job submit',
       'lineage',
+      'model alias remove',
+      'model alias set',
       'model create',
+      'model deprecate',
+      'model location add',
+      'model location list',
+      'model publish',
       'model pull',
+      'model return',
+      'model submit',
+      'model verify',
       'model push',
       'model search',
       'model show',

@@ -1,6 +1,7 @@
 // kairr data search | show and kairr model search | show: the data hub's catalogue, read-only.
 // One implementation for both kinds, as the API has one set of routes for both ({kind}).
-// The writes (create, version create, upload/push, pull) are added to the same commands by catalogue-writes.ts.
+// The writes (create, version create, upload/push, pull) are added to the same commands by catalogue-writes.ts,
+// the lifecycle and copies by catalogue-lifecycle.ts, and access to restricted data (data only) by access.ts.
 import { Command, Option } from '@commander-js/extra-typings';
 import type { Context } from '../context';
 import { parsePositiveInt } from '../duration';
@@ -30,7 +31,9 @@ function kindCommand(ctx: Ctx, name: 'data' | 'model'): Command<any, any, any> {
   const route = name === 'data' ? 'datasets' : 'models';
   const prefix = name === 'data' ? 'ds' : 'model';
   const what = name === 'data' ? 'dataset' : 'model';
-  const cmd = new Command(name).description(`The catalogue's ${route}: search, show, create, version create, ${name === 'data' ? 'upload' : 'push'}, pull`);
+  const cmd = new Command(name).description(
+    `The catalogue's ${route}: search, show, create, version create, ${name === 'data' ? 'upload' : 'push'}, pull, submit, publish, deprecate, alias, location, verify${name === 'data' ? ', request-access, access, permits' : ''}`,
+  );
   cmd
     .command('search')
     .description(`Search published ${route} in Korean and English (every word must match)`)
