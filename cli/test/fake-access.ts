@@ -3,11 +3,13 @@
 // (lambdas/domain/datahub/application.ts) decide it, the 422 problems named as the hub names them,
 // and an Idempotency-Key's replay. The caller is the bearer token: "me" applies, "chair" is the
 // dataset's committee, "admin" an admin; the allocation's members are me, sub-a and sub-b.
-import { termsDigest, termsTextOf } from '../../lambdas/domain/datahub/application';
+import { gateOf, termsDigest, termsTextOf } from '../../lambdas/domain/datahub/application';
 import type { Recorded } from './harness';
 import { ALLOC, type FakeHub } from './fake-hub';
 
 type App = Record<string, any>;
+/** An application as the routes answer it: its gate derived from its state, as the hub's view does. */
+const view = (a: App): App => ({ ...a, gate: gateOf(a.state) });
 const NOW = '2026-12-03T00:00:00.000Z';
 const id = (prefix: string, n: number) => `${prefix}-${String(n).padStart(26, '0')}`;
 
@@ -40,7 +42,7 @@ export class FakeAccess {
       if (p.kind !== 'datasets' || p.id !== hub.id) return err('createAccessApplication', 404, 'not_found', `Dataset ${p.id} was not found`);
       const key = r.headers['idempotency-key'];
       const replay = key ? this.keys.get(key) : undefined;
-      if (replay) return hub.answer('createAccessApplication', 200, this.applications.get(replay));
+      if (replay) return hub.answer('createAccessApplication', 200, view(this.applications.get(replay)!));
       if (this.accessLevel !== 'restricted')
         return err('createAccessApplication', 422, 'not_restricted', `Dataset ${p.id} is ${this.accessLevel}`, [{ path: 'id', problem: `is a ${this.accessLevel} dataset; only restricted datasets take access applications` }]);
       const b = r.body as App;
@@ -76,18 +78,24 @@ export class FakeAccess {
       // (raw: the route's spec lists no 503, though applications.ts throws one when the flow does not start)
       if (failure === 503) return [503, { error: { code: 'unavailable', message: 'The application was recorded but its decision flow did not start; it is in error: apply again', details: [] } }];
       if (failure) return [failure, { message: 'Bad Gateway' }];
-      return hub.answer('createAccessApplication', 201, a);
+      return hub.answer('createAccessApplication', 201, view(a));
     };
     h.listAccessApplications = (r, p) => {
       if (p.id !== hub.id) return err('listAccessApplications', 404, 'not_found', `Dataset ${p.id} was not found`);
       if (!committee(r)) return err('listAccessApplications', 403, 'forbidden', "A dataset's access applications are shown to its data access committee, curators, admins and auditors");
       const state = new URL(r.url).searchParams.get('state');
-      return hub.answer('listAccessApplications', 200, { items: [...this.applications.values()].filter((a) => !state || a.state === state) });
+      return hub.answer('listAccessApplications', 200, { items: [...this.applications.values()].filter((a) => !state || a.state === state).map(view) });
     };
-    h.listMyAccessApplications = (r) => hub.answer('listMyAccessApplications', 200, { items: [...this.applications.values()].filter((a) => a.applicant === caller(r)).reverse() });
+    h.listMyAccessApplications = (r) =>
+      hub.answer('listMyAccessApplications', 200, {
+        items: [...this.applications.values()]
+          .filter((a) => a.applicant === caller(r))
+          .reverse()
+          .map(view),
+      });
     h.getAccessApplication = (r, p) => {
       const a = this.applications.get(p.applicationId);
-      return visible(r, a) ? hub.answer('getAccessApplication', 200, a) : err('getAccessApplication', 404, 'not_found', `Access application ${p.applicationId} was not found`);
+      return visible(r, a) ? hub.answer('getAccessApplication', 200, view(a!)) : err('getAccessApplication', 404, 'not_found', `Access application ${p.applicationId} was not found`);
     };
     h.decideAccessApplication = (r, p) => {
       const a = this.applications.get(p.applicationId);
@@ -115,14 +123,14 @@ export class FakeAccess {
         this.permits.set(permit.id, permit);
         a!.permitId = permit.id;
       }
-      return hub.answer('decideAccessApplication', 200, a);
+      return hub.answer('decideAccessApplication', 200, view(a!));
     };
     h.withdrawAccessApplication = (r, p) => {
       const a = this.applications.get(p.applicationId);
       if (!a || a.applicant !== caller(r)) return err('withdrawAccessApplication', 404, 'not_found', `Access application ${p.applicationId} was not found`);
       if (a.state !== 'submitted' && a.state !== 'returned') return err('withdrawAccessApplication', 409, 'conflict', `The application is ${a.state}`);
       Object.assign(a, { state: 'closed', closedReason: 'withdrawn by the applicant' });
-      return hub.answer('withdrawAccessApplication', 200, a);
+      return hub.answer('withdrawAccessApplication', 200, view(a));
     };
     h.listPermits = (r) => {
       const datasetId = new URL(r.url).searchParams.get('datasetId');

@@ -9,13 +9,17 @@ import { ApplicationView, ARTIFACT_ID, CreateApplicationBody, DecideApplicationB
 
 const Id = z.string().check(z.regex(ARTIFACT_ID));
 const ArtifactParams = z.strictObject({ kind: z.string().check(z.maxLength(64)), id: Id });
-const NOT_FOUND = { description: 'No such dataset (or not visible to the caller)', schema: ErrorSchema };
+const NOT_FOUND = { description: 'No such dataset or model (or not visible to the caller)', schema: ErrorSchema };
 const Page = (item: z.ZodMiniType) => z.object({ items: z.array(item), nextToken: z.optional(z.string()) });
 const AppParams = z.strictObject({ applicationId: z.string().check(z.regex(APPLICATION_ID)) });
 const PermitParams = z.strictObject({ permitId: z.string().check(z.regex(PERMIT_ID)) });
 const APP_NOT_FOUND = { description: 'No such application (or not visible to the caller)', schema: ErrorSchema };
 const APP_STATE = { description: 'The application is not in a state that allows this', schema: ErrorSchema };
-const APP_RULE = { description: 'A rule refuses it: the dataset is not restricted, no verified copy at siteId, a bad period, users outside the allocation, terms not accepted', schema: ErrorSchema };
+const APP_RULE = {
+  description:
+    'A rule refuses it: the dataset or model is not restricted (not_restricted), no verified copy at siteId (or at the hub, for a model naming no site), a dataset naming no siteId, a bad period, users outside the allocation, terms not accepted',
+  schema: ErrorSchema,
+};
 const PageQuery = { limit: LimitQuery, nextToken: NextTokenQuery };
 
 export function accessRoutes(): Record<string, RouteSpec> {
@@ -26,9 +30,9 @@ export function accessRoutes(): Record<string, RouteSpec> {
       method: 'POST',
       path: '/v1/{kind}/{id}/access-applications',
       tag,
-      summary: 'A researcher applies for access to a restricted dataset ({kind} is datasets); the committee decides in the access flow',
+      summary: 'A researcher applies for access to a restricted dataset or a gated (restricted) model; the committee decides in the access flow',
       description:
-        "Purpose, the allocation it serves (the applicant and every named user must be its members), users, period (at most the policy maximum), the processing site (it must hold a verified copy) and acceptance of the dataset's terms (their SHA-256 and the time are recorded).",
+        "Purpose, the allocation it serves (the applicant and every named user must be its members), users, period (at most the policy maximum), the processing site (it must hold a verified copy; a model may name none, and its permit then covers the hub's verified copy only, siteId `hub`) and acceptance of the terms (their SHA-256 and the time are recorded). The view's `gate` says the state in Hugging Face's terms: pending, accepted or rejected.",
       auth: ['researcher'],
       params: ArtifactParams,
       body: CreateApplicationBody,
@@ -39,7 +43,7 @@ export function accessRoutes(): Record<string, RouteSpec> {
       method: 'GET',
       path: '/v1/{kind}/{id}/access-applications',
       tag,
-      summary: "The dataset's queue of access applications, optionally by state (its committee, curators, admins, auditors)",
+      summary: "The dataset's or gated model's queue of access applications, optionally by state (its committee, curators, admins, auditors)",
       auth: ['researcher', 'curator', 'admin', 'auditor'],
       params: ArtifactParams,
       query: z.strictObject({ state: z.optional(z.enum(APPLICATION_STATES)), ...PageQuery }),

@@ -1,4 +1,4 @@
-// Access applications for restricted datasets: applying (checked against the dataset, the
+// Access applications for restricted datasets and gated (restricted) models: applying (checked against the dataset, the
 // allocation and the policy, then the decision flow is started), the committee's decision (an
 // approval writes the permit in the same transaction that moves the application to approved, then
 // answers the flow's waiting task), withdrawal, and the lists. Every change is an audited commit of
@@ -6,8 +6,21 @@
 import { ForbiddenError, NotFoundError, RuleViolationError, UnavailableError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { canReadVersion, type Viewer } from '../domain/datahub/access';
-import { applyDecision, applyError, applyWithdraw, canListApplications, canReadApplication, periodProblems, termsDigest, termsTextOf, type Application, type ApplicationState, type DecisionKind } from '../domain/datahub/application';
-import type { Artifact } from '../domain/datahub/model';
+import {
+  applyDecision,
+  applyError,
+  applyWithdraw,
+  canListApplications,
+  canReadApplication,
+  HUB_SITE,
+  periodProblems,
+  termsDigest,
+  termsTextOf,
+  type Application,
+  type ApplicationState,
+  type DecisionKind,
+} from '../domain/datahub/application';
+import type { Artifact, ArtifactKind } from '../domain/datahub/model';
 import type { Caller } from '../shared/http/caller';
 import { decodeToken, encodeToken } from '../shared/http/pagination';
 import { datahubGsi, datahubKeys } from '../shared/store/keys';
@@ -22,10 +35,17 @@ import type { CreateApplicationBody } from './schemas';
 
 type Problem = { path: string; problem: string };
 
-/** The dataset an application names, or 404 (a model, or one the caller may not read). */
-async function readDataset(id: string, viewer: Viewer): Promise<Artifact> {
-  const a = await readAnyArtifact(id);
-  if (a?.kind !== 'dataset' || !canReadVersion(a, 'published', viewer) || a.publishedVersions.length === 0) throw new NotFoundError('Dataset', id);
+/** What the route names: a dataset, or a model (a restricted model is gated). */
+export interface Target {
+  kind: ArtifactKind;
+  id: string;
+}
+const noun = (kind: ArtifactKind) => (kind === 'model' ? 'Model' : 'Dataset');
+
+/** The published artifact an application names, or 404 (another kind than the route's, or one the caller may not read). */
+async function readTarget(t: Target, viewer: Viewer): Promise<Artifact> {
+  const a = await readAnyArtifact(t.id);
+  if (a?.kind !== t.kind || !canReadVersion(a, 'published', viewer) || a.publishedVersions.length === 0) throw new NotFoundError(noun(t.kind), t.id);
   return a;
 }
 
@@ -46,30 +66,51 @@ async function allocationProblems(allocationId: string, users: string[], caller:
 /**
  * The sites holding a verified copy of any of the versions, read from the locations themselves
  * (one Query of the artifact's partition): a copy verified or failed a minute ago counts as it is now.
+ * With `hub`, a verified copy in the hub's storage counts as HUB_SITE (models only: a dataset is
+ * processed at a site, so its application always names one).
  */
-async function verifiedSiteCopies(datasetId: string, versions: readonly string[]): Promise<string[]> {
-  const all = datahubKeys.allLocationsPrefix(datasetId);
-  const locations = (await queryAllPrefix(all.pk, all.skPrefix)).map(locationOf);
-  const sites = locations.filter((l) => l.kind === 'site' && l.state === 'verified' && l.siteId && versions.includes(l.version)).map((l) => l.siteId!);
+async function verifiedCopies(artifactId: string, versions: readonly string[], hub: boolean): Promise<string[]> {
+  const all = datahubKeys.allLocationsPrefix(artifactId);
+  const verified = (await queryAllPrefix(all.pk, all.skPrefix)).map(locationOf).filter((l) => l.state === 'verified' && versions.includes(l.version));
+  const sites = verified.flatMap((l) => (l.kind === 'site' && l.siteId ? [l.siteId] : hub && l.kind === 'hub' ? [HUB_SITE] : []));
   return [...new Set(sites)].sort();
 }
 
+/**
+ * The processing site an application records, and what is wrong with it. A dataset names a site with
+ * a verified copy. A model may name one (the same rule), or none: then HUB_SITE, and the hub must
+ * hold a verified copy, so that the permit it becomes opens something (the hub copy's downloads).
+ */
+function siteProblems(kind: ArtifactKind, id: string, siteId: string | undefined, copies: string[]): { siteId: string; problems: Problem[] } {
+  if (siteId === undefined && kind === 'dataset') return { siteId: '', problems: [{ path: 'siteId', problem: 'is required: a dataset application names the site where the data is processed' }] };
+  const site = siteId ?? HUB_SITE;
+  if (copies.includes(site)) return { siteId: site, problems: [] };
+  const where = siteId === undefined ? 'is omitted (the hub copy only), but the hub holds no verified copy' : 'holds no verified copy';
+  return { siteId: site, problems: [{ path: 'siteId', problem: `${where} of ${id}${copies.length ? ` (verified copies are at ${copies.join(', ')})` : ''}` }] };
+}
+
 /** Applies for access; the application is submitted and its decision flow started. */
-export async function createApplication(datasetId: string, body: CreateApplicationBody, caller: Caller, ctx: AuditContext, sideWrites: (app: Application) => SideWrite[] = () => []): Promise<Application> {
+export async function createApplication(target: Target, body: CreateApplicationBody, caller: Caller, ctx: AuditContext, sideWrites: (app: Application) => SideWrite[] = () => []): Promise<Application> {
   const viewer = { sub: caller.sub, roles: caller.roles };
-  const a = await readDataset(datasetId, viewer);
+  const datasetId = target.id;
+  const a = await readTarget(target, viewer);
   if (a.accessLevel !== 'restricted')
-    throw new RuleViolationError(`Dataset ${datasetId} is ${a.accessLevel}: it needs no access application`, [{ path: 'id', problem: `is a ${a.accessLevel} dataset; only restricted datasets take access applications` }], 'not_restricted');
+    throw new RuleViolationError(
+      `${noun(a.kind)} ${datasetId} is ${a.accessLevel}: it needs no access application`,
+      [{ path: 'id', problem: `is a ${a.accessLevel} ${a.kind}; only restricted ${a.kind}s take access applications` }],
+      'not_restricted',
+    );
   const now = ctx.now ?? new Date();
   const users = [...new Set([caller.sub, ...body.users])];
   const start = body.start ? new Date(body.start) : now;
   const problems: Problem[] = [];
   if (body.acceptTerms !== true) problems.push({ path: 'acceptTerms', problem: "must be true: the dataset's terms must be accepted" });
   problems.push(...periodProblems(start, new Date(body.end), datahubConfig().access.maxPeriodDays, now));
-  const copies = await verifiedSiteCopies(datasetId, body.versions.length ? body.versions : a.publishedVersions);
-  if (!copies.includes(body.siteId)) problems.push({ path: 'siteId', problem: `holds no verified copy of ${datasetId}${copies.length ? ` (verified copies are at ${copies.join(', ')})` : ''}` });
+  const copies = await verifiedCopies(datasetId, body.versions.length ? body.versions : a.publishedVersions, a.kind === 'model');
+  const site = siteProblems(a.kind, datasetId, body.siteId, copies);
+  problems.push(...site.problems);
   body.versions.forEach((v, i) => {
-    if (!a.publishedVersions.includes(v)) problems.push({ path: `versions[${i}]`, problem: 'is not a published version of the dataset' });
+    if (!a.publishedVersions.includes(v)) problems.push({ path: `versions[${i}]`, problem: `is not a published version of the ${a.kind}` });
   });
   for (const [i, v] of body.versions.entries()) if (a.publishedVersions.includes(v) && (await readVersion(datasetId, v))?.version.state === 'deprecated') problems.push({ path: `versions[${i}]`, problem: 'is deprecated' });
   problems.push(...(await allocationProblems(body.allocationId, body.users, caller)));
@@ -86,7 +127,7 @@ export async function createApplication(datasetId: string, body: CreateApplicati
     users,
     start: start.toISOString(),
     end: new Date(body.end).toISOString(),
-    siteId: body.siteId,
+    siteId: site.siteId,
     terms: { digest: termsDigest(termsTextOf(a)), acceptedAt: at },
     state: 'submitted',
     decisions: [],
@@ -172,10 +213,11 @@ export async function recordFlowError(appId: string, cause: string, ctx: AuditCo
 
 // ---- lists ---------------------------------------------------------------------------------------
 
-/** The committee's queue for one dataset, by state (oldest first within a state). */
-export async function listDatasetApplications(datasetId: string, viewer: Viewer, q: { state?: ApplicationState; limit: number; nextToken?: string }) {
+/** The committee's queue for one dataset or gated model, by state (oldest first within a state). */
+export async function listDatasetApplications(target: Target, viewer: Viewer, q: { state?: ApplicationState; limit: number; nextToken?: string }) {
+  const datasetId = target.id;
   const a = await readAnyArtifact(datasetId);
-  if (a?.kind !== 'dataset' || !canReadVersion(a, 'published', viewer)) throw new NotFoundError('Dataset', datasetId);
+  if (a?.kind !== target.kind || !canReadVersion(a, 'published', viewer)) throw new NotFoundError(noun(target.kind), datasetId);
   if (!canListApplications(a, viewer)) throw new ForbiddenError("A dataset's access applications are shown to its data access committee, curators, admins and auditors");
   const pk = datahubGsi.applicationsOf(datasetId);
   const scope = `${pk}#${q.state ?? ''}`;

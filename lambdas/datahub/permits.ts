@@ -40,7 +40,13 @@ function indexItems(p: Permit): Item[] {
   return indexKeys(p).map((k) => ({ ...k, ...core, permitId: p.id, ttl: ttlOf(p) }) as Item);
 }
 
-/** The permit an approval grants: its id follows the application's, so a retried approval finds it there (idempotent). */
+/**
+ * The permit an approval grants: its id follows the application's, so a retried approval finds it there (idempotent).
+ * The permit's shape (domain/datahub/permit.ts) is unchanged for gated models: `datasets` holds
+ * artifact ids of either kind, and a model application that named no site gives `sites: [HUB_SITE]`,
+ * which opens the hub copy's locations and downloads (any permit does) and no site, since no site
+ * is named `hub` (jobs, and the site agents' export, ask for a real site).
+ */
 export function permitFromApplication(app: Application, by: string, now: Date): PermitRecord {
   return {
     id: `dhp-${app.applicationId.slice(4)}`,
@@ -96,7 +102,8 @@ export const permitView = (p: PermitRecord, now: Date) => ({ ...p, state: permit
 export async function listPermits(viewer: Viewer, q: { datasetId?: string; limit: number; nextToken?: string }, now: Date) {
   if (q.datasetId) {
     const a = await readAnyArtifact(q.datasetId);
-    if (a?.kind !== 'dataset') throw new NotFoundError('Dataset', q.datasetId);
+    // datasetId names any artifact with permits: a dataset or a gated model
+    if (!a) throw new NotFoundError('Dataset', q.datasetId);
     if (!canListApplications(a, viewer)) throw new ForbiddenError("A dataset's permits are shown to its data access committee, curators, admins and auditors");
     const pk = datahubGsi.permitsOfDataset(q.datasetId);
     const page = await queryIndex('gsi1', pk, { limit: q.limit, startKey: decodeToken(q.nextToken, pk), forward: false });

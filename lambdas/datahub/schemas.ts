@@ -3,7 +3,7 @@
 // by the domain, which names each bad field the same way.
 import * as z from 'zod/mini';
 import { ACCESS_LEVELS, ARTIFACT_KINDS, LOCATION_STATES, VERSION_STATES } from '../domain/datahub/model';
-import { APPLICATION_STATES, DECISIONS } from '../domain/datahub/application';
+import { APPLICATION_STATES, DECISIONS, GATES } from '../domain/datahub/application';
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 const SUB = z.string().check(z.minLength(1), z.maxLength(128));
@@ -258,8 +258,11 @@ export const CreateApplicationBody = z.strictObject({
   /** Defaults to now. */
   start: z.optional(IsoTime),
   end: IsoTime,
-  /** The site where the data is processed: it must hold a verified copy. */
-  siteId: z.string().check(z.minLength(1), z.maxLength(32)),
+  /**
+   * The site where the data is processed: it must hold a verified copy. Required for a dataset; a
+   * model may omit it, and its permit then covers the hub's verified copy only (applications.ts).
+   */
+  siteId: z.optional(z.string().check(z.minLength(1), z.maxLength(32))),
   /** The dataset's terms (its termsText, or the default) are accepted; their digest and the time are recorded. */
   acceptTerms: z.boolean(),
 });
@@ -281,6 +284,8 @@ export const ApplicationView = z.object({
   siteId: z.string(),
   terms: z.object({ digest: z.string(), acceptedAt: z.string() }),
   state: z.enum(APPLICATION_STATES),
+  /** The state in Hugging Face's gated-access terms (domain/datahub/application.ts gateOf). */
+  gate: z.enum(GATES),
   decisions: z.array(z.object({ decision: z.enum(DECISIONS), by: z.string(), comment: z.string(), at: z.string() })),
   reminders: z.number(),
   permitId: z.optional(z.string()),

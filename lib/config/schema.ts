@@ -96,6 +96,10 @@ export const StageConfigSchema = z
     z.superRefine((cfg, ctx) => {
       for (const siteId of Object.keys(cfg.datahub.siteStorage))
         if (!cfg.sites.some((s) => s.id === siteId)) ctx.addIssue({ code: 'custom', path: ['datahub', 'siteStorage', siteId], message: `names site "${siteId}", which is not in sites` });
+      // "hub" is the hub's own storage in permits and locations (a gated model's permit): no site may take the name
+      cfg.sites.forEach((s, i) => {
+        if (s.id === 'hub') ctx.addIssue({ code: 'custom', path: ['sites', i, 'id'], message: 'must not be "hub": it names the data hub\'s own storage in permits and locations' });
+      });
     }),
     // ---- end datahub ----
     // ---- pipelines: storage only for sites that exist ----

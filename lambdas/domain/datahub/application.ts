@@ -23,6 +23,27 @@ export type ApplicationState = (typeof APPLICATION_STATES)[number];
 export const DECISIONS = ['approve', 'reject', 'return'] as const;
 export type DecisionKind = (typeof DECISIONS)[number];
 
+/**
+ * A gated model's request in Hugging Face's terms (issue 13 §4): pending while the committee may
+ * still decide (submitted), accepted once approved, rejected for every state that gives no access
+ * and is final (rejected, returned — the applicant applies anew —, withdrawn or expired, revoked,
+ * a failed flow). Derived from the state, never stored, so it cannot disagree with it; dataset
+ * applications carry it too.
+ */
+export const GATES = ['pending', 'accepted', 'rejected'] as const;
+export type Gate = (typeof GATES)[number];
+export function gateOf(state: ApplicationState): Gate {
+  if (state === 'submitted') return 'pending';
+  return state === 'approved' ? 'accepted' : 'rejected';
+}
+
+/**
+ * The `siteId` of an application (and the site of its permit) that names the hub's own storage: a
+ * model application may name no processing site, and its permit then covers downloads of the hub's
+ * copy only (no site is named `hub`, so no job at a site and no site's permit export honours it).
+ */
+export const HUB_SITE = 'hub';
+
 /** States in which nothing more happens to the application (its flow has ended). */
 export const FINAL_STATES: readonly ApplicationState[] = ['approved', 'rejected', 'returned', 'closed', 'revoked', 'error'];
 
@@ -46,6 +67,7 @@ export type Decision = z.infer<typeof DecisionSchema>;
 
 export const ApplicationSchema = z.object({
   applicationId: z.string().check(z.regex(APPLICATION_ID)),
+  /** The artifact applied for: a dataset, or a gated model (the name is kept from before models). */
   datasetId: z.string(),
   /** Versions applied for; empty = every published version. */
   versions: z.array(z.string()),
@@ -56,6 +78,7 @@ export const ApplicationSchema = z.object({
   users: z.array(z.string()),
   start: z.string(),
   end: z.string(),
+  /** The processing site; HUB_SITE for a model application that names none. */
   siteId: z.string(),
   /** SHA-256 of the terms text the applicant accepted, and when. */
   terms: z.object({ digest: z.string(), acceptedAt: z.string() }),

@@ -4,11 +4,15 @@
 import { datahubApi } from '../../../lambdas/datahub/api';
 import type { Caller } from '../../../lambdas/shared/http/caller';
 import { allocation, applicationBody, restrictedDataset, seedAllocation, useAccessWorld } from './access-support';
-import { api, DATASET, FILES, publishedDataset, publishVersion, ROLE_CALLERS, sha, type ApiResult } from './support';
+import { api, DATASET, FILES, publishedDataset, publishVersion, ROLE_CALLERS, sha, who, type ApiResult } from './support';
 
-type RoleName = 'anonymous' | 'researcher' | 'steward' | 'curator' | 'admin' | 'auditor';
-const ROLES: RoleName[] = ['anonymous', 'researcher', 'steward', 'curator', 'admin', 'auditor'];
-const callerOf = (r: RoleName) => (r === 'anonymous' ? undefined : ROLE_CALLERS[r]);
+type BaseRole = 'anonymous' | 'researcher' | 'steward' | 'curator' | 'admin' | 'auditor';
+// `committee`: a named member of RA's data access committee who is no steward of anything. Everywhere
+// else it is a researcher, so a case that does not say otherwise expects what the researcher gets.
+type RoleName = BaseRole | 'committee';
+const ROLES: RoleName[] = ['anonymous', 'researcher', 'steward', 'curator', 'admin', 'auditor', 'committee'];
+const COMMITTEE = who('dac-1', 'researcher');
+const callerOf = (r: RoleName) => (r === 'anonymous' ? undefined : r === 'committee' ? COMMITTEE : ROLE_CALLERS[r]);
 
 // The access routes start the real decision flow (statemachines/datahub-access.asl.json) on the local Step Functions service.
 useAccessWorld();
@@ -16,7 +20,7 @@ let P: string; // a published public dataset (steward-1)
 let R: string; // a published restricted dataset
 let D: string; // a dataset with a draft only
 let M: string; // a published model
-let RA: string; // a published restricted dataset with verified copies at the hub and kisti6; its committee is its steward
+let RA: string; // a published restricted dataset with verified copies at the hub and kisti6; its committee is its steward and dac-1
 let A1: string; // an access application to RA by the researcher
 beforeAll(async () => {
   P = (await publishedDataset()).id;
@@ -25,8 +29,9 @@ beforeAll(async () => {
   await api(ROLE_CALLERS.steward, 'POST', `/v1/datasets/${D}/versions`, { version: '0.1.0' });
   M = (await api(ROLE_CALLERS.steward, 'POST', '/v1/models', { ...DATASET, licence: 'MIT' })).body.id;
   await publishVersion(M, '1.0.0', 'models', { modelCard: { language: ['ko'], pipeline_tag: 'text-generation' } });
-  await seedAllocation(allocation('alloc-roles', [ROLE_CALLERS.researcher.sub, ROLE_CALLERS.steward.sub]));
-  RA = await restrictedDataset();
+  await seedAllocation(allocation('alloc-roles', [ROLE_CALLERS.researcher.sub, ROLE_CALLERS.steward.sub, COMMITTEE.sub]));
+  // a named committee decides instead of the stewards, so the steward is named on it too
+  RA = await restrictedDataset({ committee: [ROLE_CALLERS.steward.sub, COMMITTEE.sub] });
   A1 = await newApplication();
 });
 
@@ -35,15 +40,16 @@ interface Case {
   route: string;
   /** The request for a role; n is unique per call (fresh version labels, page numbers). */
   req: (role: RoleName, n: number) => Promise<[string, string, unknown?]> | [string, string, unknown?];
-  expect: Record<RoleName, Expect>;
-  /** Callers beyond the six roles (site operators), each with what it gets. */
+  /** `committee` defaults to what the researcher gets (see RoleName). */
+  expect: Record<BaseRole, Expect> & { committee?: Expect };
+  /** Callers beyond the seven roles (site operators), each with what it gets. */
   extra?: { name: string; caller: Caller; expect: Expect }[];
 }
 
-const all = (e: Expect): Record<RoleName, Expect> => ({ anonymous: e, researcher: e, steward: e, curator: e, admin: e, auditor: e });
-const signedIn = (e: Expect): Record<RoleName, Expect> => ({ ...all(e), anonymous: 401 });
-const stewardsAndAdmins = (ok: Expect): Record<RoleName, Expect> => ({ anonymous: 401, researcher: 'denied', steward: ok, curator: 'denied', admin: ok, auditor: 'denied' });
-const staffRead = (ok: Expect): Record<RoleName, Expect> => ({ anonymous: 401, researcher: 'denied', steward: ok, curator: ok, admin: ok, auditor: ok });
+const all = (e: Expect): Record<BaseRole, Expect> => ({ anonymous: e, researcher: e, steward: e, curator: e, admin: e, auditor: e });
+const signedIn = (e: Expect): Record<BaseRole, Expect> => ({ ...all(e), anonymous: 401 });
+const stewardsAndAdmins = (ok: Expect): Record<BaseRole, Expect> => ({ anonymous: 401, researcher: 'denied', steward: ok, curator: 'denied', admin: ok, auditor: 'denied' });
+const staffRead = (ok: Expect): Record<BaseRole, Expect> => ({ anonymous: 401, researcher: 'denied', steward: ok, curator: ok, admin: ok, auditor: ok });
 
 let counter = 0;
 async function draft(id = P, kind = 'datasets'): Promise<string> {
@@ -177,27 +183,46 @@ const CASES: Case[] = [
   { route: 'getArtifactLocationVerification', req: () => ['GET', `/v1/datasets/${P}/versions/1.0.0/locations/kisti6.scratch/verifications/vfy-00000000000000000000000000`], expect: { ...staffRead(404), researcher: 403 } },
   // ---- end site verification ----
   // ---- access applications and permits (flows and decisions in detail: access.test.ts, access-flow.test.ts) ----
-  // The steward is the dataset's committee (no named committee). Applying takes the researcher role.
-  { route: 'createAccessApplication', req: () => ['POST', `/v1/datasets/${RA}/access-applications`, applicationBody('alloc-roles')], expect: { anonymous: 401, researcher: 201, steward: 201, curator: 403, admin: 403, auditor: 403 } },
-  { route: 'listAccessApplications', req: () => ['GET', `/v1/datasets/${RA}/access-applications`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200 } },
-  { route: 'listMyAccessApplications', req: () => ['GET', '/v1/datahub/access-applications'], expect: { anonymous: 401, researcher: 200, steward: 200, curator: 403, admin: 403, auditor: 403 } },
+  // RA's named committee is its steward and dac-1 (the committee column, no steward). Applying takes the researcher role.
+  // Deciding gives the committee no copies: without a permit it is refused RA's locations and files as any researcher
+  // (these run before revokePermit's cases leave the researcher permits for RA).
+  { route: 'listArtifactLocations', req: () => ['GET', `/v1/datasets/${RA}/versions/1.0.0/locations`], expect: { ...staffRead(200), committee: 'denied' } },
+  { route: 'getArtifactFile', req: () => ['GET', `/v1/datasets/${RA}/versions/1.0.0/files/README.md`], expect: { ...staffRead(302), committee: 404 } },
+  {
+    route: 'createAccessApplication',
+    req: () => ['POST', `/v1/datasets/${RA}/access-applications`, applicationBody('alloc-roles')],
+    expect: { anonymous: 401, researcher: 201, steward: 201, curator: 403, admin: 403, auditor: 403, committee: 201 },
+  },
+  { route: 'listAccessApplications', req: () => ['GET', `/v1/datasets/${RA}/access-applications`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200, committee: 200 } },
+  // dac-1 sits on RA's committee only: R's queue (its steward decides) is not shown to it
+  { route: 'listAccessApplications', req: () => ['GET', `/v1/datasets/${R}/access-applications`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200, committee: 403 } },
+  { route: 'listMyAccessApplications', req: () => ['GET', '/v1/datahub/access-applications'], expect: { anonymous: 401, researcher: 200, steward: 200, curator: 403, admin: 403, auditor: 403, committee: 200 } },
   // the applicant, the committee, admins and auditors read it; a curator is not shown it
-  { route: 'getAccessApplication', req: () => ['GET', `/v1/datahub/access-applications/${A1}`], expect: { anonymous: 401, researcher: 200, steward: 200, curator: 404, admin: 200, auditor: 200 } },
+  { route: 'getAccessApplication', req: () => ['GET', `/v1/datahub/access-applications/${A1}`], expect: { anonymous: 401, researcher: 200, steward: 200, curator: 404, admin: 200, auditor: 200, committee: 200 } },
   // only the committee decides: the applicant and an admin read it but may not; a curator is not shown it
   {
     route: 'decideAccessApplication',
     req: async () => ['POST', `/v1/datahub/access-applications/${await newApplication()}/decision`, { decision: 'reject', comment: 'no' }],
-    expect: { anonymous: 401, researcher: 403, steward: 200, curator: 404, admin: 403, auditor: 403 },
+    expect: { anonymous: 401, researcher: 403, steward: 200, curator: 404, admin: 403, auditor: 403, committee: 200 },
   },
-  { route: 'withdrawAccessApplication', req: async () => ['POST', `/v1/datahub/access-applications/${await newApplication()}/withdraw`], expect: { anonymous: 401, researcher: 200, steward: 403, curator: 403, admin: 403, auditor: 403 } },
+  {
+    route: 'withdrawAccessApplication',
+    req: async () => ['POST', `/v1/datahub/access-applications/${await newApplication()}/withdraw`],
+    expect: { anonymous: 401, researcher: 200, steward: 403, curator: 403, admin: 403, auditor: 403, committee: 403 },
+  },
   { route: 'listPermits', req: () => ['GET', '/v1/datahub/permits'], expect: { ...signedIn(200) } },
-  { route: 'listPermits', req: () => ['GET', `/v1/datahub/permits?datasetId=${RA}`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200 } },
+  { route: 'listPermits', req: () => ['GET', `/v1/datahub/permits?datasetId=${RA}`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200, committee: 200 } },
+  { route: 'listPermits', req: () => ['GET', `/v1/datahub/permits?datasetId=${R}`], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 200, admin: 200, auditor: 200, committee: 403 } },
   // the holder may not revoke their own permit; the committee and admins may
-  { route: 'revokePermit', req: async () => ['POST', `/v1/datahub/permits/${await newPermit()}/revoke`, { reason: 'roles test' }], expect: { anonymous: 401, researcher: 403, steward: 200, curator: 403, admin: 200, auditor: 403 } },
+  {
+    route: 'revokePermit',
+    req: async () => ['POST', `/v1/datahub/permits/${await newPermit()}/revoke`, { reason: 'roles test' }],
+    expect: { anonymous: 401, researcher: 403, steward: 200, curator: 403, admin: 200, auditor: 403, committee: 200 },
+  },
   {
     route: 'sitePermitExport',
     req: () => ['GET', '/v1/datahub/sites/kisti6/permits'],
-    expect: { anonymous: 401, researcher: 403, steward: 403, curator: 403, admin: 200, auditor: 403 },
+    expect: { anonymous: 401, researcher: 403, steward: 403, curator: 403, admin: 200, auditor: 403, committee: 403 },
     extra: [
       { name: "kisti6's operator", caller: operatorOf('kisti6'), expect: 200 },
       { name: "spc's operator", caller: operatorOf('spc'), expect: 403 },
@@ -218,13 +243,14 @@ describe('every route, every role', () => {
   });
 
   for (const c of CASES) {
-    it(`${c.route}: ${[...ROLES.map((r) => `${r} ${c.expect[r]}`), ...(c.extra ?? []).map((x) => `${x.name} ${x.expect}`)].join(', ')}`, async () => {
+    const want = (r: RoleName): Expect => (r === 'committee' ? (c.expect.committee ?? c.expect.researcher) : c.expect[r]);
+    it(`${c.route}: ${[...ROLES.map((r) => `${r} ${want(r)}`), ...(c.extra ?? []).map((x) => `${x.name} ${x.expect}`)].join(', ')}`, async () => {
       const got: Record<string, number> = {};
       for (const role of ROLES) {
         const [method, path, body] = await c.req(role, ++counter);
         const r = await api(callerOf(role), method, path, body);
-        if (!matches(r, c.expect[role])) got[role] = r.status; // the roles that got something else
-        if (c.expect[role] === 401) expect(r.body.error.code).toBe('unauthorized');
+        if (!matches(r, want(role))) got[role] = r.status; // the roles that got something else
+        if (want(role) === 401) expect(r.body.error.code).toBe('unauthorized');
       }
       for (const x of c.extra ?? []) {
         const [method, path, body] = await c.req('researcher', ++counter);

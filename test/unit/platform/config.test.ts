@@ -67,6 +67,19 @@ describe('a bad config', () => {
     }
   });
 
+  it('refuses a site named "hub" (the data hub\'s own storage in permits), naming the field', () => {
+    const cfg = good();
+    const i = cfg.sites.findIndex((s: { id: string }) => s.id === 'kisti6');
+    cfg.sites[i].id = 'hub';
+    let problems: { path: string; problem: string }[] = [];
+    try {
+      loadStageConfig('bad', write(cfg));
+    } catch (e) {
+      problems = (e as ConfigError).problems;
+    }
+    expect(problems).toEqual(expect.arrayContaining([{ path: `sites[${i}].id`, problem: expect.stringMatching(/must not be "hub"/) }]));
+  });
+
   it('refuses a file whose stage does not match its name, and a missing or broken file', () => {
     const example = JSON.parse(readFileSync(join(REPO, 'config', 'example.json'), 'utf8'));
     expect(() => loadStageConfig('bad', write({ ...example, stage: 'prod' }))).toThrow(/stage.*"prod".*"bad"/s);
