@@ -3,7 +3,7 @@
 // by the domain, which names each bad field the same way.
 import * as z from 'zod/mini';
 import { ACCESS_LEVELS, ARTIFACT_KINDS, LOCATION_STATES, VERSION_STATES } from '../domain/datahub/model';
-import { APPLICATION_STATES, DECISIONS, GATES } from '../domain/datahub/application';
+import { ApplicationSchema, DECISIONS, GATES } from '../domain/datahub/application';
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 const SUB = z.string().check(z.minLength(1), z.maxLength(128));
@@ -271,28 +271,11 @@ export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;
 export const DecideApplicationBody = z.strictObject({ decision: z.enum(DECISIONS), comment: text(5_000) });
 export const RevokePermitBody = z.strictObject({ reason: text(2_000) });
 
-export const ApplicationView = z.object({
-  applicationId: z.string(),
-  datasetId: z.string(),
-  versions: z.array(z.string()),
-  applicant: z.string(),
-  purpose: z.string(),
-  allocationId: z.string(),
-  users: z.array(z.string()),
-  start: z.string(),
-  end: z.string(),
-  siteId: z.string(),
-  terms: z.object({ digest: z.string(), acceptedAt: z.string() }),
-  state: z.enum(APPLICATION_STATES),
+// The domain's application as the routes answer it, with its gate (derived, never stored); the
+// flow's execution ARN is internal. One shape, so the view cannot drift from what is stored.
+export const ApplicationView = z.extend(z.omit(ApplicationSchema, { executionArn: true }), {
   /** The state in Hugging Face's gated-access terms (domain/datahub/application.ts gateOf). */
   gate: z.enum(GATES),
-  decisions: z.array(z.object({ decision: z.enum(DECISIONS), by: z.string(), comment: z.string(), at: z.string() })),
-  reminders: z.number(),
-  permitId: z.optional(z.string()),
-  closedReason: z.optional(z.string()),
-  error: z.optional(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
 });
 
 export const PermitView = z.object({
